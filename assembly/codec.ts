@@ -1,0 +1,1 @@
+// placeholder until the codec lands (being written now)

@@ -1,0 +1,35 @@
+// build.mjs — compiles the AssemblyScript core (asc) and bundles the TypeScript facade
+// (esbuild) into dist/. `node build.mjs` is all the build there is.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+
+const here = new URL('.', import.meta.url);
+process.chdir(here);
+mkdirSync('dist', { recursive: true });
+
+// 1. the wasm core, twice: over a shared memory (threads) and over an ordinary one (where
+//    SharedArrayBuffer is missing). Same source, same exports.
+for (const target of ['release', 'single'])
+  execFileSync(process.execPath, ['node_modules/assemblyscript/bin/asc.js', '--config', 'asconfig.json', '--target', target],
+    { stdio: 'inherit' });
+
+// 2. the facade: one ESM bundle per entry; the wasm file sits beside it
+const entries = ['js/index.ts'];
+await build({
+  entryPoints: entries,
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  sourcemap: true,
+  external: ['node:*', 'webgpu'],
+  logLevel: 'warning',
+});
+
+const gz = (f) => gzipSync(readFileSync(f)).length;
+const size = (f) => `${(statSync(f).size / 1024).toFixed(1)} KiB (${(gz(f) / 1024).toFixed(1)} KiB gzipped)`;
+console.log(`wasm core  dist/ringkernel.wasm  ${size('dist/ringkernel.wasm')}`);
+console.log(`facade     dist/index.js         ${size('dist/index.js')}`);

@@ -1,0 +1,320 @@
+// core.ts — the wasm core as the facade sees it: one compiled module, one memory, regions
+// carved out of it, and typed handles over the rings and control blocks that live there.
+//
+// Threads: the owner (the thread that made the RingKernelRuntime) compiles the module once,
+// creates the memory and carves every region. Each worker instantiates the same
+// WebAssembly.Module over the same WebAssembly.Memory (both are posted to it) and only
+// touches regions it is handed. The module is built with the stub runtime and never
+// allocates, so two instances over one memory cannot trip over each other's heap.
+//
+// Memory map (owner's view; every region 64-byte aligned so hot words get their own line):
+//   [0, heap_base)           the module's static data
+//   [heap_base, ...)         regions handed out by Core.alloc: queues (ring.ts layout),
+//                            kernel control blocks and thread blocks (scheduler.ts layout),
+//                            per-thread scratch areas (below), codec schema tables.
+// A scratch area belongs to one thread: it stages a record on its way into a ring and
+// receives one on its way out, so JS encoders write straight into wasm memory.
+//
+// Where SharedArrayBuffer is missing (a browser page without cross-origin isolation,
+// workerd) the memory is an ordinary one: everything works on the one thread there is.
+
+import { BackendNotAvailableError } from './errors.js';
+
+/** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
+export interface CoreExports {
+  heap_base(): number;
+  // ring.ts
+  queue_bytes(capacity: number, bandBytes: number): number;
+  queue_init(q: number, capacity: number, maxRecord: number, bandBytes: number, strategy: number): number;
+  queue_push(q: number, src: number, len: number, priority: number): number;
+  queue_push_wait(q: number, src: number, len: number, priority: number, timeoutMs: number): number;
+  queue_pop(q: number, dst: number, cap: number): number;
+  queue_pop_wait(q: number, dst: number, cap: number, timeoutMs: number): number;
+  queue_push_batch(q: number, src: number, count: number, priority: number): number;
+  queue_pop_batch(q: number, dst: number, cap: number, maxCount: number): number;
+  queue_note_rejected(q: number): void;
+  queue_space_enter(q: number): number;
+  queue_space_leave(q: number): void;
+  queue_space_word(q: number): number;
+  queue_close(q: number): void;
+  queue_is_empty(q: number): number;
+  queue_stat(q: number, which: number): number;
+  queue_set_doorbell(q: number, db: number): void;
+  queue_doorbell(q: number): number;
+  doorbell_ring(db: number): void;
+  doorbell_enter(db: number): number;
+  doorbell_leave(db: number): void;
+  doorbell_wait(db: number, seq: number, timeoutMs: number): void;
+  // scheduler.ts
+  kcb_init(k: number, id: number, input: number, output: number): void;
+  kcb_state(k: number): number;
+  kcb_transition(k: number, from: number, to: number): number;
+  kcb_force_state(k: number, to: number): void;
+  kcb_record(k: number, latencyNs: number, busyMs: number): void;
+  kcb_add_processed(k: number, n: number): void;
+  kcb_record_error(k: number): void;
+  kcb_set_started(k: number, ms: number): void;
+  kcb_stat(k: number, which: number): number;
+  hist_quantile(k: number, q: number): number;
+  hist_bucket(ns: number): number;
+  hist_lower(bucket: number): number;
+  hist_count(k: number, bucket: number): number;
+  thread_init(t: number): void;
+  sched_add(t: number, k: number): number;
+  sched_remove(t: number, k: number): void;
+  sched_next(t: number): number;
+  sched_wait_next(t: number, timeoutMs: number): number;
+  sched_enter_sleep(t: number): number;
+  sched_leave_sleep(t: number): void;
+  sched_kernel_count(t: number): number;
+  sched_wake(t: number): void;
+  // codec.ts (see js/codec.ts)
+  [name: string]: unknown;
+}
+
+/** Status codes of ring.ts (>= 0 is success). */
+export const enum Status {
+  OK = 0,
+  EMPTY = -1,
+  FULL = -2,
+  TOO_LARGE = -3,
+  TIMEOUT = -4,
+  CLOSED = -5,
+  DST_TOO_SMALL = -6,
+  BAD_ARGUMENT = -7,
+}
+
+export const enum Strategy { BLOCK = 0, REJECT = 1, DROP_OLDEST = 2 }
+
+export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;
+export type QueueStats = Record<(typeof QUEUE_STATS)[number], number>;
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // must match asconfig.json maximumMemory
+const INITIAL_PAGES = 17; // must match asconfig.json initialMemory
+export const DEFAULT_SCRATCH_BYTES = (1 << 20) + 64 * 1024;
+
+/** True when this JS environment can share memory between threads. */
+export function canShareMemory(): boolean {
+  return typeof SharedArrayBuffer === 'function' &&
+    (typeof (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== 'boolean' ||
+      (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
+}
+
+/** Why workers cannot run here, or null when they can. */
+export function whyNoSharedMemory(): string | null {
+  if (typeof SharedArrayBuffer !== 'function')
+    return 'SharedArrayBuffer is not available in this JavaScript environment';
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false)
+    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  return null;
+}
+
+const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
+    env: {
+      memory,
+      now,
+      abort(msg: number, file: number, line: number, col: number) {
+        throw new Error(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
+      },
+    },
+  };
+}
+
+/** One thread's handle on the core: its own instance over the shared memory. */
+export class Core {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly shared: boolean;
+  readonly x: CoreExports;
+  /** This thread's staging area: [scratch, scratch + scratchBytes). */
+  scratch = 0;
+  scratchBytes = 0;
+  private u8view: Uint8Array;
+  private dv: DataView;
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    this.module = module;
+    this.memory = memory;
+    this.shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+    const instance = new WebAssembly.Instance(module, imports(memory));
+    this.x = instance.exports as unknown as CoreExports;
+    this.u8view = new Uint8Array(memory.buffer);
+    this.dv = new DataView(memory.buffer);
+  }
+
+  /** Bytes of the whole memory; re-read after it grew (possibly on another thread). */
+  get u8(): Uint8Array {
+    if (this.u8view.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.u8view;
+  }
+
+  get view(): DataView {
+    if (this.dv.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.dv;
+  }
+
+  /** Makes sure the cached views cover [0, end). Cheap when they already do. */
+  cover(end: number): void {
+    if (end > this.u8view.byteLength) this.refresh();
+  }
+
+  private refresh(): void {
+    this.u8view = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+  }
+
+  useScratch(ptr: number, bytes: number): void {
+    this.scratch = ptr;
+    this.scratchBytes = bytes;
+    this.cover(ptr + bytes);
+  }
+}
+
+/**
+ * The owner's core: everything a thread's Core has, plus the region allocator.
+ * Regions are first-fit from a free list kept here (only the owner allocates).
+ */
+export class OwnerCore extends Core {
+  private top: number;
+  private freeList: Array<{ ptr: number; bytes: number }> = [];
+  private sizes = new Map<number, number>();
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    super(module, memory);
+    this.top = align(this.x.heap_base(), 64);
+    const s = this.alloc(DEFAULT_SCRATCH_BYTES);
+    this.useScratch(s, DEFAULT_SCRATCH_BYTES);
+  }
+
+  /** A zero-filled, 64-byte aligned region of at least `bytes`. Grows the memory if needed. */
+  alloc(bytes: number): number {
+    const size = align(Math.max(bytes, 64), 64);
+    for (let i = 0; i < this.freeList.length; i++) {
+      const f = this.freeList[i]!;
+      if (f.bytes >= size) {
+        const ptr = f.ptr;
+        if (f.bytes === size) this.freeList.splice(i, 1);
+        else { f.ptr += size; f.bytes -= size; }
+        this.sizes.set(ptr, size);
+        this.u8.fill(0, ptr, ptr + size);
+        return ptr;
+      }
+    }
+    const ptr = this.top;
+    const end = ptr + size;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES)
+        throw new RangeError(`ringkernel: shared memory exhausted (asked for ${size} bytes; the wasm memory tops out at 4 GiB)`);
+      this.memory.grow(pages);
+    }
+    this.top = end;
+    this.sizes.set(ptr, size);
+    this.cover(end);
+    return ptr;
+  }
+
+  /** Returns a region to the allocator. */
+  free(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    this.freeList.push({ ptr, bytes: size });
+    this.freeList.sort((a, b) => a.ptr - b.ptr);
+    // merge neighbours so large queues can reuse the space of small ones
+    for (let i = this.freeList.length - 1; i > 0; i--) {
+      const a = this.freeList[i - 1]!, b = this.freeList[i]!;
+      if (a.ptr + a.bytes === b.ptr) { a.bytes += b.bytes; this.freeList.splice(i, 1); }
+    }
+  }
+
+  /** Bytes carved so far (high-water mark of the region allocator). */
+  get carvedBytes(): number { return this.top; }
+}
+
+function align(n: number, a: number): number { return Math.ceil(n / a) * a; }
+
+// ---- loading the module ----
+
+/** Where the compiled core comes from, per runtime (see the entry points). */
+export type WasmSource = WebAssembly.Module | BufferSource | URL | string | (() => Promise<WebAssembly.Module | BufferSource>);
+
+const wasmSource: { shared?: WasmSource; single?: WasmSource } = {};
+const compiled: { shared?: Promise<WebAssembly.Module>; single?: Promise<WebAssembly.Module> } = {};
+
+/**
+ * Tells the loader where the wasm core is (entry points call this; users rarely need to).
+ * `shared` is the build over shared memory (ringkernel.wasm), `single` the one over an
+ * ordinary memory (ringkernel-single.wasm).
+ */
+export function setWasmSource(source: { shared?: WasmSource; single?: WasmSource }): void {
+  if (source.shared !== undefined) { wasmSource.shared = source.shared; compiled.shared = undefined; }
+  if (source.single !== undefined) { wasmSource.single = source.single; compiled.single = undefined; }
+}
+
+async function defaultSource(file: string): Promise<BufferSource> {
+  const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
+  const candidates = [new URL('./' + file, import.meta.url), new URL('../dist/' + file, import.meta.url)];
+  if (isNode || candidates[0]!.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    let last: unknown;
+    for (const url of candidates) {
+      try { return await readFile(url); } catch (e) { last = e; }
+    }
+    throw new BackendNotAvailableError(`ringkernel: cannot find the wasm core next to ${import.meta.url} (run \`npm run build\`)`, { cause: last });
+  }
+  const res = await fetch(candidates[0]!);
+  if (!res.ok) throw new BackendNotAvailableError(`ringkernel: fetching the wasm core from ${candidates[0]} failed: HTTP ${res.status}`);
+  return await res.arrayBuffer();
+}
+
+/** The compiled module (shared-memory build or not), compiled once per thread and cached. */
+export function compileCore(shared: boolean): Promise<WebAssembly.Module> {
+  const which = shared ? 'shared' : 'single';
+  let p = compiled[which];
+  if (!p) {
+    p = compiled[which] = (async () => {
+      let src: WasmSource | undefined = wasmSource[which];
+      if (typeof src === 'function') src = await src();
+      if (src instanceof WebAssembly.Module) return src;
+      if (src === undefined) return WebAssembly.compile(await defaultSource(shared ? 'ringkernel.wasm' : 'ringkernel-single.wasm'));
+      if (typeof src === 'string' || src instanceof URL) {
+        const url = new URL(String(src), import.meta.url);
+        if (url.protocol === 'file:') {
+          const { readFile } = await import('node:fs/promises');
+          return WebAssembly.compile(await readFile(url));
+        }
+        const res = await fetch(url);
+        return WebAssembly.compile(await res.arrayBuffer());
+      }
+      return WebAssembly.compile(src as BufferSource);
+    })();
+    p.catch(() => { compiled[which] = undefined; });
+  }
+  return p;
+}
+
+/**
+ * A fresh core for one runtime: its own memory (shared where the environment allows,
+ * unless `shared: false`), its own regions.
+ */
+export async function createCore(options: { shared?: boolean } = {}): Promise<OwnerCore> {
+  const shared = options.shared ?? canShareMemory();
+  if (shared && !canShareMemory())
+    throw new BackendNotAvailableError(`ringkernel: shared memory requested but ${whyNoSharedMemory()}`);
+  const module = await compileCore(shared);
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
+  return new OwnerCore(module, memory);
+}
+
+/** A worker's core: the owner's module and memory, with a scratch area it was handed. */
+export function attachCore(module: WebAssembly.Module, memory: WebAssembly.Memory, scratch: number, scratchBytes: number): Core {
+  const core = new Core(module, memory);
+  core.useScratch(scratch, scratchBytes);
+  return core;
+}

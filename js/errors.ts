@@ -1,0 +1,67 @@
+// errors.ts — every error the runtime reports. Each names the kernel and the operation
+// when there is one, so a failure in a ten-stage pipeline says where it happened.
+
+export interface ErrorContext {
+  kernelId?: string;
+  operation?: string;
+  cause?: unknown;
+}
+
+export class RingKernelError extends Error {
+  readonly kernelId: string | undefined;
+  readonly operation: string | undefined;
+  constructor(message: string, context: ErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.name = new.target.name;
+    this.kernelId = context.kernelId;
+    this.operation = context.operation;
+  }
+}
+
+/** No kernel with that id is registered (ringKernel) or launched (runtime). */
+export class KernelNotFoundError extends RingKernelError {}
+
+/** A lifecycle operation that the kernel's current state does not allow. */
+export class KernelStateError extends RingKernelError {
+  readonly state: string | undefined;
+  constructor(message: string, context: ErrorContext & { state?: string } = {}) {
+    super(message, context);
+    this.state = context.state;
+  }
+}
+
+/** A kernel id that is already registered or launched. */
+export class KernelAlreadyExistsError extends RingKernelError {}
+
+/** A full queue: REJECT at once, BLOCK when its timeout ran out. Nothing was enqueued. */
+export class QueueFullError extends RingKernelError {}
+
+/** A receive that found nothing within its timeout. */
+export class QueueTimeoutError extends RingKernelError {}
+
+/** A message whose encoded size exceeds the queue's maxMessageSize. Nothing was enqueued. */
+export class MessageTooLargeError extends RingKernelError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(message: string, context: ErrorContext & { size: number; limit: number }) {
+    super(message, context);
+    this.size = context.size;
+    this.limit = context.limit;
+  }
+}
+
+/** Bytes that are not a valid encoded message (or not of the expected type). */
+export class MessageDecodeError extends RingKernelError {
+  /** Byte offset in the record where decoding failed, when known. */
+  readonly offset: number | undefined;
+  constructor(message: string, context: ErrorContext & { offset?: number } = {}) {
+    super(message, context);
+    this.offset = context.offset;
+  }
+}
+
+/** The kernel threw, or the thread that ran it died; `cause` holds the original error. */
+export class KernelFailedError extends RingKernelError {}
+
+/** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
+export class BackendNotAvailableError extends RingKernelError {}
