@@ -368,7 +368,7 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
 
 /** Copies the next record (highest band first) to dst and removes it; no wake-ups. */
 function tryPop(q: usize, dst: usize, cap: u32): i32 {
-  if (atomic.load<i32>(q, DEPTH) == 0) return EMPTY;
+  if (atomic.load<i32>(q, DEPTH) == 0) return atomic.load<u32>(q, CLOSED) != 0 ? CLOSED_ERR : EMPTY;
   let capacity = load<u32>(q, CAPACITY);
   let mask = load<u32>(q, BAND_BYTES) - 1;
   for (let b: u32 = 0; b < BAND_COUNT; b++) {

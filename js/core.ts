@@ -86,6 +86,12 @@ export const enum Status {
 
 export const enum Strategy { BLOCK = 0, REJECT = 1, DROP_OLDEST = 2 }
 
+/** What queue_stat reads (ring.ts STAT_*; tests/core.test.ts checks they agree). */
+export const enum QueueStat {
+  DEPTH = 0, HIGH_WATER = 1, ENQUEUED = 2, DEQUEUED = 3, REJECTED = 4, DROPPED = 5,
+  CAPACITY = 6, MAX_RECORD = 7, BAND_BYTES = 8, STRATEGY = 9, CLOSED = 10,
+}
+
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;
 export type QueueStats = Record<(typeof QUEUE_STATS)[number], number>;
 
@@ -133,8 +139,13 @@ export class Core {
   /** This thread's staging area: [scratch, scratch + scratchBytes). */
   scratch = 0;
   scratchBytes = 0;
-  private u8view: Uint8Array;
-  private dv: DataView;
+  /**
+   * Views of the whole memory. Always valid over this thread's scratch area and every
+   * region this thread allocated: growing the memory (only the owner does, in alloc)
+   * refreshes them, and a worker refreshes them when it is handed a region (cover).
+   */
+  mem: Uint8Array;
+  dv: DataView;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
@@ -142,28 +153,17 @@ export class Core {
     this.shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
     const instance = new WebAssembly.Instance(module, imports(memory));
     this.x = instance.exports as unknown as CoreExports;
-    this.u8view = new Uint8Array(memory.buffer);
+    this.mem = new Uint8Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
   }
 
-  /** Bytes of the whole memory; re-read after it grew (possibly on another thread). */
-  get u8(): Uint8Array {
-    if (this.u8view.byteLength !== this.memory.buffer.byteLength) this.refresh();
-    return this.u8view;
-  }
-
-  get view(): DataView {
-    if (this.dv.byteLength !== this.memory.buffer.byteLength) this.refresh();
-    return this.dv;
-  }
-
-  /** Makes sure the cached views cover [0, end). Cheap when they already do. */
+  /** Makes sure the views cover [0, end). Cheap when they already do. */
   cover(end: number): void {
-    if (end > this.u8view.byteLength) this.refresh();
+    if (end > this.mem.byteLength || this.mem.byteLength === 0) this.refresh();
   }
 
   private refresh(): void {
-    this.u8view = new Uint8Array(this.memory.buffer);
+    this.mem = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
   }
 
@@ -200,7 +200,7 @@ export class OwnerCore extends Core {
         if (f.bytes === size) this.freeList.splice(i, 1);
         else { f.ptr += size; f.bytes -= size; }
         this.sizes.set(ptr, size);
-        this.u8.fill(0, ptr, ptr + size);
+        this.mem.fill(0, ptr, ptr + size);
         return ptr;
       }
     }

@@ -1,0 +1,203 @@
+// ring.ts — a JS handle on one queue of the wasm core (assembly/ring.ts has the layout).
+// Records go in and out through this thread's scratch area: push copies the bytes there
+// (or an encoder wrote them there already) and the core copies them into the ring; pop
+// has the core copy the record into scratch and hands back a copy, so the caller owns it.
+
+import { type Core, type OwnerCore, Status, Strategy, QueueStat, QUEUE_STATS, type QueueStats } from './core.js';
+
+export interface RingOptions {
+  /** Most messages queued at once, all priorities together (rounded up to a power of two). */
+  capacity: number;
+  /** Largest record accepted, in bytes. */
+  maxRecord: number;
+  /** Arena bytes per priority band; default: enough for `capacity` 256-byte records, at least maxRecord. */
+  bandBytes?: number;
+  strategy: Strategy;
+}
+
+const DEFAULT_PRIORITY = 128;
+const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
+const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export class Ring {
+  readonly core: Core;
+  readonly ptr: number;
+  readonly maxRecord: number;
+  readonly strategy: Strategy;
+
+  constructor(core: Core, ptr: number) {
+    this.core = core;
+    this.ptr = ptr;
+    this.maxRecord = core.x.queue_stat(ptr, QueueStat.MAX_RECORD);
+    this.strategy = core.x.queue_stat(ptr, QueueStat.STRATEGY) as Strategy;
+  }
+
+  /** Carves and lays out a new queue (owner thread only). */
+  static create(core: OwnerCore, options: RingOptions): Ring {
+    const capacity = nextPow2(Math.max(1, options.capacity));
+    const bandBytes = nextPow2(options.bandBytes ?? Math.max(options.maxRecord, Math.min(capacity * 256, 1 << 22)));
+    const bytes = core.x.queue_bytes(capacity, bandBytes);
+    const ptr = core.alloc(bytes);
+    const r = core.x.queue_init(ptr, capacity, options.maxRecord, bandBytes, options.strategy);
+    if (r !== Status.OK) {
+      core.free(ptr);
+      throw new RangeError(`ringkernel: cannot lay out a queue of capacity ${capacity}, maxRecord ${options.maxRecord}, bandBytes ${bandBytes}`);
+    }
+    return new Ring(core, ptr);
+  }
+
+  /** Pushes the `len` bytes already staged at the start of scratch. Never blocks. */
+  pushStaged(len: number, priority = DEFAULT_PRIORITY): Status {
+    return this.core.x.queue_push(this.ptr, this.core.scratch, len, priority);
+  }
+
+  /** Pushes a copy of `bytes`. Never blocks: FULL under BLOCK means "wait and retry". */
+  push(bytes: Uint8Array, priority = DEFAULT_PRIORITY): Status {
+    if (bytes.length > this.maxRecord) return Status.TOO_LARGE;
+    const c = this.core;
+    c.mem.set(bytes, c.scratch);
+    return c.x.queue_push(this.ptr, c.scratch, bytes.length, priority);
+  }
+
+  /** Pops the next record into scratch: its length, or EMPTY / CLOSED. */
+  popStaged(): number {
+    const c = this.core;
+    return c.x.queue_pop(this.ptr, c.scratch, c.scratchBytes);
+  }
+
+  /** Pops the next record as a fresh Uint8Array, or null when there is none (or closed). */
+  pop(): Uint8Array | null {
+    const c = this.core;
+    const n = c.x.queue_pop(this.ptr, c.scratch, c.scratchBytes);
+    return n >= 0 ? c.mem.slice(c.scratch, c.scratch + n) : null;
+  }
+
+  /**
+   * Pushes several records with one priority in one call into the core. Returns how many
+   * were accepted (the rest did not fit), or a negative Status when none was.
+   */
+  pushBatch(records: readonly Uint8Array[], priority = DEFAULT_PRIORITY): number {
+    const c = this.core;
+    let p = c.scratch;
+    const end = c.scratch + c.scratchBytes;
+    let count = 0;
+    for (const r of records) {
+      if (r.length > this.maxRecord) { if (count === 0) return Status.TOO_LARGE; break; }
+      const next = p + 4 + ((r.length + 3) & ~3);
+      if (next > end) break;
+      c.dv.setUint32(p, r.length, true);
+      c.mem.set(r, p + 4);
+      p = next;
+      count++;
+    }
+    return c.x.queue_push_batch(this.ptr, c.scratch, count, priority);
+  }
+
+  /** Pops up to `max` records in one call into the core. */
+  popBatch(max: number): Uint8Array[] {
+    const c = this.core;
+    const n = c.x.queue_pop_batch(this.ptr, c.scratch, c.scratchBytes, max);
+    const out: Uint8Array[] = [];
+    let p = c.scratch;
+    for (let i = 0; i < n; i++) {
+      const len = c.dv.getUint32(p, true);
+      out.push(c.mem.slice(p + 4, p + 4 + len));
+      p += 4 + ((len + 3) & ~3);
+    }
+    return out;
+  }
+
+  /** Worker threads: pushes, waiting up to timeoutMs for room under BLOCK (-1: forever). */
+  pushWait(bytes: Uint8Array, priority = DEFAULT_PRIORITY, timeoutMs = -1): Status {
+    if (bytes.length > this.maxRecord) return Status.TOO_LARGE;
+    const c = this.core;
+    c.mem.set(bytes, c.scratch);
+    return c.x.queue_push_wait(this.ptr, c.scratch, bytes.length, priority, timeoutMs);
+  }
+
+  /** Worker threads: pops, waiting up to timeoutMs (-1: forever). null on timeout or closed. */
+  popWait(timeoutMs = -1): Uint8Array | null {
+    const c = this.core;
+    const n = c.x.queue_pop_wait(this.ptr, c.scratch, c.scratchBytes, timeoutMs);
+    return n >= 0 ? c.mem.slice(c.scratch, c.scratch + n) : null;
+  }
+
+  /**
+   * Any thread, without blocking it: pushes, waiting (Atomics.waitAsync) up to timeoutMs
+   * for room under BLOCK. Returns OK, FULL (REJECT), TIMEOUT (counted as rejected),
+   * TOO_LARGE or CLOSED.
+   */
+  async pushAsync(bytes: Uint8Array, priority = DEFAULT_PRIORITY, timeoutMs = -1): Promise<Status> {
+    let r = this.push(bytes, priority);
+    if (r !== Status.FULL || this.strategy !== Strategy.BLOCK) return r;
+    const x = this.core.x;
+    const deadline = timeoutMs < 0 ? Infinity : now() + timeoutMs;
+    for (;;) {
+      const seq = x.queue_space_enter(this.ptr);
+      r = this.push(bytes, priority);
+      if (r !== Status.FULL) { x.queue_space_leave(this.ptr); return r; }
+      const left = deadline - now();
+      if (left <= 0) { x.queue_space_leave(this.ptr); x.queue_note_rejected(this.ptr); return Status.TIMEOUT; }
+      await this.sleep(x.queue_space_word(this.ptr), seq, left);
+      x.queue_space_leave(this.ptr);
+    }
+  }
+
+  /** Any thread, without blocking it: pops, waiting up to timeoutMs. null on timeout or closed. */
+  async popAsync(timeoutMs = -1): Promise<Uint8Array | null> {
+    const first = this.pop();
+    if (first || this.closed) return first;
+    const x = this.core.x;
+    const db = x.queue_doorbell(this.ptr);
+    const deadline = timeoutMs < 0 ? Infinity : now() + timeoutMs;
+    for (;;) {
+      const seq = x.doorbell_enter(db);
+      const got = this.pop();
+      if (got || this.closed) { x.doorbell_leave(db); return got; }
+      const left = deadline - now();
+      if (left <= 0) { x.doorbell_leave(db); return null; }
+      await this.sleep(db, seq, left);
+      x.doorbell_leave(db);
+    }
+  }
+
+  /**
+   * Waits until the i32 at `addr` is no longer `seq` or `ms` pass. Over a non-shared memory
+   * (one thread) nobody else can ring, so it yields to the event loop for a moment instead.
+   */
+  private async sleep(addr: number, seq: number, ms: number): Promise<void> {
+    const c = this.core;
+    if (c.shared && hasWaitAsync) {
+      const i32 = new Int32Array(c.memory.buffer, addr, 1);
+      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
+        .waitAsync(i32, 0, seq, ms);
+      if (!w.async) return;
+      if (ms === Infinity) { await w.value; return; }
+      // Node does not keep its event loop alive for a pending waitAsync: a timer does.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([w.value, new Promise((resolve) => { timer = setTimeout(resolve, ms + 1); })]);
+      clearTimeout(timer);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 1)));
+  }
+
+  get closed(): boolean { return this.core.x.queue_stat(this.ptr, QueueStat.CLOSED) !== 0; }
+  get depth(): number { return this.core.x.queue_stat(this.ptr, QueueStat.DEPTH); }
+  get empty(): boolean { return this.core.x.queue_is_empty(this.ptr) !== 0; }
+
+  stats(): QueueStats {
+    const s = {} as QueueStats;
+    QUEUE_STATS.forEach((name, i) => { s[name] = this.core.x.queue_stat(this.ptr, i); });
+    return s;
+  }
+
+  /** Refuses further pushes and wakes everyone waiting on the queue. */
+  close(): void { this.core.x.queue_close(this.ptr); }
+}

@@ -1,0 +1,60 @@
+// Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
+// reasons, when a suite cannot run here; under CI nothing may be skipped).
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu)
+import { spawn } from 'node:child_process';
+
+const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+const only = process.argv.slice(2);
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.on('close', (code) => resolve({ code, out: strip(out) }));
+  });
+}
+
+/** Each suite returns { passed, failed, skipped, reason? }. */
+const suites = {
+  async aspect() {
+    const { code, out } = await run(process.execPath, ['node_modules/@as-pect/cli/bin/asp.js', '--config', 'as-pect.config.js']);
+    const m = out.match(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/);
+    if (!m) return { passed: 0, failed: 1, reason: `as-pect printed no summary (exit ${code})` };
+    const passed = +m[1], total = +m[2];
+    return { passed, failed: total - passed + (code !== 0 && passed === total ? 1 : 0) };
+  },
+  async uvu() {
+    const { code, out } = await run(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'tests', '\\.test\\.ts$']);
+    const total = out.match(/Total:\s+(\d+)/), passed = out.match(/Passed:\s+(\d+)/), skipped = out.match(/Skipped:\s+(\d+)/);
+    if (!total || !passed) return { passed: 0, failed: 1, reason: `uvu printed no summary (exit ${code})` };
+    const failed = +total[1] - +passed[1] - (skipped ? +skipped[1] : 0);
+    return { passed: +passed[1], failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped: skipped ? +skipped[1] : 0,
+      reason: code !== 0 && failed === 0 ? `uvu exited with ${code}` : undefined };
+  },
+};
+
+const results = [];
+for (const [name, fn] of Object.entries(suites)) {
+  if (only.length && !only.includes(name)) continue;
+  console.log(`\n=== suite: ${name} ===`);
+  const t0 = Date.now();
+  const r = await fn();
+  results.push({ name, ...r, seconds: (Date.now() - t0) / 1000 });
+}
+
+console.log('\n=== summary ===');
+let passed = 0, failed = 0, skipped = 0;
+for (const r of results) {
+  passed += r.passed; failed += r.failed; skipped += r.skipped ?? 0;
+  console.log(`${r.name.padEnd(10)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(3)} failed` +
+    `${r.skipped ? ` ${r.skipped} skipped` : ''}  (${r.seconds.toFixed(1)} s)${r.reason ? `  — ${r.reason}` : ''}`);
+}
+if (process.env.CI && skipped > 0) {
+  console.log(`CI: ${skipped} test(s) were skipped; nothing may be skipped in CI`);
+  failed += skipped;
+  skipped = 0;
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
