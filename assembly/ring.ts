@@ -8,34 +8,39 @@
 // queue_init on it once; from then on any thread holding the same WebAssembly.Memory may
 // push, and exactly one thread at a time may pop.
 //
-//   QUEUE HEADER (256 bytes, four cache lines)
+//   QUEUE HEADER (320 bytes, five cache lines; hot words of producers and of the consumer
+//   live on different lines, so a steady stream bounces only the lines the data is on)
 //   line 0, written once by queue_init, then read-only (but `closed`)
 //      0  u32 capacity     most messages queued over all bands (power of two)
 //      4  u32 maxRecord    largest record accepted, in bytes
 //      8  u32 bandBytes    arena bytes per band (power of two, >= maxRecord)
 //     12  u32 strategy     0 BLOCK, 1 REJECT, 2 DROP_OLDEST
 //     16  u32 doorbell     address of the consumer's doorbell (see below); by default the
-//                          queue's own at offset 192, the scheduler may point it at a thread's
+//                          queue's own at offset 256, the scheduler may point it at a thread's
 //     20  u32 closed       0 open, 1 closed: pushes fail, pops drain what is left
-//   line 1, every producer and the consumer
-//     64  i32 depth        messages accepted and not yet removed, all bands
-//     68  u32 highWater    largest depth ever seen
-//     72  u64 enqueued     messages accepted
+//   line 1, producers
+//     64  u64 admitted     messages admitted (= enqueued); taken before a record is reserved
+//     72  u32 releasedSeen producers' last look at `released` (may lag: only ever too small)
+//     76  u32 highWater    largest depth seen (sampled exactly when a new high is suspected)
 //     80  u64 rejected     messages refused (REJECT, or a BLOCK push that timed out)
 //     88  u64 dropped      messages discarded by DROP_OLDEST
-//   line 2, the consumer
+//   line 2, the consumer only
 //    128  u64 dequeued     messages popped
-//    136  i32 spaceSeq     futex word: producers waiting for room sleep on it
-//    140  i32 spaceSleepers
-//   line 3
-//    192  the queue's own doorbell: i32 seq, i32 sleepers
+//   line 3, producers blocked for room
+//    192  i32 spaceSeq     futex word they sleep on
+//    196  i32 spaceSleepers
+//   line 4
+//    256  the queue's own doorbell: i32 seq, i32 sleepers
+//   `released` (messages popped or dropped, mod 2^32) is the sum of the bands' tail indices,
+//   so the consumer keeps no shared counter of its own; depth = admitted - released.
 //
-//   BAND HEADERS (4 x 128 bytes from offset 256; band 0 is received first)
+//   BAND HEADERS (4 x 128 bytes from offset 320; band 0 is received first)
 //   band b covers priorities: 0 = 224..255 (system), 1 = 160..223 (high),
 //   2 = 64..159 (normal, the default 128), 3 = 0..63 (low). FIFO within a band.
 //      0  u64 head         reserved by producers: lo32 byte position, hi32 message index
 //      8  u32 slots        address of the band's slot array
 //     12  u32 arena        address of the band's byte arena
+//     16  u32 tailSeen     producers' last look at lo32(tail) (may lag; only ever too small)
 //     64  u64 tail         released by the consumer (or a DROP_OLDEST producer), same form
 //
 //   SLOTS (per band, capacity x 8 bytes): slot i % capacity describes message i of the band
@@ -51,11 +56,15 @@
 //   `head`, so records sit in the arena in the order they were reserved and are released
 //   in that order; several producers write their records at once and commit out of order,
 //   and the per-slot sequence number tells the consumer which ones are complete.
-// - `depth` bounds the whole queue, so a capacity of N means N messages across all bands;
-//   each band has N slots, so a band never runs out of slots before `depth` says full.
-// - Popping copies the record out and only then moves `tail` with a compare-and-swap. A
-//   DROP_OLDEST producer discards by moving `tail` the same way, so a pop that raced with a
-//   drop sees its swap fail and throws its copy away: nothing is ever read half-overwritten.
+// - `admitted - released` bounds the whole queue, so a capacity of N means N messages
+//   across all bands; each band has N slots, so a band never runs out of slots first.
+//   Producers compare against a cached `releasedSeen` and read the consumer's tails only
+//   when that cached view says full (or suggests a new high-water mark): in a steady
+//   stream neither side writes a line the other reads, but for the records themselves.
+// - Popping copies records out and only then moves `tail`. Under BLOCK and REJECT only the
+//   consumer moves it, once per batch. A DROP_OLDEST producer discards by moving `tail`
+//   too, so under DROP_OLDEST every move is a compare-and-swap: a pop that raced with a
+//   drop sees its swap fail and throws its copy away, nothing is read half-overwritten.
 // - Waiting: the consumer sleeps on a doorbell {seq, sleepers}; a producer rings it (bumps
 //   seq, notifies) only when someone sleeps, so the common case costs one load. Producers
 //   blocked for room sleep on spaceSeq the same way. Counting sleepers first and re-checking
@@ -69,21 +78,22 @@ const BAND_BYTES: u32 = 8;
 const STRATEGY: u32 = 12;
 const DOORBELL: u32 = 16;
 const CLOSED: u32 = 20;
-const DEPTH: u32 = 64;
-const HIGH_WATER: u32 = 68;
-const ENQUEUED: u32 = 72;
+const ADMITTED: u32 = 64;
+const RELEASED_SEEN: u32 = 72;
+const HIGH_WATER: u32 = 76;
 const REJECTED: u32 = 80;
 const DROPPED: u32 = 88;
 const DEQUEUED: u32 = 128;
-const SPACE_SEQ: u32 = 136;
-const SPACE_SLEEPERS: u32 = 140;
-const OWN_DOORBELL: u32 = 192;
-const BANDS: u32 = 256;
+const SPACE_SEQ: u32 = 192;
+const SPACE_SLEEPERS: u32 = 196;
+const OWN_DOORBELL: u32 = 256;
+const BANDS: u32 = 320;
 const BAND_HEADER: u32 = 128;
 const BAND_COUNT: u32 = 4;
 const HEAD: u32 = 0;
 const SLOTS: u32 = 8;
 const ARENA: u32 = 12;
+const TAIL_SEEN: u32 = 16;
 const TAIL: u32 = 64;
 const SLOT_BYTES: u32 = 8;
 export const QUEUE_HEADER_BYTES: u32 = BANDS + BAND_COUNT * BAND_HEADER;
@@ -197,32 +207,43 @@ export function doorbell_wait(db: usize, seq: i32, timeoutMs: f64): void {
 
 // ---- copying records in and out of an arena (a record may wrap) ----
 
+// memory.copy leaves wasm for the engine's memmove; for the small records that dominate a
+// message stream, a word loop that stays in compiled code is several times faster.
+@inline function copyBytes(dst: usize, src: usize, len: u32): void {
+  if (len > 256) { memory.copy(dst, src, len); return; }
+  let end = dst + len;
+  while (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
+  while (dst < end) { store<u8>(dst, load<u8>(src)); dst++; src++; }
+}
+
 @inline function copyIn(arena: usize, mask: u32, pos: u32, src: usize, len: u32): void {
   let off = pos & mask;
   let first = min(len, mask + 1 - off);
-  memory.copy(arena + off, src, first);
-  if (first < len) memory.copy(arena, src + first, len - first);
+  copyBytes(arena + off, src, first);
+  if (first < len) copyBytes(arena, src + first, len - first);
 }
 
 @inline function copyOut(arena: usize, mask: u32, pos: u32, dst: usize, len: u32): void {
   let off = pos & mask;
   let first = min(len, mask + 1 - off);
-  memory.copy(dst, arena + off, first);
-  if (first < len) memory.copy(dst + first, arena, len - first);
+  copyBytes(dst, arena + off, first);
+  if (first < len) copyBytes(dst + first, arena, len - first);
 }
 
 // ---- push ----
 
-/** Takes one unit of `depth` unless the queue is full. */
-@inline function takeDepth(q: usize, capacity: u32): i32 {
-  let d = atomic.load<i32>(q, DEPTH);
-  while (true) {
-    if (<u32>d >= capacity) return -1;
-    let seen = atomic.cmpxchg<i32>(q, d, d + 1, DEPTH);
-    if (seen == d) return d + 1;
-    d = seen;
-  }
-  return -1;
+/** Messages removed so far (mod 2^32): the sum of the bands' tail indices. */
+@inline function released(q: usize): u32 {
+  let r: u32 = 0;
+  for (let b: u32 = 0; b < BAND_COUNT; b++) r += hi(atomic.load<u64>(band(q, b), TAIL));
+  return r;
+}
+
+/** Re-reads `released` into the producers' cache. */
+@inline function refreshReleased(q: usize): u32 {
+  let r = released(q);
+  atomic.store<u32>(q, r, RELEASED_SEEN);
+  return r;
 }
 
 @inline function noteHighWater(q: usize, d: u32): void {
@@ -234,40 +255,113 @@ export function doorbell_wait(db: usize, seq: i32, timeoutMs: f64): void {
   }
 }
 
-/** One attempt: OK, FULL (nothing changed) or CLOSED_ERR. `bandFull` reports which limit. */
-function tryPush(q: usize, src: usize, len: u32, b: u32): i32 {
-  if (atomic.load<u32>(q, CLOSED) != 0) return CLOSED_ERR;
+/**
+ * Takes up to `want` units of the queue's capacity; returns how many (0: full). Keeps the
+ * high-water mark: when the cached depth suggests a new high, the true depth is sampled.
+ */
+function admit(q: usize, want: u32): u32 {
   let capacity = load<u32>(q, CAPACITY);
-  let d = takeDepth(q, capacity);
-  if (d < 0) { lastFullBand = -1; return FULL; }
-  let bh = band(q, b);
-  let bandBytes = load<u32>(q, BAND_BYTES);
-  let need = align8(len);
-  let h = atomic.load<u64>(bh, HEAD);
+  let a = atomic.load<u64>(q, ADMITTED);
   while (true) {
-    let t = atomic.load<u64>(bh, TAIL);
-    if (lo(h) - lo(t) + need > bandBytes) {
-      atomic.sub<i32>(q, 1, DEPTH);
-      lastFullBand = <i32>b;
-      return FULL;
+    let seen = atomic.load<u32>(q, RELEASED_SEEN);
+    let free = capacity - min(capacity, <u32>a - seen);
+    if (free < want) {
+      seen = refreshReleased(q);
+      free = capacity - min(capacity, <u32>a - seen);
+      if (free == 0) return 0;
     }
-    let seen = atomic.cmpxchg<u64>(bh, h, pack(hi(h) + 1, lo(h) + need), HEAD);
-    if (seen == h) break;
-    h = seen;
+    let n = min(want, free);
+    let got = atomic.cmpxchg<u64>(q, a, a + n, ADMITTED);
+    if (got == a) {
+      if (<u32>(a + n) - seen > atomic.load<u32>(q, HIGH_WATER)) noteHighWater(q, <u32>(a + n) - refreshReleased(q));
+      return n;
+    }
+    a = got;
   }
-  let index = hi(h);
-  copyIn(<usize>load<u32>(bh, ARENA), bandBytes - 1, lo(h), src, len);
-  let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & (capacity - 1)) * SLOT_BYTES);
-  store<u32>(slot, len, 4);
-  atomic.store<u32>(slot, index + 1, 0);
-  atomic.add<u64>(q, 1, ENQUEUED);
-  noteHighWater(q, <u32>d);
-  doorbell_ring(<usize>atomic.load<u32>(q, DOORBELL));
-  return OK;
+  return 0;
 }
 
-// Thread-local (each instance has its own globals): which band a FULL came from, -1 = depth.
+// A batch of records as the core reads it: either one record of `singleLen` bytes at src,
+// or `count` records laid out at src as [u32 len][bytes, padded to 4]...
+@inline function recordLen(p: usize, single: bool, singleLen: u32): u32 { return single ? singleLen : load<u32>(p); }
+@inline function recordBytes(p: usize, single: bool): usize { return single ? p : p + 4; }
+@inline function nextRecord(p: usize, len: u32): usize { return p + 4 + <usize>((len + 3) & ~3); }
+
+// Thread-local (each instance has its own globals): where `reserve` put a batch, and which
+// band a FULL came from (-1: the message count).
+let reservedAt: u64 = 0;
 let lastFullBand: i32 = -1;
+let lastPopLen: u32 = 0;
+
+/**
+ * Reserves room in band bh for as many of the first `count` records as fit: returns how
+ * many (0: the arena is full) and leaves their first index and position in `reservedAt`.
+ */
+function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, single: bool, singleLen: u32): u32 {
+  let h = atomic.load<u64>(bh, HEAD);
+  let first = align8(recordLen(src, single, singleLen));
+  while (true) {
+    let free = bandBytes - (lo(h) - atomic.load<u32>(bh, TAIL_SEEN));
+    if (first > free) {
+      let t = lo(atomic.load<u64>(bh, TAIL));
+      atomic.store<u32>(bh, t, TAIL_SEEN);
+      free = bandBytes - (lo(h) - t);
+      if (first > free) return 0;
+    }
+    let n: u32 = 1;
+    let bytes = first;
+    let p = single ? src : nextRecord(src, load<u32>(src));
+    while (n < count) {
+      let len = load<u32>(p);
+      if (bytes + align8(len) > free) break;
+      bytes += align8(len);
+      p = nextRecord(p, len);
+      n++;
+    }
+    let seen = atomic.cmpxchg<u64>(bh, h, pack(hi(h) + n, lo(h) + bytes), HEAD);
+    if (seen == h) { reservedAt = h; return n; }
+    h = seen;
+  }
+  return 0;
+}
+
+/** Writes and commits the n records reserved at `reservedAt` in band bh. */
+function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen: u32): void {
+  let capacity = load<u32>(q, CAPACITY);
+  let mask = load<u32>(q, BAND_BYTES) - 1;
+  let arena = <usize>load<u32>(bh, ARENA);
+  let slots = <usize>load<u32>(bh, SLOTS);
+  let index = hi(reservedAt);
+  let pos = lo(reservedAt);
+  let p = src;
+  for (let i: u32 = 0; i < n; i++) {
+    let len = recordLen(p, single, singleLen);
+    copyIn(arena, mask, pos, recordBytes(p, single), len);
+    let slot = slots + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+    store<u32>(slot, len, 4);
+    atomic.store<u32>(slot, index + 1, 0);
+    index++;
+    pos += align8(len);
+    p = nextRecord(p, len);
+  }
+}
+
+/**
+ * One attempt at the first `count` records: how many went in (>= 1), FULL (none went in,
+ * nothing changed; lastFullBand says which limit) or CLOSED_ERR.
+ */
+function tryPush(q: usize, src: usize, count: u32, single: bool, singleLen: u32, b: u32): i32 {
+  if (atomic.load<u32>(q, CLOSED) != 0) return CLOSED_ERR;
+  let n = admit(q, count);
+  if (n == 0) { lastFullBand = -1; return FULL; }
+  let bh = band(q, b);
+  let got = reserve(bh, load<u32>(q, BAND_BYTES), src, n, single, singleLen);
+  if (got < n) atomic.sub<u64>(q, <u64>(n - got), ADMITTED);
+  if (got == 0) { lastFullBand = <i32>b; return FULL; }
+  commit(q, bh, src, got, single, singleLen);
+  doorbell_ring(<usize>load<u32>(q, DOORBELL));
+  return <i32>got;
+}
 
 /** Discards the oldest committed record of band b. Returns true if one was discarded. */
 function dropOldestOf(q: usize, b: u32): bool {
@@ -280,7 +374,6 @@ function dropOldestOf(q: usize, b: u32): bool {
     if (atomic.load<u32>(slot) != index + 1) return false;
     let len = atomic.load<u32>(slot, 4);
     if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) {
-      atomic.sub<i32>(q, 1, DEPTH);
       atomic.add<u64>(q, 1, DROPPED);
       return true;
     }
@@ -297,29 +390,62 @@ function dropOldest(q: usize): bool {
 }
 
 /**
- * Pushes one record of `len` bytes from `src` with a priority (0..255). Never blocks.
- * BLOCK: FULL when there is no room (the caller waits and retries; nothing is counted).
- * REJECT: FULL when there is no room, counted in `rejected`; queued data is untouched.
- * DROP_OLDEST: always OK; the oldest queued message of the lowest non-empty band (or of the
- * record's own band when that arena is what lacks room) is discarded and counted.
- * TOO_LARGE when len > maxRecord, CLOSED_ERR after queue_close; nothing changes then.
+ * Pushes records with one priority, under the queue's strategy. Never blocks. Returns how
+ * many went in (all of them but under BLOCK), or an error when none did:
+ * BLOCK: stops where room runs out; FULL when none fit (the caller waits and retries).
+ * REJECT: the records that do not fit are refused and counted in `rejected`; FULL if all.
+ * DROP_OLDEST: all go in; for each that lacks room the oldest queued message of the lowest
+ * non-empty band (or of the record's own band when its arena is what is full) is dropped.
+ * TOO_LARGE when the first record exceeds maxRecord (a later one ends the batch there),
+ * BAD_ARGUMENT for a priority outside 0..255, CLOSED_ERR after queue_close.
  */
-export function queue_push(q: usize, src: usize, len: u32, priority: u32): i32 {
-  if (len > load<u32>(q, MAX_RECORD)) return TOO_LARGE;
+function pushRecords(q: usize, src: usize, count: u32, single: bool, singleLen: u32, priority: u32): i32 {
   if (priority > 255) return BAD_ARGUMENT;
+  if (count == 0) return 0;
+  // a record over the limit ends the batch before it
+  let maxRecord = load<u32>(q, MAX_RECORD);
+  let p = src;
+  let ok: u32 = 0;
+  while (ok < count) {
+    let len = recordLen(p, single, singleLen);
+    if (len > maxRecord) break;
+    p = nextRecord(p, len);
+    ok++;
+  }
+  if (ok == 0) return TOO_LARGE;
   let b = bandOf(priority);
   let strategy = load<u32>(q, STRATEGY);
-  while (true) {
-    let r = tryPush(q, src, len, b);
-    if (r != FULL) return r;
-    if (strategy == REJECT) { atomic.add<u64>(q, 1, REJECTED); return FULL; }
-    if (strategy == BLOCK) return FULL;
+  let done: u32 = 0;
+  p = src;
+  while (done < ok) {
+    let r = tryPush(q, p, ok - done, single, singleLen, b);
+    if (r == CLOSED_ERR) return done > 0 ? <i32>done : r;
+    if (r > 0) {
+      for (let i = 0; i < r; i++) p = nextRecord(p, recordLen(p, single, singleLen));
+      done += <u32>r;
+      continue;
+    }
+    if (strategy == BLOCK) break;
+    if (strategy == REJECT) {
+      atomic.add<u64>(q, <u64>(ok - done), REJECTED);
+      break;
+    }
     // DROP_OLDEST: make room where it is lacking. A record being written right now cannot
     // be dropped yet; its producer is about to commit, so try again.
     if (lastFullBand >= 0) dropOldestOf(q, <u32>lastFullBand);
     else dropOldest(q);
   }
-  return FULL;
+  return done == 0 ? FULL : <i32>done;
+}
+
+/**
+ * Pushes one record of `len` bytes from `src` with a priority (0..255). Never blocks.
+ * OK, or FULL (BLOCK: wait and retry; REJECT: refused and counted), TOO_LARGE,
+ * BAD_ARGUMENT, CLOSED_ERR; nothing changes on an error. DROP_OLDEST always accepts.
+ */
+export function queue_push(q: usize, src: usize, len: u32, priority: u32): i32 {
+  let r = pushRecords(q, src, 1, true, len, priority);
+  return r > 0 ? OK : r;
 }
 
 /** Counts a message the caller gave up on (a BLOCK push that timed out). */
@@ -366,32 +492,59 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
 
 // ---- pop ----
 
-/** Copies the next record (highest band first) to dst and removes it; no wake-ups. */
-function tryPop(q: usize, dst: usize, cap: u32): i32 {
-  if (atomic.load<i32>(q, DEPTH) == 0) return atomic.load<u32>(q, CLOSED) != 0 ? CLOSED_ERR : EMPTY;
+/**
+ * Copies up to maxCount committed records, highest band first, to dst (cap bytes) and
+ * releases them. single: one record, bare; else each as [u32 len][bytes, padded to 4].
+ * Returns how many, or EMPTY / CLOSED_ERR (closed and drained) / DST_TOO_SMALL.
+ */
+function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool): i32 {
   let capacity = load<u32>(q, CAPACITY);
   let mask = load<u32>(q, BAND_BYTES) - 1;
-  for (let b: u32 = 0; b < BAND_COUNT; b++) {
+  let racing = load<u32>(q, STRATEGY) == DROP_OLDEST;
+  let end = dst + cap;
+  let p = dst;
+  let n: u32 = 0;
+  let tooSmall = false;
+  for (let b: u32 = 0; b < BAND_COUNT && n < maxCount; b++) {
     let bh = band(q, b);
-    while (true) {
-      let t = atomic.load<u64>(bh, TAIL);
-      let index = hi(t);
-      let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+    let arena = <usize>load<u32>(bh, ARENA);
+    let slots = <usize>load<u32>(bh, SLOTS);
+    let t = atomic.load<u64>(bh, TAIL);
+    let index = hi(t);
+    let pos = lo(t);
+    while (n < maxCount) {
+      let slot = slots + <usize>((index & (capacity - 1)) * SLOT_BYTES);
       if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
       let len = atomic.load<u32>(slot, 4);
-      if (len > cap) {
-        if (atomic.load<u64>(bh, TAIL) == t) return DST_TOO_SMALL;
-        continue;
+      let at = single ? p : p + 4;
+      if (at + <usize>len > end) { tooSmall = n == 0; break; }
+      copyOut(arena, mask, pos, at, len);
+      if (racing) {
+        // a DROP_OLDEST producer may have discarded it while we copied: then our copy is
+        // void; go again from the tail it left
+        let want = pack(index + 1, pos + align8(len));
+        if (atomic.cmpxchg<u64>(bh, pack(index, pos), want, TAIL) != pack(index, pos)) {
+          t = atomic.load<u64>(bh, TAIL);
+          index = hi(t);
+          pos = lo(t);
+          continue;
+        }
       }
-      copyOut(<usize>load<u32>(bh, ARENA), mask, lo(t), dst, len);
-      if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) {
-        atomic.sub<i32>(q, 1, DEPTH);
-        atomic.store<u64>(q, atomic.load<u64>(q, DEQUEUED) + 1, DEQUEUED);
-        return <i32>len;
-      }
-      // a DROP_OLDEST producer discarded it while we copied: our copy is void, go again
+      if (single) lastPopLen = len;
+      else { store<u32>(p, len); p = nextRecord(p, len); }
+      index++;
+      pos += align8(len);
+      n++;
     }
+    if (!racing && index != hi(t)) atomic.store<u64>(bh, pack(index, pos), TAIL);
+    if (tooSmall) break;
   }
+  if (n > 0) {
+    store<u64>(q, load<u64>(q, DEQUEUED) + <u64>n, DEQUEUED); // the consumer's own counter
+    signalSpace(q);
+    return <i32>n;
+  }
+  if (tooSmall) return DST_TOO_SMALL;
   return atomic.load<u32>(q, CLOSED) != 0 ? CLOSED_ERR : EMPTY;
 }
 
@@ -400,9 +553,8 @@ function tryPop(q: usize, dst: usize, cap: u32): i32 {
  * drained) or DST_TOO_SMALL (nothing removed). Single consumer.
  */
 export function queue_pop(q: usize, dst: usize, cap: u32): i32 {
-  let r = tryPop(q, dst, cap);
-  if (r >= 0) signalSpace(q);
-  return r;
+  let r = popRecords(q, dst, cap, 1, true);
+  return r > 0 ? <i32>lastPopLen : r;
 }
 
 /** queue_pop for worker threads: waits up to timeoutMs (negative: forever) for a record. */
@@ -429,18 +581,10 @@ export function queue_pop_wait(q: usize, dst: usize, cap: u32, timeoutMs: f64): 
 
 /**
  * Pushes `count` records laid out at src as [u32 len][bytes, padded to 4]... with one
- * priority. Stops at the first record that is not accepted; returns how many were, or the
- * error of the first record when none was (TOO_LARGE, FULL, CLOSED_ERR).
+ * priority: how many went in, or an error when none did (see pushRecords).
  */
 export function queue_push_batch(q: usize, src: usize, count: u32, priority: u32): i32 {
-  let p = src;
-  for (let i: u32 = 0; i < count; i++) {
-    let len = load<u32>(p);
-    let r = queue_push(q, p + 4, len, priority);
-    if (r != OK) return i == 0 ? r : <i32>i;
-    p += 4 + ((len + 3) & ~3);
-  }
-  return <i32>count;
+  return pushRecords(q, src, count, false, 0, priority);
 }
 
 /**
@@ -448,19 +592,7 @@ export function queue_push_batch(q: usize, src: usize, count: u32, priority: u32
  * Returns how many, or EMPTY / CLOSED_ERR / DST_TOO_SMALL when none.
  */
 export function queue_pop_batch(q: usize, dst: usize, cap: u32, maxCount: u32): i32 {
-  let p = dst;
-  let end = dst + cap;
-  let n: u32 = 0;
-  let r: i32 = EMPTY;
-  while (n < maxCount && p + 4 <= end) {
-    r = tryPop(q, p + 4, <u32>(end - p - 4));
-    if (r < 0) break;
-    store<u32>(p, <u32>r);
-    p += 4 + ((<u32>r + 3) & ~3);
-    n++;
-  }
-  if (n > 0) { signalSpace(q); return <i32>n; }
-  return r;
+  return popRecords(q, dst, cap, maxCount, false);
 }
 
 /** Closes the queue: pushes fail with CLOSED_ERR, everyone waiting wakes up. */
@@ -475,7 +607,6 @@ export function queue_close(q: usize): void {
 
 /** True when a pop would find nothing committed (cheap, for schedulers). */
 export function queue_is_empty(q: usize): bool {
-  if (atomic.load<i32>(q, DEPTH) == 0) return true;
   let capacity = load<u32>(q, CAPACITY);
   for (let b: u32 = 0; b < BAND_COUNT; b++) {
     let bh = band(q, b);
@@ -489,10 +620,14 @@ export function queue_is_empty(q: usize): bool {
 /** Reads one counter or setting (STAT_*), as f64 so 64-bit counts reach JS whole. */
 export function queue_stat(q: usize, which: i32): f64 {
   switch (which) {
-    case STAT_DEPTH: return <f64>atomic.load<i32>(q, DEPTH);
+    case STAT_DEPTH: {
+      let r = released(q);
+      let d = <i32>(<u32>atomic.load<u64>(q, ADMITTED) - r);
+      return d > 0 ? <f64>d : 0;
+    }
     case STAT_HIGH_WATER: return <f64>atomic.load<u32>(q, HIGH_WATER);
-    case STAT_ENQUEUED: return <f64>atomic.load<u64>(q, ENQUEUED);
-    case STAT_DEQUEUED: return <f64>atomic.load<u64>(q, DEQUEUED);
+    case STAT_ENQUEUED: return <f64>atomic.load<u64>(q, ADMITTED);
+    case STAT_DEQUEUED: return <f64>load<u64>(q, DEQUEUED);
     case STAT_REJECTED: return <f64>atomic.load<u64>(q, REJECTED);
     case STAT_DROPPED: return <f64>atomic.load<u64>(q, DROPPED);
     case STAT_CAPACITY: return <f64>load<u32>(q, CAPACITY);

@@ -42,7 +42,7 @@ describe("queue_init", () => {
     expect(queue_init(REGION, 4, 16, 1024, BLOCK)).toBe(OK);
   });
   it("sizes the region from header, slots and arenas", () => {
-    expect(queue_bytes(8, 1024)).toBe(768 + 4 * 8 * 8 + 4 * 1024);
+    expect(queue_bytes(8, 1024)).toBe(832 + 4 * 8 * 8 + 4 * 1024);
   });
 });
 

@@ -7,7 +7,7 @@ import {
   KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, HIST_BUCKETS,
 } from "../scheduler";
 
-const QBYTES: u32 = 768 + 4 * 8 * 8 + 4 * 1024;
+const QBYTES: u32 = 832 + 4 * 8 * 8 + 4 * 1024;
 const QUEUES = memory.data(8 * QBYTES, 64);
 const KCBS = memory.data(4 * 1536, 64);
 const THREAD = memory.data(1024, 64);
