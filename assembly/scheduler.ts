@@ -17,7 +17,9 @@
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted
 //     80  f64 startedAt      ms timestamp of activation (host clock)
-//     88  f64 busyMs         time spent inside handlers
+//     88  f64 busyMs         time spent handling messages
+//     96  f64 firstAt        ms timestamp when the first message was handled
+//    104  f64 lastAt         ms timestamp when the latest message was handled
 //    128  u32 histogram[HIST_BUCKETS]   latency histogram, see below
 //
 //   Latency histogram: bucket k counts latencies in [lowerBound(k), lowerBound(k+1)) in
@@ -54,6 +56,8 @@ const K_PROCESSED: u32 = 64;
 const K_ERRORS: u32 = 72;
 const K_STARTED: u32 = 80;
 const K_BUSY: u32 = 88;
+const K_FIRST: u32 = 96;
+const K_LAST: u32 = 104;
 const K_HIST: u32 = 128;
 
 const T_COUNT: u32 = 64;
@@ -78,6 +82,8 @@ export const KSTAT_INPUT: i32 = 4;
 export const KSTAT_OUTPUT: i32 = 5;
 export const KSTAT_THREAD: i32 = 6;
 export const KSTAT_ID: i32 = 7;
+export const KSTAT_FIRST: i32 = 8;
+export const KSTAT_LAST: i32 = 9;
 
 export function kcb_init(k: usize, id: u32, input: usize, output: usize): void {
   memory.fill(k, 0, KCB_BYTES);
@@ -109,9 +115,15 @@ export function kcb_force_state(k: usize, to: i32): void {
   if (t != 0) doorbell_ring(t);
 }
 
-/** Counts one handled message and its latency (ns from enqueue to done) and busy time. */
-export function kcb_record(k: usize, latencyNs: f64, busyMs: f64): void {
-  atomic.store<u64>(k, atomic.load<u64>(k, K_PROCESSED) + 1, K_PROCESSED);
+/**
+ * Counts one handled message: its latency (ns from enqueue to done), the time spent on it,
+ * and when it was done (ms, host clock). Only the thread running the kernel calls this.
+ */
+export function kcb_record(k: usize, latencyNs: f64, busyMs: f64, nowMs: f64): void {
+  let n = atomic.load<u64>(k, K_PROCESSED);
+  if (n == 0) store<f64>(k, nowMs, K_FIRST);
+  store<f64>(k, nowMs, K_LAST);
+  atomic.store<u64>(k, n + 1, K_PROCESSED);
   store<f64>(k, load<f64>(k, K_BUSY) + busyMs, K_BUSY);
   let h = k + K_HIST + (<usize>hist_bucket(latencyNs) << 2);
   atomic.store<u32>(h, atomic.load<u32>(h) + 1);
@@ -138,6 +150,8 @@ export function kcb_stat(k: usize, which: i32): f64 {
     case KSTAT_OUTPUT: return <f64>load<u32>(k, K_OUTPUT);
     case KSTAT_THREAD: return <f64>atomic.load<u32>(k, K_THREAD);
     case KSTAT_ID: return <f64>load<u32>(k, K_ID);
+    case KSTAT_FIRST: return load<f64>(k, K_FIRST);
+    case KSTAT_LAST: return load<f64>(k, K_LAST);
   }
   return -1;
 }

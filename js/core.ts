@@ -50,7 +50,7 @@ export interface CoreExports {
   kcb_state(k: number): number;
   kcb_transition(k: number, from: number, to: number): number;
   kcb_force_state(k: number, to: number): void;
-  kcb_record(k: number, latencyNs: number, busyMs: number): void;
+  kcb_record(k: number, latencyNs: number, busyMs: number, nowMs: number): void;
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
   kcb_set_started(k: number, ms: number): void;

@@ -50,11 +50,13 @@ describe("kernel control block", () => {
   });
   it("counts processed messages and errors", () => {
     let k = kcb(0);
-    kcb_record(k, 1000, 0.001); kcb_record(k, 2000, 0.001);
+    kcb_record(k, 1000, 0.001, 5); kcb_record(k, 2000, 0.001, 9);
     kcb_add_processed(k, 5);
     kcb_record_error(k);
     expect(kcb_stat(k, KSTAT_PROCESSED)).toBe(7);
     expect(kcb_stat(k, KSTAT_ERRORS)).toBe(1);
+    expect(kcb_stat(k, 8)).toBe(5);   // first handled at
+    expect(kcb_stat(k, 9)).toBe(9);   // last handled at
   });
 });
 
@@ -82,7 +84,7 @@ describe("latency histogram", () => {
   });
   it("reads percentiles within a bucket's width", () => {
     let k = kcb(1);
-    for (let i = 1; i <= 100; i++) kcb_record(k, <f64>i * 1000, 0); // 1..100 us
+    for (let i = 1; i <= 100; i++) kcb_record(k, <f64>i * 1000, 0, 0); // 1..100 us
     let p50 = hist_quantile(k, 0.5);
     let p99 = hist_quantile(k, 0.99);
     expect(p50).toBeGreaterThan(50000 * 0.87);

@@ -1,0 +1,519 @@
+// schema.ts — the field types of a message (`t`), each with everything the codec needs:
+// a construction-time check, an encoder, a decoder, its size, its canonical text (part of
+// the type id) and its descriptor for the core's validator. docs/wire-format.md is the
+// specification of the bytes; assembly/codec.ts must agree with every writer here.
+//
+// Encoders and decoders are closures composed once per schema: Cloudflare workerd forbids
+// `new Function`, so no code is generated from strings.
+
+/** Descriptor opcodes; the same numbers as assembly/codec.ts. */
+export const Op = {
+  F64: 1, F32: 2, I32: 3, U32: 4, BOOL: 5, STRING: 6, BYTES: 7,
+  ARRAY: 8, FIXED: 9, OPTIONAL: 10, MESSAGE: 11,
+} as const;
+
+export type FieldKind =
+  | 'f64' | 'f32' | 'i32' | 'u32' | 'bool' | 'string' | 'bytes'
+  | 'array' | 'f32array' | 'f64array' | 'optional' | 'message';
+
+/**
+ * Writes a value at p; returns the position after it, or -1 when it would pass `lim`
+ * (nothing at or after `lim` is written).
+ */
+export type Writer<V> = (v: V, u8: Uint8Array, dv: DataView, p: number, lim: number) => number;
+
+/** A field type. V is the value a message holds, I what its constructor accepts. */
+export interface FieldType<V = unknown, I = V> {
+  readonly kind: FieldKind;
+  /** Canonical text: what the type id is derived from. */
+  readonly canon: string;
+  /** Fewest bytes a value takes on the wire. */
+  readonly minSize: number;
+  /** Bytes every value takes, or -1 when it varies. */
+  readonly fixedSize: number;
+  /** Fields of optional types may be left out of the constructor's argument. */
+  readonly optional: boolean;
+  /** array / optional: the element or inner type. */
+  readonly element?: FieldType;
+  /** Fixed arrays: the length. */
+  readonly length?: number;
+  /** t.message: the nested message class. */
+  readonly messageClass?: NestedClass;
+  /** Returns the value to store (maybe normalized), or throws FieldValueError. */
+  check(v: unknown): V;
+  size(v: V): number;
+  write: Writer<V>;
+  /** Reads a value at the decode cursor (see setPos) and moves it past the value. */
+  read(u8: Uint8Array, dv: DataView, end: number): V;
+  /** Appends the descriptor bytes (see assembly/codec.ts) to `out`. */
+  descriptor(out: number[]): void;
+  /** Phantom: the constructor-side type. */
+  readonly __input?: I;
+}
+
+export type ValueOf<F> = F extends FieldType<infer V, any> ? V : never;
+export type InputOf<F> = F extends FieldType<any, infer I> ? I : never;
+export type Fields = Record<string, FieldType<any, any>>;
+
+/** What t.message needs from a message class (js/message.ts makes them). */
+export interface NestedClass {
+  readonly typeId: number;
+  readonly typeName: string;
+  new (init: any): object;
+  readonly [CODEC]: StructCodec;
+}
+
+/** Where a message class keeps its compiled payload codec. */
+export const CODEC: unique symbol = Symbol('ringkernel.codec');
+
+/** A value that does not fit its field type; `path` is filled in on the way out ("[3].x"). */
+export class FieldValueError extends Error {
+  path = '';
+  constructor(readonly detail: string) { super(detail); }
+}
+
+/** Bytes that do not decode (the trusted decoder's own bounds checks). */
+export class DecodeFault extends Error {}
+
+// ---- the decode cursor: decoding is synchronous and never re-entered, so one will do ----
+let pos = 0;
+export function setPos(p: number): void { pos = p; }
+export function getPos(): number { return pos; }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const hasShared = typeof SharedArrayBuffer === 'function';
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}
+
+function u32Prefix(dv: DataView, end: number, what: string, minEach: number): number {
+  const n = dv.getUint32(pos, true);
+  pos += 4;
+  if (n * minEach > end - pos) throw new DecodeFault(`${what} length ${n} exceeds the ${end - pos} bytes left at offset ${pos - 4}`);
+  return n;
+}
+
+// ---- scalars ----
+
+function scalar<V>(kind: FieldKind, op: number, size: number, check: (v: unknown) => V,
+  write: Writer<V>, read: (u8: Uint8Array, dv: DataView, end: number) => V): FieldType<V> {
+  return {
+    kind, canon: kind, minSize: size, fixedSize: size, optional: false, check,
+    size: () => size, write, read, descriptor: (out) => { out.push(op); },
+  };
+}
+
+function isNumber(v: unknown): number {
+  if (typeof v !== 'number') throw new FieldValueError(`expected a number, got ${describe(v)}`);
+  return v;
+}
+
+function intIn(lo: number, hi: number, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new FieldValueError(`expected an integer in ${lo}..${hi}, got ${describe(v)}`);
+  return v;
+}
+
+const f64: FieldType<number> = scalar('f64', Op.F64, 8, isNumber,
+  (v, _u8, dv, p, lim) => { if (p + 8 > lim) return -1; dv.setFloat64(p, v, true); return p + 8; },
+  (_u8, dv) => { const v = dv.getFloat64(pos, true); pos += 8; return v; });
+
+const f32: FieldType<number> = scalar('f32', Op.F32, 4, (v) => Math.fround(isNumber(v)),
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setFloat32(p, v, true); return p + 4; },
+  (_u8, dv) => { const v = dv.getFloat32(pos, true); pos += 4; return v; });
+
+const i32: FieldType<number> = scalar('i32', Op.I32, 4, (v) => intIn(-0x80000000, 0x7fffffff, v) | 0,
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setInt32(p, v, true); return p + 4; },
+  (_u8, dv) => { const v = dv.getInt32(pos, true); pos += 4; return v; });
+
+const u32: FieldType<number> = scalar('u32', Op.U32, 4, (v) => intIn(0, 0xffffffff, v) >>> 0,
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setUint32(p, v, true); return p + 4; },
+  (_u8, dv) => { const v = dv.getUint32(pos, true); pos += 4; return v; });
+
+const bool: FieldType<boolean> = scalar('bool', Op.BOOL, 1,
+  (v) => { if (typeof v !== 'boolean') throw new FieldValueError(`expected a boolean, got ${describe(v)}`); return v; },
+  (v, u8, _dv, p, lim) => { if (p + 1 > lim) return -1; u8[p] = v ? 1 : 0; return p + 1; },
+  (u8) => u8[pos++] !== 0);
+
+// ---- strings and bytes: u32 byte length, then the bytes ----
+
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+function readUtf8(u8: Uint8Array, start: number, n: number): string {
+  // short ASCII strings (names, ids, tags) are cheaper by hand than through TextDecoder
+  if (n <= 32) {
+    let s = '';
+    let i = 0;
+    for (; i < n; i++) {
+      const c = u8[start + i]!;
+      if (c >= 0x80) break;
+      s += String.fromCharCode(c);
+    }
+    if (i === n) return s;
+  }
+  // TextDecoder may refuse views of a SharedArrayBuffer: decode a private copy then
+  const view = hasShared && u8.buffer instanceof SharedArrayBuffer ? u8.slice(start, start + n) : u8.subarray(start, start + n);
+  return decoder.decode(view);
+}
+
+const string: FieldType<string> = {
+  kind: 'string', canon: 'string', minSize: 4, fixedSize: -1, optional: false,
+  check(v) {
+    if (typeof v !== 'string') throw new FieldValueError(`expected a string, got ${describe(v)}`);
+    if (!isWellFormed(v)) throw new FieldValueError('string holds a lone surrogate, which UTF-8 cannot encode');
+    return v;
+  },
+  size: (v) => 4 + utf8Length(v),
+  write(v, u8, dv, p, lim) {
+    const n = v.length;
+    if (p + 4 + n > lim) return -1; // UTF-8 never takes fewer bytes than UTF-16 code units
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[p + 4 + i] = c;
+      }
+      if (i === n) { dv.setUint32(p, n, true); return p + 4 + n; }
+    }
+    const r = encoder.encodeInto(v, u8.subarray(p + 4, lim));
+    if (r.read! < n) return -1;
+    dv.setUint32(p, r.written!, true);
+    return p + 4 + r.written!;
+  },
+  read(u8, dv, end) {
+    const n = u32Prefix(dv, end, 'string', 1);
+    const s = pos;
+    pos += n;
+    return readUtf8(u8, s, n);
+  },
+  descriptor: (out) => { out.push(Op.STRING); },
+};
+
+const bytes: FieldType<Uint8Array> = {
+  kind: 'bytes', canon: 'bytes', minSize: 4, fixedSize: -1, optional: false,
+  check(v) {
+    if (!(v instanceof Uint8Array)) throw new FieldValueError(`expected a Uint8Array, got ${describe(v)}`);
+    return v;
+  },
+  size: (v) => 4 + v.length,
+  write(v, u8, dv, p, lim) {
+    if (p + 4 + v.length > lim) return -1;
+    dv.setUint32(p, v.length, true);
+    u8.set(v, p + 4);
+    return p + 4 + v.length;
+  },
+  read(u8, dv, end) {
+    const n = u32Prefix(dv, end, 'bytes', 1);
+    pos += n;
+    return u8.slice(pos - n, pos); // a private copy: the record's memory will be reused
+  },
+  descriptor: (out) => { out.push(Op.BYTES); },
+};
+
+// ---- arrays: u32 count then the elements, or (fixed length n) just the n elements ----
+
+function pushU32(out: number[], n: number): void {
+  out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+}
+
+/** The loop that writes n numeric elements; one per kind so each stays monomorphic. */
+function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p: number, n: number) => void) | null {
+  switch (kind) {
+    case 'f64': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, a[i]!, true); };
+    case 'f32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, a[i]!, true); };
+    case 'i32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, a[i]!, true); };
+    case 'u32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, a[i]!, true); };
+    default: return null;
+  }
+}
+
+function numericReader(kind: FieldKind): ((dv: DataView, p: number, n: number) => number[]) | null {
+  switch (kind) {
+    case 'f64': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat64(p + i * 8, true); return a; };
+    case 'f32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat32(p + i * 4, true); return a; };
+    case 'i32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getInt32(p + i * 4, true); return a; };
+    case 'u32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getUint32(p + i * 4, true); return a; };
+    default: return null;
+  }
+}
+
+function array<F extends FieldType<any, any>>(elem: F, length?: number): FieldType<ValueOf<F>[], readonly InputOf<F>[]> {
+  type V = ValueOf<F>;
+  if (!isFieldType(elem)) throw new TypeError(`t.array: the element type must be a t.* field type, got ${describe(elem)}`);
+  const fixed = length !== undefined;
+  if (fixed && !(Number.isInteger(length) && length >= 1 && length <= 0xffffffff))
+    throw new TypeError(`t.array: a fixed length must be an integer 1..4294967295, got ${String(length)}`);
+  // a count must bound the bytes it claims, or a 4-byte record could ask for 2^32 elements
+  if (!fixed && elem.minSize === 0)
+    throw new TypeError(`t.array: elements of type ${elem.canon} can encode to zero bytes; use a message with at least one field`);
+  const n0 = length ?? 0;
+  const prefix = fixed ? 0 : 4;
+  const es = elem.fixedSize;
+  const numW = numericWriter(elem.kind);
+  const numR = numericReader(elem.kind);
+  const ew = elem.write as Writer<V>;
+  return {
+    kind: 'array', element: elem, length, optional: false,
+    canon: fixed ? `array<${elem.canon},${n0}>` : `array<${elem.canon}>`,
+    minSize: fixed ? n0 * elem.minSize : 4,
+    fixedSize: fixed && es >= 0 ? n0 * es : -1,
+    check(v) {
+      if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView)))
+        throw new FieldValueError(`expected an array, got ${describe(v)}`);
+      const a = v as ArrayLike<unknown>;
+      if (fixed && a.length !== n0) throw new FieldValueError(`expected exactly ${n0} elements, got ${a.length}`);
+      let out: V[] | null = Array.isArray(a) ? null : new Array<V>(a.length);
+      for (let i = 0; i < a.length; i++) {
+        let x: V;
+        try { x = elem.check(a[i]); } catch (e) {
+          if (e instanceof FieldValueError) e.path = `[${i}]` + e.path;
+          throw e;
+        }
+        // keep the caller's array unless an element was normalized (f32 rounding, ...)
+        if (out === null && x !== a[i]) out = (a as V[]).slice(0, i);
+        if (out !== null) out[i] = x;
+      }
+      return out ?? (a as V[]);
+    },
+    size(v) {
+      if (es >= 0) return prefix + v.length * es;
+      let s = prefix;
+      for (let i = 0; i < v.length; i++) s += elem.size(v[i]);
+      return s;
+    },
+    write(v, u8, dv, p, lim) {
+      const n = fixed ? n0 : v.length;
+      if (fixed && v.length !== n0) throw new TypeError(`fixed array of ${n0} now holds ${v.length} elements`);
+      if (!fixed) {
+        if (p + 4 > lim) return -1;
+        dv.setUint32(p, n, true);
+        p += 4;
+      }
+      if (numW !== null) {
+        if (p + n * es > lim) return -1;
+        numW(v as unknown as number[], dv, p, n);
+        return p + n * es;
+      }
+      for (let i = 0; i < n && p >= 0; i++) p = ew(v[i]!, u8, dv, p, lim);
+      return p;
+    },
+    read(u8, dv, end) {
+      const n = fixed ? n0 : u32Prefix(dv, end, 'array', elem.minSize);
+      if (numR !== null) {
+        if (pos + n * es > end) throw new DecodeFault(`${n} elements do not fit at offset ${pos}`);
+        const a = numR(dv, pos, n);
+        pos += n * es;
+        return a as V[];
+      }
+      const a = new Array<V>(n);
+      for (let i = 0; i < n; i++) a[i] = elem.read(u8, dv, end);
+      return a;
+    },
+    descriptor(out) {
+      if (fixed) { out.push(Op.FIXED); pushU32(out, n0); } else out.push(Op.ARRAY);
+      elem.descriptor(out);
+    },
+  };
+}
+
+// ---- typed arrays: the wire form of t.array(t.f32) / t.array(t.f64), decoded as typed arrays ----
+
+function typedArray<T extends Float32Array | Float64Array>(kind: 'f32array' | 'f64array',
+  Ctor: { new (n: number): T; new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number; from(a: ArrayLike<number>): T }): FieldType<T, T | ArrayLike<number>> {
+  const es = Ctor.BYTES_PER_ELEMENT;
+  const numW = numericWriter(kind === 'f32array' ? 'f32' : 'f64')!;
+  const numR = kind === 'f32array'
+    ? (dv: DataView, p: number, a: T) => { for (let i = 0; i < a.length; i++) a[i] = dv.getFloat32(p + i * 4, true); }
+    : (dv: DataView, p: number, a: T) => { for (let i = 0; i < a.length; i++) a[i] = dv.getFloat64(p + i * 8, true); };
+  return {
+    kind, canon: kind, minSize: 4, fixedSize: -1, optional: false,
+    check(v) {
+      if (v instanceof Ctor) return v;
+      if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView)))
+        throw new FieldValueError(`expected a ${Ctor.name} or an array of numbers, got ${describe(v)}`);
+      const a = v as ArrayLike<unknown>;
+      for (let i = 0; i < a.length; i++) {
+        if (typeof a[i] !== 'number') {
+          const e = new FieldValueError(`expected a number, got ${describe(a[i])}`);
+          e.path = `[${i}]`;
+          throw e;
+        }
+      }
+      return Ctor.from(a as ArrayLike<number>);
+    },
+    size: (v) => 4 + v.length * es,
+    write(v, u8, dv, p, lim) {
+      const n = v.length;
+      if (p + 4 + n * es > lim) return -1;
+      dv.setUint32(p, n, true);
+      // on little-endian machines the typed array's bytes already are the wire bytes
+      if (LITTLE_ENDIAN && n > 16) u8.set(new Uint8Array(v.buffer, v.byteOffset, n * es), p + 4);
+      else numW(v, dv, p + 4, n);
+      return p + 4 + n * es;
+    },
+    read(u8, dv, end) {
+      const n = u32Prefix(dv, end, kind, es);
+      const p = pos;
+      pos += n * es;
+      if (LITTLE_ENDIAN && n > 16) return new Ctor(u8.slice(p, p + n * es).buffer);
+      const a = new Ctor(n);
+      numR(dv, p, a);
+      return a;
+    },
+    descriptor: (out) => { out.push(Op.ARRAY, kind === 'f32array' ? Op.F32 : Op.F64); },
+  };
+}
+
+// ---- optional: u8 tag (0 absent, 1 present), then the value when present ----
+
+function optional<F extends FieldType<any, any>>(inner: F): FieldType<ValueOf<F> | null, InputOf<F> | null | undefined> & { readonly optional: true } {
+  type V = ValueOf<F>;
+  if (!isFieldType(inner)) throw new TypeError(`t.optional: the inner type must be a t.* field type, got ${describe(inner)}`);
+  const iw = inner.write as Writer<V>;
+  return {
+    kind: 'optional', element: inner, optional: true,
+    canon: `optional<${inner.canon}>`, minSize: 1, fixedSize: -1,
+    check: (v) => (v === undefined || v === null ? null : inner.check(v)),
+    size: (v) => (v === null ? 1 : 1 + inner.size(v)),
+    write(v, u8, dv, p, lim) {
+      if (p + 1 > lim) return -1;
+      if (v === null || v === undefined) { u8[p] = 0; return p + 1; }
+      u8[p] = 1;
+      return iw(v, u8, dv, p + 1, lim);
+    },
+    read(u8, dv, end) {
+      const tag = u8[pos++];
+      if (tag === 0) return null;
+      if (tag !== 1) throw new DecodeFault(`optional tag ${String(tag)} at offset ${pos - 1} is not 0 or 1`);
+      return inner.read(u8, dv, end);
+    },
+    descriptor(out) { out.push(Op.OPTIONAL); inner.descriptor(out); },
+  };
+}
+
+// ---- nested messages: the nested message's fields, inline, without a header ----
+
+/** A message class's payload codec (js/message.ts compiles one per class). */
+export interface StructCodec {
+  readonly keys: readonly string[];
+  readonly types: readonly FieldType[];
+  readonly minSize: number;
+  readonly fixedSize: number;
+  size(msg: object): number;
+  write: Writer<object>;
+  /** Reads the fields at the cursor into `target`, in declaration order. */
+  read(target: object, u8: Uint8Array, dv: DataView, end: number): void;
+  /** A new instance (fresh header values) with the fields read at the cursor. */
+  readNested(u8: Uint8Array, dv: DataView, end: number): object;
+  /** Field descriptors, back to back. */
+  descriptor(out: number[]): void;
+}
+
+export function compileStruct(fields: Fields, make: () => object): StructCodec {
+  const keys = Object.keys(fields);
+  const types = keys.map((k) => fields[k]!);
+  const n = keys.length;
+  const writers = types.map((f) => f.write as Writer<unknown>);
+  const readers = types.map((f) => f.read);
+  const minSize = types.reduce((s, f) => s + f.minSize, 0);
+  const fixedSize = types.every((f) => f.fixedSize >= 0) ? types.reduce((s, f) => s + f.fixedSize, 0) : -1;
+  const codec: StructCodec = {
+    keys, types, minSize, fixedSize,
+    size(msg) {
+      if (fixedSize >= 0) return fixedSize;
+      const m = msg as Record<string, unknown>;
+      let s = 0;
+      for (let i = 0; i < n; i++) s += types[i]!.size(m[keys[i]!]);
+      return s;
+    },
+    write(msg, u8, dv, p, lim) {
+      const m = msg as Record<string, unknown>;
+      for (let i = 0; i < n && p >= 0; i++) p = writers[i]!(m[keys[i]!], u8, dv, p, lim);
+      return p;
+    },
+    read(target, u8, dv, end) {
+      const m = target as Record<string, unknown>;
+      for (let i = 0; i < n; i++) m[keys[i]!] = readers[i]!(u8, dv, end);
+    },
+    readNested(u8, dv, end) {
+      const m = make();
+      codec.read(m, u8, dv, end);
+      return m;
+    },
+    descriptor(out) { for (const f of types) f.descriptor(out); },
+  };
+  return codec;
+}
+
+function nested<M extends NestedClass>(M: M): FieldType<InstanceType<M>, InstanceType<M> | ConstructorParameters<M>[0]> {
+  type V = InstanceType<M>;
+  if (typeof M !== 'function' || !(CODEC in M))
+    throw new TypeError(`t.message: expected a class made by message(), got ${describe(M)}`);
+  const codec = M[CODEC];
+  const id = M.typeId;
+  return {
+    kind: 'message', messageClass: M, optional: false,
+    canon: `message<${M.typeName}#${(id >>> 0).toString(16).padStart(8, '0')}>`,
+    minSize: codec.minSize, fixedSize: codec.fixedSize,
+    check(v) {
+      if (v instanceof M) return v as V;
+      if (v === null || typeof v !== 'object' || Array.isArray(v))
+        throw new FieldValueError(`expected a ${M.typeName} or an object of its fields, got ${describe(v)}`);
+      try { return new M(v) as V; } catch (e) {
+        if (e instanceof TypeError || e instanceof RangeError) throw new FieldValueError(e.message);
+        throw e;
+      }
+    },
+    size: (v) => codec.size(v),
+    write: (v, u8, dv, p, lim) => codec.write(v, u8, dv, p, lim),
+    read: (u8, dv, end) => codec.readNested(u8, dv, end) as V,
+    descriptor(out) { out.push(Op.MESSAGE); pushU32(out, id); },
+  };
+}
+
+function isFieldType(v: unknown): v is FieldType {
+  return typeof v === 'object' && v !== null && typeof (v as FieldType).canon === 'string' && typeof (v as FieldType).write === 'function';
+}
+
+/** The field types. */
+export const t = {
+  f64, f32, i32, u32, bool, string, bytes,
+  /** t.array(T): any length; t.array(T, n): exactly n elements (no length on the wire). */
+  array,
+  /** Float32Array on both sides (arrays of numbers are accepted and converted). */
+  f32array: typedArray('f32array', Float32Array),
+  /** Float64Array on both sides (arrays of numbers are accepted and converted). */
+  f64array: typedArray('f64array', Float64Array),
+  /** null or a value of T; may be left out of the constructor's argument. */
+  optional,
+  /** A nested message, fields only (no header); an instance or an object of its fields. */
+  message: nested,
+  /** A list of nested messages: t.array(t.message(M)). */
+  list: <M extends NestedClass>(M: M) => array(nested(M)),
+};
+
+export { isFieldType };
