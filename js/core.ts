@@ -167,6 +167,13 @@ export class Core {
     this.dv = new DataView(this.memory.buffer);
   }
 
+  /** A constant the core exports (a layout size, say), read from its wasm global. */
+  constant(name: string): number {
+    const g = (this.x as Record<string, unknown>)[name];
+    if (!(g instanceof WebAssembly.Global)) throw new Error(`ringkernel core exports no constant ${name}`);
+    return Number(g.value);
+  }
+
   useScratch(ptr: number, bytes: number): void {
     this.scratch = ptr;
     this.scratchBytes = bytes;

@@ -1,5 +1,18 @@
 // ringkernel — public entry point.
 export * from './errors.js';
+export { RingKernelRuntime } from './runtime.js';
+export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime.js';
+export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
+export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
+export { KernelContext } from './context.js';
+export type { ReceiveOptions, SendOptions } from './context.js';
+export { KernelState, BackpressureStrategy } from './state.js';
+export type { KernelTelemetry } from './telemetry.js';
+export { message, Message, decodeMessage, encodeMessage, ready, installValidator, messageClassById, messageClassByName } from './message.js';
+export type { MessageClass, MessageInstance, MessageOptions, Init, Values } from './message.js';
+export { t } from './schema.js';
+export type { FieldType, Fields } from './schema.js';
+// The core, for those who build on the rings directly.
 export { createCore, attachCore, compileCore, setWasmSource, canShareMemory, whyNoSharedMemory, Core, OwnerCore, Status, Strategy } from './core.js';
 export type { CoreExports, QueueStats, WasmSource } from './core.js';
 export { Ring } from './ring.js';

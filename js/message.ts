@@ -202,7 +202,8 @@ function uuidToBytes(s: string, dv: DataView, p: number): void {
   dv.setUint32(p + 12, words[3]!, false);
 }
 
-const now: () => number = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number'
+/** Milliseconds since the Unix epoch, sub-millisecond where the platform allows; the clock of record timestamps. */
+export const now: () => number = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number'
   ? () => performance.timeOrigin + performance.now()
   : () => Date.now();
 

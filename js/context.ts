@@ -1,0 +1,66 @@
+// context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
+// over its own rings, and the runtime (so a coordinator can drive other kernels).
+import type { Message } from './message.js';
+import type { RingKernelRuntime } from './runtime.js';
+import type { KernelInstance } from './instance.js';
+
+export interface ReceiveOptions {
+  /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
+  timeout?: number;
+  /** Gives up when aborted (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export interface SendOptions {
+  /** BLOCK: milliseconds to wait for room; QueueFullError after that. Default: no limit. */
+  timeout?: number;
+}
+
+export class KernelContext<In extends Message = Message, Out extends Message = Message> implements AsyncIterable<In> {
+  /** The id the kernel was launched under. */
+  readonly kernelId: string;
+  readonly runtime: RingKernelRuntime;
+  readonly #inst: KernelInstance;
+
+  /** @internal */
+  constructor(inst: KernelInstance, runtime: RingKernelRuntime) {
+    this.#inst = inst;
+    this.kernelId = inst.id;
+    this.runtime = runtime;
+  }
+
+  /** True once the kernel is being terminated (or has failed): leave the loop. */
+  get shouldTerminate(): boolean { return this.#inst.stopping; }
+
+  /** True while the kernel is active (not launched-only, not deactivated). */
+  get isActive(): boolean { return this.#inst.active; }
+
+  /** Resolves when the kernel becomes active, or at once when it is terminating. */
+  waitActive(): Promise<void> { return this.#inst.waitActive(); }
+
+  /**
+   * The next message, in priority order. Waits while the queue is empty and while the
+   * kernel is not active (deactivate pauses delivery). `receive(100)` = `{ timeout: 100 }`.
+   * Rejects with QueueTimeoutError on timeout and KernelStateError once terminating.
+   */
+  receive(options?: number | ReceiveOptions): Promise<In> {
+    return this.#inst.receive(typeof options === 'number' ? { timeout: options } : options) as Promise<In>;
+  }
+
+  /**
+   * Sends to the kernel's output queue, or to the kernels it is connected to. Under BLOCK
+   * waits for room up to `timeout` (QueueFullError after it).
+   */
+  send(message: Out, options?: number | SendOptions): Promise<void> {
+    return this.#inst.sendOut(message, typeof options === 'number' ? { timeout: options } : options);
+  }
+
+  /** `for await (const m of ctx)`: every message until the kernel is terminated. */
+  [Symbol.asyncIterator](): AsyncIterator<In> {
+    const inst = this.#inst;
+    return {
+      next: () => inst.receiveOrEnd() as Promise<IteratorResult<In>>,
+      return: () => Promise.resolve({ done: true, value: undefined }),
+    };
+  }
+}

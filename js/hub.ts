@@ -1,0 +1,129 @@
+// hub.ts — the runtime's side of the rings on this thread: encoding a message straight into
+// the core's scratch area and pushing it, popping and decoding, and the wake-ups that let
+// promises on this thread wait for a ring without polling.
+//
+// Wake-ups: a consumer on this thread registers a reader for the ring it drains; a push
+// from this thread calls it synchronously (it only settles promises, no user code runs).
+// A producer waiting for room waits on both this thread's pops (wakeSpace) and, over shared
+// memory, the ring's space word, which the core notifies when any thread pops.
+import { type OwnerCore, Status, Strategy } from './core.js';
+import type { Ring } from './ring.js';
+import { encodeInto, decodeFrom, recordTimestamp, type Message } from './message.js';
+import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
+
+export interface Who { kernelId: string; operation: string }
+
+const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
+type WaitAsync = (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string };
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export class Hub {
+  readonly core: OwnerCore;
+  private readonly readers = new Map<number, () => void>();
+  private readonly spaceWaiters = new Map<number, Set<() => void>>();
+  /** Timestamp (ms since the epoch) of the record last popped by popMessage. */
+  lastTimestamp = 0;
+
+  constructor(core: OwnerCore) { this.core = core; }
+
+  onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
+  forget(ring: Ring): void { this.readers.delete(ring.ptr); this.spaceWaiters.delete(ring.ptr); }
+
+  /** Tells the ring's reader on this thread that it may have something. */
+  wake(ring: Ring): void {
+    const r = this.readers.get(ring.ptr);
+    if (r !== undefined) r();
+  }
+
+  private wakeSpace(ring: Ring): void {
+    const s = this.spaceWaiters.get(ring.ptr);
+    if (s !== undefined && s.size > 0) for (const f of [...s]) f();
+  }
+
+  /**
+   * Encodes `msg` into scratch and pushes it. Resolves when it is in the ring; under BLOCK
+   * waits for room up to `timeout` ms (undefined: no limit). Errors name `who`.
+   */
+  push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined): Promise<void> {
+    const c = this.core;
+    const limit = Math.min(ring.maxRecord, c.scratchBytes);
+    const n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit);
+    if (n < 0) {
+      return Promise.reject(new MessageTooLargeError(
+        `${who.operation} to kernel '${targetId}': ${msg.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; nothing was enqueued`,
+        { ...who, size: -n, limit: ring.maxRecord }));
+    }
+    const priority = msg.priority;
+    const r = ring.pushStaged(n, priority);
+    if (r === Status.OK) { this.wake(ring); return RESOLVED; }
+    if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0)
+      return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout);
+    return Promise.reject(this.pushError(r, ring, who, targetId, timeout));
+  }
+
+  private pushError(r: Status, ring: Ring, who: Who, targetId: string, timeout: number | undefined): Error {
+    if (r === Status.CLOSED)
+      return new KernelStateError(`${who.operation} to kernel '${targetId}': it is terminated; nothing was enqueued`, { ...who, state: 'terminated' });
+    const depth = ring.depth;
+    return new QueueFullError(ring.strategy === Strategy.BLOCK
+      ? `${who.operation} to kernel '${targetId}': its queue stayed full (${depth} messages) for ${timeout} ms; nothing was enqueued`
+      : `${who.operation} to kernel '${targetId}': its queue is full (${depth} messages) and it rejects when full; nothing was enqueued`, who);
+  }
+
+  private async pushWhenRoom(ring: Ring, bytes: Uint8Array, priority: number, who: Who, targetId: string, timeout: number | undefined): Promise<void> {
+    const x = this.core.x;
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    for (;;) {
+      const seq = x.queue_space_enter(ring.ptr);
+      let r: Status;
+      try {
+        r = ring.push(bytes, priority);
+        if (r === Status.FULL) {
+          const left = deadline - performance.now();
+          if (left <= 0) {
+            x.queue_note_rejected(ring.ptr);
+            throw this.pushError(r, ring, who, targetId, timeout);
+          }
+          await this.waitForSpace(ring, seq, left);
+          continue;
+        }
+      } finally {
+        x.queue_space_leave(ring.ptr);
+      }
+      if (r === Status.OK) { this.wake(ring); return; }
+      throw this.pushError(r, ring, who, targetId, timeout);
+    }
+  }
+
+  private waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let set = this.spaceWaiters.get(ring.ptr);
+      if (!set) this.spaceWaiters.set(ring.ptr, (set = new Set()));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => { set!.delete(done); if (timer !== undefined) clearTimeout(timer); resolve(); };
+      set.add(done);
+      if (ms !== Infinity) timer = setTimeout(done, ms + 1);
+      if (this.core.shared && hasWaitAsync) {
+        // a pop on another thread notifies the space word
+        const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(
+          new Int32Array(this.core.memory.buffer, this.core.x.queue_space_word(ring.ptr), 1), 0, seq, ms);
+        if (!w.async) done();
+        else (w.value as Promise<string>).then(done);
+      }
+    });
+  }
+
+  /**
+   * Pops and decodes the next message, or returns null when the ring has none. Records the
+   * message's send time in lastTimestamp. A record that does not decode is consumed and
+   * the MessageDecodeError thrown.
+   */
+  pop(ring: Ring): Message | null {
+    const c = this.core;
+    const n = ring.popStaged();
+    if (n < 0) return null;
+    this.wakeSpace(ring);
+    this.lastTimestamp = recordTimestamp(c.dv, c.scratch);
+    return decodeFrom(c.mem, c.dv, c.scratch, n);
+  }
+}

@@ -1,0 +1,282 @@
+// instance.ts — one launched kernel on this thread (inline placement): its control block,
+// its two rings, the promises waiting on them, and its lifecycle as the runtime drives it.
+//
+// Delivery rule: a message leaves the input ring only when the kernel is active and asks
+// for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
+// its receive simply waits, and the messages stay queued until reactivate.
+import { type Message, now as epochNow } from './message.js';
+import type { KernelDefinition } from './kernel.js';
+import type { Ring } from './ring.js';
+import type { Hub, Who } from './hub.js';
+import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
+import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
+import type { ReceiveOptions, SendOptions } from './context.js';
+
+interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: unknown): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Where a kernel's sends go once `connect` wired it to others. */
+export interface Route {
+  targets: KernelInstance[];
+  mode: 'one' | 'round-robin' | 'broadcast' | 'key';
+  key: ((m: Message) => unknown) | undefined;
+  next: number;
+}
+
+const perf = typeof performance !== 'undefined' ? performance : { now: () => Date.now() };
+
+export class KernelInstance {
+  readonly id: string;
+  readonly def: KernelDefinition;
+  readonly kcb: number;
+  readonly input: Ring;
+  readonly output: Ring;
+  readonly hub: Hub;
+  readonly launchedAt = perf.now();
+  route: Route | null = null;
+  /** The error the kernel function threw, once it failed. */
+  error: unknown = undefined;
+  lastError: string | null = null;
+  /** Resolves when the kernel function has returned or thrown. */
+  finished: Promise<void> = Promise.resolve();
+  /** Set once terminated and its memory is released: nothing may touch the rings after. */
+  released = false;
+  finalTelemetry: unknown = null;
+
+  private readonly receivers: Waiter<Message>[] = [];
+  private readonly hostReceivers: Waiter<Message>[] = [];
+  private activeWaiters: Array<() => void> = [];
+  /** The message handed to the kernel last, until it asks for the next (telemetry). */
+  private currentSentAt = NaN;
+  private currentDeliveredAt = 0;
+  private readonly x;
+  private readonly telemetry: boolean;
+
+  constructor(id: string, def: KernelDefinition, kcb: number, input: Ring, output: Ring, hub: Hub, telemetry: boolean) {
+    this.id = id;
+    this.def = def;
+    this.kcb = kcb;
+    this.input = input;
+    this.output = output;
+    this.hub = hub;
+    this.x = hub.core.x;
+    this.telemetry = telemetry;
+    hub.onReadable(input, () => this.deliver());
+    hub.onReadable(output, () => this.deliverToHost());
+  }
+
+  /** The state once the control block is freed (released); -1 before. */
+  finalCode: StateCode | -1 = -1;
+  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : this.x.kcb_state(this.kcb) as StateCode; }
+  get state(): KernelState { return STATE_BY_CODE[this.code]!; }
+  get active(): boolean { return !this.released && this.code === StateCode.ACTIVE; }
+  get stopping(): boolean {
+    if (this.released) return true;
+    const c = this.code;
+    return c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
+  }
+
+  // ---- the kernel's side ----
+
+  /** Counts the message the kernel was working on as processed (it asked for the next). */
+  private finishCurrent(): void {
+    if (this.currentSentAt !== this.currentSentAt) return; // NaN: nothing in hand
+    if (this.telemetry && !this.released) {
+      const t = perf.now();
+      this.x.kcb_record(this.kcb, (epochNow() - this.currentSentAt) * 1e6, t - this.currentDeliveredAt, t);
+    }
+    this.currentSentAt = NaN;
+  }
+
+  private take(): Message | null {
+    const m = this.hub.pop(this.input);
+    if (m !== null) {
+      this.currentSentAt = this.hub.lastTimestamp;
+      this.currentDeliveredAt = perf.now();
+    }
+    return m;
+  }
+
+  receive(options: ReceiveOptions | undefined): Promise<Message> {
+    this.finishCurrent();
+    if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+    if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+      try {
+        const m = this.take();
+        if (m !== null) return Promise.resolve(m);
+      } catch (e) { return Promise.reject(e); }
+    }
+    return this.wait(this.receivers, options, 'receive');
+  }
+
+  /** for-await's next(): a message, or done once the kernel is terminating. */
+  receiveOrEnd(): Promise<IteratorResult<Message>> {
+    if (this.stopping) { this.finishCurrent(); return Promise.resolve({ done: true, value: undefined }); }
+    return this.receive(undefined).then(
+      (value) => ({ done: false, value }),
+      (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
+  }
+
+  /** Hands queued messages to waiting receives while the kernel is active. */
+  deliver(): void {
+    while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
+      let m: Message | null;
+      try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      if (m === null) return;
+      settle(this.receivers.shift()!, m);
+    }
+  }
+
+  waitActive(): Promise<void> {
+    if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.activeWaiters.push(resolve));
+  }
+
+  sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
+    const who: Who = { kernelId: this.id, operation: 'send' };
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      const route = this.route;
+      if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout);
+      return sendRouted(route, msg, who, options?.timeout);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // ---- the host's side (runtime.receive) ----
+
+  hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
+    if (this.released) return Promise.reject(this.stoppedError('receive'));
+    if (this.hostReceivers.length === 0) {
+      try {
+        const m = this.hub.pop(this.output);
+        if (m !== null) return Promise.resolve(m);
+      } catch (e) { return Promise.reject(e); }
+    }
+    const ended = this.endedError();
+    if (ended) return Promise.reject(ended);
+    return this.wait(this.hostReceivers, options, 'receive');
+  }
+
+  /** Why nothing more can come out of this kernel, or null while something still may. */
+  private endedError(): Error | null {
+    const c = this.code;
+    if (c === StateCode.FAILED) return this.failedError('receive');
+    if (c === StateCode.TERMINATED || this.released) return this.stoppedError('receive');
+    return null;
+  }
+
+  deliverToHost(): void {
+    while (this.hostReceivers.length > 0) {
+      let m: Message | null;
+      try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
+      if (m === null) break;
+      settle(this.hostReceivers.shift()!, m);
+    }
+    const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
+    if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
+  }
+
+  // ---- lifecycle ----
+
+  /** After any state change: deliver, release waitActive, end what can no longer happen. */
+  stateChanged(): void {
+    if (this.code === StateCode.ACTIVE || this.stopping) {
+      const w = this.activeWaiters;
+      this.activeWaiters = [];
+      for (const f of w) f();
+    }
+    if (this.stopping) {
+      const e = this.stoppedError('receive');
+      for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+    } else this.deliver();
+    this.deliverToHost();
+  }
+
+  /** The kernel function threw (not while terminating): the kernel fails. */
+  fail(error: unknown): void {
+    this.error = error;
+    this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.x.kcb_record_error(this.kcb);
+    this.x.kcb_force_state(this.kcb, StateCode.FAILED);
+    this.input.close();
+    this.stateChanged();
+  }
+
+  stoppedError(operation: string): Error {
+    if (this.code === StateCode.FAILED && !this.released) return this.failedError(operation);
+    const state = this.released ? 'terminated' : this.state;
+    return new KernelStateError(`kernel '${this.id}' is ${state}; cannot ${operation}`, { kernelId: this.id, operation, state });
+  }
+
+  failedError(operation: string): KernelFailedError {
+    return new KernelFailedError(`kernel '${this.id}' failed: ${this.lastError ?? 'unknown error'} (${operation})`,
+      { kernelId: this.id, operation, cause: this.error });
+  }
+
+  private wait(queue: Waiter<Message>[], options: ReceiveOptions | undefined, operation: string): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      const w: Waiter<Message> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
+      const timeout = options?.timeout;
+      if (timeout !== undefined) {
+        if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${this.id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
+        w.timer = setTimeout(() => {
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
+          settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${this.id}': nothing arrived within ${timeout} ms`, { kernelId: this.id, operation }));
+        }, timeout);
+      }
+      const signal = options?.signal;
+      if (signal) {
+        if (signal.aborted) { settle(w, undefined, signal.reason); return; }
+        w.onAbort = () => {
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
+          settle(w, undefined, signal.reason);
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      queue.push(w);
+    });
+  }
+}
+
+function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
+  if (w.timer !== undefined) clearTimeout(w.timer);
+  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+  if (error !== undefined) w.reject(error);
+  else w.resolve(value as T);
+}
+
+function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined): Promise<void> {
+  const to = (t: KernelInstance) => {
+    if (t.released || t.code === StateCode.FAILED) return Promise.reject(t.stoppedError('receive a message from ' + who.kernelId));
+    return t.hub.push(t.input, msg, who, t.id, timeout);
+  };
+  const ts = route.targets;
+  switch (route.mode) {
+    case 'one': return to(ts[0]!);
+    case 'round-robin': { const t = ts[route.next]!; route.next = (route.next + 1) % ts.length; return to(t); }
+    case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
+    case 'key': {
+      const k = route.key!(msg);
+      return to(ts[hashKey(k) % ts.length]!);
+    }
+  }
+  return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+}
+
+/** A stable, non-negative hash of a routing key (numbers route by value). */
+export function hashKey(k: unknown): number {
+  if (typeof k === 'number' && Number.isInteger(k)) return Math.abs(k);
+  const s = String(k);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return h >>> 0;
+}

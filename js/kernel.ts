@@ -1,0 +1,92 @@
+// kernel.ts — kernel definitions and the registry `ringKernel()` fills: defining a kernel
+// registers it under its kernelId (in this thread; a worker that imports the same module
+// registers the same definitions there).
+import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
+import { type BackpressureStrategy, strategyCode } from './state.js';
+import type { MessageClass } from './message.js';
+import type { KernelContext } from './context.js';
+
+export type Placement = 'inline' | 'worker' | 'gpu';
+
+export interface KernelOptions {
+  kernelId: string;
+  /** Message class the kernel receives; sends of another class are refused. Omit to take any. */
+  input?: MessageClass<any>;
+  /** Message class the kernel sends (documentation and GPU structs; not enforced for inline kernels). */
+  output?: MessageClass<any>;
+  /** Input and output queue capacity in messages (default 4096). */
+  queueSize?: number;
+  /** What `send` does when the input queue is full (default BLOCK). */
+  backpressure?: BackpressureStrategy;
+  /** Largest encoded message accepted, in bytes (default 1 MiB). */
+  maxMessageSize?: number;
+  placement?: Placement;
+  /** Worker placement: the ES module (import.meta.url) that defines this kernel. */
+  module?: string | URL;
+  /** GPU placement: WGSL with `fn handle(m: In) -> Out`. */
+  wgsl?: string;
+}
+
+export type KernelFunction = (ctx: KernelContext<any, any>) => Promise<void> | void;
+
+export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId' | 'queueSize' | 'backpressure' | 'maxMessageSize' | 'placement'>> {
+  readonly input: MessageClass<any> | undefined;
+  readonly output: MessageClass<any> | undefined;
+  readonly module: string | undefined;
+  readonly wgsl: string | undefined;
+  readonly fn: KernelFunction;
+}
+
+export const DEFAULT_QUEUE_SIZE = 4096;
+export const DEFAULT_MAX_MESSAGE_SIZE = 1 << 20;
+
+const registry = new Map<string, KernelDefinition>();
+
+function positiveInt(v: unknown, what: string, kernelId: string, max: number): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max) return v;
+  throw new RangeError(`ringKernel '${kernelId}': ${what} must be an integer 1..${max}, got ${String(v)}`);
+}
+
+/**
+ * Defines a kernel and registers it under `kernelId` (a second definition of the same id
+ * throws KernelAlreadyExistsError). Launch it with `runtime.launch(kernelId)`, or launch the
+ * returned definition under other ids: `runtime.launch('stage_2', definition)`.
+ */
+export function ringKernel<F extends KernelFunction>(options: KernelOptions, fn: F): KernelDefinition {
+  if (options === null || typeof options !== 'object') throw new TypeError('ringKernel: the first argument must be an options object with a kernelId');
+  const { kernelId } = options;
+  if (typeof kernelId !== 'string' || kernelId.length === 0) throw new TypeError(`ringKernel: kernelId must be a non-empty string, got ${String(kernelId)}`);
+  if (typeof fn !== 'function') throw new TypeError(`ringKernel '${kernelId}': the kernel function is missing`);
+  const placement = options.placement ?? 'inline';
+  if (placement !== 'inline' && placement !== 'worker' && placement !== 'gpu')
+    throw new TypeError(`ringKernel '${kernelId}': placement must be 'inline', 'worker' or 'gpu', got ${JSON.stringify(placement)}`);
+  const backpressure = options.backpressure ?? 'block';
+  strategyCode(backpressure); // throws on an unknown one
+  const def: KernelDefinition = Object.freeze({
+    kernelId,
+    input: options.input,
+    output: options.output,
+    queueSize: positiveInt(options.queueSize ?? DEFAULT_QUEUE_SIZE, 'queueSize', kernelId, 1 << 24),
+    backpressure,
+    maxMessageSize: positiveInt(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize', kernelId, 1 << 28),
+    placement,
+    module: options.module === undefined ? undefined : String(options.module),
+    wgsl: options.wgsl,
+    fn,
+  });
+  if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined`, { kernelId, operation: 'define' });
+  registry.set(kernelId, def);
+  return def;
+}
+
+export function registeredKernel(kernelId: string, operation: string): KernelDefinition {
+  const def = registry.get(kernelId);
+  if (!def) throw new KernelNotFoundError(`no kernel '${kernelId}' is defined (define it with ringKernel({ kernelId: '${kernelId}', ... }))`, { kernelId, operation });
+  return def;
+}
+
+/** Ids of every kernel defined in this thread. */
+export function definedKernelIds(): string[] { return [...registry.keys()]; }
+
+/** Forgets a definition (tests, hot reload). */
+export function undefineKernel(kernelId: string): boolean { return registry.delete(kernelId); }

@@ -1,0 +1,277 @@
+// runtime.ts — RingKernelRuntime: launches kernels, drives their lifecycle, moves messages
+// between the host and kernels (and between kernels, once connected), and reports
+// telemetry. Every message crosses a ring of the wasm core as bytes.
+import { createCore, type OwnerCore, Strategy } from './core.js';
+import { Ring } from './ring.js';
+import { Hub } from './hub.js';
+import { KernelInstance, type Route } from './instance.js';
+import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
+import { registeredKernel, type KernelDefinition } from './kernel.js';
+import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
+import { Message, installValidator } from './message.js';
+import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import {
+  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
+} from './errors.js';
+
+export interface RuntimeOptions {
+  /** Keep per-kernel counters and latency histograms (default true). */
+  enableTelemetry?: boolean;
+  /** Worker threads for `placement: 'worker'` kernels (default: cores - 1, at least 1). */
+  workers?: number;
+}
+
+export interface ConnectOptions {
+  /** How messages spread over several targets (default: 'round-robin'). */
+  mode?: 'round-robin' | 'broadcast' | 'key';
+  /** For mode 'key': messages with equal keys go to the same target. */
+  key?: (message: Message) => unknown;
+}
+
+export interface TerminateOptions {
+  /** Milliseconds to wait for the kernel function to return (default 5000). */
+  timeout?: number;
+}
+
+const DEFAULT_STOP_TIMEOUT = 5000;
+
+export class RingKernelRuntime {
+  readonly enableTelemetry: boolean;
+  readonly options: Readonly<RuntimeOptions>;
+  #hub: Hub | null = null;
+  #hubPromise: Promise<Hub> | null = null;
+  readonly #kernels = new Map<string, KernelInstance>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.options = Object.freeze({ ...options });
+    this.enableTelemetry = options.enableTelemetry ?? true;
+  }
+
+  /** The core and its plumbing, made on first use (launch). */
+  #ensureHub(): Promise<Hub> {
+    if (!this.#hubPromise) {
+      this.#hubPromise = createCore().then((core) => {
+        installValidator(core);
+        return (this.#hub = new Hub(core));
+      });
+      this.#hubPromise.catch(() => { this.#hubPromise = null; });
+    }
+    return this.#hubPromise;
+  }
+
+  /** The wasm core this runtime owns (after the first launch), for diagnostics and benchmarks. */
+  get core(): OwnerCore | null { return this.#hub?.core ?? null; }
+
+  #get(id: string, operation: string): KernelInstance {
+    const k = this.#kernels.get(id);
+    if (k === undefined) {
+      throw new KernelNotFoundError(`${operation}: no kernel '${id}' is launched in this runtime${this.#kernels.size ? ` (launched: ${[...this.#kernels.keys()].join(', ')})` : ''}`,
+        { kernelId: id, operation });
+    }
+    return k;
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closed) throw new RingKernelError(`${operation}: the runtime is shut down`, { operation });
+  }
+
+  /**
+   * Launches a kernel: its queues and control block are made and its function starts,
+   * waiting until `activate`. `definition` defaults to the kernel registered under `id`;
+   * pass a definition (or a registered kernelId) to launch another instance under a new id.
+   */
+  async launch(id: string, definition?: KernelDefinition | string): Promise<void> {
+    this.#checkOpen('launch');
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError(`launch: kernel id must be a non-empty string, got ${String(id)}`);
+    const old = this.#kernels.get(id);
+    if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
+    const def = definition === undefined ? registeredKernel(id, 'launch')
+      : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
+    if (def.placement !== 'inline') {
+      throw new BackendNotAvailableError(`launch '${id}': placement '${def.placement}' is not available in this build of ringkernel yet; use placement 'inline'`,
+        { kernelId: id, operation: 'launch' });
+    }
+    const hub = await this.#ensureHub();
+    this.#checkOpen('launch');
+    if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
+    const core = hub.core;
+    if (def.maxMessageSize + 64 > core.scratchBytes) {
+      const bytes = def.maxMessageSize + 64 * 1024;
+      core.useScratch(core.alloc(bytes), bytes);
+    }
+    const input = Ring.create(core, { capacity: def.queueSize, maxRecord: def.maxMessageSize, strategy: strategyCode(def.backpressure) });
+    const output = Ring.create(core, { capacity: def.queueSize, maxRecord: def.maxMessageSize, strategy: Strategy.BLOCK });
+    const kcb = core.alloc(core.constant('KCB_BYTES'));
+    core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
+    core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
+    const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry);
+    this.#kernels.set(id, inst);
+    const ctx = new KernelContext(inst, this);
+    inst.finished = Promise.resolve()
+      .then(() => def.fn(ctx))
+      .then(
+        () => { if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
+        (e) => { if (!inst.stopping) inst.fail(e); });
+  }
+
+  #transition(id: string, operation: string, from: StateCode, to: StateCode): void {
+    this.#checkOpen(operation);
+    const inst = this.#get(id, operation);
+    const seen = inst.released ? StateCode.TERMINATED : inst.hub.core.x.kcb_transition(inst.kcb, from, to) as StateCode;
+    if (seen !== from) {
+      const state = STATE_BY_CODE[seen]!;
+      throw new KernelStateError(`${operation}: kernel '${id}' is ${state}; ${operation} needs a ${STATE_BY_CODE[from]} kernel`,
+        { kernelId: id, operation, state });
+    }
+    if (to === StateCode.ACTIVE && from === StateCode.LAUNCHED) inst.hub.core.x.kcb_set_started(inst.kcb, performance.now());
+    inst.stateChanged();
+  }
+
+  /** Second phase of the two-phase start: the kernel begins receiving. */
+  async activate(id: string): Promise<void> { this.#transition(id, 'activate', StateCode.LAUNCHED, StateCode.ACTIVE); }
+
+  /** Pauses delivery: messages stay queued (senders can still send) until reactivate. */
+  async deactivate(id: string): Promise<void> { this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED); }
+
+  async reactivate(id: string): Promise<void> { this.#transition(id, 'reactivate', StateCode.DEACTIVATED, StateCode.ACTIVE); }
+
+  /**
+   * Stops a kernel: a receive it is blocked in ends at once, the function gets `timeout` ms
+   * to return, then its queues are freed (unread output is discarded).
+   */
+  async terminate(id: string, options: TerminateOptions = {}): Promise<void> {
+    const inst = this.#get(id, 'terminate');
+    if (inst.released || inst.code === StateCode.TERMINATED)
+      throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
+    if (inst.code === StateCode.TERMINATING) { await inst.finished; return; }
+    const x = inst.hub.core.x;
+    const failed = inst.code === StateCode.FAILED;
+    if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATING);
+    inst.input.close();
+    inst.stateChanged();
+    const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([inst.finished, new Promise((r) => { timer = setTimeout(r, timeout); })]);
+    clearTimeout(timer);
+    if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
+    this.#release(inst);
+  }
+
+  /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
+  #release(inst: KernelInstance): void {
+    if (inst.released) return;
+    inst.finalTelemetry = this.enableTelemetry ? readTelemetry(inst) : null;
+    inst.finalCode = inst.code;
+    inst.released = true;
+    inst.stateChanged();
+    const core = inst.hub.core;
+    inst.hub.forget(inst.input);
+    inst.hub.forget(inst.output);
+    core.free(inst.input.ptr);
+    core.free(inst.output.ptr);
+    core.free(inst.kcb);
+    for (const k of this.#kernels.values()) {
+      if (k.route && k.route.targets.includes(inst)) k.route.targets = k.route.targets.filter((t) => t !== inst);
+      if (k.route && k.route.targets.length === 0) k.route = null;
+    }
+  }
+
+  /**
+   * Sends a message to a kernel's input queue. Under BLOCK waits for room up to `timeout`
+   * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
+   * DROP_OLDEST always succeeds.
+   */
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+    try {
+      this.#checkOpen('send');
+      const inst = this.#get(id, 'send');
+      if (inst.stopping) return Promise.reject(inst.stoppedError('send'));
+      if (!(message instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message (made by a message() class), got ${describe(message)}`);
+      const input = inst.def.input;
+      if (input !== undefined && !(message instanceof input))
+        throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${message.constructor.name}`);
+      const timeout = typeof options === 'number' ? options : options?.timeout;
+      return inst.hub.push(inst.input, message, { kernelId: id, operation: 'send' }, id, timeout);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The next message from a kernel's output queue. Waits up to `timeout` ms
+   * (QueueTimeoutError after it; default: no limit). Once a kernel failed, what it sent
+   * before is still delivered, then KernelFailedError.
+   */
+  receive(id: string, options?: number | ReceiveOptions): Promise<Message> {
+    try {
+      this.#checkOpen('receive');
+      const inst = this.#get(id, 'receive');
+      return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  getState(id: string): KernelState { return this.#get(id, 'getState').state; }
+
+  /** Telemetry of a kernel, or null when telemetry is off. */
+  getTelemetry(id: string): KernelTelemetry | null {
+    const inst = this.#get(id, 'getTelemetry');
+    if (!this.enableTelemetry) return null;
+    return inst.released ? inst.finalTelemetry as KernelTelemetry : readTelemetry(inst);
+  }
+
+  /** Ids of the kernels launched in this runtime (terminated ones included until relaunched). */
+  kernelIds(): string[] { return [...this.#kernels.keys()]; }
+
+  /**
+   * Wires kernel `from`'s sends into the input of `to` (no host hop): one target, or several
+   * with round-robin (default), broadcast or key routing. Many kernels may connect to one
+   * (fan-in). Messages already in `from`'s output queue stay there for runtime.receive.
+   */
+  connect(from: string, to: string | readonly string[], options: ConnectOptions = {}): void {
+    this.#checkOpen('connect');
+    const src = this.#get(from, 'connect');
+    const ids = typeof to === 'string' ? [to] : [...to];
+    if (ids.length === 0) throw new TypeError(`connect: kernel '${from}' needs at least one target`);
+    const targets = ids.map((t) => this.#get(t, 'connect'));
+    for (const t of [src, ...targets]) {
+      if (t.stopping) throw new KernelStateError(`connect: kernel '${t.id}' is ${t.state}`, { kernelId: t.id, operation: 'connect', state: t.state });
+    }
+    if (ids.includes(from)) throw new RingKernelError(`connect: kernel '${from}' cannot feed itself`, { kernelId: from, operation: 'connect' });
+    if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
+    const mode = options.mode ?? 'round-robin';
+    if (mode !== 'round-robin' && mode !== 'broadcast' && mode !== 'key') throw new TypeError(`connect '${from}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(mode)}`);
+    if (mode === 'key' && typeof options.key !== 'function') throw new TypeError(`connect '${from}': mode 'key' needs a key function`);
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key: options.key, next: 0 };
+    src.route = route;
+  }
+
+  /** Undoes connect: `from`'s sends go to its own output queue again. */
+  disconnect(from: string): void {
+    this.#get(from, 'disconnect').route = null;
+  }
+
+  /** Terminates every kernel (each gets `timeout` ms) and closes the runtime. */
+  async shutdown(options: TerminateOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const live = [...this.#kernels.values()].filter((k) => !k.released);
+    await Promise.all(live.map(async (k) => {
+      if (k.code !== StateCode.TERMINATED) {
+        try { await this.terminate(k.id, options); } catch { /* already ending */ }
+      }
+      this.#release(k);
+    }));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}

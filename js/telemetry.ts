@@ -1,0 +1,54 @@
+// telemetry.ts — a kernel's numbers, read from its control block (assembly/scheduler.ts)
+// and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
+import type { KernelInstance } from './instance.js';
+import { QueueStat } from './core.js';
+
+export interface KernelTelemetry {
+  kernelId: string;
+  state: string;
+  /** Messages handled per second between the first and the latest one handled. */
+  throughput: number;
+  messagesProcessed: number;
+  /** Messages discarded from the input queue (DROP_OLDEST). */
+  messagesDropped: number;
+  /** Sends refused (REJECT when full, or BLOCK after its timeout). */
+  messagesRejected: number;
+  /** Messages waiting in the input queue now. */
+  queueDepth: number;
+  /** Largest input queue depth seen. */
+  queueHighWater: number;
+  errorCount: number;
+  lastError: string | null;
+  /** From send to handled (the kernel asked for its next message), in milliseconds. */
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  /** Seconds since launch. */
+  uptimeSeconds: number;
+}
+
+const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9;
+
+export function readTelemetry(inst: KernelInstance): KernelTelemetry {
+  const x = inst.hub.core.x;
+  const k = inst.kcb;
+  const processed = x.kcb_stat(k, KSTAT_PROCESSED);
+  const span = (x.kcb_stat(k, KSTAT_LAST) - x.kcb_stat(k, KSTAT_FIRST)) / 1000;
+  const q = inst.input.ptr;
+  return {
+    kernelId: inst.id,
+    state: inst.state,
+    throughput: processed > 1 && span > 0 ? (processed - 1) / span : 0,
+    messagesProcessed: processed,
+    messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
+    messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
+    queueDepth: x.queue_stat(q, QueueStat.DEPTH),
+    queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
+    errorCount: x.kcb_stat(k, KSTAT_ERRORS),
+    lastError: inst.lastError,
+    latencyP50Ms: x.hist_quantile(k, 0.5) / 1e6,
+    latencyP95Ms: x.hist_quantile(k, 0.95) / 1e6,
+    latencyP99Ms: x.hist_quantile(k, 0.99) / 1e6,
+    uptimeSeconds: (performance.now() - inst.launchedAt) / 1000,
+  };
+}
