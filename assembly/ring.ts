@@ -11,13 +11,14 @@
 //   QUEUE HEADER (320 bytes, five cache lines; hot words of producers and of the consumer
 //   live on different lines, so a steady stream bounces only the lines the data is on)
 //   line 0, written once by queue_init, then read-only (but `closed`)
-//      0  u32 capacity     most messages queued over all bands (power of two)
+//      0  u32 capacity     most messages queued over all bands
 //      4  u32 maxRecord    largest record accepted, in bytes
 //      8  u32 bandBytes    arena bytes per band (power of two, >= maxRecord)
 //     12  u32 strategy     0 BLOCK, 1 REJECT, 2 DROP_OLDEST
 //     16  u32 doorbell     address of the consumer's doorbell (see below); by default the
 //                          queue's own at offset 256, the scheduler may point it at a thread's
 //     20  u32 closed       0 open, 1 closed: pushes fail, pops drain what is left
+//     24  u32 slotMask     slots per band - 1 (slots per band: capacity rounded up to a power of two)
 //   line 1, producers
 //     64  u64 admitted     messages admitted (= enqueued); taken before a record is reserved
 //     72  u32 releasedSeen producers' last look at `released` (may lag: only ever too small)
@@ -43,7 +44,7 @@
 //     16  u32 tailSeen     producers' last look at lo32(tail) (may lag; only ever too small)
 //     64  u64 tail         released by the consumer (or a DROP_OLDEST producer), same form
 //
-//   SLOTS (per band, capacity x 8 bytes): slot i % capacity describes message i of the band
+//   SLOTS (per band, slotMask + 1 entries of 8 bytes): slot i & slotMask describes message i of the band
 //      0  u32 seq          i + 1 once message i is fully written ("committed")
 //      4  u32 len          record length in bytes
 //
@@ -78,6 +79,7 @@ const BAND_BYTES: u32 = 8;
 const STRATEGY: u32 = 12;
 const DOORBELL: u32 = 16;
 const CLOSED: u32 = 20;
+const SLOT_MASK: u32 = 24;
 const ADMITTED: u32 = 64;
 const RELEASED_SEEN: u32 = 72;
 const HIGH_WATER: u32 = 76;
@@ -148,13 +150,15 @@ const SPIN_TRIES: i32 = 64;
 @inline function band(q: usize, b: u32): usize { return q + BANDS + b * BAND_HEADER; }
 
 /** Bytes a queue of this shape occupies (header, slots, arenas). */
+@inline function slotsPerBand(capacity: u32): u32 { return capacity <= 1 ? 1 : <u32>1 << (32 - clz<u32>(capacity - 1)); }
+
 export function queue_bytes(capacity: u32, bandBytes: u32): u32 {
-  return QUEUE_HEADER_BYTES + BAND_COUNT * capacity * SLOT_BYTES + BAND_COUNT * bandBytes;
+  return QUEUE_HEADER_BYTES + BAND_COUNT * slotsPerBand(capacity) * SLOT_BYTES + BAND_COUNT * bandBytes;
 }
 
 /** Lays out a queue in [q, q + queue_bytes). Returns OK or BAD_ARGUMENT. */
 export function queue_init(q: usize, capacity: u32, maxRecord: u32, bandBytes: u32, strategy: u32): i32 {
-  if ((q & 63) != 0 || !isPow2(capacity) || !isPow2(bandBytes) || maxRecord == 0 ||
+  if ((q & 63) != 0 || capacity == 0 || capacity > 0x1000000 || !isPow2(bandBytes) || maxRecord == 0 ||
       maxRecord > bandBytes || strategy > DROP_OLDEST || bandBytes > 0x40000000) return BAD_ARGUMENT;
   memory.fill(q, 0, QUEUE_HEADER_BYTES);
   store<u32>(q, capacity, CAPACITY);
@@ -162,12 +166,14 @@ export function queue_init(q: usize, capacity: u32, maxRecord: u32, bandBytes: u
   store<u32>(q, bandBytes, BAND_BYTES);
   store<u32>(q, strategy, STRATEGY);
   store<u32>(q, <u32>(q + OWN_DOORBELL), DOORBELL);
+  let perBand = slotsPerBand(capacity);
+  store<u32>(q, perBand - 1, SLOT_MASK);
   let slots = q + QUEUE_HEADER_BYTES;
-  let arena = slots + BAND_COUNT * capacity * SLOT_BYTES;
-  memory.fill(slots, 0, BAND_COUNT * capacity * SLOT_BYTES);
+  let arena = slots + BAND_COUNT * perBand * SLOT_BYTES;
+  memory.fill(slots, 0, BAND_COUNT * perBand * SLOT_BYTES);
   for (let b: u32 = 0; b < BAND_COUNT; b++) {
     let bh = band(q, b);
-    store<u32>(bh, <u32>(slots + b * capacity * SLOT_BYTES), SLOTS);
+    store<u32>(bh, <u32>(slots + b * perBand * SLOT_BYTES), SLOTS);
     store<u32>(bh, <u32>(arena + b * bandBytes), ARENA);
   }
   atomic.fence();
@@ -327,7 +333,7 @@ function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, single: bool
 
 /** Writes and commits the n records reserved at `reservedAt` in band bh. */
 function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen: u32): void {
-  let capacity = load<u32>(q, CAPACITY);
+  let slotMask = load<u32>(q, SLOT_MASK);
   let mask = load<u32>(q, BAND_BYTES) - 1;
   let arena = <usize>load<u32>(bh, ARENA);
   let slots = <usize>load<u32>(bh, SLOTS);
@@ -337,7 +343,7 @@ function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen
   for (let i: u32 = 0; i < n; i++) {
     let len = recordLen(p, single, singleLen);
     copyIn(arena, mask, pos, recordBytes(p, single), len);
-    let slot = slots + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+    let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
     store<u32>(slot, len, 4);
     atomic.store<u32>(slot, index + 1, 0);
     index++;
@@ -366,11 +372,11 @@ function tryPush(q: usize, src: usize, count: u32, single: bool, singleLen: u32,
 /** Discards the oldest committed record of band b. Returns true if one was discarded. */
 function dropOldestOf(q: usize, b: u32): bool {
   let bh = band(q, b);
-  let capacity = load<u32>(q, CAPACITY);
+  let slotMask = load<u32>(q, SLOT_MASK);
   while (true) {
     let t = atomic.load<u64>(bh, TAIL);
     let index = hi(t);
-    let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+    let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & slotMask) * SLOT_BYTES);
     if (atomic.load<u32>(slot) != index + 1) return false;
     let len = atomic.load<u32>(slot, 4);
     if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) {
@@ -498,7 +504,7 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
  * Returns how many, or EMPTY / CLOSED_ERR (closed and drained) / DST_TOO_SMALL.
  */
 function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool): i32 {
-  let capacity = load<u32>(q, CAPACITY);
+  let slotMask = load<u32>(q, SLOT_MASK);
   let mask = load<u32>(q, BAND_BYTES) - 1;
   let racing = load<u32>(q, STRATEGY) == DROP_OLDEST;
   let end = dst + cap;
@@ -513,7 +519,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
     let index = hi(t);
     let pos = lo(t);
     while (n < maxCount) {
-      let slot = slots + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+      let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
       if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
       let len = atomic.load<u32>(slot, 4);
       let at = single ? p : p + 4;
@@ -607,11 +613,11 @@ export function queue_close(q: usize): void {
 
 /** True when a pop would find nothing committed (cheap, for schedulers). */
 export function queue_is_empty(q: usize): bool {
-  let capacity = load<u32>(q, CAPACITY);
+  let slotMask = load<u32>(q, SLOT_MASK);
   for (let b: u32 = 0; b < BAND_COUNT; b++) {
     let bh = band(q, b);
     let index = hi(atomic.load<u64>(bh, TAIL));
-    let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & (capacity - 1)) * SLOT_BYTES);
+    let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & slotMask) * SLOT_BYTES);
     if (atomic.load<u32>(slot) == index + 1) return false;
   }
   return true;

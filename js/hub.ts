@@ -103,8 +103,8 @@ export class Hub {
       const done = () => { set!.delete(done); if (timer !== undefined) clearTimeout(timer); resolve(); };
       set.add(done);
       if (ms !== Infinity) timer = setTimeout(done, ms + 1);
-      if (this.core.shared && hasWaitAsync) {
-        // a pop on another thread notifies the space word
+      if (this.core.shared && hasWaitAsync && !this.readers.has(ring.ptr)) {
+        // the consumer is on another thread: its pops notify the space word
         const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(
           new Int32Array(this.core.memory.buffer, this.core.x.queue_space_word(ring.ptr), 1), 0, seq, ms);
         if (!w.async) done();

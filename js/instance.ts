@@ -4,7 +4,7 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { type Message, now as epochNow } from './message.js';
+import type { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
@@ -29,6 +29,8 @@ export interface Route {
 }
 
 const perf = typeof performance !== 'undefined' ? performance : { now: () => Date.now() };
+/** perf.now() + timeOrigin = ms since the epoch, the clock of record timestamps (message.ts). */
+const timeOrigin = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number' ? performance.timeOrigin : 0;
 
 export class KernelInstance {
   readonly id: string;
@@ -83,31 +85,38 @@ export class KernelInstance {
 
   // ---- the kernel's side ----
 
-  /** Counts the message the kernel was working on as processed (it asked for the next). */
-  private finishCurrent(): void {
+  /**
+   * Counts the message the kernel was working on as handled: when it sends its first
+   * message after receiving one, asks for the next, or ends. `t` is perf.now().
+   */
+  private finishCurrent(t: number): void {
     if (this.currentSentAt !== this.currentSentAt) return; // NaN: nothing in hand
-    if (this.telemetry && !this.released) {
-      const t = perf.now();
-      this.x.kcb_record(this.kcb, (epochNow() - this.currentSentAt) * 1e6, t - this.currentDeliveredAt, t);
-    }
+    if (this.telemetry && !this.released)
+      this.x.kcb_record(this.kcb, (timeOrigin + t - this.currentSentAt) * 1e6, t - this.currentDeliveredAt, t);
     this.currentSentAt = NaN;
   }
 
-  private take(): Message | null {
+  /** The kernel function returned: the message in hand, if any, is handled. */
+  functionReturned(): void { this.finishCurrent(perf.now()); }
+
+  /** Pops the next input (t: perf.now(), the delivery time) or null. */
+  private take(t: number): Message | null {
     const m = this.hub.pop(this.input);
     if (m !== null) {
       this.currentSentAt = this.hub.lastTimestamp;
-      this.currentDeliveredAt = perf.now();
+      this.currentDeliveredAt = t;
     }
     return m;
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
-    this.finishCurrent();
+    const t = perf.now();
+    this.finishCurrent(t);
     if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
-        const m = this.take();
+        const m = this.take(t);
         if (m !== null) return Promise.resolve(m);
       } catch (e) { return Promise.reject(e); }
     }
@@ -116,7 +125,7 @@ export class KernelInstance {
 
   /** for-await's next(): a message, or done once the kernel is terminating. */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    if (this.stopping) { this.finishCurrent(); return Promise.resolve({ done: true, value: undefined }); }
+    if (this.stopping) { this.finishCurrent(perf.now()); return Promise.resolve({ done: true, value: undefined }); }
     return this.receive(undefined).then(
       (value) => ({ done: false, value }),
       (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
@@ -126,7 +135,7 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) return;
       settle(this.receivers.shift()!, m);
     }
@@ -138,6 +147,7 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
+    if (this.currentSentAt === this.currentSentAt) this.finishCurrent(perf.now());
     const who: Who = { kernelId: this.id, operation: 'send' };
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
@@ -153,6 +163,7 @@ export class KernelInstance {
 
   hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
     if (this.released) return Promise.reject(this.stoppedError('receive'));
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {
       try {
         const m = this.hub.pop(this.output);

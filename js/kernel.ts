@@ -52,7 +52,10 @@ function positiveInt(v: unknown, what: string, kernelId: string, max: number): n
  * throws KernelAlreadyExistsError). Launch it with `runtime.launch(kernelId)`, or launch the
  * returned definition under other ids: `runtime.launch('stage_2', definition)`.
  */
-export function ringKernel<F extends KernelFunction>(options: KernelOptions, fn: F): KernelDefinition {
+export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
+  options: KernelOptions & { input?: I; output?: O },
+  fn: (ctx: KernelContext<InstanceType<I>, InstanceType<O>>) => Promise<void> | void,
+): KernelDefinition {
   if (options === null || typeof options !== 'object') throw new TypeError('ringKernel: the first argument must be an options object with a kernelId');
   const { kernelId } = options;
   if (typeof kernelId !== 'string' || kernelId.length === 0) throw new TypeError(`ringKernel: kernelId must be a non-empty string, got ${String(kernelId)}`);
@@ -72,7 +75,7 @@ export function ringKernel<F extends KernelFunction>(options: KernelOptions, fn:
     placement,
     module: options.module === undefined ? undefined : String(options.module),
     wgsl: options.wgsl,
-    fn,
+    fn: fn as KernelFunction,
   });
   if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);

@@ -6,11 +6,11 @@
 import { type Core, type OwnerCore, Status, Strategy, QueueStat, QUEUE_STATS, type QueueStats } from './core.js';
 
 export interface RingOptions {
-  /** Most messages queued at once, all priorities together (rounded up to a power of two). */
+  /** Most messages queued at once, all priorities together. */
   capacity: number;
   /** Largest record accepted, in bytes. */
   maxRecord: number;
-  /** Arena bytes per priority band; default: enough for `capacity` 256-byte records, at least maxRecord. */
+  /** Arena bytes per priority band (a power of two); default: room for `capacity` 256-byte records (up to 16 MiB), at least maxRecord. */
   bandBytes?: number;
   strategy: Strategy;
 }
@@ -40,8 +40,8 @@ export class Ring {
 
   /** Carves and lays out a new queue (owner thread only). */
   static create(core: OwnerCore, options: RingOptions): Ring {
-    const capacity = nextPow2(Math.max(1, options.capacity));
-    const bandBytes = nextPow2(options.bandBytes ?? Math.max(options.maxRecord, Math.min(capacity * 256, 1 << 22)));
+    const capacity = options.capacity;
+    const bandBytes = nextPow2(options.bandBytes ?? Math.max(options.maxRecord, Math.min(capacity * 256, 1 << 24)));
     const bytes = core.x.queue_bytes(capacity, bandBytes);
     const ptr = core.alloc(bytes);
     const r = core.x.queue_init(ptr, capacity, options.maxRecord, bandBytes, options.strategy);

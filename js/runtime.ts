@@ -112,7 +112,7 @@ export class RingKernelRuntime {
     inst.finished = Promise.resolve()
       .then(() => def.fn(ctx))
       .then(
-        () => { if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
+        () => { inst.functionReturned(); if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
         (e) => { if (!inst.stopping) inst.fail(e); });
   }
 
@@ -204,11 +204,11 @@ export class RingKernelRuntime {
    * (QueueTimeoutError after it; default: no limit). Once a kernel failed, what it sent
    * before is still delivered, then KernelFailedError.
    */
-  receive(id: string, options?: number | ReceiveOptions): Promise<Message> {
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options);
+      return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
     } catch (e) {
       return Promise.reject(e);
     }

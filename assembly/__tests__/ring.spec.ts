@@ -34,7 +34,7 @@ function stat(q: usize, which: i32): f64 { return queue_stat(q, which); }
 
 describe("queue_init", () => {
   it("refuses shapes it cannot hold", () => {
-    expect(queue_init(REGION, 3, 16, 1024, BLOCK)).toBe(BAD_ARGUMENT);      // capacity not a power of two
+    expect(queue_init(REGION, 0, 16, 1024, BLOCK)).toBe(BAD_ARGUMENT);      // no capacity
     expect(queue_init(REGION, 4, 16, 1000, BLOCK)).toBe(BAD_ARGUMENT);      // arena not a power of two
     expect(queue_init(REGION, 4, 2048, 1024, BLOCK)).toBe(BAD_ARGUMENT);    // record larger than an arena
     expect(queue_init(REGION, 4, 16, 1024, 7)).toBe(BAD_ARGUMENT);          // unknown strategy
@@ -43,6 +43,7 @@ describe("queue_init", () => {
   });
   it("sizes the region from header, slots and arenas", () => {
     expect(queue_bytes(8, 1024)).toBe(832 + 4 * 8 * 8 + 4 * 1024);
+    expect(queue_bytes(5, 1024)).toBe(832 + 4 * 8 * 8 + 4 * 1024); // slots round up to a power of two
   });
 });
 
@@ -106,6 +107,14 @@ describe("push and pop", () => {
 });
 
 describe("capacity", () => {
+  it("holds exactly `capacity` messages, a power of two or not", () => {
+    let q = makeQueue(5, 4096, REJECT);
+    for (let i: u32 = 0; i < 5; i++) expect(push(q, i)).toBe(OK);
+    expect(push(q, 5)).toBe(FULL);
+    for (let i: u32 = 0; i < 5; i++) expect(popTag(q)).toBe(<i64>i);
+    for (let i: u32 = 0; i < 20; i++) { expect(push(q, i)).toBe(OK); expect(popTag(q)).toBe(<i64>i); }
+  });
+
   it("is full at `capacity` messages whatever their priorities", () => {
     let q = makeQueue(4, 4096, BLOCK);
     expect(push(q, 1, 16, 10)).toBe(OK);
