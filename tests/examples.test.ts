@@ -1,0 +1,72 @@
+// The seed's examples (examples/*.ts) run as written and give the results the seed's prose
+// describes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+test('simple pipeline: the mean of [1..5] normalized is 0.5', async () => {
+  const { main } = await import('../examples/simple-pipeline.js');
+  assert.is(await main(), 0.5);
+});
+
+test('parallel pipelines: round-robin spreads the stream evenly and every result is right', async () => {
+  const { main } = await import('../examples/parallel-pipelines.js');
+  const { results, perStage } = await main(30);
+  assert.equal(perStage, [10, 10, 10]);
+  // values [0, n, 2n + 1] normalize to [0, n / (2n + 1), 1]
+  results.forEach((r, n) => assert.ok(Math.abs(r - (1 + n / (2 * n + 1)) / 3) < 1e-12, `result ${n}`));
+});
+
+test('coordinator: three stages in turn, and the stage that failed is reported', async () => {
+  const { main } = await import('../examples/coordinator.js');
+  assert.equal(await main([1, 2, -5]), [{ result: 17 }, { result: 27 }, { failedStage: 'stage1' }]);
+});
+
+test('fan-out / fan-in: every task reaches a worker once, batches of 10 and a flushed partial one', async () => {
+  const { main } = await import('../examples/fan-out-fan-in.js');
+  const batches = await main(25);
+  assert.equal(batches.map((b) => b.count), [10, 10, 5]);
+  let want = 0;
+  for (let n = 1; n <= 25; n++) want += n * n;
+  assert.is(batches.reduce((s, b) => s + b.sum, 0), want);
+  assert.equal(batches[0]!.workers, ['worker_0', 'worker_1', 'worker_2']);
+});
+
+test('DAG: A -> (B, C) -> D computes 2(x + 1) + (x + 1)^2', async () => {
+  const { main } = await import('../examples/dag.js');
+  assert.equal(await main([0, 1, 2, 3]), [3, 8, 15, 24]);
+});
+
+test('backpressure: BLOCK loses nothing, REJECT refuses, DROP_OLDEST drops and counts', async () => {
+  const { main } = await import('../examples/backpressure.js');
+  const r = await main(300);
+  assert.equal(r.slow_block, { sent: 300, refused: 0, received: 300, dropped: 0, firstReceived: 0 });
+  assert.ok(r.slow_reject!.refused > 0);
+  assert.is(r.slow_reject!.refused + r.slow_reject!.received, 300);
+  assert.ok(r.slow_drop!.dropped > 0);
+  assert.is(r.slow_drop!.dropped + r.slow_drop!.received, 300);
+  assert.is(r.slow_drop!.refused, 0);
+});
+
+test('resilient stage: a bad input becomes a failed StageResult, the stage stays up', async () => {
+  const { main } = await import('../examples/resilient-stage.js');
+  const { results, state, errors } = await main(['42', 'forty-two', '3.5']);
+  assert.equal(results.map((r) => r.success), [true, false, true]);
+  assert.equal(results.map((r) => r.data), [42, null, 3.5]);
+  assert.match(results[1]!.error!, /not a number/);
+  assert.ok(results.every((r) => r.stage === 'resilient_stage'));
+  assert.is(state, 'active');
+  assert.is(errors, 0);
+});
+
+test('monitoring: per-stage telemetry after a stream', async () => {
+  const { main } = await import('../examples/monitoring.js');
+  const [pre, comp] = await main(500);
+  for (const tm of [pre!, comp!]) {
+    assert.is(tm.messagesProcessed, 500);
+    assert.ok(tm.throughput > 0);
+    assert.ok(tm.latencyP50Ms > 0 && tm.latencyP50Ms <= tm.latencyP99Ms);
+    assert.is(tm.queueDepth, 0);
+  }
+});
+
+test.run();
