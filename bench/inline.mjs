@@ -1,0 +1,98 @@
+// bench/inline.mjs — the inline placement, measured with PyDotCompute's own method.
+//   node bench/inline.mjs          (npm run bench builds first and runs every benchmark)
+// (a) ping-pong: an echo kernel; 100 warm-up, then 1,000 sequential send -> receive round
+//     trips, the request built inside the timed window; p50 / p95 / p99.
+// (b) streaming: 10-float payloads; send all n, then receive all n replies (the sum of the
+//     floats) from one kernel; throughput = n / total time. Queues hold 65,536 so that
+//     "send all first" never waits on a full queue, as in the Python original.
+// (c) k = 1, 2, 4, 8 kernels side by side, each doing 1,000 round trips: total msg/s.
+import { RingKernelRuntime, ringKernel, message, t } from '../dist/index.js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+
+const Ping = message('BenchPing', { seq: t.u32 });
+const Floats = message('BenchFloats', { values: t.array(t.f64) });
+const Sum = message('BenchSum', { sum: t.f64 });
+
+const echo = ringKernel({ kernelId: 'bench_echo', input: Ping, output: Ping }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new Ping({ seq: m.seq, correlationId: m.messageId }));
+});
+ringKernel({ kernelId: 'bench_sum', input: Floats, output: Sum, queueSize: 65536 }, async (ctx) => {
+  for await (const m of ctx) {
+    let s = 0;
+    for (const v of m.values) s += v;
+    await ctx.send(new Sum({ sum: s }));
+  }
+});
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+async function pingPong(runtime) {
+  await runtime.launch('bench_echo');
+  await runtime.activate('bench_echo');
+  const times = [];
+  for (let i = 0; i < 1100; i++) {
+    const t0 = performance.now();
+    await runtime.send('bench_echo', new Ping({ seq: i }));
+    await runtime.receive('bench_echo');
+    if (i >= 100) times.push((performance.now() - t0) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  await runtime.terminate('bench_echo');
+  return { p50Us: quantile(times, 0.5), p95Us: quantile(times, 0.95), p99Us: quantile(times, 0.99) };
+}
+
+async function streaming(runtime) {
+  await runtime.launch('bench_sum');
+  await runtime.activate('bench_sum');
+  const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const out = {};
+  for (const n of [100, 1000, 5000, 10000, 50000]) {
+    let best = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await runtime.send('bench_sum', new Floats({ values }));
+      for (let i = 0; i < n; i++) await runtime.receive('bench_sum');
+      best = Math.max(best, n / ((performance.now() - t0) / 1000));
+    }
+    out[n] = best;
+  }
+  await runtime.terminate('bench_sum');
+  return out;
+}
+
+async function concurrent(runtime) {
+  const out = {};
+  for (const k of [1, 2, 4, 8]) {
+    const ids = Array.from({ length: k }, (_, i) => `bench_echo_${k}_${i}`);
+    for (const id of ids) { await runtime.launch(id, echo); await runtime.activate(id); }
+    const t0 = performance.now();
+    await Promise.all(ids.map(async (id) => {
+      for (let i = 0; i < 1000; i++) { await runtime.send(id, new Ping({ seq: i })); await runtime.receive(id); }
+    }));
+    out[k] = (k * 1000) / ((performance.now() - t0) / 1000);
+    for (const id of ids) await runtime.terminate(id);
+  }
+  return out;
+}
+
+const runtime = new RingKernelRuntime();
+const results = { date: new Date().toISOString(), pingPong: await pingPong(runtime), streaming: await streaming(runtime), concurrent: await concurrent(runtime) };
+await runtime.shutdown();
+
+// PyDotCompute 0.2 (uvloop) on this 2-core machine, as recorded in issue #3: PyPI is not
+// reachable here, so it cannot be run beside this benchmark.
+const anchor = { pingPong: { p50Us: 30.7, p99Us: 61.5 }, streaming5000: 83500 };
+results.anchor = { pyDotCompute: anchor, source: 'issue #3, measured on this machine class; not re-run here (no PyPI)' };
+
+const f = (n) => n.toFixed(1).padStart(8);
+console.log('inline placement, PyDotCompute\'s method (this machine, one run)');
+console.log(`  (a) ping-pong round trip   p50 ${f(results.pingPong.p50Us)} us   p95 ${f(results.pingPong.p95Us)} us   p99 ${f(results.pingPong.p99Us)} us`);
+console.log(`      PyDotCompute 0.2         p50 ${f(anchor.pingPong.p50Us)} us                      p99 ${f(anchor.pingPong.p99Us)} us   (recorded, issue #3)`);
+console.log('      targets                  p50 <= 5 us, p99 <= 25 us');
+console.log('  (b) streaming, 10 floats, send all then receive all');
+for (const [n, rate] of Object.entries(results.streaming)) console.log(`      n = ${String(n).padStart(5)}   ${Math.round(rate).toLocaleString('en-US').padStart(10)} msg/s`);
+console.log(`      PyDotCompute 0.2, n = 5000: ${anchor.streaming5000.toLocaleString('en-US')} msg/s (recorded); target >= 1,500,000 msg/s`);
+console.log('  (c) concurrent kernels x 1,000 round trips each');
+for (const [k, rate] of Object.entries(results.concurrent)) console.log(`      k = ${k}   ${Math.round(rate).toLocaleString('en-US').padStart(10)} msg/s`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/inline.json', import.meta.url), JSON.stringify(results, null, 2));
