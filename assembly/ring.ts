@@ -1,4 +1,4 @@
-// ring.ts — the bounded, lock-free, multi-producer / single-consumer message queue that
+// ring.ts — the bounded, lock-free, multi-producer message queue that
 // every ring kernel's mailbox is made of. Records are opaque byte strings (the codec gives
 // them meaning); the queue only moves them, in priority order, under one of three
 // backpressure strategies.
@@ -6,7 +6,8 @@
 // This comment is the specification of the shared-memory layout. The owner (js/core.ts)
 // carves a region of queue_bytes(capacity, bandBytes) bytes, 64-byte aligned, and calls
 // queue_init on it once; from then on any thread holding the same WebAssembly.Memory may
-// push, and exactly one thread at a time may pop.
+// push and pop. It is built for one consumer at a time (a kernel drains its mailbox), but
+// consumers racing each other are safe too: each record goes to exactly one of them.
 //
 //   QUEUE HEADER (320 bytes, five cache lines; hot words of producers and of the consumer
 //   live on different lines, so a steady stream bounces only the lines the data is on)
@@ -25,7 +26,7 @@
 //     76  u32 highWater    largest depth seen (sampled exactly when a new high is suspected)
 //     80  u64 rejected     messages refused (REJECT, or a BLOCK push that timed out)
 //     88  u64 dropped      messages discarded by DROP_OLDEST
-//   line 2, the consumer only
+//   line 2, consumers
 //    128  u64 dequeued     messages popped
 //   line 3, producers blocked for room
 //    192  i32 spaceSeq     futex word they sleep on
@@ -62,10 +63,10 @@
 //   Producers compare against a cached `releasedSeen` and read the consumer's tails only
 //   when that cached view says full (or suggests a new high-water mark): in a steady
 //   stream neither side writes a line the other reads, but for the records themselves.
-// - Popping copies records out and only then moves `tail`. Under BLOCK and REJECT only the
-//   consumer moves it, once per batch. A DROP_OLDEST producer discards by moving `tail`
-//   too, so under DROP_OLDEST every move is a compare-and-swap: a pop that raced with a
-//   drop sees its swap fail and throws its copy away, nothing is read half-overwritten.
+// - Popping copies records out and only then moves `tail`, with one compare-and-swap per
+//   band and batch. A DROP_OLDEST producer discards by moving `tail` the same way, and
+//   consumers may take turns on other threads, so a pop that raced sees its swap fail and
+//   throws its copies away: nothing is ever read half-overwritten, nothing twice.
 // - Waiting: the consumer sleeps on a doorbell {seq, sleepers}; a producer rings it (bumps
 //   seq, notifies) only when someone sleeps, so the common case costs one load. Producers
 //   blocked for room sleep on spaceSeq the same way. Counting sleepers first and re-checking
@@ -502,11 +503,16 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
  * Copies up to maxCount committed records, highest band first, to dst (cap bytes) and
  * releases them. single: one record, bare; else each as [u32 len][bytes, padded to 4].
  * Returns how many, or EMPTY / CLOSED_ERR (closed and drained) / DST_TOO_SMALL.
+ *
+ * The records of a band are copied first and released with one compare-and-swap on its
+ * tail. If the swap fails, someone else moved the tail while we copied (a DROP_OLDEST
+ * producer discarding, or another consumer: a kernel's output may be drained by the host
+ * and by a coordinator kernel on another thread, one after the other): the copies are void
+ * and the band is read again from the tail it left.
  */
 function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool): i32 {
   let slotMask = load<u32>(q, SLOT_MASK);
   let mask = load<u32>(q, BAND_BYTES) - 1;
-  let racing = load<u32>(q, STRATEGY) == DROP_OLDEST;
   let end = dst + cap;
   let p = dst;
   let n: u32 = 0;
@@ -515,38 +521,34 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
     let bh = band(q, b);
     let arena = <usize>load<u32>(bh, ARENA);
     let slots = <usize>load<u32>(bh, SLOTS);
-    let t = atomic.load<u64>(bh, TAIL);
-    let index = hi(t);
-    let pos = lo(t);
-    while (n < maxCount) {
-      let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
-      if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
-      let len = atomic.load<u32>(slot, 4);
-      let at = single ? p : p + 4;
-      if (at + <usize>len > end) { tooSmall = n == 0; break; }
-      copyOut(arena, mask, pos, at, len);
-      if (racing) {
-        // a DROP_OLDEST producer may have discarded it while we copied: then our copy is
-        // void; go again from the tail it left
-        let want = pack(index + 1, pos + align8(len));
-        if (atomic.cmpxchg<u64>(bh, pack(index, pos), want, TAIL) != pack(index, pos)) {
-          t = atomic.load<u64>(bh, TAIL);
-          index = hi(t);
-          pos = lo(t);
-          continue;
-        }
+    while (true) {
+      let t = atomic.load<u64>(bh, TAIL);
+      let index = hi(t);
+      let pos = lo(t);
+      let bandStart = p;
+      let taken: u32 = 0;
+      while (n + taken < maxCount) {
+        let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
+        if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
+        let len = atomic.load<u32>(slot, 4);
+        let at = single ? p : p + 4;
+        if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }
+        copyOut(arena, mask, pos, at, len);
+        if (single) lastPopLen = len;
+        else { store<u32>(p, len); p = nextRecord(p, len); }
+        index++;
+        pos += align8(len);
+        taken++;
       }
-      if (single) lastPopLen = len;
-      else { store<u32>(p, len); p = nextRecord(p, len); }
-      index++;
-      pos += align8(len);
-      n++;
+      if (taken == 0) break;
+      if (atomic.cmpxchg<u64>(bh, t, pack(index, pos), TAIL) == t) { n += taken; break; }
+      p = bandStart; // lost the race: our copies are void
+      tooSmall = false;
     }
-    if (!racing && index != hi(t)) atomic.store<u64>(bh, pack(index, pos), TAIL);
     if (tooSmall) break;
   }
   if (n > 0) {
-    store<u64>(q, load<u64>(q, DEQUEUED) + <u64>n, DEQUEUED); // the consumer's own counter
+    atomic.add<u64>(q, <u64>n, DEQUEUED);
     signalSpace(q);
     return <i32>n;
   }
@@ -556,7 +558,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
 
 /**
  * Pops the next record into dst (cap bytes): its length, EMPTY, CLOSED_ERR (closed and
- * drained) or DST_TOO_SMALL (nothing removed). Single consumer.
+ * drained) or DST_TOO_SMALL (nothing removed).
  */
 export function queue_pop(q: usize, dst: usize, cap: u32): i32 {
   let r = popRecords(q, dst, cap, 1, true);

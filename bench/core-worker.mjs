@@ -11,11 +11,20 @@ if (mode === 'ring') {
   parentPort.postMessage('ready');
   await new Promise((r) => parentPort.once('message', r));
   if (batch > 1) {
-    const group = new Array(batch).fill(msg);
+    // stage `batch` length-prefixed records in scratch once, as an encoder would write them,
+    // then push the staged batch again and again: one call into the core per batch
+    const x = core.x;
+    let p = core.scratch;
+    for (let i = 0; i < batch; i++) { core.dv.setUint32(p, msg.length, true); core.mem.set(msg, p + 4); p += 4 + msg.length; }
     for (let sent = 0; sent < count;) {
-      const n = ring.pushBatch(group.slice(0, Math.min(batch, count - sent)));
+      const n = x.queue_push_batch(workerData.queue, core.scratch, Math.min(batch, count - sent), 128);
       if (n > 0) sent += n;
-      else ring.pushWait(msg, 128, 1000) === Status.OK && sent++;
+      else {
+        const seq = x.queue_space_enter(workerData.queue);
+        if (x.queue_push_batch(workerData.queue, core.scratch, 1, 128) === 1) sent++;
+        else Atomics.wait(new Int32Array(core.memory.buffer, x.queue_space_word(workerData.queue), 1), 0, seq, 10);
+        x.queue_space_leave(workerData.queue);
+      }
     }
   } else {
     for (let i = 0; i < count; i++) {

@@ -88,7 +88,7 @@ console.log('core ring, 64-byte messages (this machine, one run)');
 console.log(`  same-thread push+pop pair (copy in, copy out)      ${results.pairNs.toFixed(1)} ns   target <= 60 ns`);
 console.log(`  same-thread push+pop pair (staged in scratch)      ${results.pairStagedNs.toFixed(1)} ns`);
 console.log(`  cross-thread SPSC, one push call per message       ${fmt(results.crossThreadMsgPerSec)}   target >= 10 M msg/s`);
-console.log(`  cross-thread SPSC, pushes batched 64 a call        ${fmt(results.crossThreadBatchedMsgPerSec)}`);
+console.log(`  cross-thread SPSC, 64 staged records a push call   ${fmt(results.crossThreadBatchedMsgPerSec)}`);
 console.log(`  postMessage, one message per post (anchor)         ${fmt(results.postMessageMsgPerSec)}`);
 console.log(`  ring / postMessage                                 ${results.ratio.toFixed(1)}x   target >= 10x`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -40,11 +40,17 @@ export class Hub {
     if (s !== undefined && s.size > 0) for (const f of [...s]) f();
   }
 
+  /** Wakes every send waiting for room, to re-check whether it was cancelled (a kernel stopped). */
+  wakeAllSpace(): void {
+    for (const s of this.spaceWaiters.values()) for (const f of [...s]) f();
+  }
+
   /**
    * Encodes `msg` into scratch and pushes it. Resolves when it is in the ring; under BLOCK
-   * waits for room up to `timeout` ms (undefined: no limit). Errors name `who`.
+   * waits for room up to `timeout` ms (undefined: no limit), giving up with the error
+   * `cancelled()` returns once it returns one. Errors name `who`.
    */
-  push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined): Promise<void> {
+  push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined, cancelled?: () => Error | null): Promise<void> {
     const c = this.core;
     const limit = Math.min(ring.maxRecord, c.scratchBytes);
     const n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit);
@@ -57,7 +63,7 @@ export class Hub {
     const r = ring.pushStaged(n, priority);
     if (r === Status.OK) { this.wake(ring); return RESOLVED; }
     if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0)
-      return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout);
+      return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout, cancelled);
     return Promise.reject(this.pushError(r, ring, who, targetId, timeout));
   }
 
@@ -70,10 +76,13 @@ export class Hub {
       : `${who.operation} to kernel '${targetId}': its queue is full (${depth} messages) and it rejects when full; nothing was enqueued`, who);
   }
 
-  private async pushWhenRoom(ring: Ring, bytes: Uint8Array, priority: number, who: Who, targetId: string, timeout: number | undefined): Promise<void> {
+  private async pushWhenRoom(ring: Ring, bytes: Uint8Array, priority: number, who: Who, targetId: string,
+    timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
     const x = this.core.x;
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
     for (;;) {
+      const stop = cancelled?.();
+      if (stop) throw stop;
       const seq = x.queue_space_enter(ring.ptr);
       let r: Status;
       try {

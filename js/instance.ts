@@ -48,6 +48,10 @@ export class KernelInstance {
   finished: Promise<void> = Promise.resolve();
   /** Set once terminated and its memory is released: nothing may touch the rings after. */
   released = false;
+  #markReleased!: () => void;
+  /** Resolves when released. */
+  readonly released$ = new Promise<void>((r) => { this.#markReleased = r; });
+  markReleased(): void { this.#markReleased(); }
   finalTelemetry: unknown = null;
 
   private readonly receivers: Waiter<Message>[] = [];
@@ -152,12 +156,18 @@ export class KernelInstance {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const route = this.route;
-      if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout);
-      return sendRouted(route, msg, who, options?.timeout);
+      if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled);
+      return sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
     } catch (e) {
       return Promise.reject(e);
     }
   }
+
+  /** A send of this kernel waiting for room gives up once the kernel is stopping. */
+  private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
+
+  /** A send to this kernel waiting for room gives up once it can no longer receive. */
+  readonly receiveCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
   // ---- the host's side (runtime.receive) ----
 
@@ -218,6 +228,7 @@ export class KernelInstance {
     this.x.kcb_force_state(this.kcb, StateCode.FAILED);
     this.input.close();
     this.stateChanged();
+    this.hub.wakeAllSpace();
   }
 
   stoppedError(operation: string): Error {
@@ -265,10 +276,10 @@ function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
   else w.resolve(value as T);
 }
 
-function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined): Promise<void> {
+function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
   const to = (t: KernelInstance) => {
     if (t.released || t.code === StateCode.FAILED) return Promise.reject(t.stoppedError('receive a message from ' + who.kernelId));
-    return t.hub.push(t.input, msg, who, t.id, timeout);
+    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
   };
   const ts = route.targets;
   switch (route.mode) {

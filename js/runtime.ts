@@ -145,17 +145,17 @@ export class RingKernelRuntime {
     const inst = this.#get(id, 'terminate');
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
-    if (inst.code === StateCode.TERMINATING) { await inst.finished; return; }
+    const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    // a terminate already under way: wait for it, but no longer than this call's timeout
+    if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
     const failed = inst.code === StateCode.FAILED;
     if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATING);
     inst.input.close();
     inst.stateChanged();
-    const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([inst.finished, new Promise((r) => { timer = setTimeout(r, timeout); })]);
-    clearTimeout(timer);
-    if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
+    inst.hub.wakeAllSpace();
+    await withTimeout(inst.finished, timeout);
+    if (!failed && !inst.released) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
     this.#release(inst);
   }
 
@@ -163,7 +163,7 @@ export class RingKernelRuntime {
   #release(inst: KernelInstance): void {
     if (inst.released) return;
     inst.finalTelemetry = this.enableTelemetry ? readTelemetry(inst) : null;
-    inst.finalCode = inst.code;
+    inst.finalCode = inst.code === StateCode.TERMINATING ? StateCode.TERMINATED : inst.code;
     inst.released = true;
     inst.stateChanged();
     const core = inst.hub.core;
@@ -176,6 +176,7 @@ export class RingKernelRuntime {
       if (k.route && k.route.targets.includes(inst)) k.route.targets = k.route.targets.filter((t) => t !== inst);
       if (k.route && k.route.targets.length === 0) k.route = null;
     }
+    inst.markReleased();
   }
 
   /**
@@ -193,7 +194,7 @@ export class RingKernelRuntime {
       if (input !== undefined && !(message instanceof input))
         throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${message.constructor.name}`);
       const timeout = typeof options === 'number' ? options : options?.timeout;
-      return inst.hub.push(inst.input, message, { kernelId: id, operation: 'send' }, id, timeout);
+      return inst.hub.push(inst.input, message, { kernelId: id, operation: 'send' }, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -268,6 +269,11 @@ export class RingKernelRuntime {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
 }
 
 function describe(v: unknown): string {
