@@ -1,14 +1,13 @@
 // build.mjs — compiles the AssemblyScript core (asc) and bundles the TypeScript facade
 // (esbuild) into dist/. `node build.mjs` is all the build there is.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 
 import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 process.chdir(here);
-rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
 // 1. the wasm core, twice: over a shared memory (threads) and over an ordinary one (where
