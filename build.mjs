@@ -17,18 +17,11 @@ for (const target of ['release', 'single'])
     { stdio: 'inherit' });
 
 // 2. the facade: one ESM bundle per entry; the wasm file sits beside it
-const entries = ['js/index.ts'];
-await build({
-  entryPoints: entries,
-  outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
-  sourcemap: true,
-  external: ['node:*', 'webgpu'],
-  logLevel: 'warning',
-});
+const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+await build({ ...common, entryPoints: ['js/index.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api'] });
+// the pool worker's entry imports the facade bundle itself, so that the kernel modules it
+// imports (`import ... from 'ringkernel'`) register where its host looks them up
+await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });
 
 const gz = (f) => gzipSync(readFileSync(f)).length;
 const size = (f) => `${(statSync(f).size / 1024).toFixed(1)} KiB (${(gz(f) / 1024).toFixed(1)} KiB gzipped)`;

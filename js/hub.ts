@@ -4,9 +4,11 @@
 //
 // Wake-ups: a consumer on this thread registers a reader for the ring it drains; a push
 // from this thread calls it synchronously (it only settles promises, no user code runs).
-// A producer waiting for room waits on both this thread's pops (wakeSpace) and, over shared
-// memory, the ring's space word, which the core notifies when any thread pops.
-import { type OwnerCore, Status, Strategy } from './core.js';
+// Once other threads take part (`remote`), a consumer with waiting promises also arms an
+// Atomics.waitAsync on the ring's doorbell (armRemote), which a push on any thread rings.
+// A producer waiting for room waits on both this thread's pops (wakeSpace) and, with other
+// threads, the ring's space word, which the core notifies when any thread pops.
+import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { encodeInto, decodeFrom, recordTimestamp, type Message } from './message.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
@@ -18,16 +20,40 @@ type WaitAsync = (a: Int32Array, i: number, v: number, t: number) => { async: bo
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export class Hub {
-  readonly core: OwnerCore;
+  readonly core: Core;
   private readonly readers = new Map<number, () => void>();
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
+  private readonly armed = new Set<number>();
   /** Timestamp (ms since the epoch) of the record last popped by popMessage. */
   lastTimestamp = 0;
+  /** True once rings may be pushed or popped by other threads (worker kernels exist). */
+  remote = false;
 
-  constructor(core: OwnerCore) { this.core = core; }
+  constructor(core: Core) { this.core = core; }
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
   forget(ring: Ring): void { this.readers.delete(ring.ptr); this.spaceWaiters.delete(ring.ptr); }
+
+  /**
+   * Makes the next push to `ring` from any thread call its reader here: an Atomics.waitAsync
+   * on the doorbell the ring rings. No-op without other threads or when already armed.
+   */
+  armRemote(ring: Ring): void {
+    if (!this.remote || !this.core.shared || !hasWaitAsync || this.armed.has(ring.ptr)) return;
+    const x = this.core.x;
+    const db = x.queue_doorbell(ring.ptr);
+    const seq = x.doorbell_enter(db);
+    this.armed.add(ring.ptr);
+    const fire = () => {
+      x.doorbell_leave(db);
+      this.armed.delete(ring.ptr);
+      this.wake(ring);
+    };
+    if (!ring.empty) { fire(); return; }
+    const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
+    if (!w.async) fire();
+    else (w.value as Promise<string>).then(fire);
+  }
 
   /** Tells the ring's reader on this thread that it may have something. */
   wake(ring: Ring): void {
@@ -112,8 +138,8 @@ export class Hub {
       const done = () => { set!.delete(done); if (timer !== undefined) clearTimeout(timer); resolve(); };
       set.add(done);
       if (ms !== Infinity) timer = setTimeout(done, ms + 1);
-      if (this.core.shared && hasWaitAsync && !this.readers.has(ring.ptr)) {
-        // the consumer is on another thread: its pops notify the space word
+      if (this.core.shared && hasWaitAsync && (this.remote || !this.readers.has(ring.ptr))) {
+        // the consumer may be on another thread: its pops notify the space word
         const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(
           new Int32Array(this.core.memory.buffer, this.core.x.queue_space_word(ring.ptr), 1), 0, seq, ms);
         if (!w.async) done();

@@ -46,6 +46,8 @@ export class KernelInstance {
   lastError: string | null = null;
   /** Resolves when the kernel function has returned or thrown. */
   finished: Promise<void> = Promise.resolve();
+  /** Worker placement, on the owner: the pool worker that runs it (js/pool.ts). */
+  worker: unknown = null;
   /** Set once terminated and its memory is released: nothing may touch the rings after. */
   released = false;
   #markReleased!: () => void;
@@ -63,7 +65,14 @@ export class KernelInstance {
   private readonly x;
   private readonly telemetry: boolean;
 
-  constructor(id: string, def: KernelDefinition, kcb: number, input: Ring, output: Ring, hub: Hub, telemetry: boolean) {
+  /**
+   * 'local': the kernel function runs on this thread, which drains the input.
+   * 'remote': it runs on another thread; this thread only sends to it and receives from it.
+   */
+  readonly role: 'local' | 'remote';
+
+  constructor(id: string, def: KernelDefinition, kcb: number, input: Ring, output: Ring, hub: Hub, telemetry: boolean,
+    role: 'local' | 'remote' = 'local') {
     this.id = id;
     this.def = def;
     this.kcb = kcb;
@@ -72,7 +81,8 @@ export class KernelInstance {
     this.hub = hub;
     this.x = hub.core.x;
     this.telemetry = telemetry;
-    hub.onReadable(input, () => this.deliver());
+    this.role = role;
+    if (role === 'local') hub.onReadable(input, () => this.stateChanged());
     hub.onReadable(output, () => this.deliverToHost());
   }
 
@@ -124,7 +134,9 @@ export class KernelInstance {
         if (m !== null) return Promise.resolve(m);
       } catch (e) { return Promise.reject(e); }
     }
-    return this.wait(this.receivers, options, 'receive');
+    const p = this.wait(this.receivers, options, 'receive');
+    this.armInput();
+    return p;
   }
 
   /** for-await's next(): a message, or done once the kernel is terminating. */
@@ -140,14 +152,22 @@ export class KernelInstance {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
       try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
-      if (m === null) return;
+      if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
+    this.armInput();
+  }
+
+  /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
+  private armInput(): void {
+    if (this.hub.remote && (this.receivers.length > 0 || this.activeWaiters.length > 0) && !this.released) this.hub.armRemote(this.input);
   }
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => this.activeWaiters.push(resolve));
+    const p = new Promise<void>((resolve) => this.activeWaiters.push(resolve));
+    this.armInput();
+    return p;
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
@@ -182,7 +202,9 @@ export class KernelInstance {
     }
     const ended = this.endedError();
     if (ended) return Promise.reject(ended);
-    return this.wait(this.hostReceivers, options, 'receive');
+    const p = this.wait(this.hostReceivers, options, 'receive');
+    this.hub.armRemote(this.output);
+    return p;
   }
 
   /** Why nothing more can come out of this kernel, or null while something still may. */
@@ -194,6 +216,7 @@ export class KernelInstance {
   }
 
   deliverToHost(): void {
+    if (this.released) return;
     while (this.hostReceivers.length > 0) {
       let m: Message | null;
       try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
@@ -202,31 +225,36 @@ export class KernelInstance {
     }
     const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
     if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
+    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output);
   }
 
   // ---- lifecycle ----
 
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
   stateChanged(): void {
-    if (this.code === StateCode.ACTIVE || this.stopping) {
+    if (this.activeWaiters.length > 0 && (this.code === StateCode.ACTIVE || this.stopping)) {
       const w = this.activeWaiters;
       this.activeWaiters = [];
       for (const f of w) f();
     }
     if (this.stopping) {
-      const e = this.stoppedError('receive');
-      for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+      if (this.receivers.length > 0) {
+        const e = this.stoppedError('receive');
+        for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+      }
     } else this.deliver();
     this.deliverToHost();
   }
 
-  /** The kernel function threw (not while terminating): the kernel fails. */
-  fail(error: unknown): void {
+  /** The kernel function threw (not while terminating), or its thread died: the kernel fails. */
+  fail(error: unknown, counted = false): void {
     this.error = error;
     this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.x.kcb_record_error(this.kcb);
-    this.x.kcb_force_state(this.kcb, StateCode.FAILED);
-    this.input.close();
+    if (!this.released) {
+      if (!counted) this.x.kcb_record_error(this.kcb);
+      this.x.kcb_force_state(this.kcb, StateCode.FAILED);
+      this.input.close();
+    }
     this.stateChanged();
     this.hub.wakeAllSpace();
   }

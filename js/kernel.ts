@@ -23,6 +23,11 @@ export interface KernelOptions {
   placement?: Placement;
   /** Worker placement: the ES module (import.meta.url) that defines this kernel. */
   module?: string | URL;
+  /**
+   * Worker placement where threads cannot share memory (a page without cross-origin
+   * isolation): run the kernel inline instead of refusing with BackendNotAvailableError.
+   */
+  inlineFallback?: boolean;
   /** GPU placement: WGSL with `fn handle(m: In) -> Out`. */
   wgsl?: string;
 }
@@ -33,6 +38,7 @@ export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId
   readonly input: MessageClass<any> | undefined;
   readonly output: MessageClass<any> | undefined;
   readonly module: string | undefined;
+  readonly inlineFallback: boolean;
   readonly wgsl: string | undefined;
   readonly fn: KernelFunction;
 }
@@ -63,6 +69,8 @@ export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O ex
   const placement = options.placement ?? 'inline';
   if (placement !== 'inline' && placement !== 'worker' && placement !== 'gpu')
     throw new TypeError(`ringKernel '${kernelId}': placement must be 'inline', 'worker' or 'gpu', got ${JSON.stringify(placement)}`);
+  if (placement === 'worker' && (options.module === undefined || String(options.module) === ''))
+    throw new TypeError(`ringKernel '${kernelId}': placement 'worker' needs module: import.meta.url (the module a worker imports to find this kernel)`);
   const backpressure = options.backpressure ?? 'block';
   strategyCode(backpressure); // throws on an unknown one
   const def: KernelDefinition = Object.freeze({
@@ -74,6 +82,7 @@ export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O ex
     maxMessageSize: positiveInt(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize', kernelId, 1 << 28),
     placement,
     module: options.module === undefined ? undefined : String(options.module),
+    inlineFallback: options.inlineFallback === true,
     wgsl: options.wgsl,
     fn: fn as KernelFunction,
   });

@@ -1,7 +1,10 @@
 // runtime.ts — RingKernelRuntime: launches kernels, drives their lifecycle, moves messages
 // between the host and kernels (and between kernels, once connected), and reports
 // telemetry. Every message crosses a ring of the wasm core as bytes.
-import { createCore, type OwnerCore, Strategy } from './core.js';
+import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
+import { WorkerPool, type PoolWorker } from './pool.js';
+import { availableCores } from './platform.js';
+import type { DirectoryEntry, SerializedError } from './worker-host.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
@@ -26,6 +29,8 @@ export interface ConnectOptions {
   mode?: 'round-robin' | 'broadcast' | 'key';
   /** For mode 'key': messages with equal keys go to the same target. */
   key?: (message: Message) => unknown;
+  /** For mode 'key': the field whose value is the key (works for worker kernels too). */
+  keyField?: string;
 }
 
 export interface TerminateOptions {
@@ -39,7 +44,10 @@ export class RingKernelRuntime {
   readonly enableTelemetry: boolean;
   readonly options: Readonly<RuntimeOptions>;
   #hub: Hub | null = null;
+  #core: OwnerCore | null = null;
   #hubPromise: Promise<Hub> | null = null;
+  #pool: WorkerPool | null = null;
+  readonly #graveyard: number[] = [];
   readonly #kernels = new Map<string, KernelInstance>();
   #nextId = 1;
   #closed = false;
@@ -54,6 +62,7 @@ export class RingKernelRuntime {
     if (!this.#hubPromise) {
       this.#hubPromise = createCore().then((core) => {
         installValidator(core);
+        this.#core = core;
         return (this.#hub = new Hub(core));
       });
       this.#hubPromise.catch(() => { this.#hubPromise = null; });
@@ -62,7 +71,48 @@ export class RingKernelRuntime {
   }
 
   /** The wasm core this runtime owns (after the first launch), for diagnostics and benchmarks. */
-  get core(): OwnerCore | null { return this.#hub?.core ?? null; }
+  get core(): OwnerCore | null { return this.#core; }
+
+  /** The worker pool, made on the first worker-placed launch. */
+  async #ensurePool(): Promise<WorkerPool> {
+    if (!this.#pool) {
+      const size = this.options.workers ?? Math.max(1, (await availableCores()) - 1);
+      if (!Number.isInteger(size) || size < 1) throw new RangeError(`RingKernelRuntime: workers must be an integer >= 1, got ${String(size)}`);
+      this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, {
+        ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
+        died: (w, reason) => this.#workerDied(w, reason),
+      });
+      this.#hub!.remote = true;
+    }
+    return this.#pool;
+  }
+
+  #directory(): DirectoryEntry[] {
+    return [...this.#kernels.values()].filter((k) => !k.released)
+      .map((k) => ({ id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr }));
+  }
+
+  #publishDirectory(): void { this.#pool?.broadcast({ type: 'directory', kernels: this.#directory() }); }
+
+  #workerKernelEnded(_w: PoolWorker, id: string, error: SerializedError | null): void {
+    const inst = this.#kernels.get(id);
+    if (!inst || inst.released) return;
+    if (error) {
+      const e = Object.assign(new Error(error.message), { name: error.name, stack: error.stack });
+      inst.fail(e, true);
+    } else inst.stateChanged();
+    (inst as unknown as { resolveFinished(): void }).resolveFinished?.();
+  }
+
+  #workerDied(w: PoolWorker, reason: string): void {
+    for (const inst of this.#kernels.values()) {
+      if (inst.worker !== w || inst.released) continue;
+      const c = inst.code;
+      if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && c !== StateCode.FAILED)
+        inst.fail(new Error(`the worker thread running kernel '${inst.id}' died: ${reason}`));
+      (inst as unknown as { resolveFinished(): void }).resolveFinished?.();
+    }
+  }
 
   #get(id: string, operation: string): KernelInstance {
     const k = this.#kernels.get(id);
@@ -89,14 +139,22 @@ export class RingKernelRuntime {
     if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
-    if (def.placement !== 'inline') {
-      throw new BackendNotAvailableError(`launch '${id}': placement '${def.placement}' is not available in this build of ringkernel yet; use placement 'inline'`,
+    let placement = def.placement;
+    if (placement === 'gpu') {
+      throw new BackendNotAvailableError(`launch '${id}': placement 'gpu' is not available in this build of ringkernel yet`,
         { kernelId: id, operation: 'launch' });
     }
     const hub = await this.#ensureHub();
     this.#checkOpen('launch');
     if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
-    const core = hub.core;
+    const core = this.#core!;
+    if (placement === 'worker' && !core.shared) {
+      if (!def.inlineFallback) {
+        throw new BackendNotAvailableError(`launch '${id}': worker placement needs memory shared between threads, and ${whyNoSharedMemory() ?? 'this runtime was created without it'}; define the kernel with inlineFallback: true to run it inline here`,
+          { kernelId: id, operation: 'launch' });
+      }
+      placement = 'inline';
+    }
     if (def.maxMessageSize + 64 > core.scratchBytes) {
       const bytes = def.maxMessageSize + 64 * 1024;
       core.useScratch(core.alloc(bytes), bytes);
@@ -106,8 +164,39 @@ export class RingKernelRuntime {
     const kcb = core.alloc(core.constant('KCB_BYTES'));
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
+
+    if (placement === 'worker') {
+      const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry, 'remote');
+      let resolveFinished!: () => void;
+      inst.finished = new Promise<void>((r) => { resolveFinished = r; });
+      (inst as unknown as { resolveFinished(): void }).resolveFinished = resolveFinished;
+      this.#kernels.set(id, inst);
+      try {
+        const pool = await this.#ensurePool();
+        if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
+        const worker = await pool.pick();
+        inst.worker = worker;
+        worker.kernels.add(id);
+        this.#publishDirectory();
+        await worker.launch({ id, kernelId: def.kernelId, kcb, input: input.ptr, output: output.ptr }, def.module!);
+      } catch (e) {
+        this.#kernels.delete(id);
+        (inst.worker as PoolWorker | null)?.kernels.delete(id);
+        inst.finalCode = StateCode.TERMINATED;
+        inst.released = true;
+        hub.forget(input); hub.forget(output);
+        core.free(input.ptr); core.free(output.ptr); core.free(kcb);
+        this.#publishDirectory();
+        if (e instanceof Error) throw e;
+        const err = e as SerializedError;
+        throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
+      }
+      return;
+    }
+
     const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry);
     this.#kernels.set(id, inst);
+    this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
     inst.finished = Promise.resolve()
       .then(() => def.fn(ctx))
@@ -154,7 +243,13 @@ export class RingKernelRuntime {
     inst.input.close();
     inst.stateChanged();
     inst.hub.wakeAllSpace();
-    await withTimeout(inst.finished, timeout);
+    let ended = false;
+    await withTimeout(inst.finished.then(() => { ended = true; }), timeout);
+    const worker = inst.worker as PoolWorker | null;
+    if (!ended && worker?.alive) {
+      // a worker kernel that does not stop (a busy loop never yields): end its thread
+      await this.#pool!.kill(worker, `kernel '${id}' did not stop within ${timeout} ms of terminate, so its worker thread was ended`);
+    }
     if (!failed && !inst.released) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
     this.#release(inst);
   }
@@ -166,12 +261,21 @@ export class RingKernelRuntime {
     inst.finalCode = inst.code === StateCode.TERMINATING ? StateCode.TERMINATED : inst.code;
     inst.released = true;
     inst.stateChanged();
-    const core = inst.hub.core;
+    const core = this.#core!;
     inst.hub.forget(inst.input);
     inst.hub.forget(inst.output);
-    core.free(inst.input.ptr);
-    core.free(inst.output.ptr);
-    core.free(inst.kcb);
+    const worker = inst.worker as PoolWorker | null;
+    if (worker) { worker.kernels.delete(inst.id); worker.post({ type: 'drop', id: inst.id }); }
+    if (this.#pool) {
+      // other threads may still hold this kernel's rings (routes, ctx.runtime) until they
+      // read the new directory: its regions are only reused once the pool is gone
+      this.#graveyard.push(inst.input.ptr, inst.output.ptr, inst.kcb);
+      this.#publishDirectory();
+    } else {
+      core.free(inst.input.ptr);
+      core.free(inst.output.ptr);
+      core.free(inst.kcb);
+    }
     for (const k of this.#kernels.values()) {
       if (k.route && k.route.targets.includes(inst)) k.route.targets = k.route.targets.filter((t) => t !== inst);
       if (k.route && k.route.targets.length === 0) k.route = null;
@@ -245,14 +349,21 @@ export class RingKernelRuntime {
     if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
     const mode = options.mode ?? 'round-robin';
     if (mode !== 'round-robin' && mode !== 'broadcast' && mode !== 'key') throw new TypeError(`connect '${from}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(mode)}`);
-    if (mode === 'key' && typeof options.key !== 'function') throw new TypeError(`connect '${from}': mode 'key' needs a key function`);
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key: options.key, next: 0 };
+    const keyField = options.keyField;
+    if (mode === 'key' && typeof options.key !== 'function' && typeof keyField !== 'string') throw new TypeError(`connect '${from}': mode 'key' needs a key function or a keyField`);
+    if (src.role === 'remote' && typeof options.key === 'function')
+      throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
+    const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
     src.route = route;
+    if (src.role === 'remote') (src.worker as PoolWorker).post({ type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
 
   /** Undoes connect: `from`'s sends go to its own output queue again. */
   disconnect(from: string): void {
-    this.#get(from, 'disconnect').route = null;
+    const src = this.#get(from, 'disconnect');
+    src.route = null;
+    if (src.role === 'remote') (src.worker as PoolWorker).post({ type: 'route', id: from, targets: null, mode: 'one', keyField: undefined });
   }
 
   /** Terminates every kernel (each gets `timeout` ms) and closes the runtime. */
@@ -266,6 +377,10 @@ export class RingKernelRuntime {
       }
       this.#release(k);
     }));
+    if (this.#pool) {
+      await this.#pool.close();
+      for (const ptr of this.#graveyard.splice(0)) this.#core!.free(ptr);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }

@@ -1,0 +1,72 @@
+// platform.ts — starting a worker thread and talking to it, the same way in Node
+// (worker_threads), browsers, Deno and Bun (Web Workers). Only control messages travel
+// this way (launch, terminate, routes); kernel messages cross the shared rings.
+
+export interface WorkerHandle {
+  post(message: unknown): void;
+  onMessage(listener: (message: any) => void): void;
+  /** The thread ended (Node: exit code; web: an uncaught error), or cannot start. */
+  onExit(listener: (reason: string) => void): void;
+  terminate(): Promise<void>;
+}
+
+const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node &&
+  typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined';
+
+/** Starts a module worker running `url`. */
+export async function startWorker(url: URL, name: string): Promise<WorkerHandle> {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(url, { name });
+    let ended = false;
+    const exitListeners: Array<(reason: string) => void> = [];
+    const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };
+    w.on('error', (e) => end(`it threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`));
+    w.on('exit', (code) => end(`it exited with code ${code}`));
+    return {
+      post: (m) => w.postMessage(m),
+      onMessage: (f) => { w.on('message', f); },
+      onExit: (f) => { exitListeners.push(f); },
+      terminate: async () => { ended = true; await w.terminate(); },
+    };
+  }
+  const W = (globalThis as { Worker?: new (u: URL | string, o?: object) => Worker }).Worker;
+  if (!W) throw new Error('this JavaScript environment has no Worker');
+  const w = new W(url, { type: 'module', name });
+  let ended = false;
+  const exitListeners: Array<(reason: string) => void> = [];
+  const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };
+  w.addEventListener('error', (e: Event) => { e.preventDefault?.(); end(`it threw ${(e as ErrorEvent).message ?? 'an error'}`); });
+  w.addEventListener('messageerror', () => end('a control message could not be read'));
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
+    onExit: (f) => { exitListeners.push(f); },
+    terminate: async () => { ended = true; w.terminate(); },
+  };
+}
+
+export interface ParentPort {
+  post(message: unknown): void;
+  onMessage(listener: (message: any) => void): void;
+}
+
+/** Inside a worker: the channel to the thread that started it. */
+export async function parentPort(): Promise<ParentPort> {
+  if (isNode) {
+    const { parentPort: port } = await import('node:worker_threads');
+    if (!port) throw new Error('ringkernel worker host started outside a worker thread');
+    return { post: (m) => port.postMessage(m), onMessage: (f) => { port.on('message', f); } };
+  }
+  const self = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(t: string, f: (e: MessageEvent) => void): void };
+  return { post: (m) => self.postMessage(m), onMessage: (f) => self.addEventListener('message', (e) => f(e.data)) };
+}
+
+/** Cores available to this process, for the default pool size. */
+export async function availableCores(): Promise<number> {
+  if (isNode) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+}

@@ -1,0 +1,138 @@
+// pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
+// doorbell and kernel list, assembly/scheduler.ts) and a scratch area in the shared memory,
+// then kernels to run. Kernels are spread so that n workers >= k kernels gives each kernel
+// its own thread; a worker that dies fails only the kernels it hosts.
+import type { OwnerCore } from './core.js';
+import { DEFAULT_SCRATCH_BYTES } from './core.js';
+import { startWorker, type WorkerHandle } from './platform.js';
+import type { DirectoryEntry, FromWorker, SerializedError, ToWorker } from './worker-host.js';
+
+export interface PoolEvents {
+  /** A hosted kernel's function returned (error null) or threw. */
+  ended(worker: PoolWorker, id: string, error: SerializedError | null): void;
+  /** The thread is gone; its kernels cannot run any more. */
+  died(worker: PoolWorker, reason: string): void;
+}
+
+export class PoolWorker {
+  readonly index: number;
+  readonly handle: WorkerHandle;
+  readonly thread: number;
+  readonly scratch: number;
+  readonly kernels = new Set<string>();
+  alive = true;
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve(): void; reject(e: SerializedError): void }>();
+
+  constructor(index: number, handle: WorkerHandle, thread: number, scratch: number) {
+    this.index = index;
+    this.handle = handle;
+    this.thread = thread;
+    this.scratch = scratch;
+  }
+
+  post(m: ToWorker): void { if (this.alive) this.handle.post(m); }
+
+  /** Asks the worker to import `module` and start the kernel; rejects with its error. */
+  launch(entry: DirectoryEntry, module: string): Promise<void> {
+    const seq = ++this.seq;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.post({ type: 'launch', seq, entry, module });
+    });
+  }
+
+  settle(seq: number, error: SerializedError | null): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    if (error) p.reject(error); else p.resolve();
+  }
+
+  failPending(reason: string): void {
+    for (const p of this.pending.values()) p.reject({ name: 'Error', message: reason, stack: undefined });
+    this.pending.clear();
+  }
+}
+
+export class WorkerPool {
+  readonly size: number;
+  readonly workers: PoolWorker[] = [];
+  private readonly core: OwnerCore;
+  private readonly events: PoolEvents;
+  private readonly telemetry: boolean;
+  private next = 0;
+
+  constructor(core: OwnerCore, size: number, telemetry: boolean, events: PoolEvents) {
+    this.core = core;
+    this.size = size;
+    this.telemetry = telemetry;
+    this.events = events;
+  }
+
+  /** The worker for a new kernel: a new thread while there are fewer than `size`, else the least busy. */
+  async pick(): Promise<PoolWorker> {
+    const live = this.workers.filter((w) => w.alive);
+    const idle = live.find((w) => w.kernels.size === 0);
+    if (idle) return idle;
+    if (live.length < this.size) return this.spawn();
+    return live.reduce((a, b) => (b.kernels.size < a.kernels.size ? b : a));
+  }
+
+  private async spawn(): Promise<PoolWorker> {
+    const core = this.core;
+    const thread = core.alloc(core.constant('THREAD_BYTES'));
+    core.x.thread_init(thread);
+    const scratch = core.alloc(DEFAULT_SCRATCH_BYTES);
+    const index = this.next++;
+    const handle = await startWorker(workerUrl(), `ringkernel-worker-${index}`);
+    const w = new PoolWorker(index, handle, thread, scratch);
+    this.workers.push(w);
+    const ready = new Promise<void>((resolve, reject) => {
+      handle.onMessage((m: FromWorker) => {
+        switch (m.type) {
+          case 'ready': resolve(); return;
+          case 'launched': w.settle(m.seq, null); return;
+          case 'launch-failed': w.settle(m.seq, m.error); return;
+          case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); return;
+        }
+      });
+      handle.onExit((reason) => {
+        reject(new Error(`worker ${index} could not start: ${reason}`));
+        if (!w.alive) return;
+        w.alive = false;
+        w.failPending(`worker thread ${index} ended: ${reason}`);
+        this.events.died(w, reason);
+      });
+    });
+    handle.post({ type: 'init', module: core.module, memory: core.memory, thread, scratch, scratchBytes: DEFAULT_SCRATCH_BYTES, telemetry: this.telemetry } satisfies ToWorker);
+    await ready;
+    return w;
+  }
+
+  broadcast(m: ToWorker): void { for (const w of this.workers) w.post(m); }
+
+  /** Ends a worker thread (a kernel on it would not stop); its kernels are reported as died. */
+  async kill(w: PoolWorker, reason: string): Promise<void> {
+    if (!w.alive) return;
+    w.alive = false;
+    w.failPending(reason);
+    await w.handle.terminate();
+    this.events.died(w, reason);
+  }
+
+  /** Ends every worker thread. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map(async (w) => {
+      if (!w.alive) return;
+      w.alive = false;
+      w.failPending('the runtime shut down');
+      await w.handle.terminate();
+    }));
+  }
+}
+
+/** The worker entry next to this module: the bundle's, or under tsx the TypeScript source's. */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./worker-dev.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+}

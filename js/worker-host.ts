@@ -1,0 +1,225 @@
+// worker-host.ts — what runs in each worker thread of the pool: it attaches to the owner's
+// core (same module, same shared memory), imports kernel modules, and runs the kernels it
+// is given with the same context API as inline kernels. Kernel messages cross the shared
+// rings; only control messages (launch, routes, the kernel directory) use postMessage.
+//
+// Wake-ups: every kernel hosted here is added to this thread's block in the scheduler, so
+// its input ring (and any state change the owner makes) rings the thread's doorbell; a
+// kernel waiting for input arms an Atomics.waitAsync on it (Hub.armRemote), which keeps
+// the thread's event loop free while it sleeps and costs producers nothing when it is busy.
+import { attachCore, type Core } from './core.js';
+import { Ring } from './ring.js';
+import { Hub } from './hub.js';
+import { KernelInstance, type Route } from './instance.js';
+import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
+import { registeredKernel } from './kernel.js';
+import { StateCode } from './state.js';
+import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { Message } from './message.js';
+import { KernelNotFoundError, RingKernelError } from './errors.js';
+import { parentPort, type ParentPort } from './platform.js';
+import type { RingKernelRuntime } from './runtime.js';
+
+export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
+
+/** Control messages from the owner (js/pool.ts). */
+export type ToWorker =
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean }
+  | { type: 'launch'; seq: number; entry: DirectoryEntry; module: string }
+  | { type: 'directory'; kernels: DirectoryEntry[] }
+  | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
+  | { type: 'drop'; id: string }
+  | { type: 'scratch'; ptr: number; bytes: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'launched'; seq: number }
+  | { type: 'launch-failed'; seq: number; error: SerializedError }
+  | { type: 'ended'; id: string; error: SerializedError | null };
+
+export interface SerializedError { name: string; message: string; stack: string | undefined }
+
+export function serializeError(e: unknown): SerializedError {
+  return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e), stack: undefined };
+}
+
+class WorkerHost {
+  readonly core: Core;
+  readonly hub: Hub;
+  readonly thread: number;
+  readonly telemetry: boolean;
+  readonly hosted = new Map<string, KernelInstance>();
+  /** Every kernel of the runtime, as seen from here (for routes and ctx.runtime). */
+  readonly directory = new Map<string, KernelInstance>();
+  readonly port: ParentPort;
+  readonly view: WorkerRuntimeView;
+
+  constructor(init: Extract<ToWorker, { type: 'init' }>, port: ParentPort) {
+    this.core = attachCore(init.module, init.memory, init.scratch, init.scratchBytes);
+    this.hub = new Hub(this.core);
+    this.hub.remote = true;
+    this.thread = init.thread;
+    this.telemetry = init.telemetry;
+    this.port = port;
+    this.view = new WorkerRuntimeView(this);
+  }
+
+  /** The instance for a kernel id: hosted here, or a view of one elsewhere. */
+  lookup(id: string, operation: string): KernelInstance {
+    const k = this.hosted.get(id) ?? this.directory.get(id);
+    if (!k) throw new KernelNotFoundError(`${operation}: no kernel '${id}' is launched in this runtime`, { kernelId: id, operation });
+    return k;
+  }
+
+  private remoteView(e: DirectoryEntry): KernelInstance {
+    const def = (() => { try { return registeredKernel(e.kernelId, 'directory'); } catch { return undefined; } })();
+    const stub = def ?? ({ kernelId: e.kernelId, input: undefined } as unknown as ReturnType<typeof registeredKernel>);
+    return new KernelInstance(e.id, stub, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'remote');
+  }
+
+  setDirectory(kernels: DirectoryEntry[]): void {
+    const ids = new Set(kernels.map((k) => k.id));
+    for (const [id, view] of this.directory) {
+      if (!ids.has(id) || view.kcb !== kernels.find((k) => k.id === id)!.kcb) { view.released = true; this.directory.delete(id); }
+    }
+    for (const e of kernels) if (!this.hosted.has(e.id) && !this.directory.has(e.id)) this.directory.set(e.id, this.remoteView(e));
+  }
+
+  async launch(msg: Extract<ToWorker, { type: 'launch' }>): Promise<void> {
+    const e = msg.entry;
+    try {
+      await importKernelModule(msg.module);
+      const def = registeredKernel(e.kernelId, 'launch');
+      const inst = new KernelInstance(e.id, def, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'local');
+      this.core.x.sched_add(this.thread, e.kcb);
+      this.hosted.set(e.id, inst);
+      this.directory.delete(e.id);
+      const ctx = new KernelContext(inst, this.view as unknown as RingKernelRuntime);
+      inst.finished = Promise.resolve()
+        .then(() => def.fn(ctx))
+        .then(() => this.ended(inst, null), (err) => this.ended(inst, err));
+      this.port.post({ type: 'launched', seq: msg.seq } satisfies FromWorker);
+    } catch (err) {
+      this.port.post({ type: 'launch-failed', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
+    }
+  }
+
+  /** The kernel function returned or threw: mark the control block, tell the owner. */
+  private ended(inst: KernelInstance, err: unknown): void {
+    inst.functionReturned();
+    if (!inst.released) {
+      const x = this.core.x;
+      if (err !== null && !inst.stopping) {
+        inst.error = err;
+        inst.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        x.kcb_record_error(inst.kcb);
+        x.kcb_force_state(inst.kcb, StateCode.FAILED);
+        inst.input.close();
+      } else if (!inst.stopping) {
+        x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
+        inst.input.close();
+      }
+      x.sched_remove(this.thread, inst.kcb);
+      inst.stateChanged();
+    }
+    this.port.post({ type: 'ended', id: inst.id, error: err === null || inst.code !== StateCode.FAILED ? null : serializeError(err) } satisfies FromWorker);
+  }
+
+  route(msg: Extract<ToWorker, { type: 'route' }>): void {
+    const inst = this.hosted.get(msg.id);
+    if (!inst) return;
+    if (msg.targets === null) { inst.route = null; return; }
+    const keyField = msg.keyField;
+    inst.route = {
+      targets: msg.targets.map((t) => this.lookup(t, 'connect')),
+      mode: msg.mode,
+      key: keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField],
+      next: 0,
+    };
+  }
+
+  drop(id: string): void {
+    const inst = this.hosted.get(id);
+    if (inst) {
+      if (!inst.released) this.core.x.sched_remove(this.thread, inst.kcb);
+      inst.released = true;
+      this.hub.forget(inst.input);
+      this.hub.forget(inst.output);
+      this.hosted.delete(id);
+    }
+    const view = this.directory.get(id);
+    if (view) { view.released = true; this.directory.delete(id); }
+  }
+}
+
+/** Imports a kernel module; in Node, a TypeScript one is loaded through tsx when present. */
+async function importKernelModule(url: string): Promise<void> {
+  try {
+    await import(/* @vite-ignore */ url);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    const tsx = 'tsx/esm/api';
+    const api = await import(/* @vite-ignore */ tsx).catch(() => null) as { register(): void } | null;
+    if (!api) throw new RingKernelError(`cannot import the kernel module ${url} in a worker: Node cannot load TypeScript by itself (compile it to JavaScript, or install tsx)`, { operation: 'launch' });
+    api.register();
+    await import(/* @vite-ignore */ url);
+  }
+}
+
+/** ctx.runtime inside a worker: messaging with any kernel; lifecycle stays with the owner. */
+class WorkerRuntimeView {
+  readonly #host: WorkerHost;
+  constructor(host: WorkerHost) { this.#host = host; }
+
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+    try {
+      const k = this.#host.lookup(id, 'send');
+      if (k.stopping) return Promise.reject(k.stoppedError('send'));
+      if (!(message instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message`);
+      const timeout = typeof options === 'number' ? options : options?.timeout;
+      return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
+    try {
+      const k = this.#host.lookup(id, 'receive');
+      return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  getState(id: string) { return this.#host.lookup(id, 'getState').state; }
+  getTelemetry(id: string): KernelTelemetry | null {
+    return this.#host.telemetry ? readTelemetry(this.#host.lookup(id, 'getTelemetry')) : null;
+  }
+  kernelIds(): string[] { return [...new Set([...this.#host.hosted.keys(), ...this.#host.directory.keys()])]; }
+
+  #ownerOnly(operation: string): Promise<never> {
+    return Promise.reject(new RingKernelError(`${operation}: inside a worker kernel, ctx.runtime sends and receives; launch and lifecycle calls belong to the thread that owns the runtime`, { operation }));
+  }
+  launch() { return this.#ownerOnly('launch'); }
+  activate() { return this.#ownerOnly('activate'); }
+  deactivate() { return this.#ownerOnly('deactivate'); }
+  reactivate() { return this.#ownerOnly('reactivate'); }
+  terminate() { return this.#ownerOnly('terminate'); }
+  shutdown() { return this.#ownerOnly('shutdown'); }
+}
+
+/** Entry of a pool worker (dist/worker.js calls it). */
+export async function startWorkerHost(): Promise<void> {
+  const port = await parentPort();
+  let host: WorkerHost | null = null;
+  port.onMessage((msg: ToWorker) => {
+    switch (msg.type) {
+      case 'init':
+        host = new WorkerHost(msg, port);
+        port.post({ type: 'ready' } satisfies FromWorker);
+        return;
+      case 'launch': void host!.launch(msg); return;
+      case 'directory': host!.setDirectory(msg.kernels); return;
+      case 'route': host!.route(msg); return;
+      case 'drop': host!.drop(msg.id); return;
+      case 'scratch': host!.core.useScratch(msg.ptr, msg.bytes); return;
+    }
+  });
+}

@@ -1,0 +1,68 @@
+// Kernels placed on workers, for tests/workers.test.ts. A worker imports this module to find
+// them; the test imports it too, which registers them on the owner's side.
+import { ringKernel, message, t, QueueTimeoutError } from '../../js/index.js';
+
+export const WNum = message('WNum', { n: t.f64, from: t.string });
+export const WVec = message('WVec', { values: t.array(t.f64) });
+export const WMean = message('WMean', { mean: t.f64 });
+
+export const wDouble = ringKernel({ kernelId: 'w_double', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new WNum({ n: m.n * 2, from: ctx.kernelId, correlationId: m.messageId }));
+});
+
+export const wInc = ringKernel({ kernelId: 'w_inc', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new WNum({ n: m.n + 1, from: ctx.kernelId }));
+});
+
+/** Seed style: polls with a timeout and checks isActive. */
+export const wPreprocess = ringKernel({ kernelId: 'w_preprocess', placement: 'worker', module: import.meta.url, input: WVec, output: WVec }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    if (!ctx.isActive) { await ctx.waitActive(); continue; }
+    let raw;
+    try { raw = await ctx.receive({ timeout: 100 }); }
+    catch (e) { if (e instanceof QueueTimeoutError) continue; throw e; }
+    const min = Math.min(...raw.values), max = Math.max(...raw.values);
+    await ctx.send(new WVec({ values: raw.values.map((v) => (v - min) / (max - min || 1)), correlationId: raw.messageId }));
+  }
+});
+
+export const wMean = ringKernel({ kernelId: 'w_mean', placement: 'worker', module: import.meta.url, input: WVec, output: WMean }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new WMean({ mean: m.values.reduce((a, b) => a + b, 0) / m.values.length, correlationId: m.messageId }));
+});
+
+/** Throws on a negative number. */
+export const wFragile = ringKernel({ kernelId: 'w_fragile', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`negative input ${m.n}`);
+    await ctx.send(new WNum({ n: m.n, from: ctx.kernelId }));
+  }
+});
+
+/** On a message, spins forever without yielding (a kernel that cannot be stopped politely). */
+export const wSpin = ringKernel({ kernelId: 'w_spin', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n === 666) for (;;) { /* busy */ }
+    await ctx.send(new WNum({ n: m.n, from: ctx.kernelId }));
+  }
+});
+
+/** Coordinator: drives w_double then w_inc through ctx.runtime. */
+export const wCoordinator = ringKernel({ kernelId: 'w_coordinator', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) {
+    await ctx.runtime.send('w_double', m);
+    const d = await ctx.runtime.receive('w_double', { timeout: 5000 });
+    await ctx.runtime.send('w_inc', d);
+    const r = await ctx.runtime.receive('w_inc', { timeout: 5000 });
+    await ctx.send(new WNum({ n: r.n, from: ctx.kernelId, correlationId: m.messageId }));
+  }
+});
+
+/** A sink that counts messages per sender and reports on request (n < 0). */
+export const wCounter = ringKernel({ kernelId: 'w_counter', placement: 'worker', module: import.meta.url, input: WNum, output: WNum, queueSize: 8192 }, async (ctx) => {
+  let count = 0, sum = 0;
+  for await (const m of ctx) {
+    if (m.n < 0) { await ctx.send(new WNum({ n: count, from: String(sum) })); continue; }
+    count++;
+    sum += m.n;
+  }
+});
