@@ -35,10 +35,12 @@ export class Hub {
   forget(ring: Ring): void { this.readers.delete(ring.ptr); this.spaceWaiters.delete(ring.ptr); }
 
   /**
-   * Makes the next push to `ring` from any thread call its reader here: an Atomics.waitAsync
-   * on the doorbell the ring rings. No-op without other threads or when already armed.
+   * Makes the next ring of `ring`'s doorbell (a push, or a state change of the kernel whose
+   * thread it is) from any thread call its reader here: an Atomics.waitAsync on the doorbell.
+   * `ready` re-checks, once counted as a sleeper, whether the reader has work already (it
+   * may have come just before). No-op without other threads or when already armed.
    */
-  armRemote(ring: Ring): void {
+  armRemote(ring: Ring, ready: () => boolean): void {
     if (!this.remote || !this.core.shared || !hasWaitAsync || this.armed.has(ring.ptr)) return;
     const x = this.core.x;
     const db = x.queue_doorbell(ring.ptr);
@@ -49,7 +51,7 @@ export class Hub {
       this.armed.delete(ring.ptr);
       this.wake(ring);
     };
-    if (!ring.empty) { fire(); return; }
+    if (ready()) { queueMicrotask(fire); return; }
     const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
     if (!w.async) fire();
     else (w.value as Promise<string>).then(fire);

@@ -160,8 +160,25 @@ export class KernelInstance {
 
   /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
   private armInput(): void {
-    if (this.hub.remote && (this.receivers.length > 0 || this.activeWaiters.length > 0) && !this.released) this.hub.armRemote(this.input);
+    if (this.hub.remote && (this.receivers.length > 0 || this.activeWaiters.length > 0) && !this.released) this.hub.armRemote(this.input, this.inputReady);
   }
+
+  /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
+  private readonly inputReady = (): boolean => {
+    if (this.released) return false;
+    const c = this.code;
+    const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
+    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0;
+    if (c !== StateCode.ACTIVE) return false;
+    return this.activeWaiters.length > 0 || (this.receivers.length > 0 && !this.input.empty);
+  };
+
+  /** Whether deliverToHost() would make progress for waiting host receives now. */
+  private readonly outputReady = (): boolean => {
+    if (this.released || this.hostReceivers.length === 0) return false;
+    const c = this.code;
+    return c === StateCode.FAILED || c === StateCode.TERMINATED || !this.output.empty;
+  };
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -203,7 +220,7 @@ export class KernelInstance {
     const ended = this.endedError();
     if (ended) return Promise.reject(ended);
     const p = this.wait(this.hostReceivers, options, 'receive');
-    this.hub.armRemote(this.output);
+    this.hub.armRemote(this.output, this.outputReady);
     return p;
   }
 
@@ -216,7 +233,13 @@ export class KernelInstance {
   }
 
   deliverToHost(): void {
-    if (this.released) return;
+    if (this.released) {
+      if (this.hostReceivers.length > 0) {
+        const e = this.stoppedError('receive');
+        for (const w of this.hostReceivers.splice(0)) settle(w, undefined, e);
+      }
+      return;
+    }
     while (this.hostReceivers.length > 0) {
       let m: Message | null;
       try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
@@ -225,7 +248,7 @@ export class KernelInstance {
     }
     const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
     if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
-    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output);
+    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady);
   }
 
   // ---- lifecycle ----

@@ -17,7 +17,9 @@ const isNode = typeof process !== 'undefined' && !!(process as { versions?: { no
 export async function startWorker(url: URL, name: string): Promise<WorkerHandle> {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
-    const w = new Worker(url, { name });
+    // the worker inherits node's flags, but not one that only makes sense for `node -e`
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(url, { name, execArgv });
     let ended = false;
     const exitListeners: Array<(reason: string) => void> = [];
     const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };

@@ -5,7 +5,7 @@
 import type { OwnerCore } from './core.js';
 import { DEFAULT_SCRATCH_BYTES } from './core.js';
 import { startWorker, type WorkerHandle } from './platform.js';
-import type { DirectoryEntry, FromWorker, SerializedError, ToWorker } from './worker-host.js';
+import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './worker-host.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
@@ -33,13 +33,22 @@ export class PoolWorker {
 
   post(m: ToWorker): void { if (this.alive) this.handle.post(m); }
 
-  /** Asks the worker to import `module` and start the kernel; rejects with its error. */
-  launch(entry: DirectoryEntry, module: string): Promise<void> {
+  /**
+   * Sends a request; resolves once the worker has carried it out (rejects with its error).
+   * Control messages travel in order, so a later request sees the effect of earlier ones.
+   */
+  request(m: DistributiveOmit<Request, 'seq'>): Promise<void> {
+    if (!this.alive) return Promise.resolve();
     const seq = ++this.seq;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.post({ type: 'launch', seq, entry, module });
+      this.post({ ...m, seq } as Request);
     });
+  }
+
+  /** Asks the worker to import `module` and start the kernel; rejects with its error. */
+  launch(entry: DirectoryEntry, module: string): Promise<void> {
+    return this.request({ type: 'launch', entry, module });
   }
 
   settle(seq: number, error: SerializedError | null): void {
@@ -92,8 +101,7 @@ export class WorkerPool {
       handle.onMessage((m: FromWorker) => {
         switch (m.type) {
           case 'ready': resolve(); return;
-          case 'launched': w.settle(m.seq, null); return;
-          case 'launch-failed': w.settle(m.seq, m.error); return;
+          case 'done': w.settle(m.seq, m.error); return;
           case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); return;
         }
       });
@@ -110,7 +118,10 @@ export class WorkerPool {
     return w;
   }
 
-  broadcast(m: ToWorker): void { for (const w of this.workers) w.post(m); }
+  /** Sends a request to every live worker; resolves when all have carried it out. */
+  broadcast(m: DistributiveOmit<Request, 'seq'>): Promise<void> {
+    return Promise.all(this.workers.filter((w) => w.alive).map((w) => w.request(m))).then(() => undefined);
+  }
 
   /** Ends a worker thread (a kernel on it would not stop); its kernels are reported as died. */
   async kill(w: PoolWorker, reason: string): Promise<void> {
@@ -131,6 +142,8 @@ export class WorkerPool {
     }));
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The worker entry next to this module: the bundle's, or under tsx the TypeScript source's. */
 function workerUrl(): URL {

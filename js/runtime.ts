@@ -48,6 +48,7 @@ export class RingKernelRuntime {
   #hubPromise: Promise<Hub> | null = null;
   #pool: WorkerPool | null = null;
   readonly #graveyard: number[] = [];
+  readonly #routesPending = new Map<KernelInstance, Promise<void>>();
   readonly #kernels = new Map<string, KernelInstance>();
   #nextId = 1;
   #closed = false;
@@ -92,7 +93,10 @@ export class RingKernelRuntime {
       .map((k) => ({ id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr }));
   }
 
-  #publishDirectory(): void { this.#pool?.broadcast({ type: 'directory', kernels: this.#directory() }); }
+  /** Tells every worker which kernels exist (for routes and ctx.runtime); resolves when they know. */
+  #publishDirectory(): Promise<void> {
+    return this.#pool ? this.#pool.broadcast({ type: 'directory', kernels: this.#directory() }) : Promise.resolve();
+  }
 
   #workerKernelEnded(_w: PoolWorker, id: string, error: SerializedError | null): void {
     const inst = this.#kernels.get(id);
@@ -177,7 +181,7 @@ export class RingKernelRuntime {
         const worker = await pool.pick();
         inst.worker = worker;
         worker.kernels.add(id);
-        this.#publishDirectory();
+        await this.#publishDirectory();
         await worker.launch({ id, kernelId: def.kernelId, kcb, input: input.ptr, output: output.ptr }, def.module!);
       } catch (e) {
         this.#kernels.delete(id);
@@ -186,7 +190,7 @@ export class RingKernelRuntime {
         inst.released = true;
         hub.forget(input); hub.forget(output);
         core.free(input.ptr); core.free(output.ptr); core.free(kcb);
-        this.#publishDirectory();
+        void this.#publishDirectory().catch(() => {});
         if (e instanceof Error) throw e;
         const err = e as SerializedError;
         throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
@@ -196,7 +200,7 @@ export class RingKernelRuntime {
 
     const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry);
     this.#kernels.set(id, inst);
-    this.#publishDirectory();
+    await this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
     inst.finished = Promise.resolve()
       .then(() => def.fn(ctx))
@@ -205,9 +209,11 @@ export class RingKernelRuntime {
         (e) => { if (!inst.stopping) inst.fail(e); });
   }
 
-  #transition(id: string, operation: string, from: StateCode, to: StateCode): void {
+  async #transition(id: string, operation: string, from: StateCode, to: StateCode): Promise<void> {
     this.#checkOpen(operation);
     const inst = this.#get(id, operation);
+    const routes = this.#routesPending.get(inst);
+    if (routes && to === StateCode.ACTIVE) { await routes; this.#routesPending.delete(inst); }
     const seen = inst.released ? StateCode.TERMINATED : inst.hub.core.x.kcb_transition(inst.kcb, from, to) as StateCode;
     if (seen !== from) {
       const state = STATE_BY_CODE[seen]!;
@@ -219,12 +225,12 @@ export class RingKernelRuntime {
   }
 
   /** Second phase of the two-phase start: the kernel begins receiving. */
-  async activate(id: string): Promise<void> { this.#transition(id, 'activate', StateCode.LAUNCHED, StateCode.ACTIVE); }
+  async activate(id: string): Promise<void> { await this.#transition(id, 'activate', StateCode.LAUNCHED, StateCode.ACTIVE); }
 
   /** Pauses delivery: messages stay queued (senders can still send) until reactivate. */
-  async deactivate(id: string): Promise<void> { this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED); }
+  async deactivate(id: string): Promise<void> { await this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED); }
 
-  async reactivate(id: string): Promise<void> { this.#transition(id, 'reactivate', StateCode.DEACTIVATED, StateCode.ACTIVE); }
+  async reactivate(id: string): Promise<void> { await this.#transition(id, 'reactivate', StateCode.DEACTIVATED, StateCode.ACTIVE); }
 
   /**
    * Stops a kernel: a receive it is blocked in ends at once, the function gets `timeout` ms
@@ -265,12 +271,12 @@ export class RingKernelRuntime {
     inst.hub.forget(inst.input);
     inst.hub.forget(inst.output);
     const worker = inst.worker as PoolWorker | null;
-    if (worker) { worker.kernels.delete(inst.id); worker.post({ type: 'drop', id: inst.id }); }
+    if (worker) { worker.kernels.delete(inst.id); void worker.request({ type: 'drop', id: inst.id }).catch(() => {}); }
     if (this.#pool) {
       // other threads may still hold this kernel's rings (routes, ctx.runtime) until they
       // read the new directory: its regions are only reused once the pool is gone
       this.#graveyard.push(inst.input.ptr, inst.output.ptr, inst.kcb);
-      this.#publishDirectory();
+      void this.#publishDirectory().catch(() => {});
     } else {
       core.free(inst.input.ptr);
       core.free(inst.output.ptr);
@@ -356,14 +362,36 @@ export class RingKernelRuntime {
     const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
     const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
     src.route = route;
-    if (src.role === 'remote') (src.worker as PoolWorker).post({ type: 'route', id: from, targets: ids, mode: route.mode, keyField });
+    if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
+  }
+
+  /** Routes of worker kernels take effect before they are next activated (see #transition). */
+  #routeToWorker(src: KernelInstance, m: Parameters<PoolWorker['request']>[0]): void {
+    const ready = (src.worker as PoolWorker).request(m);
+    ready.catch(() => {});
+    this.#routesPending.set(src, Promise.all([this.#routesPending.get(src), ready]).then(() => undefined, () => undefined));
+  }
+
+  /**
+   * Wires a graph in one call: each key sends to its successors (all of them: broadcast).
+   * `connectGraph({ a: ['b', 'c'], b: 'd', c: 'd' })` is the DAG A -> (B, C) -> D, with D
+   * taking both B's and C's messages (it joins them, e.g. by correlationId).
+   */
+  connectGraph(edges: Readonly<Record<string, string | readonly string[]>>): void {
+    for (const [from, to] of Object.entries(edges)) this.connect(from, to, { mode: 'broadcast' });
+  }
+
+  /** Which pool worker runs a kernel (0, 1, ...), or null for a kernel on this thread. */
+  workerOf(id: string): number | null {
+    const w = this.#get(id, 'workerOf').worker as PoolWorker | null;
+    return w ? w.index : null;
   }
 
   /** Undoes connect: `from`'s sends go to its own output queue again. */
   disconnect(from: string): void {
     const src = this.#get(from, 'disconnect');
     src.route = null;
-    if (src.role === 'remote') (src.worker as PoolWorker).post({ type: 'route', id: from, targets: null, mode: 'one', keyField: undefined });
+    if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: null, mode: 'one', keyField: undefined });
   }
 
   /** Terminates every kernel (each gets `timeout` ms) and closes the runtime. */

@@ -25,16 +25,18 @@ export interface DirectoryEntry { id: string; kernelId: string; kcb: number; inp
 /** Control messages from the owner (js/pool.ts). */
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean }
-  | { type: 'launch'; seq: number; entry: DirectoryEntry; module: string }
+  | Request;
+
+/** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
+export type Request = { seq: number } & (
+  | { type: 'launch'; entry: DirectoryEntry; module: string }
   | { type: 'directory'; kernels: DirectoryEntry[] }
   | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
-  | { type: 'drop'; id: string }
-  | { type: 'scratch'; ptr: number; bytes: number };
+  | { type: 'drop'; id: string });
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'launched'; seq: number }
-  | { type: 'launch-failed'; seq: number; error: SerializedError }
+  | { type: 'done'; seq: number; error: SerializedError | null }
   | { type: 'ended'; id: string; error: SerializedError | null };
 
 export interface SerializedError { name: string; message: string; stack: string | undefined }
@@ -98,9 +100,9 @@ class WorkerHost {
       inst.finished = Promise.resolve()
         .then(() => def.fn(ctx))
         .then(() => this.ended(inst, null), (err) => this.ended(inst, err));
-      this.port.post({ type: 'launched', seq: msg.seq } satisfies FromWorker);
+      this.port.post({ type: 'done', seq: msg.seq, error: null } satisfies FromWorker);
     } catch (err) {
-      this.port.post({ type: 'launch-failed', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
+      this.port.post({ type: 'done', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
     }
   }
 
@@ -210,16 +212,20 @@ export async function startWorkerHost(): Promise<void> {
   const port = await parentPort();
   let host: WorkerHost | null = null;
   port.onMessage((msg: ToWorker) => {
-    switch (msg.type) {
-      case 'init':
-        host = new WorkerHost(msg, port);
-        port.post({ type: 'ready' } satisfies FromWorker);
-        return;
-      case 'launch': void host!.launch(msg); return;
-      case 'directory': host!.setDirectory(msg.kernels); return;
-      case 'route': host!.route(msg); return;
-      case 'drop': host!.drop(msg.id); return;
-      case 'scratch': host!.core.useScratch(msg.ptr, msg.bytes); return;
+    if (msg.type === 'init') {
+      host = new WorkerHost(msg, port);
+      port.post({ type: 'ready' } satisfies FromWorker);
+      return;
     }
+    if (msg.type === 'launch') { void host!.launch(msg); return; }
+    let error: SerializedError | null = null;
+    try {
+      switch (msg.type) {
+        case 'directory': host!.setDirectory(msg.kernels); break;
+        case 'route': host!.route(msg); break;
+        case 'drop': host!.drop(msg.id); break;
+      }
+    } catch (e) { error = serializeError(e); }
+    port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);
   });
 }

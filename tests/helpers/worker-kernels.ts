@@ -66,3 +66,10 @@ export const wCounter = ringKernel({ kernelId: 'w_counter', placement: 'worker',
     sum += m.n;
   }
 });
+
+export const WSeq = message('WSeq', { seq: t.u32, hops: t.u32 });
+
+/** One stage of the stress pipeline: passes each message on, counting the hop. */
+export const wHop = ringKernel({ kernelId: 'w_hop', placement: 'worker', module: import.meta.url, input: WSeq, output: WSeq, queueSize: 1024 }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new WSeq({ seq: m.seq, hops: m.hops + 1 }));
+});

@@ -1,0 +1,279 @@
+// Worker placement: kernels in worker threads, wired to each other and to inline kernels
+// over the shared rings.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, message, t,
+} from '../js/index.js';
+import { WNum, WVec, WMean } from './helpers/worker-kernels.js';
+
+const num = (n: number) => new WNum({ n, from: 'host' });
+
+async function withRuntime(workers: number, fn: (rt: RingKernelRuntime) => Promise<void>): Promise<void> {
+  const rt = new RingKernelRuntime({ workers });
+  try { await fn(rt); } finally { await rt.shutdown({ timeout: 1000 }); }
+}
+
+test('a worker kernel runs with the same context API and answers the host', () => withRuntime(2, async (rt) => {
+  await rt.launch('w_double');
+  assert.is(rt.getState('w_double'), 'launched');
+  assert.is(rt.workerOf('w_double'), 0);
+  await rt.send('w_double', num(1));          // waits until activate
+  await rt.activate('w_double');
+  const r = await rt.receive('w_double', { timeout: 5000 });
+  assert.is(r.n, 2);
+  assert.is(r.from, 'w_double');             // ctx.kernelId is the launched id
+  assert.instance(r, WNum);
+}));
+
+test('seed-style kernels on workers: preprocess -> mean, connected worker to worker', () => withRuntime(2, async (rt) => {
+  await rt.launch('w_preprocess');
+  await rt.launch('w_mean');
+  assert.is.not(rt.workerOf('w_preprocess'), rt.workerOf('w_mean')); // n >= k: a thread each
+  rt.connect('w_preprocess', 'w_mean');
+  await rt.activate('w_preprocess');
+  await rt.activate('w_mean');
+  await rt.send('w_preprocess', new WVec({ values: [1, 2, 3, 4, 5] }));
+  const r = await rt.receive('w_mean', { timeout: 5000 });
+  assert.instance(r, WMean);
+  assert.is(r.mean, 0.5);
+}));
+
+test('deactivate pauses a worker kernel; reactivate resumes it; telemetry counts', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_double');
+  await rt.activate('w_double');
+  await rt.deactivate('w_double');
+  for (let i = 0; i < 5; i++) await rt.send('w_double', num(i));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(rt.getTelemetry('w_double')!.queueDepth, 5);
+  await rt.reactivate('w_double');
+  for (let i = 0; i < 5; i++) assert.is((await rt.receive('w_double', { timeout: 5000 })).n, 2 * i);
+  await rt.send('w_double', num(9));
+  await rt.receive('w_double', { timeout: 5000 });
+  assert.is(rt.getTelemetry('w_double')!.messagesProcessed, 6);
+}));
+
+test('several kernels share a worker when there are more kernels than threads', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_double');
+  await rt.launch('w_inc');
+  assert.is(rt.workerOf('w_double'), 0);
+  assert.is(rt.workerOf('w_inc'), 0);
+  rt.connect('w_double', 'w_inc');
+  await rt.activate('w_double');
+  await rt.activate('w_inc');
+  for (let i = 0; i < 100; i++) await rt.send('w_double', num(i));
+  for (let i = 0; i < 100; i++) assert.is((await rt.receive('w_inc', { timeout: 5000 })).n, 2 * i + 1);
+}));
+
+test('inline -> worker -> worker -> inline, with no host hop between kernels', () => withRuntime(2, async (rt) => {
+  const Seen = message('WSeen', { n: t.f64, from: t.string });
+  ringKernel({ kernelId: 'wt_inline_in', input: WNum, output: WNum }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(new WNum({ n: m.n + 100, from: 'inline_in' }));
+  });
+  ringKernel({ kernelId: 'wt_inline_out', input: WNum, output: Seen }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(new Seen({ n: m.n, from: m.from }));
+  });
+  for (const id of ['wt_inline_in', 'w_double', 'w_inc', 'wt_inline_out']) await rt.launch(id);
+  rt.connect('wt_inline_in', 'w_double');
+  rt.connect('w_double', 'w_inc');
+  rt.connect('w_inc', 'wt_inline_out');
+  for (const id of ['wt_inline_in', 'w_double', 'w_inc', 'wt_inline_out']) await rt.activate(id);
+  for (let i = 0; i < 50; i++) await rt.send('wt_inline_in', num(i));
+  for (let i = 0; i < 50; i++) {
+    const r = await rt.receive('wt_inline_out', { timeout: 5000 });
+    assert.is(r.n, 2 * (i + 100) + 1);
+    assert.is(r.from, 'w_inc');
+  }
+}));
+
+test('fan-out from a worker: round-robin, broadcast and by key; fan-in into one worker', () => withRuntime(2, async (rt) => {
+  for (const id of ['d0', 'd1', 'd2']) await rt.launch(id, 'w_double');
+  await rt.launch('rr_src', 'w_inc');
+  rt.connect('rr_src', ['d0', 'd1', 'd2']);
+  for (const id of ['d0', 'd1', 'd2', 'rr_src']) await rt.activate(id);
+  for (let i = 0; i < 30; i++) await rt.send('rr_src', num(i));
+  const got: number[][] = [[], [], []];
+  for (let k = 0; k < 3; k++) for (let i = 0; i < 10; i++) got[k]!.push((await rt.receive(`d${k}`, { timeout: 5000 })).n);
+  assert.equal(got[0], Array.from({ length: 10 }, (_, i) => 2 * (3 * i + 1)));
+  rt.disconnect('rr_src');
+  rt.connect('rr_src', ['d0', 'd1'], { mode: 'broadcast' });
+  await rt.send('rr_src', num(5));
+  assert.is((await rt.receive('d0', { timeout: 5000 })).n, 12);
+  assert.is((await rt.receive('d1', { timeout: 5000 })).n, 12);
+  rt.disconnect('rr_src');
+  assert.throws(() => rt.connect('rr_src', ['d0', 'd1'], { mode: 'key', key: (m) => m.messageId }), /keyField/);
+  rt.connect('rr_src', ['d0', 'd1', 'd2'], { mode: 'key', keyField: 'from' });
+  for (let i = 0; i < 6; i++) await rt.send('rr_src', num(i));  // every message has from: 'w_inc'
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 6; i++) {
+    const r = await Promise.race([0, 1, 2].map((k) => rt.receive(`d${k}`, { timeout: 2000 }).then((m) => ({ k, m }))));
+    counts[r.k]!++;
+  }
+  assert.is(counts.filter((c) => c === 6).length, 1); // one key: one target takes them all
+
+  // fan-in: three worker producers into one counter
+  await rt.launch('counter', 'w_counter');
+  for (const id of ['p0', 'p1', 'p2']) { await rt.launch(id, 'w_inc'); rt.connect(id, 'counter'); await rt.activate(id); }
+  await rt.activate('counter');
+  for (let i = 0; i < 300; i++) await rt.send(`p${i % 3}`, num(i));
+  let report;
+  for (let tries = 0; tries < 100; tries++) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (rt.getTelemetry('counter')!.messagesProcessed >= 300) break;
+  }
+  await rt.send('counter', num(-1));
+  report = await rt.receive('counter', { timeout: 5000 });
+  assert.is(report.n, 300);
+  assert.is(Number(report.from), 300 * 299 / 2 + 300);
+}));
+
+test('connectGraph wires A -> (B, C) -> D', () => withRuntime(2, async (rt) => {
+  await rt.launch('ga', 'w_inc');
+  await rt.launch('gb', 'w_double');
+  await rt.launch('gc', 'w_inc');
+  await rt.launch('gd', 'w_counter');
+  rt.connectGraph({ ga: ['gb', 'gc'], gb: 'gd', gc: 'gd' });
+  for (const id of ['ga', 'gb', 'gc', 'gd']) await rt.activate(id);
+  await rt.send('ga', num(1));      // a: 2; b: 4; c: 3; d counts 2, sum 7
+  for (let tries = 0; tries < 100 && rt.getTelemetry('gd')!.messagesProcessed < 2; tries++) await new Promise((r) => setTimeout(r, 10));
+  await rt.send('gd', num(-1));
+  const r = await rt.receive('gd', { timeout: 5000 });
+  assert.is(r.n, 2);
+  assert.is(r.from, '7');
+}));
+
+test('a coordinator on a worker drives other worker kernels through ctx.runtime', () => withRuntime(2, async (rt) => {
+  for (const id of ['w_double', 'w_inc', 'w_coordinator']) { await rt.launch(id); await rt.activate(id); }
+  for (const n of [1, 5, 10]) {
+    const req = num(n);
+    await rt.send('w_coordinator', req);
+    const r = await rt.receive('w_coordinator', { timeout: 5000 });
+    assert.is(r.n, 2 * n + 1);
+    assert.is(r.correlationId, req.messageId);
+  }
+}));
+
+test('a kernel that throws on a worker fails alone, with a clear KernelFailedError', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_fragile');
+  await rt.launch('w_double');
+  assert.is(rt.workerOf('w_fragile'), rt.workerOf('w_double'));
+  await rt.activate('w_fragile');
+  await rt.activate('w_double');
+  await rt.send('w_fragile', num(1));
+  assert.is((await rt.receive('w_fragile', { timeout: 5000 })).n, 1);
+  await rt.send('w_fragile', num(-1));
+  const t0 = performance.now();
+  const err = await rt.receive('w_fragile', { timeout: 5000 }).catch((e) => e);
+  assert.instance(err, KernelFailedError);
+  assert.match(err.message, /w_fragile/);
+  assert.match(err.message, /negative input -1/);
+  assert.ok(performance.now() - t0 < 2000);
+  assert.is(rt.getState('w_fragile'), 'failed');
+  const tm = rt.getTelemetry('w_fragile')!;
+  assert.is(tm.errorCount, 1);
+  assert.match(tm.lastError!, /RangeError: negative input -1/);
+  // its neighbour on the same thread goes on
+  await rt.send('w_double', num(4));
+  assert.is((await rt.receive('w_double', { timeout: 5000 })).n, 8);
+}));
+
+test('terminate of a worker kernel stuck in a busy loop ends its thread after the timeout; the runtime goes on', () => withRuntime(2, async (rt) => {
+  await rt.launch('w_spin');
+  await rt.launch('stuck_neighbour', 'w_double');
+  await rt.launch('w_inc');
+  assert.is(rt.workerOf('stuck_neighbour'), null === rt.workerOf('w_spin') ? -1 : rt.workerOf('stuck_neighbour'));
+  for (const id of ['w_spin', 'stuck_neighbour', 'w_inc']) await rt.activate(id);
+  await rt.send('w_spin', num(666));
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  await rt.terminate('w_spin', { timeout: 200 });
+  const took = performance.now() - t0;
+  assert.ok(took >= 190 && took < 3000, `terminate took ${took} ms`);
+  assert.is(rt.getState('w_spin'), 'terminated');
+  // kernels on the ended thread fail with the reason; kernels elsewhere go on
+  const spinWorker = 0;
+  for (const id of ['stuck_neighbour', 'w_inc']) {
+    if (rt.workerOf(id) === spinWorker) {
+      assert.is(rt.getState(id), 'failed');
+      const e = await rt.receive(id, { timeout: 1000 }).catch((x) => x);
+      assert.instance(e, KernelFailedError);
+      assert.match(e.message, /did not stop/);
+    } else {
+      await rt.send(id, num(1));
+      assert.ok(await rt.receive(id, { timeout: 5000 }));
+    }
+  }
+  // new kernels still launch (on a fresh thread if need be)
+  await rt.launch('after', 'w_double');
+  await rt.activate('after');
+  await rt.send('after', num(3));
+  assert.is((await rt.receive('after', { timeout: 5000 })).n, 6);
+}));
+
+test('terminate wakes a worker kernel blocked in receive at once', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_double');
+  await rt.activate('w_double');
+  await new Promise((r) => setTimeout(r, 20));
+  const t0 = performance.now();
+  await rt.terminate('w_double', { timeout: 5000 });
+  assert.ok(performance.now() - t0 < 1000);
+  assert.is(rt.getState('w_double'), 'terminated');
+  const e = await rt.send('w_double', num(1)).catch((x) => x);
+  assert.instance(e, KernelStateError);
+}));
+
+test('lifecycle calls from inside a worker kernel say where they belong', () => withRuntime(1, async (rt) => {
+  const { wLifecycle } = await import('./helpers/worker-lifecycle.js');
+  await rt.launch(wLifecycle.kernelId);
+  await rt.activate(wLifecycle.kernelId);
+  await rt.send(wLifecycle.kernelId, num(1));
+  const r = await rt.receive(wLifecycle.kernelId, { timeout: 5000 });
+  assert.match(r.from, /belong to the thread that owns the runtime/);
+}));
+
+test('without shared memory, a worker kernel is refused with the reason, or runs inline if allowed', async () => {
+  const { createCore } = await import('../js/core.js');
+  const core = await createCore({ shared: false });
+  assert.is(core.shared, false);
+  // the runtime decides from its own core; simulate an environment without SharedArrayBuffer
+  const SAB = globalThis.SharedArrayBuffer;
+  // @ts-expect-error: removing it on purpose
+  delete globalThis.SharedArrayBuffer;
+  try {
+    const rt = new RingKernelRuntime();
+    const e = await rt.launch('w_double').catch((x) => x);
+    assert.instance(e, BackendNotAvailableError);
+    assert.match(e.message, /SharedArrayBuffer/);
+    assert.match(e.message, /inlineFallback/);
+    const { wFallback } = await import('./helpers/worker-lifecycle.js');
+    await rt.launch(wFallback.kernelId);
+    assert.is(rt.workerOf(wFallback.kernelId), null);
+    await rt.activate(wFallback.kernelId);
+    await rt.send(wFallback.kernelId, num(2));
+    assert.is((await rt.receive(wFallback.kernelId, { timeout: 2000 })).n, 4);
+    await rt.shutdown();
+  } finally {
+    globalThis.SharedArrayBuffer = SAB;
+  }
+});
+
+test('shutdown ends every worker thread', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { RingKernelRuntime } from '${new URL('../js/index.ts', import.meta.url).href}';
+    import { WNum } from '${new URL('./helpers/worker-kernels.ts', import.meta.url).href}';
+    const rt = new RingKernelRuntime({ workers: 2 });
+    await rt.launch('w_double'); await rt.launch('w_inc');
+    await rt.activate('w_double'); await rt.activate('w_inc');
+    await rt.send('w_double', new WNum({ n: 1, from: 'x' }));
+    await rt.receive('w_double', { timeout: 5000 });
+    await rt.shutdown();
+    console.log('done');`;
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.is(r.stdout.trim(), 'done', r.stderr);
+  assert.is(r.status, 0);             // the process ended by itself: no thread kept it alive
+  assert.ok(performance.now() - t0 < 20000);
+});
+
+test.run();
