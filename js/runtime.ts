@@ -304,6 +304,8 @@ export class RingKernelRuntime {
       if (input !== undefined && !(message instanceof input))
         throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${message.constructor.name}`);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      const routing = this.#routesPending.get(inst);
+      if (routing) return routing.then(() => this.send(id, message, options));
       return inst.hub.push(inst.input, message, { kernelId: id, operation: 'send' }, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);
@@ -365,11 +367,16 @@ export class RingKernelRuntime {
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
 
-  /** Routes of worker kernels take effect before they are next activated (see #transition). */
+  /**
+   * A worker kernel's route changes in its thread a moment later: until it has, the host's
+   * sends to that kernel and its activation wait for it (see send and #transition), so a
+   * message sent after connect() is routed the new way.
+   */
   #routeToWorker(src: KernelInstance, m: Parameters<PoolWorker['request']>[0]): void {
     const ready = (src.worker as PoolWorker).request(m);
-    ready.catch(() => {});
-    this.#routesPending.set(src, Promise.all([this.#routesPending.get(src), ready]).then(() => undefined, () => undefined));
+    const all: Promise<void> = Promise.all([this.#routesPending.get(src), ready]).then(() => undefined, () => undefined);
+    this.#routesPending.set(src, all);
+    void all.then(() => { if (this.#routesPending.get(src) === all) this.#routesPending.delete(src); });
   }
 
   /**

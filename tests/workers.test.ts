@@ -9,6 +9,11 @@ import { WNum, WVec, WMean } from './helpers/worker-kernels.js';
 
 const num = (n: number) => new WNum({ n, from: 'host' });
 
+/** Waits until cond() holds, checking every 10 ms, for up to `ms` (then the test's assertions judge). */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = performance.now() + ms; !cond() && performance.now() < end;) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function withRuntime(workers: number, fn: (rt: RingKernelRuntime) => Promise<void>): Promise<void> {
   const rt = new RingKernelRuntime({ workers });
   try { await fn(rt); } finally { await rt.shutdown({ timeout: 1000 }); }
@@ -45,7 +50,7 @@ test('deactivate pauses a worker kernel; reactivate resumes it; telemetry counts
   await rt.deactivate('w_double');
   for (let i = 0; i < 5; i++) await rt.send('w_double', num(i));
   await new Promise((r) => setTimeout(r, 50));
-  assert.is(rt.getTelemetry('w_double')!.queueDepth, 5);
+  assert.is(rt.getTelemetry('w_double')!.queueDepth, 5);   // nothing was taken while deactivated
   await rt.reactivate('w_double');
   for (let i = 0; i < 5; i++) assert.is((await rt.receive('w_double', { timeout: 5000 })).n, 2 * i);
   await rt.send('w_double', num(9));
@@ -106,7 +111,7 @@ test('fan-out from a worker: round-robin, broadcast and by key; fan-in into one 
   const before = [0, 1, 2].map((k) => rt.getTelemetry(`d${k}`)!.messagesProcessed);
   for (let i = 0; i < 6; i++) await rt.send('rr_src', num(i));  // every message has from: 'w_inc'
   const handled = () => [0, 1, 2].map((k) => rt.getTelemetry(`d${k}`)!.messagesProcessed - before[k]!);
-  for (let tries = 0; tries < 200 && handled().reduce((a, b) => a + b, 0) < 6; tries++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => handled().reduce((a, b) => a + b, 0) >= 6);
   // one key: one target takes them all (a message counts as handled once its reply is sent)
   assert.equal(handled().sort(), [0, 0, 6]);
 
@@ -115,13 +120,9 @@ test('fan-out from a worker: round-robin, broadcast and by key; fan-in into one 
   for (const id of ['p0', 'p1', 'p2']) { await rt.launch(id, 'w_inc'); rt.connect(id, 'counter'); await rt.activate(id); }
   await rt.activate('counter');
   for (let i = 0; i < 300; i++) await rt.send(`p${i % 3}`, num(i));
-  let report;
-  for (let tries = 0; tries < 100; tries++) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (rt.getTelemetry('counter')!.messagesProcessed >= 300) break;
-  }
+  await until(() => rt.getTelemetry('counter')!.messagesProcessed >= 300);
   await rt.send('counter', num(-1));
-  report = await rt.receive('counter', { timeout: 5000 });
+  const report = await rt.receive('counter', { timeout: 5000 });
   assert.is(report.n, 300);
   assert.is(Number(report.from), 300 * 299 / 2 + 300);
 }));
@@ -134,7 +135,7 @@ test('connectGraph wires A -> (B, C) -> D', () => withRuntime(2, async (rt) => {
   rt.connectGraph({ ga: ['gb', 'gc'], gb: 'gd', gc: 'gd' });
   for (const id of ['ga', 'gb', 'gc', 'gd']) await rt.activate(id);
   await rt.send('ga', num(1));      // a: 2; b: 4; c: 3; d counts 2, sum 7
-  for (let tries = 0; tries < 100 && rt.getTelemetry('gd')!.messagesProcessed < 2; tries++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => rt.getTelemetry('gd')!.messagesProcessed >= 2);
   await rt.send('gd', num(-1));
   const r = await rt.receive('gd', { timeout: 5000 });
   assert.is(r.n, 2);
@@ -180,7 +181,9 @@ test('terminate of a worker kernel stuck in a busy loop ends its thread after th
   await rt.launch('w_spin');
   await rt.launch('stuck_neighbour', 'w_double');
   await rt.launch('w_inc');
-  assert.is(rt.workerOf('stuck_neighbour'), null === rt.workerOf('w_spin') ? -1 : rt.workerOf('stuck_neighbour'));
+  assert.is(rt.workerOf('w_spin'), 0);
+  assert.is(rt.workerOf('stuck_neighbour'), 1);
+  assert.is(rt.workerOf('w_inc'), 0);      // shares the thread that will be stuck
   for (const id of ['w_spin', 'stuck_neighbour', 'w_inc']) await rt.activate(id);
   await rt.send('w_spin', num(666));
   await new Promise((r) => setTimeout(r, 50));

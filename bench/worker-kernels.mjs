@@ -1,0 +1,45 @@
+// Kernels for bench/workers.mjs, placed on workers (a worker imports this module).
+import { ringKernel, message, t } from '../dist/index.js';
+
+export const RawData = message('BwRawData', { values: t.array(t.f64) });
+export const PreprocessedData = message('BwPreprocessedData', { normalized: t.array(t.f64) });
+export const ComputeResult = message('BwComputeResult', { result: t.f64 });
+export const Ping = message('BwPing', { n: t.u32 });
+export const Stats = message('BwStats', { p50: t.f64, p99: t.f64 });
+
+// The seed's two stages.
+export const preprocess = ringKernel({ kernelId: 'bw_preprocess', placement: 'worker', module: import.meta.url,
+  input: RawData, output: PreprocessedData, queueSize: 8192 }, async (ctx) => {
+  for await (const raw of ctx) {
+    let min = Infinity, max = -Infinity;
+    for (const v of raw.values) { if (v < min) min = v; if (v > max) max = v; }
+    await ctx.send(new PreprocessedData({ normalized: raw.values.map((v) => (v - min) / (max - min)), correlationId: raw.messageId }));
+  }
+});
+export const compute = ringKernel({ kernelId: 'bw_compute', placement: 'worker', module: import.meta.url,
+  input: PreprocessedData, output: ComputeResult, queueSize: 8192 }, async (ctx) => {
+  for await (const d of ctx) {
+    let s = 0;
+    for (const v of d.normalized) s += v;
+    await ctx.send(new ComputeResult({ result: s / d.normalized.length, correlationId: d.messageId }));
+  }
+});
+
+export const echo = ringKernel({ kernelId: 'bw_echo', placement: 'worker', module: import.meta.url, input: Ping, output: Ping }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new Ping({ n: m.n }));
+});
+
+/** Times n round trips to bw_echo (on another worker) from here, and reports p50/p99 in us. */
+export const pinger = ringKernel({ kernelId: 'bw_pinger', placement: 'worker', module: import.meta.url, input: Ping, output: Stats }, async (ctx) => {
+  for await (const m of ctx) {
+    const times = [];
+    for (let i = 0; i < m.n + 100; i++) {
+      const t0 = performance.now();
+      await ctx.runtime.send('bw_echo', new Ping({ n: i }));
+      await ctx.runtime.receive('bw_echo');
+      if (i >= 100) times.push((performance.now() - t0) * 1000);
+    }
+    times.sort((a, b) => a - b);
+    await ctx.send(new Stats({ p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)] }));
+  }
+});

@@ -1,0 +1,121 @@
+// bench/workers.mjs — the seed's two-stage pipeline (10-float messages) on two worker
+// threads, end to end, beside the same two stages wired by hand with postMessage /
+// MessagePort and run through piscina, all in one run; and round-trip latencies.
+//   node bench/workers.mjs        (npm run bench builds first and runs every benchmark)
+import { Worker, MessageChannel } from 'node:worker_threads';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { Piscina } from 'piscina';
+import { RingKernelRuntime } from '../dist/index.js';
+import { RawData, Ping } from './worker-kernels.mjs';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const values = () => Array.from({ length: 10 }, (_, i) => i + Math.random());
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+async function ringkernelPipeline() {
+  const rt = new RingKernelRuntime({ workers: 2 });
+  await rt.launch('bw_preprocess');
+  await rt.launch('bw_compute');
+  rt.connect('bw_preprocess', 'bw_compute');
+  await rt.activate('bw_preprocess');
+  await rt.activate('bw_compute');
+  let best = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    const sending = (async () => { for (let i = 0; i < N; i++) await rt.send('bw_preprocess', new RawData({ values: values() })); })();
+    for (let i = 0; i < N; i++) await rt.receive('bw_compute');
+    await sending;
+    best = Math.max(best, N / ((performance.now() - t0) / 1000));
+  }
+  await rt.shutdown();
+  return best;
+}
+
+async function postMessagePipeline() {
+  const url = new URL('./postmessage-stage.mjs', import.meta.url);
+  const pre = new Worker(url, { workerData: { mode: 'port', stage: 'preprocess' } });
+  const comp = new Worker(url, { workerData: { mode: 'port', stage: 'compute' } });
+  const { port1, port2 } = new MessageChannel();
+  pre.postMessage({ port: port1 }, [port1]);
+  comp.postMessage({ port: port2 }, [port2]);
+  let best = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    let got = 0;
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      const on = () => { if (++got === N) { comp.off('message', on); resolve(); } };
+      comp.on('message', on);
+      for (let i = 0; i < N; i++) pre.postMessage(values());
+    });
+    best = Math.max(best, N / ((performance.now() - t0) / 1000));
+  }
+  await pre.terminate(); await comp.terminate();
+  return best;
+}
+
+async function piscinaPipeline() {
+  const pool = new Piscina({ filename: new URL('./piscina-task.mjs', import.meta.url).href, minThreads: 2, maxThreads: 2 });
+  let best = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    const all = [];
+    for (let i = 0; i < N; i++) all.push(pool.run(values(), { name: 'preprocess' }).then((n) => pool.run(n, { name: 'compute' })));
+    await Promise.all(all);
+    best = Math.max(best, N / ((performance.now() - t0) / 1000));
+  }
+  await pool.destroy();
+  return best;
+}
+
+async function pingPongs() {
+  const rt = new RingKernelRuntime({ workers: 2 });
+  await rt.launch('bw_echo');
+  await rt.activate('bw_echo');
+  const times = [];
+  for (let i = 0; i < 1100; i++) {
+    const t0 = performance.now();
+    await rt.send('bw_echo', new Ping({ n: i }));
+    await rt.receive('bw_echo');
+    if (i >= 100) times.push((performance.now() - t0) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  await rt.launch('bw_pinger');
+  await rt.activate('bw_pinger');
+  await rt.send('bw_pinger', new Ping({ n: 1000 }));
+  const cross = await rt.receive('bw_pinger', { timeout: 60_000 });
+  await rt.shutdown();
+
+  const w = new Worker(new URL('./postmessage-stage.mjs', import.meta.url), { workerData: { mode: 'port', stage: 'echo' } });
+  const pm = [];
+  for (let i = 0; i < 1100; i++) {
+    const t0 = performance.now();
+    await new Promise((resolve) => { w.once('message', resolve); w.postMessage(i); });
+    if (i >= 100) pm.push((performance.now() - t0) * 1000);
+  }
+  pm.sort((a, b) => a - b);
+  await w.terminate();
+  return {
+    hostToWorker: { p50Us: quantile(times, 0.5), p99Us: quantile(times, 0.99) },
+    workerToWorker: { p50Us: cross.p50, p99Us: cross.p99 },
+    postMessage: { p50Us: quantile(pm, 0.5), p99Us: quantile(pm, 0.99) },
+  };
+}
+
+const results = { date: new Date().toISOString(), messages: N };
+results.ringkernel = await ringkernelPipeline();
+results.postMessage = await postMessagePipeline();
+results.piscina = await piscinaPipeline();
+results.pingPong = await pingPongs();
+
+const r = (x) => `${Math.round(x).toLocaleString('en-US').padStart(10)} msg/s`;
+const l = (x) => `p50 ${x.p50Us.toFixed(1).padStart(6)} us   p99 ${x.p99Us.toFixed(1).padStart(7)} us`;
+console.log(`two-stage pipeline on two worker threads, ${N.toLocaleString('en-US')} messages of 10 floats, end to end (best of 3)`);
+console.log(`  ringkernel (shared rings)          ${r(results.ringkernel)}   target >= 1,000,000 and >= 5x postMessage`);
+console.log(`  postMessage / MessagePort (anchor) ${r(results.postMessage)}   ringkernel is ${(results.ringkernel / results.postMessage).toFixed(2)}x`);
+console.log(`  piscina (anchor)                   ${r(results.piscina)}   ringkernel is ${(results.ringkernel / results.piscina).toFixed(2)}x`);
+console.log('round trips, 100 warm-up + 1,000');
+console.log(`  host <-> worker kernel             ${l(results.pingPong.hostToWorker)}   target p50 <= 15 us`);
+console.log(`  worker kernel <-> worker kernel    ${l(results.pingPong.workerToWorker)}`);
+console.log(`  postMessage host <-> worker        ${l(results.pingPong.postMessage)}   (anchor)`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/workers.json', import.meta.url), JSON.stringify(results, null, 2));
