@@ -24,6 +24,19 @@ ringKernel({ kernelId: 'bench_sum', input: Floats, output: Sum, queueSize: 65536
   }
 });
 
+// the same kernel written with the batch API: one promise per batch instead of per message
+ringKernel({ kernelId: 'bench_sum_batch', input: Floats, output: Sum, queueSize: 65536 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveMany({ max: 512 }); } catch { break; }
+    await ctx.sendMany(batch.map((m) => {
+      let s = 0;
+      for (const v of m.values) s += v;
+      return new Sum({ sum: s });
+    }));
+  }
+});
+
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 
 async function pingPong(runtime) {
@@ -60,6 +73,28 @@ async function streaming(runtime) {
   return out;
 }
 
+/** (b) again, with sendMany / receiveMany on the host and receiveMany / sendMany in the kernel. */
+async function streamingBatched(runtime) {
+  await runtime.launch('bench_sum_batch');
+  await runtime.activate('bench_sum_batch');
+  const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const out = {};
+  for (const n of [100, 1000, 5000, 10000, 50000]) {
+    let best = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const t0 = performance.now();
+      const msgs = [];
+      for (let i = 0; i < n; i++) msgs.push(new Floats({ values }));
+      await runtime.sendMany('bench_sum_batch', msgs);
+      for (let got = 0; got < n;) got += (await runtime.receiveMany('bench_sum_batch', { max: 4096 })).length;
+      best = Math.max(best, n / ((performance.now() - t0) / 1000));
+    }
+    out[n] = best;
+  }
+  await runtime.terminate('bench_sum_batch');
+  return out;
+}
+
 async function concurrent(runtime) {
   const out = {};
   for (const k of [1, 2, 4, 8]) {
@@ -76,7 +111,8 @@ async function concurrent(runtime) {
 }
 
 const runtime = new RingKernelRuntime();
-const results = { date: new Date().toISOString(), pingPong: await pingPong(runtime), streaming: await streaming(runtime), concurrent: await concurrent(runtime) };
+const results = { date: new Date().toISOString(), pingPong: await pingPong(runtime), streaming: await streaming(runtime),
+  streamingBatched: await streamingBatched(runtime), concurrent: await concurrent(runtime) };
 await runtime.shutdown();
 
 // PyDotCompute 0.2 (uvloop) on this 2-core machine, as recorded in issue #3: PyPI is not
@@ -91,6 +127,8 @@ console.log(`      PyDotCompute 0.2         p50 ${f(anchor.pingPong.p50Us)} us  
 console.log('      targets                  p50 <= 5 us, p99 <= 25 us');
 console.log('  (b) streaming, 10 floats, send all then receive all');
 for (const [n, rate] of Object.entries(results.streaming)) console.log(`      n = ${String(n).padStart(5)}   ${Math.round(rate).toLocaleString('en-US').padStart(10)} msg/s`);
+console.log('      the same with the batch API (sendMany / receiveMany, kernel receiveMany / sendMany)');
+for (const [n, rate] of Object.entries(results.streamingBatched)) console.log(`      n = ${String(n).padStart(5)}   ${Math.round(rate).toLocaleString('en-US').padStart(10)} msg/s`);
 console.log(`      PyDotCompute 0.2, n = 5000: ${anchor.streaming5000.toLocaleString('en-US')} msg/s (recorded); target >= 1,500,000 msg/s`);
 console.log('  (c) concurrent kernels x 1,000 round trips each');
 for (const [k, rate] of Object.entries(results.concurrent)) console.log(`      k = ${k}   ${Math.round(rate).toLocaleString('en-US').padStart(10)} msg/s`);

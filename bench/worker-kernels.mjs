@@ -43,3 +43,30 @@ export const pinger = ringKernel({ kernelId: 'bw_pinger', placement: 'worker', m
     await ctx.send(new Stats({ p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)] }));
   }
 });
+
+// The same two stages with the batch API.
+function normalize(values) {
+  let min = Infinity, max = -Infinity;
+  for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
+  return values.map((v) => (v - min) / (max - min));
+}
+export const preprocessBatch = ringKernel({ kernelId: 'bw_preprocess_batch', placement: 'worker', module: import.meta.url,
+  input: RawData, output: PreprocessedData, queueSize: 8192 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveMany({ max: 512 }); } catch { break; }
+    await ctx.sendMany(batch.map((raw) => new PreprocessedData({ normalized: normalize(raw.values), correlationId: raw.messageId })));
+  }
+});
+export const computeBatch = ringKernel({ kernelId: 'bw_compute_batch', placement: 'worker', module: import.meta.url,
+  input: PreprocessedData, output: ComputeResult, queueSize: 8192 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveMany({ max: 512 }); } catch { break; }
+    await ctx.sendMany(batch.map((d) => {
+      let s = 0;
+      for (const v of d.normalized) s += v;
+      return new ComputeResult({ result: s / d.normalized.length, correlationId: d.messageId });
+    }));
+  }
+});

@@ -31,6 +31,32 @@ async function ringkernelPipeline() {
   return best;
 }
 
+/** The same, with the batch API on the host and in the kernels. */
+async function ringkernelPipelineBatched() {
+  const rt = new RingKernelRuntime({ workers: 2 });
+  await rt.launch('bw_preprocess_batch');
+  await rt.launch('bw_compute_batch');
+  rt.connect('bw_preprocess_batch', 'bw_compute_batch');
+  await rt.activate('bw_preprocess_batch');
+  await rt.activate('bw_compute_batch');
+  let best = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    const sending = (async () => {
+      for (let i = 0; i < N; i += 1000) {
+        const chunk = [];
+        for (let k = i; k < Math.min(N, i + 1000); k++) chunk.push(new RawData({ values: values() }));
+        await rt.sendMany('bw_preprocess_batch', chunk);
+      }
+    })();
+    for (let got = 0; got < N;) got += (await rt.receiveMany('bw_compute_batch', { max: 4096 })).length;
+    await sending;
+    best = Math.max(best, N / ((performance.now() - t0) / 1000));
+  }
+  await rt.shutdown();
+  return best;
+}
+
 async function postMessagePipeline() {
   const url = new URL('./postmessage-stage.mjs', import.meta.url);
   const pre = new Worker(url, { workerData: { mode: 'port', stage: 'preprocess' } });
@@ -103,6 +129,7 @@ async function pingPongs() {
 
 const results = { date: new Date().toISOString(), messages: N };
 results.ringkernel = await ringkernelPipeline();
+results.ringkernelBatched = await ringkernelPipelineBatched();
 results.postMessage = await postMessagePipeline();
 results.piscina = await piscinaPipeline();
 results.pingPong = await pingPongs();
@@ -111,7 +138,8 @@ const r = (x) => `${Math.round(x).toLocaleString('en-US').padStart(10)} msg/s`;
 const l = (x) => `p50 ${x.p50Us.toFixed(1).padStart(6)} us   p99 ${x.p99Us.toFixed(1).padStart(7)} us`;
 console.log(`two-stage pipeline on two worker threads, ${N.toLocaleString('en-US')} messages of 10 floats, end to end (best of 3)`);
 console.log(`  ringkernel (shared rings)          ${r(results.ringkernel)}   target >= 1,000,000 and >= 5x postMessage`);
-console.log(`  postMessage / MessagePort (anchor) ${r(results.postMessage)}   ringkernel is ${(results.ringkernel / results.postMessage).toFixed(2)}x`);
+console.log(`  ringkernel, batch API               ${r(results.ringkernelBatched)}`);
+console.log(`  postMessage / MessagePort (anchor) ${r(results.postMessage)}   ringkernel is ${(results.ringkernel / results.postMessage).toFixed(2)}x, with batches ${(results.ringkernelBatched / results.postMessage).toFixed(2)}x`);
 console.log(`  piscina (anchor)                   ${r(results.piscina)}   ringkernel is ${(results.ringkernel / results.piscina).toFixed(2)}x`);
 console.log('round trips, 100 warm-up + 1,000');
 console.log(`  host <-> worker kernel             ${l(results.pingPong.hostToWorker)}   target p50 <= 15 us`);

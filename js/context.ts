@@ -48,6 +48,19 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   }
 
   /**
+   * Every message waiting, up to `max` (default 256), in priority order: at least one, so it
+   * waits like receive() when there is none. One promise per batch instead of per message.
+   */
+  receiveMany(options?: ReceiveOptions & { max?: number }): Promise<In[]> {
+    return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
+  }
+
+  /** Sends several messages in order, in as few steps as possible (see send). */
+  sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
+    return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);
+  }
+
+  /**
    * Sends to the kernel's output queue, or to the kernels it is connected to. Under BLOCK
    * waits for room up to `timeout` (QueueFullError after it).
    */

@@ -10,7 +10,7 @@
 // threads, the ring's space word, which the core notifies when any thread pops.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
-import { encodeInto, decodeFrom, recordTimestamp, type Message } from './message.js';
+import { encodeInto, decodeFrom, recordTimestamp, Message, now } from './message.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
 
 export interface Who { kernelId: string; operation: string }
@@ -148,6 +148,81 @@ export class Hub {
         else (w.value as Promise<string>).then(done);
       }
     });
+  }
+
+  /**
+   * Pushes messages in order, in as few calls into the core as their priorities allow.
+   * Resolves when all are in the ring. Under BLOCK a message that finds no room waits as
+   * push() does; under REJECT the first refusal ends the call with QueueFullError (its
+   * `enqueued` says how many went in; the rest count as rejected).
+   */
+  pushMany(ring: Ring, msgs: readonly Message[], who: Who, targetId: string, timeout: number | undefined,
+    cancelled?: () => Error | null): Promise<void> {
+    const c = this.core, x = c.x;
+    const end = c.scratch + c.scratchBytes;
+    const sentAt = now(); // one clock read for the batch: its messages are sent together
+    let i = 0;
+    while (i < msgs.length) {
+      // stage a run of equal priority: [u32 len][record, padded to 4]...
+      const priority = msgs[i]!.priority;
+      let p = c.scratch, count = 0;
+      while (i + count < msgs.length && msgs[i + count]!.priority === priority) {
+        const m = msgs[i + count]!;
+        if (!(m instanceof Message)) return Promise.reject(new TypeError(`${who.operation} to kernel '${targetId}': item ${i + count} is not a message`));
+        const limit = Math.min(end, p + 4 + ring.maxRecord);
+        const n = encodeInto(m, c.mem, c.dv, p + 4, limit, sentAt);
+        if (n < 0) {
+          if (count > 0) break; // scratch is full: push what is staged first
+          return this.push(ring, m, who, targetId, timeout, cancelled) // reports MessageTooLargeError
+            .then(() => this.pushMany(ring, msgs.slice(i + 1), who, targetId, timeout, cancelled));
+        }
+        c.dv.setUint32(p, n, true);
+        p += 4 + ((n + 3) & ~3);
+        count++;
+      }
+      const r = x.queue_push_batch(ring.ptr, c.scratch, count, priority);
+      const accepted = r > 0 ? r : 0;
+      if (accepted > 0) this.wake(ring);
+      i += accepted;
+      if (accepted === count) continue;
+      if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(this.pushError(r as Status, ring, who, targetId, timeout));
+      if (ring.strategy === Strategy.REJECT) {
+        for (let k = i + (count - accepted); k < msgs.length; k++) x.queue_note_rejected(ring.ptr);
+        const e = this.pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+        e.enqueued = i;
+        return Promise.reject(e);
+      }
+      // BLOCK: wait for room for the next one, then go on in batches
+      const rest = msgs.slice(i + 1);
+      return this.push(ring, msgs[i]!, who, targetId, timeout, cancelled)
+        .then(() => this.pushMany(ring, rest, who, targetId, timeout, cancelled));
+    }
+    return RESOLVED;
+  }
+
+  /**
+   * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
+   * send time onto `sentAt`. A record that does not decode is consumed and skipped; its
+   * error is thrown when it was the only one.
+   */
+  popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
+    const c = this.core;
+    const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+    const out: Message[] = [];
+    if (n <= 0) return out;
+    this.wakeSpace(ring);
+    let p = c.scratch, failure: unknown = null;
+    for (let k = 0; k < n; k++) {
+      const len = c.dv.getUint32(p, true);
+      try {
+        const m = decodeFrom(c.mem, c.dv, p + 4, len);
+        sentAt.push(recordTimestamp(c.dv, p + 4));
+        out.push(m);
+      } catch (e) { failure ??= e; }
+      p += 4 + ((len + 3) & ~3);
+    }
+    if (out.length === 0 && failure !== null) throw failure;
+    return out;
   }
 
   /**

@@ -59,8 +59,8 @@ export class KernelInstance {
   private readonly receivers: Waiter<Message>[] = [];
   private readonly hostReceivers: Waiter<Message>[] = [];
   private activeWaiters: Array<() => void> = [];
-  /** The message handed to the kernel last, until it asks for the next (telemetry). */
-  private currentSentAt = NaN;
+  /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
+  private readonly inHand: number[] = [];
   private currentDeliveredAt = 0;
   private readonly x;
   private readonly telemetry: boolean;
@@ -104,10 +104,13 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is perf.now().
    */
   private finishCurrent(t: number): void {
-    if (this.currentSentAt !== this.currentSentAt) return; // NaN: nothing in hand
-    if (this.telemetry && !this.released)
-      this.x.kcb_record(this.kcb, (timeOrigin + t - this.currentSentAt) * 1e6, t - this.currentDeliveredAt, t);
-    this.currentSentAt = NaN;
+    const n = this.inHand.length;
+    if (n === 0) return;
+    if (this.telemetry && !this.released) {
+      const busy = (t - this.currentDeliveredAt) / n;
+      for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
+    }
+    this.inHand.length = 0;
   }
 
   /** The kernel function returned: the message in hand, if any, is handled. */
@@ -117,10 +120,39 @@ export class KernelInstance {
   private take(t: number): Message | null {
     const m = this.hub.pop(this.input);
     if (m !== null) {
-      this.currentSentAt = this.hub.lastTimestamp;
+      this.inHand.push(this.hub.lastTimestamp);
       this.currentDeliveredAt = t;
     }
     return m;
+  }
+
+  /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
+  private takeMany(t: number, max: number): Message[] {
+    const ms = this.hub.popMany(this.input, max, this.inHand);
+    if (ms.length > 0) this.currentDeliveredAt = t;
+    return ms;
+  }
+
+  /**
+   * Every queued message up to `max` (at least one: waits like receive). Messages a kernel
+   * receives together count as handled together, when it next asks or sends.
+   */
+  receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    const t = perf.now();
+    this.finishCurrent(t);
+    if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+      try {
+        const ms = this.takeMany(t, max);
+        if (ms.length > 0) return Promise.resolve(ms);
+      } catch (e) { return Promise.reject(e); }
+    }
+    return this.receive(options).then((first) => {
+      if (max <= 1) return [first];
+      const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
+      return [first, ...more];
+    });
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
@@ -188,7 +220,7 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    if (this.currentSentAt === this.currentSentAt) this.finishCurrent(perf.now());
+    if (this.inHand.length > 0) this.finishCurrent(perf.now());
     const who: Who = { kernelId: this.id, operation: 'send' };
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
@@ -198,6 +230,29 @@ export class KernelInstance {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
+    if (this.inHand.length > 0) this.finishCurrent(perf.now());
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    const route = this.route;
+    if (route === null) return this.hub.pushMany(this.output, msgs, { kernelId: this.id, operation: 'send' }, this.id, options?.timeout, this.sendCancelled);
+    // routed: each message goes its own way
+    return msgs.reduce<Promise<void>>((p, m) => p.then(() => this.sendOut(m, options)), Promise.resolve());
+  }
+
+  /** Host side: up to `max` messages of the output (at least one: waits like hostReceive). */
+  hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
+      try {
+        const ms = this.hub.popMany(this.output, max, []);
+        if (ms.length > 0) return Promise.resolve(ms);
+      } catch (e) { return Promise.reject(e); }
+    }
+    return this.hostReceive(options).then((first) => {
+      if (max <= 1 || this.released) return [first];
+      return [first, ...this.hub.popMany(this.output, max - 1, [])];
+    });
   }
 
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */

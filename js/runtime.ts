@@ -313,6 +313,44 @@ export class RingKernelRuntime {
   }
 
   /**
+   * Sends several messages to a kernel, in order, in as few calls into the core as their
+   * priorities allow; the same rules as send() for each. Under REJECT the first refusal
+   * rejects with QueueFullError (its `enqueued` tells how many went in).
+   */
+  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+    try {
+      this.#checkOpen('send');
+      const inst = this.#get(id, 'send');
+      if (inst.stopping) return Promise.reject(inst.stoppedError('send'));
+      const input = inst.def.input;
+      for (const m of messages) {
+        if (!(m instanceof Message)) throw new TypeError(`send to kernel '${id}': expected messages (made by message() classes), got ${describe(m)}`);
+        if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+      }
+      const timeout = typeof options === 'number' ? options : options?.timeout;
+      const routing = this.#routesPending.get(inst);
+      if (routing) return routing.then(() => this.sendMany(id, messages, options));
+      return inst.hub.pushMany(inst.input, messages, { kernelId: id, operation: 'send' }, id, timeout, inst.receiveCancelled);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Every message waiting in a kernel's output queue, up to `max` (default 256): at least
+   * one, so it waits like receive() (same timeout and errors) when there is none.
+   */
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+    try {
+      this.#checkOpen('receive');
+      const inst = this.#get(id, 'receive');
+      return inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
    * The next message from a kernel's output queue. Waits up to `timeout` ms
    * (QueueTimeoutError after it; default: no limit). Once a kernel failed, what it sent
    * before is still delivered, then KernelFailedError.

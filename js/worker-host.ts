@@ -190,6 +190,12 @@ class WorkerRuntimeView {
     } catch (e) { return Promise.reject(e); }
   }
 
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+    try {
+      return this.#host.lookup(id, 'receive').hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
   getState(id: string) { return this.#host.lookup(id, 'getState').state; }
   getTelemetry(id: string): KernelTelemetry | null {
     return this.#host.telemetry ? readTelemetry(this.#host.lookup(id, 'getTelemetry')) : null;
