@@ -26,15 +26,15 @@
 //     76  u32 highWater    largest depth seen (sampled exactly when a new high is suspected)
 //     80  u64 rejected     messages refused (REJECT, or a BLOCK push that timed out)
 //     88  u64 dropped      messages discarded by DROP_OLDEST
-//   line 2, consumers
-//    128  u64 dequeued     messages popped
+//   line 2 (unused: keeps the consumers' tails' neighbours quiet)
 //   line 3, producers blocked for room
 //    192  i32 spaceSeq     futex word they sleep on
 //    196  i32 spaceSleepers
 //   line 4
 //    256  the queue's own doorbell: i32 seq, i32 sleepers
 //   `released` (messages popped or dropped, mod 2^32) is the sum of the bands' tail indices,
-//   so the consumer keeps no shared counter of its own; depth = admitted - released.
+//   so consumers keep no shared counter of their own: depth = admitted - released, and
+//   dequeued = admitted - depth - dropped.
 //
 //   BAND HEADERS (4 x 128 bytes from offset 320; band 0 is received first)
 //   band b covers priorities: 0 = 224..255 (system), 1 = 160..223 (high),
@@ -86,7 +86,6 @@ const RELEASED_SEEN: u32 = 72;
 const HIGH_WATER: u32 = 76;
 const REJECTED: u32 = 80;
 const DROPPED: u32 = 88;
-const DEQUEUED: u32 = 128;
 const SPACE_SEQ: u32 = 192;
 const SPACE_SLEEPERS: u32 = 196;
 const OWN_DOORBELL: u32 = 256;
@@ -548,7 +547,6 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
     if (tooSmall) break;
   }
   if (n > 0) {
-    atomic.add<u64>(q, <u64>n, DEQUEUED);
     signalSpace(q);
     return <i32>n;
   }
@@ -635,7 +633,13 @@ export function queue_stat(q: usize, which: i32): f64 {
     }
     case STAT_HIGH_WATER: return <f64>atomic.load<u32>(q, HIGH_WATER);
     case STAT_ENQUEUED: return <f64>atomic.load<u64>(q, ADMITTED);
-    case STAT_DEQUEUED: return <f64>load<u64>(q, DEQUEUED);
+    case STAT_DEQUEUED: {
+      let dropped = atomic.load<u64>(q, DROPPED);
+      let r = released(q);
+      let admitted = atomic.load<u64>(q, ADMITTED);
+      let depth = <i32>(<u32>admitted - r);
+      return <f64>(admitted - <u64>(depth > 0 ? depth : 0) - dropped);
+    }
     case STAT_REJECTED: return <f64>atomic.load<u64>(q, REJECTED);
     case STAT_DROPPED: return <f64>atomic.load<u64>(q, DROPPED);
     case STAT_CAPACITY: return <f64>load<u32>(q, CAPACITY);
