@@ -212,6 +212,29 @@ test('terminate of a worker kernel stuck in a busy loop ends its thread after th
   assert.is((await rt.receive('after', { timeout: 5000 })).n, 6);
 }));
 
+test('a worker thread that dies fails only the kernels it hosts; new kernels get a new thread', () => withRuntime(2, async (rt) => {
+  await rt.launch('w_exit');
+  await rt.launch('survivor', 'w_double');
+  await rt.launch('w_inc');
+  assert.equal([rt.workerOf('w_exit'), rt.workerOf('survivor'), rt.workerOf('w_inc')], [0, 1, 0]);
+  for (const id of ['w_exit', 'survivor', 'w_inc']) await rt.activate(id);
+  await rt.send('w_exit', num(3));
+  await until(() => rt.getState('w_inc') === 'failed');
+  for (const id of ['w_exit', 'w_inc']) {
+    assert.is(rt.getState(id), 'failed');
+    const e = await rt.receive(id, { timeout: 1000 }).catch((x) => x);
+    assert.instance(e, KernelFailedError);
+    assert.match(e.message, new RegExp(`the worker thread running kernel '${id}' died: it exited with code 3`));
+  }
+  await rt.send('survivor', num(4));
+  assert.is((await rt.receive('survivor', { timeout: 5000 })).n, 8);
+  await rt.launch('fresh', 'w_double');
+  assert.is(rt.workerOf('fresh'), 2);
+  await rt.activate('fresh');
+  await rt.send('fresh', num(5));
+  assert.is((await rt.receive('fresh', { timeout: 5000 })).n, 10);
+}));
+
 test('terminate wakes a worker kernel blocked in receive at once', () => withRuntime(1, async (rt) => {
   await rt.launch('w_double');
   await rt.activate('w_double');

@@ -73,3 +73,8 @@ export const WSeq = message('WSeq', { seq: t.u32, hops: t.u32 });
 export const wHop = ringKernel({ kernelId: 'w_hop', placement: 'worker', module: import.meta.url, input: WSeq, output: WSeq, queueSize: 1024 }, async (ctx) => {
   for await (const m of ctx) await ctx.send(new WSeq({ seq: m.seq, hops: m.hops + 1 }));
 });
+
+/** Ends its whole worker thread on a message (process.exit in a worker ends the thread). */
+export const wExit = ringKernel({ kernelId: 'w_exit', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) if (m.n === 3) process.exit(3);
+});
