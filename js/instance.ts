@@ -179,6 +179,14 @@ export class KernelInstance {
       (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
   }
 
+  /** Hands one queued message to the first waiting receive (a scheduler's turn). */
+  deliverOne(): void {
+    if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
+    let m: Message | null;
+    try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    if (m !== null) settle(this.receivers.shift()!, m);
+  }
+
   /** Hands queued messages to waiting receives while the kernel is active. */
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
@@ -190,13 +198,25 @@ export class KernelInstance {
     this.armInput();
   }
 
+  /**
+   * How a kernel waiting for input or a state change hears other threads: set by a worker
+   * host, whose scheduler sleeps on the thread's doorbell for all its kernels at once.
+   * Elsewhere (the owner) the input ring's own doorbell is armed.
+   */
+  wakeOnInput: ((inst: KernelInstance) => void) | null = null;
+
   /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
   private armInput(): void {
-    if (this.hub.remote && (this.receivers.length > 0 || this.activeWaiters.length > 0) && !this.released) this.hub.armRemote(this.input, this.inputReady);
+    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0)) return;
+    if (this.wakeOnInput) this.wakeOnInput(this);
+    else this.hub.armRemote(this.input, this.inputReady);
   }
 
+  /** True while the kernel function waits in receive. */
+  get receiving(): boolean { return this.receivers.length > 0; }
+
   /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
-  private readonly inputReady = (): boolean => {
+  readonly inputReady = (): boolean => {
     if (this.released) return false;
     const c = this.code;
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;

@@ -3,10 +3,12 @@
 // is given with the same context API as inline kernels. Kernel messages cross the shared
 // rings; only control messages (launch, routes, the kernel directory) use postMessage.
 //
-// Wake-ups: every kernel hosted here is added to this thread's block in the scheduler, so
-// its input ring (and any state change the owner makes) rings the thread's doorbell; a
-// kernel waiting for input arms an Atomics.waitAsync on it (Hub.armRemote), which keeps
-// the thread's event loop free while it sleeps and costs producers nothing when it is busy.
+// Scheduling: every kernel hosted here is added to this thread's block in the core's
+// scheduler, so its input ring (and any state change the owner makes) rings the thread's
+// doorbell. While a kernel waits, the thread sleeps on that one doorbell with
+// Atomics.waitAsync (its event loop stays free for timers and control messages; producers
+// pay nothing while it is busy). When it rings, the scheduler's round-robin (sched_next)
+// hands one message to each ready kernel in turn, then every kernel hears of state changes.
 import { attachCore, type Core } from './core.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
@@ -55,6 +57,8 @@ class WorkerHost {
   readonly directory = new Map<string, KernelInstance>();
   readonly port: ParentPort;
   readonly view: WorkerRuntimeView;
+  private readonly byKcb = new Map<number, KernelInstance>();
+  private sleeping = false;
 
   constructor(init: Extract<ToWorker, { type: 'init' }>, port: ParentPort) {
     this.core = attachCore(init.module, init.memory, init.scratch, init.scratchBytes);
@@ -93,8 +97,10 @@ class WorkerHost {
       await importKernelModule(msg.module);
       const def = registeredKernel(e.kernelId, 'launch');
       const inst = new KernelInstance(e.id, def, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'local');
+      inst.wakeOnInput = () => this.sleep();
       this.core.x.sched_add(this.thread, e.kcb);
       this.hosted.set(e.id, inst);
+      this.byKcb.set(e.kcb, inst);
       this.directory.delete(e.id);
       const ctx = new KernelContext(inst, this.view as unknown as RingKernelRuntime);
       inst.finished = Promise.resolve()
@@ -127,6 +133,41 @@ class WorkerHost {
     this.port.post({ type: 'ended', id: inst.id, error: err === null || inst.code !== StateCode.FAILED ? null : serializeError(err) } satisfies FromWorker);
   }
 
+  /** Sleeps on the thread's doorbell until a hosted kernel has work (one wait for them all). */
+  sleep(): void {
+    if (this.sleeping) return;
+    const x = this.core.x;
+    const seq = x.sched_enter_sleep(this.thread);
+    this.sleeping = true;
+    const wake = () => {
+      x.sched_leave_sleep(this.thread);
+      this.sleeping = false;
+      this.run();
+    };
+    // anything that came before we counted as a sleeper?
+    for (const inst of this.hosted.values()) if (inst.inputReady()) { queueMicrotask(wake); return; }
+    const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
+      .waitAsync(new Int32Array(this.core.memory.buffer, this.thread, 1), 0, seq, Infinity);
+    if (!w.async) queueMicrotask(wake);
+    else (w.value as Promise<string>).then(wake);
+  }
+
+  /**
+   * One round of the scheduler: each ready kernel (active, input waiting) in round-robin
+   * order from the core gets one message if it is waiting for one; then every hosted kernel
+   * sees state changes. Kernels still waiting put the thread back to sleep.
+   */
+  private run(): void {
+    const x = this.core.x;
+    for (let i = this.hosted.size; i > 0; i--) {
+      const k = x.sched_next(this.thread);
+      if (k === 0) break;
+      const inst = this.byKcb.get(k);
+      if (inst && inst.receiving) inst.deliverOne();
+    }
+    for (const inst of this.hosted.values()) inst.stateChanged();
+  }
+
   route(msg: Extract<ToWorker, { type: 'route' }>): void {
     const inst = this.hosted.get(msg.id);
     if (!inst) return;
@@ -148,6 +189,7 @@ class WorkerHost {
       this.hub.forget(inst.input);
       this.hub.forget(inst.output);
       this.hosted.delete(id);
+      this.byKcb.delete(inst.kcb);
     }
     const view = this.directory.get(id);
     if (view) { view.released = true; this.directory.delete(id); }
