@@ -78,10 +78,11 @@ export class Hub {
    * waits for room up to `timeout` ms (undefined: no limit), giving up with the error
    * `cancelled()` returns once it returns one. Errors name `who`.
    */
-  push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined, cancelled?: () => Error | null): Promise<void> {
+  push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined, cancelled?: () => Error | null,
+    sentAt: number = now()): Promise<void> {
     const c = this.core;
     const limit = Math.min(ring.maxRecord, c.scratchBytes);
-    const n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit);
+    const n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit, sentAt);
     if (n < 0) {
       return Promise.reject(new MessageTooLargeError(
         `${who.operation} to kernel '${targetId}': ${msg.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; nothing was enqueued`,

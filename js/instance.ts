@@ -240,12 +240,13 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(perf.now());
+    const t = perf.now();
+    if (this.inHand.length > 0) this.finishCurrent(t);
     const who: Who = { kernelId: this.id, operation: 'send' };
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const route = this.route;
-      if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled);
+      if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
       return sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
     } catch (e) {
       return Promise.reject(e);
