@@ -139,9 +139,8 @@ export class KernelInstance {
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     const t = perf.now();
-    this.finishCurrent(t);
-    if (this.stopping) return Promise.reject(this.stoppedError('receive'));
-    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+    const refused = this.startReceive(t, options);
+    if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
         const ms = this.takeMany(t, max);
@@ -155,11 +154,18 @@ export class KernelInstance {
     });
   }
 
-  receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = perf.now();
+  /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
+  private startReceive(t: number, options: ReceiveOptions | undefined): Promise<never> | null {
     this.finishCurrent(t);
     if (this.stopping) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+    return null;
+  }
+
+  receive(options: ReceiveOptions | undefined): Promise<Message> {
+    const t = perf.now();
+    const refused = this.startReceive(t, options);
+    if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
         const m = this.take(t);

@@ -24,40 +24,7 @@ const MsgVec = message('MsgVec', { values: t.f64array });
 const MsgBlob = message('MsgBlob', { b: t.bytes });
 const MsgCopy = message('MsgCopy', { values: t.array(t.f64), ta: t.f32array, b: t.bytes, name: t.string, tags: t.array(t.string) });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const now = () => performance.now();
-
-type Ctor<E> = abstract new (...args: any[]) => E;
-
-/** Calls `f`, which must return a promise (not throw), and expects it to reject with `cls`. */
-async function rejects<E>(f: () => unknown, cls: Ctor<E>, what: string): Promise<E> {
-  let p: unknown;
-  try { p = f(); } catch (e) { assert.unreachable(`${what}: threw synchronously (${String(e)}) instead of returning a rejected promise`); }
-  assert.ok(p instanceof Promise, `${what}: did not return a promise`);
-  let ok = false, err: unknown;
-  try { await p; ok = true; } catch (e) { err = e; }
-  if (ok) assert.unreachable(`${what}: resolved; expected ${cls.name}`);
-  assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
-  return err as E;
-}
-
-/** Expects `f` to throw `cls` synchronously. */
-function throws<E>(f: () => unknown, cls: Ctor<E>, what: string): E {
-  let ok = false, err: unknown;
-  try { f(); ok = true; } catch (e) { err = e; }
-  if (ok) assert.unreachable(`${what}: did not throw; expected ${cls.name}`);
-  assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
-  return err as E;
-}
-
-/** Polls `cond` until true (or fails after `ms`). */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = now() + ms;
-  while (!cond()) {
-    if (now() > end) assert.unreachable(`${what}: not true within ${ms} ms`);
-    await sleep(2);
-  }
-}
+import { sleep, now, rejects, throws, until } from './helpers/assert.js';
 
 function track<T>(p: Promise<T>) {
   const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown, at: 0 };
