@@ -1,7 +1,9 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno)
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const only = process.argv.slice(2);
@@ -33,6 +35,30 @@ const suites = {
     return { passed: +passed[1], failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped: skipped ? +skipped[1] : 0,
       reason: code !== 0 && failed === 0 ? `uvu exited with ${code}` : undefined };
   },
+};
+
+/** The Deno binary the `deno` npm package brought (its platform package), or null. */
+function denoBinary() {
+  try {
+    const pkg = createRequire(import.meta.url).resolve(`@deno/${process.platform}-${process.arch}${process.platform === 'linux' ? '-glibc' : ''}/package.json`);
+    const bin = pkg.replace(/package\.json$/, process.platform === 'win32' ? 'deno.exe' : 'deno');
+    return existsSync(bin) ? bin : null;
+  } catch { return null; }
+}
+
+/** Runs a script that ends with its own `N passed, M failed` line. */
+async function tallied(cmd, args) {
+  const { code, out } = await run(cmd, args);
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
+  if (!m) return { passed: 0, failed: 1, reason: `printed no tally (exit ${code})` };
+  const failed = +m[2] + (code !== 0 && +m[2] === 0 ? 1 : 0);
+  return { passed: +m[1], failed, reason: code !== 0 && +m[2] === 0 ? `exited with ${code}` : undefined };
+}
+
+suites.deno = async () => {
+  const deno = denoBinary();
+  if (!deno) return { passed: 0, failed: 0, skipped: 1, reason: 'skipped: no Deno binary (npm ci installs the deno package)' };
+  return tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']);
 };
 
 const results = [];

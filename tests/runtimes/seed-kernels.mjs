@@ -1,0 +1,28 @@
+// The seed's two stages, placed on workers, for the runtime smoke test (seed-check.mjs). A
+// worker imports this module to find them.
+import { ringKernel, message, t } from '../../dist/index.js';
+
+export const RawData = message('RawData', { values: t.array(t.f64) });
+export const PreprocessedData = message('PreprocessedData', { normalized: t.array(t.f64) });
+export const ComputeResult = message('ComputeResult', { result: t.f64 });
+
+async function preprocess(ctx) {
+  for await (const raw of ctx) {
+    const min = Math.min(...raw.values), max = Math.max(...raw.values);
+    await ctx.send(new PreprocessedData({ normalized: raw.values.map((v) => (v - min) / (max - min)), correlationId: raw.messageId }));
+  }
+}
+async function compute(ctx) {
+  for await (const d of ctx) {
+    await ctx.send(new ComputeResult({ result: d.normalized.reduce((a, b) => a + b, 0) / d.normalized.length, correlationId: d.messageId }));
+  }
+}
+
+export const inlineStages = [
+  ringKernel({ kernelId: 'preprocess', input: RawData, output: PreprocessedData }, preprocess),
+  ringKernel({ kernelId: 'compute', input: PreprocessedData, output: ComputeResult }, compute),
+];
+export const workerStages = [
+  ringKernel({ kernelId: 'preprocess_w', placement: 'worker', module: import.meta.url, input: RawData, output: PreprocessedData }, preprocess),
+  ringKernel({ kernelId: 'compute_w', placement: 'worker', module: import.meta.url, input: PreprocessedData, output: ComputeResult }, compute),
+];
