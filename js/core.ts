@@ -109,10 +109,10 @@ export function canShareMemory(): boolean {
 
 /** Why workers cannot run here, or null when they can. */
 export function whyNoSharedMemory(): string | null {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false)
+    return 'the page is not cross-origin isolated, so SharedArrayBuffer is off (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   if (typeof SharedArrayBuffer !== 'function')
     return 'SharedArrayBuffer is not available in this JavaScript environment';
-  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false)
-    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   return null;
 }
 

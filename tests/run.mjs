@@ -1,6 +1,6 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, browser)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,6 +49,8 @@ function denoBinary() {
 /** Runs a script that ends with its own `N passed, M failed` line. */
 async function tallied(cmd, args) {
   const { code, out } = await run(cmd, args);
+  const skip = /^skipped: (.*)$/m.exec(out);
+  if (skip) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: ${skip[1]}` };
   const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
   if (!m) return { passed: 0, failed: 1, reason: `printed no tally (exit ${code})` };
   const failed = +m[2] + (code !== 0 && +m[2] === 0 ? 1 : 0);
@@ -60,6 +62,8 @@ suites.deno = async () => {
   if (!deno) return { passed: 0, failed: 0, skipped: 1, reason: 'skipped: no Deno binary (npm ci installs the deno package)' };
   return tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']);
 };
+
+suites.browser = () => tallied(process.execPath, ['tests/browser/run.mjs']);
 
 const results = [];
 for (const [name, fn] of Object.entries(suites)) {
