@@ -19,6 +19,8 @@ for (const target of ['release', 'single'])
 // 2. the facade: one ESM bundle per entry; the wasm file sits beside it
 const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 await build({ ...common, entryPoints: ['js/index.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api'] });
+// workerd: the same facade, importing the core as a wasm module (workerd compiles no bytes)
+await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api', '*.wasm'] });
 // the pool worker's entry imports the facade bundle itself, so that the kernel modules it
 // imports (`import ... from 'ringkernel'`) register where its host looks them up
 await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });

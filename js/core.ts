@@ -100,15 +100,21 @@ const MAX_PAGES = 65536; // must match asconfig.json maximumMemory
 const INITIAL_PAGES = 17; // must match asconfig.json initialMemory
 export const DEFAULT_SCRATCH_BYTES = (1 << 20) + 64 * 1024;
 
+let noSharingBecause: string | null = null;
+
+/** Tells the loader this runtime has no threads (entry points for such runtimes call it). */
+export function disableSharedMemory(reason: string): void { noSharingBecause = reason; }
+
 /** True when this JS environment can share memory between threads. */
 export function canShareMemory(): boolean {
-  return typeof SharedArrayBuffer === 'function' &&
+  return noSharingBecause === null && typeof SharedArrayBuffer === 'function' &&
     (typeof (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== 'boolean' ||
       (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
 }
 
 /** Why workers cannot run here, or null when they can. */
 export function whyNoSharedMemory(): string | null {
+  if (noSharingBecause !== null) return noSharingBecause;
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false)
     return 'the page is not cross-origin isolated, so SharedArrayBuffer is off (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   if (typeof SharedArrayBuffer !== 'function')

@@ -1,6 +1,6 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, browser)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, browser, workerd)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -64,6 +64,7 @@ suites.deno = async () => {
 };
 
 suites.browser = () => tallied(process.execPath, ['tests/browser/run.mjs']);
+suites.workerd = () => tallied(process.execPath, ['tests/workerd/run.mjs']);
 
 const results = [];
 for (const [name, fn] of Object.entries(suites)) {

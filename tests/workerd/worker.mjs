@@ -1,0 +1,50 @@
+// A workerd fetch handler that runs the seed pipeline inline and answers with the checks.
+import { RingKernelRuntime, ringKernel, message, t, canShareMemory, whyNoSharedMemory, BackendNotAvailableError } from '../../dist/workerd.js';
+
+const RawData = message('RawData', { values: t.array(t.f64) });
+const PreprocessedData = message('PreprocessedData', { normalized: t.array(t.f64) });
+const ComputeResult = message('ComputeResult', { result: t.f64 });
+const Vec = message('WdVec', { v: t.f64 });
+
+ringKernel({ kernelId: 'preprocess', input: RawData, output: PreprocessedData }, async (ctx) => {
+  for await (const raw of ctx) {
+    const min = Math.min(...raw.values), max = Math.max(...raw.values);
+    await ctx.send(new PreprocessedData({ normalized: raw.values.map((v) => (v - min) / (max - min)), correlationId: raw.messageId }));
+  }
+});
+ringKernel({ kernelId: 'compute', input: PreprocessedData, output: ComputeResult }, async (ctx) => {
+  for await (const d of ctx) await ctx.send(new ComputeResult({ result: d.normalized.reduce((a, b) => a + b, 0) / d.normalized.length }));
+});
+// (workerd gives modules no import.meta.url; the module is never loaded: the launch is refused)
+ringKernel({ kernelId: 'on_worker', placement: 'worker', module: 'tests/workerd/worker.mjs', input: Vec }, async () => {});
+
+export default {
+  async fetch() {
+    const lines = [];
+    let passed = 0, failed = 0;
+    const check = (name, ok, detail = '') => { if (ok) passed++; else failed++; lines.push(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`); };
+    try {
+      const rt = new RingKernelRuntime();
+      await rt.launch('preprocess');
+      await rt.launch('compute');
+      rt.connect('preprocess', 'compute');
+      await rt.activate('preprocess');
+      await rt.activate('compute');
+      await rt.send('preprocess', new RawData({ values: [1, 2, 3, 4, 5] }));
+      const r = await rt.receive('compute', { timeout: 5000 });
+      check('preprocess -> compute inline: mean of [1..5] normalized is 0.5', r.result === 0.5, `got ${r.result}`);
+      const n = 300;
+      for (let i = 0; i < n; i++) await rt.send('preprocess', new RawData({ values: [0, i, 2 * i + 1] }));
+      let right = 0;
+      for (let i = 0; i < n; i++) if (Math.abs((await rt.receive('compute', { timeout: 5000 })).result - (1 + i / (2 * i + 1)) / 3) < 1e-12) right++;
+      check(`${n} messages through the pipeline, each right and in order`, right === n, `${right} of ${n}`);
+      check('no shared memory here, and it says why', !canShareMemory() && /workerd/.test(whyNoSharedMemory() ?? ''), whyNoSharedMemory() ?? '');
+      const e = await rt.launch('on_worker').then(() => null, (x) => x);
+      check('a worker kernel is refused with BackendNotAvailableError', e instanceof BackendNotAvailableError, String(e?.message));
+      await rt.shutdown();
+    } catch (e) {
+      check('no unexpected error', false, e?.stack ?? String(e));
+    }
+    return new Response(JSON.stringify({ passed, failed, lines }), { headers: { 'content-type': 'application/json' } });
+  },
+};
