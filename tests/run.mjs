@@ -1,6 +1,6 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, browser, workerd)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, bun, browser, workerd)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -61,6 +61,21 @@ suites.deno = async () => {
   const deno = denoBinary();
   if (!deno) return { passed: 0, failed: 0, skipped: 1, reason: 'skipped: no Deno binary (npm ci installs the deno package)' };
   return tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']);
+};
+
+/** The Bun binary of the @oven/bun-<platform> npm package, or null. */
+function bunBinary() {
+  try {
+    const pkg = createRequire(import.meta.url).resolve(`@oven/bun-${process.platform}-${process.arch}/package.json`);
+    const bin = pkg.replace(/package\.json$/, 'bin/bun');
+    return existsSync(bin) ? bin : null;
+  } catch { return null; }
+}
+
+suites.bun = async () => {
+  const bun = bunBinary();
+  if (!bun) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: no Bun binary for ${process.platform}-${process.arch} (npm ci installs @oven/bun-linux-x64 on Linux x64)` };
+  return tallied(bun, ['tests/runtimes/seed-check.mjs']);
 };
 
 suites.browser = () => tallied(process.execPath, ['tests/browser/run.mjs']);
