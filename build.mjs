@@ -21,11 +21,19 @@ const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es20
 await build({ ...common, entryPoints: ['js/index.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api'] });
 // workerd: the same facade, importing the core as a wasm module (workerd compiles no bytes)
 await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api', '*.wasm'] });
+// CommonJS for require(): the same facade; import.meta.url becomes this file's URL
+await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/index.ts'], outfile: 'dist/index.cjs',
+  external: ['node:*', 'webgpu', 'tsx/esm/api'], define: { 'import.meta.url': '__ringkernelModuleUrl' },
+  banner: { js: "const __ringkernelModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
 // the pool worker's entry imports the facade bundle itself, so that the kernel modules it
 // imports (`import ... from 'ringkernel'`) register where its host looks them up
 await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });
+
+// 3. type declarations, from the same sources
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
 const gz = (f) => gzipSync(readFileSync(f)).length;
 const size = (f) => `${(statSync(f).size / 1024).toFixed(1)} KiB (${(gz(f) / 1024).toFixed(1)} KiB gzipped)`;
 console.log(`wasm core  dist/ringkernel.wasm  ${size('dist/ringkernel.wasm')}`);
 console.log(`facade     dist/index.js         ${size('dist/index.js')}`);
+console.log(`           dist/index.cjs        ${size('dist/index.cjs')}`);

@@ -1,0 +1,55 @@
+// The built package: it resolves by its own name from ESM and CommonJS, ships its types, and
+// its entry points hold what the export conditions promise.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+function node(args: string[]): string {
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+const script = (load: string) => `${load}
+const V = message('PkgVec', { values: t.array(t.f64) });
+const M = message('PkgMean', { mean: t.f64 });
+ringKernel({ kernelId: 'pkg_mean', input: V, output: M }, async (ctx) => {
+  for await (const v of ctx) await ctx.send(new M({ mean: v.values.reduce((a, b) => a + b, 0) / v.values.length }));
+});
+(async () => {
+  const rt = new RingKernelRuntime();
+  await rt.launch('pkg_mean'); await rt.activate('pkg_mean');
+  await rt.send('pkg_mean', new V({ values: [1, 2, 3, 6] }));
+  console.log((await rt.receive('pkg_mean', { timeout: 2000 })).mean);
+  await rt.shutdown();
+})();`;
+
+test("import 'ringkernel' resolves to the ESM build by the package's own name", () => {
+  assert.is(node(['--input-type=module', '-e', script("import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';")]), '3');
+});
+
+test("require('ringkernel') resolves to the CommonJS build", () => {
+  assert.is(node(['--input-type=commonjs', '-e', script("const { RingKernelRuntime, ringKernel, message, t } = require('ringkernel');")]), '3');
+});
+
+test('export conditions point at files the build wrote, and the types declare the API', () => {
+  const targets = new Set<string>();
+  const walk = (v: unknown) => { if (typeof v === 'string') targets.add(v); else if (v && typeof v === 'object') Object.values(v).forEach(walk); };
+  walk(pkg.exports);
+  for (const t of targets) assert.ok(existsSync(new URL(`../${t}`, import.meta.url)), `${t} is missing`);
+  for (const cond of ['types', 'workerd', 'browser', 'deno', 'bun', 'node', 'default']) assert.ok(cond in pkg.exports['.'], `no '${cond}' condition`);
+  // index.d.ts names or re-exports (export * from './errors.js') each; the declarations are in the folder
+  const dir = new URL('../dist/types/', import.meta.url);
+  const dts = readdirSync(dir).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
+  assert.match(readFileSync(new URL('index.d.ts', dir), 'utf8'), /export \* from '\.\/errors\.js'/);
+  for (const name of ['RingKernelRuntime', 'ringKernel', 'message', 'decodeMessage', 't', 'BackpressureStrategy', 'KernelState', 'KernelFailedError', 'BackendNotAvailableError'])
+    assert.match(dts, new RegExp(`(class|function|const|type) ${name}\\b`), `the types do not declare ${name}`);
+  assert.match(readFileSync(new URL('../dist/workerd.js', import.meta.url), 'utf8'), /from "\.\/ringkernel-single\.wasm"/);
+});
+
+test.run();
