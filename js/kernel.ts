@@ -5,6 +5,7 @@ import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
 import type { MessageClass } from './message.js';
 import type { KernelContext } from './context.js';
+import type { GpuState } from './gpu.js';
 
 export type Placement = 'inline' | 'worker' | 'gpu';
 
@@ -28,8 +29,10 @@ export interface KernelOptions {
    * isolation): run the kernel inline instead of refusing with BackendNotAvailableError.
    */
   inlineFallback?: boolean;
-  /** GPU placement: WGSL with `fn handle(m: In) -> Out`. */
+  /** GPU placement: WGSL with `fn handle(m: In) -> Out` (In, Out: the message names). */
   wgsl?: string;
+  /** GPU placement: resident state, `state` in the WGSL, kept across dispatches. */
+  state?: GpuState;
 }
 
 export type KernelFunction = (ctx: KernelContext<any, any>) => Promise<void> | void;
@@ -40,6 +43,9 @@ export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId
   readonly module: string | undefined;
   readonly inlineFallback: boolean;
   readonly wgsl: string | undefined;
+  readonly gpuState: GpuState | undefined;
+  /** GPU placement: `fn` is the JS fallback (message in, message out), when one was given. */
+  readonly hasFallback: boolean;
   readonly fn: KernelFunction;
 }
 
@@ -59,14 +65,27 @@ function positiveInt(v: unknown, what: string, kernelId: string, max: number): n
  * returned definition under other ids: `runtime.launch('stage_2', definition)`.
  */
 export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
+  options: KernelOptions & { input?: I; output?: O; placement: 'gpu' },
+  fallback?: (message: InstanceType<I>) => InstanceType<O> | Promise<InstanceType<O>>,
+): KernelDefinition;
+export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
   options: KernelOptions & { input?: I; output?: O },
   fn: (ctx: KernelContext<InstanceType<I>, InstanceType<O>>) => Promise<void> | void,
-): KernelDefinition {
+): KernelDefinition;
+export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unknown): KernelDefinition {
   if (options === null || typeof options !== 'object') throw new TypeError('ringKernel: the first argument must be an options object with a kernelId');
   const { kernelId } = options;
   if (typeof kernelId !== 'string' || kernelId.length === 0) throw new TypeError(`ringKernel: kernelId must be a non-empty string, got ${String(kernelId)}`);
-  if (typeof fn !== 'function') throw new TypeError(`ringKernel '${kernelId}': the kernel function is missing`);
   const placement = options.placement ?? 'inline';
+  if (placement === 'gpu') {
+    if (typeof options.wgsl !== 'string' || !/\bfn\s+handle\s*\(/.test(options.wgsl))
+      throw new TypeError(`ringKernel '${kernelId}': a GPU kernel needs wgsl with fn handle(m: In) -> Out`);
+    if (!options.input || !options.output) throw new TypeError(`ringKernel '${kernelId}': a GPU kernel needs input and output message classes`);
+    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`ringKernel '${kernelId}': the fallback must be a function (message in, message out)`);
+    const st = options.state;
+    if (st !== undefined && (!['f32', 'u32', 'i32'].includes(st.type) || !Number.isInteger(st.words) || st.words < 1))
+      throw new TypeError(`ringKernel '${kernelId}': state must be { type: 'f32' | 'u32' | 'i32', words: n >= 1, init? }`);
+  } else if (typeof fn !== 'function') throw new TypeError(`ringKernel '${kernelId}': the kernel function is missing`);
   if (placement !== 'inline' && placement !== 'worker' && placement !== 'gpu')
     throw new TypeError(`ringKernel '${kernelId}': placement must be 'inline', 'worker' or 'gpu', got ${JSON.stringify(placement)}`);
   if (placement === 'worker' && (options.module === undefined || String(options.module) === ''))
@@ -84,7 +103,9 @@ export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O ex
     module: options.module === undefined ? undefined : String(options.module),
     inlineFallback: options.inlineFallback === true,
     wgsl: options.wgsl,
-    fn: fn as KernelFunction,
+    gpuState: options.state,
+    hasFallback: typeof fn === 'function',
+    fn: (fn ?? (() => {})) as KernelFunction,
   });
   if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);

@@ -3,6 +3,7 @@
 // telemetry. Every message crosses a ring of the wasm core as bytes.
 import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
 import { WorkerPool, type PoolWorker } from './pool.js';
+import { gpuKernelFunction } from './gpu.js';
 import { availableCores } from './platform.js';
 import type { DirectoryEntry, SerializedError } from './worker-host.js';
 import { Ring } from './ring.js';
@@ -144,10 +145,9 @@ export class RingKernelRuntime {
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
     let placement = def.placement;
-    if (placement === 'gpu') {
-      throw new BackendNotAvailableError(`launch '${id}': placement 'gpu' is not available in this build of ringkernel yet`,
-        { kernelId: id, operation: 'launch' });
-    }
+    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu.ts); made first, so a
+    // missing GPU or WGSL that does not compile refuses the launch
+    const fn = placement === 'gpu' ? (await gpuKernelFunction(id, def)).fn : def.fn;
     const hub = await this.#ensureHub();
     this.#checkOpen('launch');
     if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
@@ -203,7 +203,7 @@ export class RingKernelRuntime {
     await this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
     inst.finished = Promise.resolve()
-      .then(() => def.fn(ctx))
+      .then(() => fn(ctx))
       .then(
         () => { inst.functionReturned(); if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
         (e) => { if (!inst.stopping) inst.fail(e); });

@@ -25,7 +25,7 @@ ringKernel({ kernelId: 'pkg_mean', input: V, output: M }, async (ctx) => {
   const rt = new RingKernelRuntime();
   await rt.launch('pkg_mean'); await rt.activate('pkg_mean');
   await rt.send('pkg_mean', new V({ values: [1, 2, 3, 6] }));
-  console.log((await rt.receive('pkg_mean', { timeout: 2000 })).mean);
+  console.log(String((await rt.receive('pkg_mean', { timeout: 2000 })).mean));
   await rt.shutdown();
 })();`;
 

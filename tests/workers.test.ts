@@ -282,19 +282,6 @@ test('without shared memory, a worker kernel is refused with the reason, or runs
   }
 });
 
-test('a GPU kernel is refused with BackendNotAvailableError naming the kernel (not in this build yet)', async () => {
-  const Vec4 = message('WGVec4', { values: t.array(t.f32, 4) });
-  const gpuDef = ringKernel({ kernelId: 'wt_gpu', placement: 'gpu', input: Vec4, output: Vec4, wgsl: 'fn handle(m: WGVec4) -> WGVec4 { return m; }' }, async () => {});
-  const rt = new RingKernelRuntime();
-  try {
-    const e = await rt.launch('wt_gpu', gpuDef).catch((x) => x);
-    assert.instance(e, BackendNotAvailableError);
-    assert.is(e.kernelId, 'wt_gpu');
-    assert.is(e.operation, 'launch');
-    assert.throws(() => rt.getState('wt_gpu'), /no kernel 'wt_gpu' is launched/);
-  } finally { await rt.shutdown(); }
-});
-
 test('a worker kernel needs module: import.meta.url', () => {
   assert.throws(() => ringKernel({ kernelId: 'wt_no_module', placement: 'worker' }, async () => {}), /needs module: import\.meta\.url/);
 });

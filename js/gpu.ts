@@ -1,0 +1,319 @@
+// gpu.ts — GPU placement: a ring kernel whose handler is WGSL. WebGPU has no persistent
+// kernels, so "persistent" means: the device, pipeline, buffers and the kernel's declared
+// state are made once at launch and stay on the GPU, and a pump on the owner's thread keeps
+// submitting bounded dispatches while the mailbox has work. The pump is the kernel's own
+// function (receiveMany -> GPU -> sendMany), so lifecycle, backpressure and telemetry are
+// exactly those of any kernel: messages still cross the rings as bytes.
+//
+// Batches: receiveMany hands over everything waiting (up to 4096), so a lone message goes
+// at once and a busy mailbox goes in large dispatches.
+import type { KernelDefinition } from './kernel.js';
+import type { KernelContext } from './context.js';
+import type { Message, MessageClass } from './message.js';
+import type { FieldType } from './schema.js';
+import { BackendNotAvailableError, QueueTimeoutError, RingKernelError } from './errors.js';
+
+/** A GPU kernel's WGSL did not compile: the compiler's first error, in the user's lines. */
+export class ShaderCompileError extends RingKernelError {
+  readonly line: number;
+  readonly column: number;
+  constructor(message: string, context: { kernelId: string; line: number; column: number }) {
+    super(message, { kernelId: context.kernelId, operation: 'launch' });
+    this.line = context.line;
+    this.column = context.column;
+  }
+}
+
+export interface GpuState {
+  /** Element type of the state array (WGSL `array<type, words>`, named `state`). */
+  type: 'f32' | 'u32' | 'i32';
+  words: number;
+  /** Initial contents (default zeros). */
+  init?: ArrayLike<number>;
+}
+
+const MAX_BATCH = 4096;
+const WAIT_MS = 10_000;
+const WORKGROUP = 64;
+
+// ---- message structs ----
+
+interface Slot { name: string; kind: 'f32' | 'i32' | 'u32'; count: number; fixedArray: boolean }
+
+/** The message's fields as 4-byte words, or why it cannot live on the GPU. */
+function slotsOf(cls: MessageClass<any>, kernelId: string, role: string): Slot[] {
+  const slots: Slot[] = [];
+  for (const [name, type] of Object.entries(cls.schema as Record<string, FieldType>)) {
+    const scalar = (k: string) => k === 'f32' || k === 'i32' || k === 'u32';
+    if (scalar(type.kind)) slots.push({ name, kind: type.kind as Slot['kind'], count: 1, fixedArray: false });
+    else if (type.kind === 'array' && type.length !== undefined && type.element && scalar(type.element.kind))
+      slots.push({ name, kind: type.element.kind as Slot['kind'], count: type.length, fixedArray: true });
+    else {
+      throw new TypeError(`ringKernel '${kernelId}': ${role} ${cls.typeName}.${name} is ${type.kind === 'array' ? 'an array without a fixed length' : `a ${type.kind}`}; ` +
+        'a GPU kernel takes only t.f32, t.i32, t.u32 and fixed arrays of them (t.array(t.f32, n))');
+    }
+  }
+  return slots;
+}
+
+function structWgsl(name: string, slots: Slot[]): string {
+  const fields = slots.map((s) => `  ${s.name}: ${s.fixedArray ? `array<${s.kind}, ${s.count}>` : s.kind},`).join('\n');
+  return `struct ${name} {\n${fields}\n}`;
+}
+
+const words = (slots: Slot[]) => slots.reduce((n, s) => n + s.count, 0);
+
+function writeMessage(m: Message, slots: Slot[], dv: DataView, at: number): void {
+  const values = m as unknown as Record<string, number | ArrayLike<number>>;
+  let p = at;
+  for (const s of slots) {
+    const v = values[s.name]!;
+    for (let i = 0; i < s.count; i++, p += 4) {
+      const x = s.fixedArray ? (v as ArrayLike<number>)[i]! : (v as number);
+      if (s.kind === 'f32') dv.setFloat32(p, x, true);
+      else if (s.kind === 'u32') dv.setUint32(p, x, true);
+      else dv.setInt32(p, x, true);
+    }
+  }
+}
+
+function readFields(slots: Slot[], dv: DataView, at: number): Record<string, number | number[]> {
+  const out: Record<string, number | number[]> = {};
+  let p = at;
+  for (const s of slots) {
+    const get = s.kind === 'f32' ? (q: number) => dv.getFloat32(q, true) : s.kind === 'u32' ? (q: number) => dv.getUint32(q, true) : (q: number) => dv.getInt32(q, true);
+    if (!s.fixedArray) { out[s.name] = get(p); p += 4; continue; }
+    const a: number[] = new Array(s.count);
+    for (let i = 0; i < s.count; i++, p += 4) a[i] = get(p);
+    out[s.name] = a;
+  }
+  return out;
+}
+
+// ---- where WebGPU comes from ----
+
+type Gpu = { requestAdapter(o?: object): Promise<any> };
+/** The adapter and the one device this thread asks of it (an adapter gives one device). */
+interface GpuHandle { name: string; device: any; lost: string | null; keep: unknown }
+let gpuPromise: Promise<GpuHandle | null> | null = null;
+
+const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
+
+/**
+ * A WebGPU adapter: navigator.gpu where there is one (browsers, Deno); in Node the optional
+ * `webgpu` package (Dawn), trying Vulkan, then OpenGL ES, which finds Mesa's llvmpipe on a
+ * machine without a GPU (no variable for the user to set). null when there is none.
+ */
+function findGpu(): Promise<GpuHandle | null> {
+  gpuPromise ??= (async () => {
+    const found = await findAdapter();
+    if (!found) return null;
+    const { adapter, gpu } = found;
+    // read the adapter's name before it gives its device: Dawn's adapter is spent after that
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+    const device = await adapter.requestDevice();
+    // the GPU object must outlive the device (Dawn tears its instance down when collected)
+    const handle: GpuHandle = { name, device, lost: null, keep: gpu };
+    device.lost?.then((info: { message?: string; reason?: string }) => {
+      handle.lost = `${info.reason ?? 'lost'}: ${info.message ?? ''}`;
+      gpuPromise = null; // a later launch asks for a new device
+    });
+    return handle;
+  })();
+  return gpuPromise;
+}
+
+async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
+  {
+    const nav = (globalThis as { navigator?: { gpu?: Gpu } }).navigator;
+    if (nav?.gpu) {
+      const adapter = await nav.gpu.requestAdapter().catch(() => null);
+      return adapter ? { adapter, gpu: nav.gpu } : null;
+    }
+    if (!isNode) return null;
+    const name = 'webgpu';
+    const dawn = await import(/* @vite-ignore */ name).catch(() => null) as { create(o: string[]): Gpu; globals: object } | null;
+    if (!dawn) return null;
+    Object.assign(globalThis, dawn.globals);
+    if (!process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless'; // GL ES without a display
+    for (const backend of ['vulkan', 'opengles']) {
+      try {
+        const gpu = dawn.create([`backend=${backend}`]);
+        const adapter = await gpu.requestAdapter(backend === 'opengles' ? { featureLevel: 'compatibility' } : undefined);
+        if (adapter) return { adapter, gpu };
+      } catch { /* next backend */ }
+    }
+    return null;
+  }
+}
+
+/** The WebGPU adapter's name, or null without one (for diagnostics and benchmarks). */
+export async function gpuAdapterName(): Promise<string | null> {
+  return (await findGpu())?.name ?? null;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string, kernelId: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RingKernelError(`GPU kernel '${kernelId}': ${what} did not finish within ${WAIT_MS} ms`, { kernelId, operation: 'dispatch' })), WAIT_MS);
+  })]).finally(() => clearTimeout(timer));
+}
+
+// ---- the runner: device, pipeline, buffers; one dispatch per batch ----
+
+interface Runner { run(batch: Message[]): Promise<Message[]>; destroy(): void; readonly onGpu: boolean }
+
+let shaderTemplate: Promise<string> | null = null;
+function loadTemplate(): Promise<string> {
+  shaderTemplate ??= (async () => {
+    const url = new URL('../shaders/handler.wgsl', import.meta.url);
+    if (url.protocol === 'file:') {
+      const { readFile } = await import('node:fs/promises');
+      return readFile(url, 'utf8');
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new BackendNotAvailableError(`cannot load ${url}: HTTP ${res.status}`);
+    return res.text();
+  })();
+  shaderTemplate.catch(() => { shaderTemplate = null; });
+  return shaderTemplate;
+}
+
+async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Promise<Runner> {
+  const inCls = def.input!, outCls = def.output!;
+  const inSlots = slotsOf(inCls, id, 'input'), outSlots = slotsOf(outCls, id, 'output');
+  const inStride = words(inSlots) * 4, outStride = words(outSlots) * 4;
+  const state = def.gpuState;
+  const template = await loadTemplate();
+  const structs = inCls === outCls ? structWgsl(inCls.typeName, inSlots) : `${structWgsl(inCls.typeName, inSlots)}\n\n${structWgsl(outCls.typeName, outSlots)}`;
+  const head = template
+    .replace('//#STRUCTS', structs)
+    .replace('RK_IN', inCls.typeName).replace('RK_OUT', outCls.typeName)
+    .replace('//#STATE', state ? `@group(0) @binding(3) var<storage, read_write> state: array<${state.type}, ${state.words}>;` : '');
+  const userAt = head.slice(0, head.indexOf('//#USER')).split('\n').length; // the user's first line
+  const code = head.replace('//#USER', def.wgsl!);
+
+  const device = gpu.device;
+  let destroyed = false;
+
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  const error = info.messages.find((m: { type: string }) => m.type === 'error');
+  if (error) {
+    const line = error.lineNum - userAt + 1, column = error.linePos;
+    throw new ShaderCompileError(`GPU kernel '${id}': WGSL does not compile: ${line >= 1 ? `line ${line}, column ${column}` : `generated line ${error.lineNum}`}: ${error.message}`,
+      { kernelId: id, line, column });
+  }
+  device.pushErrorScope('validation');
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'rk_main' } });
+  const invalid = await device.popErrorScope();
+  if (invalid) { throw new ShaderCompileError(`GPU kernel '${id}': the pipeline is invalid: ${invalid.message}`, { kernelId: id, line: 0, column: 0 }); }
+
+  const U = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
+  const M = (globalThis as unknown as { GPUMapMode: Record<string, number> }).GPUMapMode;
+  const uniform = device.createBuffer({ size: 16, usage: U.UNIFORM! | U.COPY_DST! });
+  let stateBuffer: any = null;
+  if (state) {
+    const Arr = state.type === 'f32' ? Float32Array : state.type === 'u32' ? Uint32Array : Int32Array;
+    const init = new Arr(state.words);
+    if (state.init) init.set(Array.from(state.init).slice(0, state.words));
+    stateBuffer = device.createBuffer({ size: Math.max(16, state.words * 4), usage: U.STORAGE! | U.COPY_DST! });
+    device.queue.writeBuffer(stateBuffer, 0, init);
+  }
+  let cap = 0, inBuf: any, outBuf: any, readBuf: any, bindGroup: any, staging = new DataView(new ArrayBuffer(0));
+  const ensure = (n: number) => {
+    if (n <= cap) return;
+    cap = Math.max(n, 64);
+    for (const b of [inBuf, outBuf, readBuf]) b?.destroy();
+    inBuf = device.createBuffer({ size: cap * inStride, usage: U.STORAGE! | U.COPY_DST! });
+    outBuf = device.createBuffer({ size: cap * outStride, usage: U.STORAGE! | U.COPY_SRC! });
+    readBuf = device.createBuffer({ size: cap * outStride, usage: U.MAP_READ! | U.COPY_DST! });
+    staging = new DataView(new ArrayBuffer(cap * inStride));
+    const entries = [{ binding: 0, resource: { buffer: inBuf } }, { binding: 1, resource: { buffer: outBuf } }, { binding: 2, resource: { buffer: uniform } }];
+    if (stateBuffer) entries.push({ binding: 3, resource: { buffer: stateBuffer } });
+    bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  };
+
+  return {
+    onGpu: true,
+    async run(batch) {
+      if (gpu.lost) throw new RingKernelError(`GPU kernel '${id}': the GPU device was lost (${gpu.lost})`, { kernelId: id, operation: 'dispatch' });
+      const n = batch.length;
+      ensure(n);
+      for (let i = 0; i < n; i++) writeMessage(batch[i]!, inSlots, staging, i * inStride);
+      device.queue.writeBuffer(inBuf, 0, staging.buffer, 0, n * inStride);
+      device.queue.writeBuffer(uniform, 0, new Uint32Array([n, 0, 0, 0]));
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
+      pass.end();
+      enc.copyBufferToBuffer(outBuf, 0, readBuf, 0, n * outStride);
+      device.queue.submit([enc.finish()]);
+      await withTimeout(readBuf.mapAsync(M.READ, 0, n * outStride) as Promise<void>, 'reading results back', id);
+      const dv = new DataView(readBuf.getMappedRange(0, n * outStride).slice(0));
+      readBuf.unmap();
+      const out: Message[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const src = batch[i]!;
+        out[i] = new outCls({ ...readFields(outSlots, dv, i * outStride), correlationId: src.messageId, priority: src.priority });
+      }
+      return out;
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      for (const b of [inBuf, outBuf, readBuf, uniform, stateBuffer]) b?.destroy();
+    },
+  };
+}
+
+/** The same work in JS, one message at a time, where no GPU is found and a fallback is given. */
+function fallbackRunner(def: KernelDefinition): Runner {
+  const f = def.fn as unknown as (m: Message) => Message | Promise<Message>;
+  return {
+    onGpu: false,
+    async run(batch) {
+      const out: Message[] = [];
+      for (const m of batch) {
+        const r = await f(m);
+        r.correlationId = m.messageId;
+        r.priority = m.priority;
+        out.push(r);
+      }
+      return out;
+    },
+    destroy() {},
+  };
+}
+
+/**
+ * Prepares a GPU kernel at launch (device, compiled pipeline, resident state) and returns
+ * the function its instance runs: the pump. Throws BackendNotAvailableError without a GPU
+ * (unless a JS fallback was given) and ShaderCompileError for WGSL that does not compile.
+ */
+export async function gpuKernelFunction(id: string, def: KernelDefinition): Promise<{ fn: (ctx: KernelContext) => Promise<void>; onGpu: boolean }> {
+  if (!def.input || !def.output) throw new TypeError(`ringKernel '${id}': a GPU kernel needs input and output message classes`);
+  slotsOf(def.input, id, 'input');
+  slotsOf(def.output, id, 'output');
+  const gpu = await findGpu();
+  let runner: Runner;
+  if (gpu) runner = await gpuRunner(id, def, gpu);
+  else if (def.hasFallback) runner = fallbackRunner(def);
+  else throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
+  const fn = async (ctx: KernelContext) => {
+    try {
+      while (!ctx.shouldTerminate) {
+        let batch: Message[];
+        try { batch = await ctx.receiveMany({ max: MAX_BATCH, timeout: 100 }); }
+        catch (e) { if (e instanceof QueueTimeoutError) continue; if (ctx.shouldTerminate) break; throw e; }
+        await ctx.sendMany(await runner.run(batch));
+      }
+    } finally {
+      runner.destroy(); // terminate frees the GPU resources
+    }
+  };
+  return { fn, onGpu: runner.onGpu };
+}
