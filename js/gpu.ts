@@ -125,6 +125,8 @@ function findGpu(): Promise<GpuHandle | null> {
 }
 
 async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
+  // RINGKERNEL_GPU=none: behave as if there were no GPU (to exercise fallbacks)
+  if (typeof process !== 'undefined' && process.env?.RINGKERNEL_GPU === 'none') return null;
   {
     const nav = (globalThis as { navigator?: { gpu?: Gpu } }).navigator;
     if (nav?.gpu) {

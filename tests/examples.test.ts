@@ -69,4 +69,12 @@ test('monitoring: per-stage telemetry after a stream', async () => {
   }
 });
 
+test('GPU anomaly detection: z-scores over GPU-resident running statistics match the CPU, the spike is flagged', async () => {
+  const { main } = await import('../examples/gpu-anomaly.js');
+  const { adapter, maxDiff, flagged } = await main(40);
+  assert.ok(adapter, 'a WebGPU adapter (llvmpipe in CI)');
+  assert.ok(maxDiff < 1e-3, `GPU and CPU differ by ${maxDiff}`);
+  assert.equal(flagged.map((f) => [f.round, f.stream]), [[30, 3]]);
+});
+
 test.run();

@@ -104,4 +104,44 @@ gpuTest('a message field the GPU cannot hold is refused at launch, naming it', a
   assert.match(e.message, /GPlain\.values is an array without a fixed length/);
 });
 
+test('without a GPU: BackendNotAvailableError, or the JS fallback with the same results', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { RingKernelRuntime, ringKernel, message, t, BackendNotAvailableError } from '${new URL('../js/index.ts', import.meta.url).href}';
+    const V = message('GfVec', { values: t.array(t.f32, 4) });
+    const M = message('GfMean', { mean: t.f32 });
+    const wgsl = 'fn handle(m: GfVec) -> GfMean { return GfMean((m.values[0] + m.values[1] + m.values[2] + m.values[3]) / 4.0); }';
+    ringKernel({ kernelId: 'no_fallback', placement: 'gpu', input: V, output: M, wgsl });
+    ringKernel({ kernelId: 'with_fallback', placement: 'gpu', input: V, output: M, wgsl },
+      (m) => new M({ mean: m.values.reduce((a, b) => a + b, 0) / 4 }));
+    const rt = new RingKernelRuntime();
+    const e = await rt.launch('no_fallback').catch((x) => x);
+    console.log(e instanceof BackendNotAvailableError, /no WebGPU adapter/.test(e.message));
+    await rt.launch('with_fallback'); await rt.activate('with_fallback');
+    const req = new V({ values: [1, 2, 3, 6] });
+    await rt.send('with_fallback', req);
+    const r = await rt.receive('with_fallback', { timeout: 2000 });
+    console.log(r.mean, r.correlationId === req.messageId);
+    await rt.shutdown();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, RINGKERNEL_GPU: 'none', NO_COLOR: '1', FORCE_COLOR: '0' } });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['true true', '3 true']);
+});
+
+gpuTest('deactivate stops dispatching; the messages wait and flow after reactivate', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_normalize_mean');
+  await rt.activate('g_normalize_mean');
+  await rt.deactivate('g_normalize_mean');
+  const inputs = Array.from({ length: 5 }, (_, k) => new GVec16({ values: Array.from({ length: 16 }, (_, i) => i * k) }));
+  await rt.sendMany('g_normalize_mean', inputs);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.is(rt.getTelemetry('g_normalize_mean')!.queueDepth, 5);
+  const early = await rt.receive('g_normalize_mean', { timeout: 50 }).catch((e) => e);
+  assert.instance(early, Error);
+  await rt.reactivate('g_normalize_mean');
+  for (const input of inputs) assert.is((await rt.receive('g_normalize_mean', { timeout: 10_000 })).correlationId, input.messageId);
+});
+
 test.run();

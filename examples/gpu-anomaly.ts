@@ -1,0 +1,88 @@
+// Streaming anomaly detection on the GPU: each message carries the latest readings of one
+// stream; the kernel keeps every stream's running mean and variance resident on the GPU
+// (exponentially weighted, across dispatches) and answers with the z-score of the newest
+// reading against them. Checked against the same arithmetic on the CPU.
+//   node --import tsx examples/gpu-anomaly.ts
+import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName } from 'ringkernel';
+
+const STREAMS = 8;
+export const Readings = message('Readings', { stream: t.u32, values: t.array(t.f32, 8) });
+export const Anomaly = message('Anomaly', { stream: t.u32, z: t.f32 });
+
+// state: [mean, variance, seen] per stream. One message per stream per dispatch (the host
+// sends a round and waits for it), so no two invocations touch the same stream's state.
+ringKernel({ kernelId: 'anomaly', placement: 'gpu', input: Readings, output: Anomaly,
+  state: { type: 'f32', words: 3 * STREAMS },
+  wgsl: `
+const ALPHA: f32 = 0.1;
+fn handle(m: Readings) -> Anomaly {
+  let b = m.stream * 3u;
+  var mean = state[b];
+  var variance = state[b + 1u];
+  var seen = state[b + 2u];
+  let last = m.values[7];
+  var z = 0.0;
+  if (seen > 0.0 && variance > 0.0) { z = (last - mean) / sqrt(variance); }
+  for (var i = 0u; i < 8u; i++) {
+    let x = m.values[i];
+    if (seen == 0.0) { mean = x; variance = 0.0; } else {
+      let d = x - mean;
+      mean = mean + ALPHA * d;
+      variance = (1.0 - ALPHA) * (variance + ALPHA * d * d);
+    }
+    seen = seen + 1.0;
+  }
+  state[b] = mean; state[b + 1u] = variance; state[b + 2u] = seen;
+  return Anomaly(m.stream, z);
+}` });
+
+/** The same arithmetic in f32 on the CPU. */
+export function cpuDetector() {
+  const f = Math.fround;
+  const st = Array.from({ length: STREAMS }, () => ({ mean: 0, variance: 0, seen: 0 }));
+  return (stream: number, values: number[]) => {
+    const s = st[stream]!;
+    const last = f(values[7]!);
+    let z = 0;
+    if (s.seen > 0 && s.variance > 0) z = f(f(last - s.mean) / f(Math.sqrt(s.variance)));
+    for (const v of values) {
+      const x = f(v);
+      if (s.seen === 0) { s.mean = x; s.variance = 0; } else {
+        const d = f(x - s.mean);
+        s.mean = f(s.mean + f(f(0.1) * d));
+        s.variance = f(f(f(1) - f(0.1)) * f(s.variance + f(f(f(0.1) * d) * d)));
+      }
+      s.seen++;
+    }
+    return z;
+  };
+}
+
+export async function main(rounds = 40) {
+  await using runtime = new RingKernelRuntime();
+  await runtime.launch('anomaly');
+  await runtime.activate('anomaly');
+  const cpu = cpuDetector();
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  let maxDiff = 0;
+  const flagged: Array<{ round: number; stream: number; z: number }> = [];
+  for (let round = 0; round < rounds; round++) {
+    const batch = Array.from({ length: STREAMS }, (_, stream) => {
+      const values = Array.from({ length: 8 }, () => 10 + stream + rand());
+      if (round === 30 && stream === 3) values[7] = 40; // a spike
+      return new Readings({ stream, values });
+    });
+    await runtime.sendMany('anomaly', batch);
+    const got = new Map<number, number>();
+    while (got.size < STREAMS) for (const a of await runtime.receiveMany('anomaly', { timeout: 10_000 })) got.set(a.stream, a.z);
+    for (const r of batch) {
+      const want = cpu(r.stream, r.values);
+      maxDiff = Math.max(maxDiff, Math.abs(got.get(r.stream)! - want));
+      if (Math.abs(got.get(r.stream)!) > 6) flagged.push({ round, stream: r.stream, z: got.get(r.stream)! });
+    }
+  }
+  return { adapter: await gpuAdapterName(), maxDiff, flagged };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());
