@@ -232,11 +232,8 @@ export class KernelInstance {
   };
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
-  private readonly outputReady = (): boolean => {
-    if (this.released || this.hostReceivers.length === 0) return false;
-    const c = this.code;
-    return c === StateCode.FAILED || c === StateCode.TERMINATED || !this.output.empty;
-  };
+  private readonly outputReady = (): boolean =>
+    !this.released && this.hostReceivers.length > 0 && (!this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -308,10 +305,19 @@ export class KernelInstance {
 
   /** Why nothing more can come out of this kernel, or null while something still may. */
   private endedError(): Error | null {
+    if (!this.hasEnded()) return null;
+    return this.code === StateCode.FAILED && !this.released ? this.failedError('receive') : this.stoppedError('receive');
+  }
+
+  /**
+   * Nothing more can come out. A kernel failing on another thread reads as failed before
+   * its error arrives (by postMessage, a moment later): until then receives keep waiting,
+   * so they reject with the real error rather than an unknown one.
+   */
+  private hasEnded(): boolean {
+    if (this.released) return true;
     const c = this.code;
-    if (c === StateCode.FAILED) return this.failedError('receive');
-    if (c === StateCode.TERMINATED || this.released) return this.stoppedError('receive');
-    return null;
+    return c === StateCode.TERMINATED || (c === StateCode.FAILED && (this.role === 'local' || this.error !== undefined));
   }
 
   deliverToHost(): void {

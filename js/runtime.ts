@@ -113,8 +113,9 @@ export class RingKernelRuntime {
     for (const inst of this.#kernels.values()) {
       if (inst.worker !== w || inst.released) continue;
       const c = inst.code;
-      if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && c !== StateCode.FAILED)
-        inst.fail(new Error(`the worker thread running kernel '${inst.id}' died: ${reason}`));
+      // (a kernel already marked failed whose error had not arrived yet gets this one)
+      if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || inst.error === undefined))
+        inst.fail(new Error(`the worker thread running kernel '${inst.id}' died: ${reason}`), c === StateCode.FAILED);
       (inst as unknown as { resolveFinished(): void }).resolveFinished?.();
     }
   }
