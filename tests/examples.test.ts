@@ -77,4 +77,11 @@ test('GPU anomaly detection: z-scores over GPU-resident running statistics match
   assert.equal(flagged.map((f) => [f.round, f.stream]), [[30, 3]]);
 });
 
+test('GPU PageRank: 20 iterations with the ranks resident on the GPU match the CPU version', async () => {
+  const { main } = await import('../examples/gpu-pagerank.js');
+  const { maxDiff, top, cpuTop } = await main(20);
+  assert.ok(maxDiff < 1e-5, `GPU and CPU ranks differ by ${maxDiff}`);
+  assert.is(top, cpuTop);
+});
+
 test.run();
