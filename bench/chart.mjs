@@ -7,7 +7,7 @@ const read = (name) => {
   const f = new URL(`./results/${name}.json`, import.meta.url);
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
 };
-const core = read('core'), inline = read('inline'), workers = read('workers');
+const core = read('core'), inline = read('inline'), workers = read('workers'), gpu = read('gpu');
 
 // [group, label, msg/s, is an anchor]
 const rows = [];
@@ -25,6 +25,10 @@ if (workers) rows.push(
   ['two stages on two workers, end to end', 'postMessage / MessagePort', workers.postMessage, true],
   ['two stages on two workers, end to end', 'piscina', workers.piscina, true]);
 
+if (gpu) rows.push(
+  [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'ringkernel', gpu.ringkernel['65536'] ?? 0, false],
+  [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'raw WebGPU', gpu.rawWebGpu['65536'] ?? 0, true]);
+
 const W = 760, left = 250, barH = 18, gap = 6, groupGap = 28, top = 40;
 const max = Math.max(...rows.map((r) => r[2]), 1), min = 1e3;
 const x = (v) => left + (Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max * 1.5) - Math.log10(min)) * (W - left - 90);
@@ -41,7 +45,7 @@ const out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" 
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="14" font-weight="bold">ringkernel (blue) beside its anchors (grey): messages per second, log scale</text>
 ${svg}
-<text x="10" y="${H - 10}" fill="#555">From bench/results/*.json (${[core, inline, workers].filter(Boolean).map((r) => r.date.slice(0, 10))[0] ?? ''}), one run on the project's 2-core VM.</text>
+<text x="10" y="${H - 10}" fill="#555">From bench/results/*.json (${[core, inline, workers, gpu].filter(Boolean).map((r) => r.date.slice(0, 10))[0] ?? ''}), one run on the project's 2-core VM.</text>
 </svg>
 `;
 writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), out);
