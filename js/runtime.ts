@@ -272,12 +272,20 @@ export class RingKernelRuntime {
     inst.hub.forget(inst.input);
     inst.hub.forget(inst.output);
     const worker = inst.worker as PoolWorker | null;
-    if (worker) { worker.kernels.delete(inst.id); void worker.request({ type: 'drop', id: inst.id }).catch(() => {}); }
+    let dropped: Promise<void> = Promise.resolve();
+    if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
     if (this.#pool) {
-      // other threads may still hold this kernel's rings (routes, ctx.runtime) until they
-      // read the new directory: its regions are only reused once the pool is gone
-      this.#graveyard.push(inst.input.ptr, inst.output.ptr, inst.kcb);
-      void this.#publishDirectory().catch(() => {});
+      // other threads may hold this kernel's rings (routes, ctx.runtime) until they have read
+      // the new directory: its regions are reused only once every worker has acknowledged it
+      // (or, failing that, when the pool is gone)
+      const regions = [inst.input.ptr, inst.output.ptr, inst.kcb];
+      this.#graveyard.push(...regions);
+      Promise.all([dropped, this.#publishDirectory()]).then(() => {
+        for (const ptr of regions) {
+          const i = this.#graveyard.indexOf(ptr);
+          if (i >= 0) { this.#graveyard.splice(i, 1); core.free(ptr); }
+        }
+      }, () => { /* a worker did not answer: the regions wait for shutdown */ });
     } else {
       core.free(inst.input.ptr);
       core.free(inst.output.ptr);

@@ -235,6 +235,22 @@ test('a worker thread that dies fails only the kernels it hosts; new kernels get
   assert.is((await rt.receive('fresh', { timeout: 5000 })).n, 10);
 }));
 
+test('terminated worker kernels give their memory back once every worker has let go of it', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_double');
+  await rt.terminate('w_double');
+  await until(() => false, 100);                // the workers acknowledge the new directory
+  const carved = rt.core!.carvedBytes;
+  for (let i = 0; i < 5; i++) {
+    await rt.launch(`cycle_${i}`, 'w_double');
+    await rt.activate(`cycle_${i}`);
+    await rt.send(`cycle_${i}`, num(i));
+    assert.is((await rt.receive(`cycle_${i}`, { timeout: 5000 })).n, 2 * i);
+    await rt.terminate(`cycle_${i}`);
+    await until(() => false, 50);
+  }
+  assert.is(rt.core!.carvedBytes, carved);        // every launch reused the regions freed before it
+}));
+
 test('terminate wakes a worker kernel blocked in receive at once', () => withRuntime(1, async (rt) => {
   await rt.launch('w_double');
   await rt.activate('w_double');
