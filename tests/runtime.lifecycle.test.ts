@@ -21,20 +21,9 @@ import {
 const LcNum = message('LcNum', { n: t.i32 });
 const LcTag = message('LcTag', { n: t.i32, who: t.string });
 
-import { sleep, now, rejects, throws, within, until, type Ctor } from './helpers/assert.js';
+import { sleep, now, rejects, throws, within, until, type Ctor, track, withRuntime } from './helpers/assert.js';
 
-/** Settlement state of a promise, without waiting for it. */
-function track<T>(p: Promise<T>) {
-  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown, at: 0 };
-  p.then((v) => { s.settled = true; s.value = v; s.at = now(); }, (e) => { s.settled = true; s.error = e; s.at = now(); });
-  return s;
-}
 
-/** Runs `body` with a fresh runtime that is shut down afterwards whatever happens. */
-async function withRuntime(body: (rt: RingKernelRuntime) => Promise<void>, options = {}): Promise<void> {
-  const rt = new RingKernelRuntime(options);
-  try { await body(rt); } finally { await rt.shutdown({ timeout: 300 }); }
-}
 
 /** An echo kernel (for await, sends every message back) that records what it received. */
 function echo(kernelId: string, extra: Partial<Parameters<typeof ringKernel>[0]> = {}) {

@@ -24,19 +24,9 @@ const MsgVec = message('MsgVec', { values: t.f64array });
 const MsgBlob = message('MsgBlob', { b: t.bytes });
 const MsgCopy = message('MsgCopy', { values: t.array(t.f64), ta: t.f32array, b: t.bytes, name: t.string, tags: t.array(t.string) });
 
-import { sleep, now, rejects, throws, until } from './helpers/assert.js';
+import { sleep, now, rejects, throws, until, track, withRuntime } from './helpers/assert.js';
 
-function track<T>(p: Promise<T>) {
-  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown, at: 0 };
-  p.then((v) => { s.settled = true; s.value = v; s.at = now(); }, (e) => { s.settled = true; s.error = e; s.at = now(); });
-  return s;
-}
 
-/** Runs `body` with a fresh runtime that is shut down afterwards whatever happens. */
-async function withRuntime(body: (rt: RingKernelRuntime) => Promise<void>, options = {}): Promise<void> {
-  const rt = new RingKernelRuntime(options);
-  try { await body(rt); } finally { await rt.shutdown({ timeout: 300 }); }
-}
 
 /** Defines kernels for one test and undefines them afterwards. */
 async function withKernels(defs: Array<[KernelOptions, (ctx: KernelContext<any, any>) => Promise<void>]>, body: () => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 // Assertions shared by the runtime tests: typed rejections and throws, time limits, polling.
 import * as assert from 'uvu/assert';
+import { RingKernelRuntime } from '../../js/index.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
@@ -41,4 +42,17 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     if (now() > end) assert.unreachable(`${what}: not true within ${ms} ms`);
     await sleep(2);
   }
+}
+
+/** Settlement state of a promise, without waiting for it. */
+export function track<T>(p: Promise<T>) {
+  const s = { settled: false, value: undefined as T | undefined, error: undefined as unknown, at: 0 };
+  p.then((v) => { s.settled = true; s.value = v; s.at = now(); }, (e) => { s.settled = true; s.error = e; s.at = now(); });
+  return s;
+}
+
+/** Runs `body` with a fresh runtime that is shut down afterwards whatever happens. */
+export async function withRuntime(body: (rt: RingKernelRuntime) => Promise<void>, options = {}): Promise<void> {
+  const rt = new RingKernelRuntime(options);
+  try { await body(rt); } finally { await rt.shutdown({ timeout: 300 }); }
 }
