@@ -56,46 +56,42 @@ async function pingPong(runtime, warmUp) {
   return { p50Us: quantile(times, 0.5), p95Us: quantile(times, 0.95), p99Us: quantile(times, 0.99) };
 }
 
-async function streaming(runtime) {
-  await runtime.launch('bench_sum');
-  await runtime.activate('bench_sum');
-  const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/**
+ * (b): for each n, the best of 3 rounds of `round(n)` (send all n, then receive all n) on
+ * kernel `id`; throughput = n / time.
+ */
+async function streamingWith(runtime, id, round) {
+  await runtime.launch(id);
+  await runtime.activate(id);
   const out = {};
   for (const n of [100, 1000, 5000, 10000, 50000]) {
     let best = 0;
     for (let rep = 0; rep < 3; rep++) {
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) await runtime.send('bench_sum', new Floats({ values }));
-      for (let i = 0; i < n; i++) await runtime.receive('bench_sum');
+      await round(n);
       best = Math.max(best, n / ((performance.now() - t0) / 1000));
     }
     out[n] = best;
   }
-  await runtime.terminate('bench_sum');
+  await runtime.terminate(id);
   return out;
 }
 
+const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+/** One message per call. */
+const streaming = (runtime) => streamingWith(runtime, 'bench_sum', async (n) => {
+  for (let i = 0; i < n; i++) await runtime.send('bench_sum', new Floats({ values }));
+  for (let i = 0; i < n; i++) await runtime.receive('bench_sum');
+});
+
 /** (b) again, with sendMany / receiveMany on the host and receiveMany / sendMany in the kernel. */
-async function streamingBatched(runtime) {
-  await runtime.launch('bench_sum_batch');
-  await runtime.activate('bench_sum_batch');
-  const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const out = {};
-  for (const n of [100, 1000, 5000, 10000, 50000]) {
-    let best = 0;
-    for (let rep = 0; rep < 3; rep++) {
-      const t0 = performance.now();
-      const msgs = [];
-      for (let i = 0; i < n; i++) msgs.push(new Floats({ values }));
-      await runtime.sendMany('bench_sum_batch', msgs);
-      for (let got = 0; got < n;) got += (await runtime.receiveMany('bench_sum_batch', { max: 4096 })).length;
-      best = Math.max(best, n / ((performance.now() - t0) / 1000));
-    }
-    out[n] = best;
-  }
-  await runtime.terminate('bench_sum_batch');
-  return out;
-}
+const streamingBatched = (runtime) => streamingWith(runtime, 'bench_sum_batch', async (n) => {
+  const msgs = [];
+  for (let i = 0; i < n; i++) msgs.push(new Floats({ values }));
+  await runtime.sendMany('bench_sum_batch', msgs);
+  for (let got = 0; got < n;) got += (await runtime.receiveMany('bench_sum_batch', { max: 4096 })).length;
+});
 
 async function concurrent(runtime) {
   const out = {};
