@@ -273,14 +273,16 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Pro
 }
 
 /** The same work in JS, one message at a time, where no GPU is found and a fallback is given. */
-function fallbackRunner(def: KernelDefinition): Runner {
+function fallbackRunner(id: string, def: KernelDefinition): Runner {
   const f = def.fn as unknown as (m: Message) => Message | Promise<Message>;
+  const Out = def.output!;
   return {
     onGpu: false,
     async run(batch) {
       const out: Message[] = [];
       for (const m of batch) {
         const r = await f(m);
+        if (!(r instanceof Out)) throw new TypeError(`GPU kernel '${id}': its JS fallback must return a ${Out.typeName}, got ${r === null || typeof r !== 'object' ? String(r) : r.constructor.name}`);
         r.correlationId = m.messageId;
         r.priority = m.priority;
         out.push(r);
@@ -303,7 +305,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
   const gpu = await findGpu();
   let runner: Runner;
   if (gpu) runner = await gpuRunner(id, def, gpu);
-  else if (def.hasFallback) runner = fallbackRunner(def);
+  else if (def.hasFallback) runner = fallbackRunner(id, def);
   else throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
   const fn = async (ctx: KernelContext) => {
     try {
