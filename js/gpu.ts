@@ -77,14 +77,20 @@ function writeMessage(m: Message, slots: Slot[], dv: DataView, at: number): void
   }
 }
 
+const getters = {
+  f32: (dv: DataView, q: number) => dv.getFloat32(q, true),
+  u32: (dv: DataView, q: number) => dv.getUint32(q, true),
+  i32: (dv: DataView, q: number) => dv.getInt32(q, true),
+};
+
 function readFields(slots: Slot[], dv: DataView, at: number): Record<string, number | number[]> {
   const out: Record<string, number | number[]> = {};
   let p = at;
   for (const s of slots) {
-    const get = s.kind === 'f32' ? (q: number) => dv.getFloat32(q, true) : s.kind === 'u32' ? (q: number) => dv.getUint32(q, true) : (q: number) => dv.getInt32(q, true);
-    if (!s.fixedArray) { out[s.name] = get(p); p += 4; continue; }
+    const get = getters[s.kind];
+    if (!s.fixedArray) { out[s.name] = get(dv, p); p += 4; continue; }
     const a: number[] = new Array(s.count);
-    for (let i = 0; i < s.count; i++, p += 4) a[i] = get(p);
+    for (let i = 0; i < s.count; i++, p += 4) a[i] = get(dv, p);
     out[s.name] = a;
   }
   return out;
