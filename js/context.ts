@@ -55,6 +55,14 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
     return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
   }
 
+  /**
+   * The messages waiting right now, up to `max` (default 256), without waiting: an empty
+   * array when there are none or the kernel is not active.
+   */
+  receiveAvailable(max = 256): In[] {
+    return this.#inst.receiveAvailable(max) as In[];
+  }
+
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
     return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);

@@ -170,7 +170,12 @@ function withTimeout<T>(p: Promise<T>, what: string, kernelId: string): Promise<
 
 // ---- the runner: device, pipeline, buffers; one dispatch per batch ----
 
-interface Runner { run(batch: Message[]): Promise<Message[]>; destroy(): void; readonly onGpu: boolean }
+interface Runner {
+  /** Starts a batch; resolves with its outputs (in order). At most two are in flight. */
+  submit(batch: Message[]): Promise<Message[]>;
+  destroy(): void;
+  readonly onGpu: boolean;
+}
 
 let shaderTemplate: Promise<string> | null = null;
 function loadTemplate(): Promise<string> {
@@ -220,7 +225,6 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Pro
 
   const U = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
   const M = (globalThis as unknown as { GPUMapMode: Record<string, number> }).GPUMapMode;
-  const uniform = device.createBuffer({ size: 16, usage: U.UNIFORM! | U.COPY_DST! });
   let stateBuffer: any = null;
   if (state) {
     const Arr = state.type === 'f32' ? Float32Array : state.type === 'u32' ? Uint32Array : Int32Array;
@@ -229,51 +233,60 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Pro
     stateBuffer = device.createBuffer({ size: Math.max(16, state.words * 4), usage: U.STORAGE! | U.COPY_DST! });
     device.queue.writeBuffer(stateBuffer, 0, init);
   }
-  let cap = 0, inBuf: any, outBuf: any, readBuf: any, bindGroup: any, staging = new DataView(new ArrayBuffer(0));
-  const ensure = (n: number) => {
-    if (n <= cap) return;
-    cap = Math.max(n, 64);
-    for (const b of [inBuf, outBuf, readBuf]) b?.destroy();
-    inBuf = device.createBuffer({ size: cap * inStride, usage: U.STORAGE! | U.COPY_DST! });
-    outBuf = device.createBuffer({ size: cap * outStride, usage: U.STORAGE! | U.COPY_SRC! });
-    readBuf = device.createBuffer({ size: cap * outStride, usage: U.MAP_READ! | U.COPY_DST! });
-    staging = new DataView(new ArrayBuffer(cap * inStride));
-    const entries = [{ binding: 0, resource: { buffer: inBuf } }, { binding: 1, resource: { buffer: outBuf } }, { binding: 2, resource: { buffer: uniform } }];
+  // Two sets of batch buffers, used in turn: while one batch is read back, the next is
+  // uploaded and dispatched (double buffering). Queue order keeps dispatches, and so the
+  // resident state, in mailbox order.
+  interface BufferSet { cap: number; inBuf: any; outBuf: any; readBuf: any; uniform: any; bindGroup: any; staging: DataView }
+  const sets: BufferSet[] = [0, 1].map(() => ({ cap: 0, inBuf: null, outBuf: null, readBuf: null, uniform: null, bindGroup: null, staging: new DataView(new ArrayBuffer(0)) }));
+  let turn = 0;
+  const ensure = (b: BufferSet, n: number) => {
+    if (n <= b.cap) return;
+    b.cap = Math.max(n, 64);
+    for (const x of [b.inBuf, b.outBuf, b.readBuf]) x?.destroy();
+    b.inBuf = device.createBuffer({ size: b.cap * inStride, usage: U.STORAGE! | U.COPY_DST! });
+    b.outBuf = device.createBuffer({ size: b.cap * outStride, usage: U.STORAGE! | U.COPY_SRC! });
+    b.readBuf = device.createBuffer({ size: b.cap * outStride, usage: U.MAP_READ! | U.COPY_DST! });
+    b.uniform ??= device.createBuffer({ size: 16, usage: U.UNIFORM! | U.COPY_DST! });
+    b.staging = new DataView(new ArrayBuffer(b.cap * inStride));
+    const entries = [{ binding: 0, resource: { buffer: b.inBuf } }, { binding: 1, resource: { buffer: b.outBuf } }, { binding: 2, resource: { buffer: b.uniform } }];
     if (stateBuffer) entries.push({ binding: 3, resource: { buffer: stateBuffer } });
-    bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    b.bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   };
 
   return {
     onGpu: true,
-    async run(batch) {
-      if (gpu.lost) throw new RingKernelError(`GPU kernel '${id}': the GPU device was lost (${gpu.lost})`, { kernelId: id, operation: 'dispatch' });
+    submit(batch) {
+      if (gpu.lost) return Promise.reject(new RingKernelError(`GPU kernel '${id}': the GPU device was lost (${gpu.lost})`, { kernelId: id, operation: 'dispatch' }));
+      const b = sets[turn++ % 2]!;
       const n = batch.length;
-      ensure(n);
-      for (let i = 0; i < n; i++) writeMessage(batch[i]!, inSlots, staging, i * inStride);
-      device.queue.writeBuffer(inBuf, 0, staging.buffer, 0, n * inStride);
-      device.queue.writeBuffer(uniform, 0, new Uint32Array([n, 0, 0, 0]));
+      ensure(b, n);
+      for (let i = 0; i < n; i++) writeMessage(batch[i]!, inSlots, b.staging, i * inStride);
+      device.queue.writeBuffer(b.inBuf, 0, b.staging.buffer, 0, n * inStride);
+      device.queue.writeBuffer(b.uniform, 0, new Uint32Array([n, 0, 0, 0]));
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
+      pass.setBindGroup(0, b.bindGroup);
       pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
       pass.end();
-      enc.copyBufferToBuffer(outBuf, 0, readBuf, 0, n * outStride);
+      enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outStride);
       device.queue.submit([enc.finish()]);
-      await withTimeout(readBuf.mapAsync(M.READ, 0, n * outStride) as Promise<void>, 'reading results back', id);
-      const dv = new DataView(readBuf.getMappedRange(0, n * outStride).slice(0));
-      readBuf.unmap();
-      const out: Message[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const src = batch[i]!;
-        out[i] = new outCls({ ...readFields(outSlots, dv, i * outStride), correlationId: src.messageId, priority: src.priority });
-      }
-      return out;
+      return withTimeout(b.readBuf.mapAsync(M.READ, 0, n * outStride) as Promise<void>, 'reading results back', id).then(() => {
+        const dv = new DataView(b.readBuf.getMappedRange(0, n * outStride).slice(0));
+        b.readBuf.unmap();
+        const out: Message[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const src = batch[i]!;
+          out[i] = new outCls({ ...readFields(outSlots, dv, i * outStride), correlationId: src.messageId, priority: src.priority });
+        }
+        return out;
+      });
     },
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      for (const b of [inBuf, outBuf, readBuf, uniform, stateBuffer]) b?.destroy();
+      for (const b of sets) for (const x of [b.inBuf, b.outBuf, b.readBuf, b.uniform]) x?.destroy();
+      stateBuffer?.destroy();
     },
   };
 }
@@ -284,7 +297,7 @@ function fallbackRunner(id: string, def: KernelDefinition): Runner {
   const Out = def.output!;
   return {
     onGpu: false,
-    async run(batch) {
+    async submit(batch) {
       const out: Message[] = [];
       for (const m of batch) {
         const r = await f(m);
@@ -313,14 +326,23 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
   if (gpu) runner = await gpuRunner(id, def, gpu);
   else if (def.hasFallback) runner = fallbackRunner(id, def);
   else throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
+  // The pump: while one batch is on the GPU, the next one (whatever has arrived meanwhile)
+  // is uploaded and dispatched; outputs leave in mailbox order.
   const fn = async (ctx: KernelContext) => {
+    let inFlight: Promise<Message[]> | null = null;
     try {
       while (!ctx.shouldTerminate) {
         let batch: Message[];
-        try { batch = await ctx.receiveMany({ max: MAX_BATCH, timeout: 100 }); }
-        catch (e) { if (e instanceof QueueTimeoutError) continue; if (ctx.shouldTerminate) break; throw e; }
-        await ctx.sendMany(await runner.run(batch));
+        if (inFlight) batch = ctx.receiveAvailable(MAX_BATCH);
+        else {
+          try { batch = await ctx.receiveMany({ max: MAX_BATCH, timeout: 100 }); }
+          catch (e) { if (e instanceof QueueTimeoutError) continue; if (ctx.shouldTerminate) break; throw e; }
+        }
+        const next = batch.length > 0 ? runner.submit(batch) : null;
+        if (inFlight) await ctx.sendMany(await inFlight);
+        inFlight = next;
       }
+      if (inFlight) await ctx.sendMany(await inFlight); // what was on the GPU when terminate came
     } finally {
       runner.destroy(); // terminate frees the GPU resources
     }

@@ -154,6 +154,12 @@ export class KernelInstance {
     });
   }
 
+  /** The queued messages up to `max`, now, without waiting (none unless active). */
+  receiveAvailable(max: number): Message[] {
+    if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
+    return this.takeMany(perf.now(), max);
+  }
+
   /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
   private startReceive(t: number, options: ReceiveOptions | undefined): Promise<never> | null {
     this.finishCurrent(t);
