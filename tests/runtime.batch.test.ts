@@ -67,4 +67,34 @@ test('sendMany checks every item before sending any', async () => {
   assert.is(rt.getTelemetry('batch_idle')!.queueDepth, 0);
 });
 
+test('ctx.receiveAvailable takes what is waiting without waiting, and nothing while deactivated', async () => {
+  const seen: number[][] = [];
+  let release!: () => void, release2!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const gate2 = new Promise<void>((r) => { release2 = r; });
+  ringKernel({ kernelId: 'batch_available', input: BItem, output: BItem }, async (ctx) => {
+    await ctx.waitActive();
+    seen.push(ctx.receiveAvailable(10).map((m) => m.n));   // nothing queued yet
+    await gate;
+    seen.push(ctx.receiveAvailable(2).map((m) => m.n));    // two of the three
+    seen.push(ctx.receiveAvailable().map((m) => m.n));     // the rest
+    await ctx.runtime.deactivate(ctx.kernelId);
+    await gate2;
+    seen.push(ctx.receiveAvailable().map((m) => m.n));     // deactivated: nothing, though one waits
+    await ctx.waitActive();
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_available');
+  await rt.activate('batch_available');
+  await new Promise((r) => setTimeout(r, 10));
+  await rt.sendMany('batch_available', [1, 2, 3].map((n) => new BItem({ n })));
+  release();
+  for (let i = 0; i < 100 && rt.getState('batch_available') !== 'deactivated'; i++) await new Promise((r) => setTimeout(r, 5));
+  await rt.send('batch_available', new BItem({ n: 4 }));
+  release2();
+  for (let i = 0; i < 100 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(seen, [[], [1, 2], [3], []]);
+  assert.is(rt.getTelemetry('batch_available')!.queueDepth, 1);
+});
+
 test.run();
