@@ -1,5 +1,7 @@
 // Kernels for bench/workers.mjs, placed on workers (a worker imports this module).
 import { ringKernel, message, t } from '../dist/index.js';
+// the same arithmetic as the anchors' stages, so every contender does the same work
+import { preprocess as normalize, compute as mean } from './postmessage-stage.mjs';
 
 export const RawData = message('BwRawData', { values: t.array(t.f64) });
 export const PreprocessedData = message('BwPreprocessedData', { normalized: t.array(t.f64) });
@@ -10,19 +12,11 @@ export const Stats = message('BwStats', { p50: t.f64, p99: t.f64 });
 // The seed's two stages.
 export const preprocess = ringKernel({ kernelId: 'bw_preprocess', placement: 'worker', module: import.meta.url,
   input: RawData, output: PreprocessedData, queueSize: 8192 }, async (ctx) => {
-  for await (const raw of ctx) {
-    let min = Infinity, max = -Infinity;
-    for (const v of raw.values) { if (v < min) min = v; if (v > max) max = v; }
-    await ctx.send(new PreprocessedData({ normalized: raw.values.map((v) => (v - min) / (max - min)), correlationId: raw.messageId }));
-  }
+  for await (const raw of ctx) await ctx.send(new PreprocessedData({ normalized: normalize(raw.values), correlationId: raw.messageId }));
 });
 export const compute = ringKernel({ kernelId: 'bw_compute', placement: 'worker', module: import.meta.url,
   input: PreprocessedData, output: ComputeResult, queueSize: 8192 }, async (ctx) => {
-  for await (const d of ctx) {
-    let s = 0;
-    for (const v of d.normalized) s += v;
-    await ctx.send(new ComputeResult({ result: s / d.normalized.length, correlationId: d.messageId }));
-  }
+  for await (const d of ctx) await ctx.send(new ComputeResult({ result: mean(d.normalized), correlationId: d.messageId }));
 });
 
 export const echo = ringKernel({ kernelId: 'bw_echo', placement: 'worker', module: import.meta.url, input: Ping, output: Ping }, async (ctx) => {
@@ -45,11 +39,6 @@ export const pinger = ringKernel({ kernelId: 'bw_pinger', placement: 'worker', m
 });
 
 // The same two stages with the batch API.
-function normalize(values) {
-  let min = Infinity, max = -Infinity;
-  for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
-  return values.map((v) => (v - min) / (max - min));
-}
 export const preprocessBatch = ringKernel({ kernelId: 'bw_preprocess_batch', placement: 'worker', module: import.meta.url,
   input: RawData, output: PreprocessedData, queueSize: 8192 }, async (ctx) => {
   while (!ctx.shouldTerminate) {
@@ -63,10 +52,6 @@ export const computeBatch = ringKernel({ kernelId: 'bw_compute_batch', placement
   while (!ctx.shouldTerminate) {
     let batch;
     try { batch = await ctx.receiveMany({ max: 512 }); } catch { break; }
-    await ctx.sendMany(batch.map((d) => {
-      let s = 0;
-      for (const v of d.normalized) s += v;
-      return new ComputeResult({ result: s / d.normalized.length, correlationId: d.messageId });
-    }));
+    await ctx.sendMany(batch.map((d) => new ComputeResult({ result: mean(d.normalized), correlationId: d.messageId })));
   }
 });
