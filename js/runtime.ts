@@ -299,19 +299,29 @@ export class RingKernelRuntime {
   }
 
   /**
+   * The kernel a send goes to, once the runtime is open, the kernel launched and not
+   * stopping, and each of `messages` a message of the class it takes; throws otherwise.
+   */
+  #sendTarget(id: string, messages: readonly unknown[]): KernelInstance {
+    this.#checkOpen('send');
+    const inst = this.#get(id, 'send');
+    if (inst.stopping) throw inst.stoppedError('send');
+    const input = inst.def.input;
+    for (const m of messages) {
+      if (!(m instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message (made by a message() class), got ${describe(m)}`);
+      if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+    }
+    return inst;
+  }
+
+  /**
    * Sends a message to a kernel's input queue. Under BLOCK waits for room up to `timeout`
    * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
    * DROP_OLDEST always succeeds.
    */
   send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
-      this.#checkOpen('send');
-      const inst = this.#get(id, 'send');
-      if (inst.stopping) return Promise.reject(inst.stoppedError('send'));
-      if (!(message instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message (made by a message() class), got ${describe(message)}`);
-      const input = inst.def.input;
-      if (input !== undefined && !(message instanceof input))
-        throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${message.constructor.name}`);
+      const inst = this.#sendTarget(id, [message]);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.send(id, message, options));
@@ -328,14 +338,7 @@ export class RingKernelRuntime {
    */
   sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
-      this.#checkOpen('send');
-      const inst = this.#get(id, 'send');
-      if (inst.stopping) return Promise.reject(inst.stoppedError('send'));
-      const input = inst.def.input;
-      for (const m of messages) {
-        if (!(m instanceof Message)) throw new TypeError(`send to kernel '${id}': expected messages (made by message() classes), got ${describe(m)}`);
-        if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
-      }
+      const inst = this.#sendTarget(id, messages);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
