@@ -4,7 +4,7 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import type { Message } from './message.js';
+import { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
@@ -285,6 +285,16 @@ export class KernelInstance {
     });
   }
 
+  /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
+  checkSendable(messages: readonly unknown[]): void {
+    if (this.stopping) throw this.stoppedError('send');
+    const input = this.def.input;
+    for (const m of messages) {
+      if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+      if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+    }
+  }
+
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */
   private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
@@ -446,4 +456,10 @@ export function hashKey(k: unknown): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
   return h >>> 0;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
 }

@@ -305,12 +305,7 @@ export class RingKernelRuntime {
   #sendTarget(id: string, messages: readonly unknown[]): KernelInstance {
     this.#checkOpen('send');
     const inst = this.#get(id, 'send');
-    if (inst.stopping) throw inst.stoppedError('send');
-    const input = inst.def.input;
-    for (const m of messages) {
-      if (!(m instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message (made by a message() class), got ${describe(m)}`);
-      if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
-    }
+    inst.checkSendable(messages);
     return inst;
   }
 
@@ -476,8 +471,3 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
   return Promise.race([p, new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
-}

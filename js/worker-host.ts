@@ -218,8 +218,7 @@ class WorkerRuntimeView {
   send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
       const k = this.#host.lookup(id, 'send');
-      if (k.stopping) return Promise.reject(k.stoppedError('send'));
-      if (!(message instanceof Message)) throw new TypeError(`send to kernel '${id}': expected a message`);
+      k.checkSendable([message]);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
