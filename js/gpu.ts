@@ -11,7 +11,8 @@ import type { KernelDefinition } from './kernel.js';
 import type { KernelContext } from './context.js';
 import type { Message, MessageClass } from './message.js';
 import type { FieldType } from './schema.js';
-import { BackendNotAvailableError, QueueTimeoutError, RingKernelError } from './errors.js';
+import { BackendNotAvailableError, MessageDecodeError, RingKernelError } from './errors.js';
+import type { KernelInstance } from './instance.js';
 
 /** A GPU kernel's WGSL did not compile: the compiler's first error, in the user's lines. */
 export class ShaderCompileError extends RingKernelError {
@@ -23,6 +24,9 @@ export class ShaderCompileError extends RingKernelError {
     this.column = context.column;
   }
 }
+
+/** The GPU device a kernel ran on was lost (destroyed, driver reset, GPU removed). */
+export class GpuDeviceLostError extends RingKernelError {}
 
 export interface GpuState {
   /** Element type of the state array (WGSL `array<type, words>`, named `state`). */
@@ -36,7 +40,7 @@ const MAX_BATCH = 4096;
 const WAIT_MS = 10_000;
 const WORKGROUP = 64;
 
-// ---- message structs ----
+// ---- message structs, and the WGSL that moves them in and out of records ----
 
 interface Slot { name: string; kind: 'f32' | 'i32' | 'u32'; count: number; fixedArray: boolean }
 
@@ -63,44 +67,36 @@ function structWgsl(name: string, slots: Slot[]): string {
 
 const words = (slots: Slot[]) => slots.reduce((n, s) => n + s.count, 0);
 
-function writeMessage(m: Message, slots: Slot[], dv: DataView, at: number): void {
-  const values = m as unknown as Record<string, number | ArrayLike<number>>;
-  let p = at;
-  for (const s of slots) {
-    const v = values[s.name]!;
-    for (let i = 0; i < s.count; i++, p += 4) {
-      const x = s.fixedArray ? (v as ArrayLike<number>)[i]! : (v as number);
-      if (s.kind === 'f32') dv.setFloat32(p, x, true);
-      else if (s.kind === 'u32') dv.setUint32(p, x, true);
-      else dv.setInt32(p, x, true);
-    }
-  }
+/** WGSL that fills `m` from the payload words rk_in[p...] (ingress.wgsl). */
+function readFieldsWgsl(slots: Slot[]): string {
+  const from = (kind: Slot['kind'], at: string) => (kind === 'u32' ? `rk_in[${at}]` : `bitcast<${kind}>(rk_in[${at}])`);
+  let at = 0;
+  return slots.map((s) => {
+    const line = s.fixedArray
+      ? `  for (var k = 0u; k < ${s.count}u; k++) { m.${s.name}[k] = ${from(s.kind, `p + ${at}u + k`)}; }`
+      : `  m.${s.name} = ${from(s.kind, `p + ${at}u`)};`;
+    at += s.count;
+    return line;
+  }).join('\n');
 }
 
-const getters = {
-  f32: (dv: DataView, q: number) => dv.getFloat32(q, true),
-  u32: (dv: DataView, q: number) => dv.getUint32(q, true),
-  i32: (dv: DataView, q: number) => dv.getInt32(q, true),
-};
-
-function readFields(slots: Slot[], dv: DataView, at: number): Record<string, number | number[]> {
-  const out: Record<string, number | number[]> = {};
-  let p = at;
-  for (const s of slots) {
-    const get = getters[s.kind];
-    if (!s.fixedArray) { out[s.name] = get(dv, p); p += 4; continue; }
-    const a: number[] = new Array(s.count);
-    for (let i = 0; i < s.count; i++, p += 4) a[i] = get(dv, p);
-    out[s.name] = a;
-  }
-  return out;
+/** WGSL that writes `m`'s fields to the payload words rk_out[p...] (egress.wgsl). */
+function writeFieldsWgsl(slots: Slot[]): string {
+  let at = 0;
+  return slots.map((s) => {
+    const line = s.fixedArray
+      ? `  for (var k = 0u; k < ${s.count}u; k++) { rk_out[p + ${at}u + k] = bitcast<u32>(m.${s.name}[k]); }`
+      : `  rk_out[p + ${at}u] = bitcast<u32>(m.${s.name});`;
+    at += s.count;
+    return line;
+  }).join('\n');
 }
 
 // ---- where WebGPU comes from ----
 
 type Gpu = { requestAdapter(o?: object): Promise<any> };
 /** The adapter and the one device this thread asks of it (an adapter gives one device). */
-interface GpuHandle { name: string; device: any; lost: string | null; keep: unknown }
+interface GpuHandle { name: string; device: any; lost: string | null; lostPromise: Promise<void>; keep: unknown }
 let gpuPromise: Promise<GpuHandle | null> | null = null;
 
 const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
@@ -111,7 +107,8 @@ const isNode = typeof process !== 'undefined' && !!(process as { versions?: { no
  * machine without a GPU (no variable for the user to set). null when there is none.
  */
 function findGpu(): Promise<GpuHandle | null> {
-  gpuPromise ??= (async () => {
+  if (gpuPromise) return gpuPromise;
+  const made: Promise<GpuHandle | null> = (async () => {
     const found = await findAdapter();
     if (!found) return null;
     const { adapter, gpu } = found;
@@ -120,14 +117,17 @@ function findGpu(): Promise<GpuHandle | null> {
     const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
     const device = await adapter.requestDevice();
     // the GPU object must outlive the device (Dawn tears its instance down when collected)
-    const handle: GpuHandle = { name, device, lost: null, keep: gpu };
-    device.lost?.then((info: { message?: string; reason?: string }) => {
-      handle.lost = `${info.reason ?? 'lost'}: ${info.message ?? ''}`;
-      gpuPromise = null; // a later launch asks for a new device
-    });
+    const handle: GpuHandle = { name, device, lost: null, lostPromise: new Promise(() => {}), keep: gpu };
+    if (device.lost) {
+      handle.lostPromise = (device.lost as Promise<{ message?: string; reason?: string }>).then((info) => {
+        handle.lost = `${info.reason ?? 'lost'}${info.message ? `: ${info.message}` : ''}`;
+        if (gpuPromise === made) gpuPromise = null; // a later launch asks for a new device
+      });
+    }
     return handle;
   })();
-  return gpuPromise;
+  gpuPromise = made;
+  return made;
 }
 
 async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
@@ -156,6 +156,15 @@ async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
   }
 }
 
+/**
+ * The WebGPU device the GPU kernels of this thread share, or null without an adapter: for
+ * work beside the kernels (and benchmarks) on the same device. After it is lost, the next
+ * call (or GPU kernel launch) makes a new one.
+ */
+export async function gpuDevice(): Promise<unknown> {
+  return (await findGpu())?.device ?? null;
+}
+
 /** The WebGPU adapter's name, or null without one (for diagnostics and benchmarks). */
 export async function gpuAdapterName(): Promise<string | null> {
   return (await findGpu())?.name ?? null;
@@ -171,50 +180,67 @@ function withTimeout<T>(p: Promise<T>, what: string, kernelId: string): Promise<
 // ---- the runner: device, pipeline, buffers; one dispatch per batch ----
 
 interface Runner {
-  /** Starts a batch; resolves with its outputs (in order). At most two are in flight. */
-  submit(batch: Message[]): Promise<Message[]>;
+  /**
+   * Starts a batch: `count` input records of `inputBytes` bytes in `records` (as the pump
+   * popped them). Resolves with their answers, as records for the output ring.
+   */
+  submit(records: ArrayBuffer, count: number): Promise<Uint8Array>;
   destroy(): void;
-  readonly onGpu: boolean;
 }
 
-let shaderTemplate: Promise<string> | null = null;
-function loadTemplate(): Promise<string> {
-  shaderTemplate ??= (async () => {
-    const url = new URL('../shaders/handler.wgsl', import.meta.url);
-    if (url.protocol === 'file:') {
-      const { readFile } = await import('node:fs/promises');
-      return readFile(url, 'utf8');
-    }
-    const res = await fetch(url);
-    if (!res.ok) throw new BackendNotAvailableError(`cannot load ${url}: HTTP ${res.status}`);
-    return res.text();
-  })();
-  shaderTemplate.catch(() => { shaderTemplate = null; });
-  return shaderTemplate;
+const shaderFiles = new Map<string, Promise<string>>();
+function loadShader(file: string): Promise<string> {
+  let text = shaderFiles.get(file);
+  if (!text) {
+    text = (async () => {
+      const url = new URL(`../shaders/${file}`, import.meta.url);
+      if (url.protocol === 'file:') {
+        const { readFile } = await import('node:fs/promises');
+        return readFile(url, 'utf8');
+      }
+      const res = await fetch(url);
+      if (!res.ok) throw new BackendNotAvailableError(`cannot load ${url}: HTTP ${res.status}`);
+      return res.text();
+    })();
+    text.catch(() => shaderFiles.delete(file));
+    shaderFiles.set(file, text);
+  }
+  return text;
 }
 
-async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Promise<Runner> {
-  const inCls = def.input!, outCls = def.output!;
-  const inSlots = slotsOf(inCls, id, 'input'), outSlots = slotsOf(outCls, id, 'output');
-  const inStride = words(inSlots) * 4, outStride = words(outSlots) * 4;
-  const state = def.gpuState;
-  const template = await loadTemplate();
+/** A kernel's whole WGSL, and the line of it where the user's code starts. */
+async function kernelWgsl(def: KernelDefinition, inSlots: Slot[], outSlots: Slot[]): Promise<{ code: string; userLine: number }> {
+  const [frame, ingress, egress] = await Promise.all([loadShader('handler.wgsl'), loadShader('ingress.wgsl'), loadShader('egress.wgsl')]);
+  const inCls = def.input!, outCls = def.output!, state = def.gpuState;
+  const outPayload = words(outSlots) * 4;
+  const values: Record<string, string> = {
+    IN: inCls.typeName, OUT: outCls.typeName,
+    IN_WORDS: String(15 + words(inSlots)), OUT_WORDS: String(15 + words(outSlots)),
+    OUT_TYPE_ID: `0x${outCls.typeId.toString(16)}`, OUT_PAYLOAD_BYTES: String(outPayload), OUT_RECORD_BYTES: String(56 + outPayload),
+  };
+  const fill = (text: string) => text.replace(/\$([A-Z_]+)/g, (all, name: string) => values[name] ?? all);
   const structs = inCls === outCls ? structWgsl(inCls.typeName, inSlots) : `${structWgsl(inCls.typeName, inSlots)}\n\n${structWgsl(outCls.typeName, outSlots)}`;
-  const head = template
+  const head = frame
     .replace('//#STRUCTS', structs)
-    .replace('RK_IN', inCls.typeName).replace('RK_OUT', outCls.typeName)
+    .replace('//#INGRESS', fill(ingress).replace('//#READ_FIELDS', readFieldsWgsl(inSlots)))
+    .replace('//#EGRESS', fill(egress).replace('//#WRITE_FIELDS', writeFieldsWgsl(outSlots)))
     .replace('//#STATE', state ? `@group(0) @binding(3) var<storage, read_write> state: array<${state.type}, ${state.words}>;` : '');
-  const userAt = head.slice(0, head.indexOf('//#USER')).split('\n').length; // the user's first line
-  const code = head.replace('//#USER', def.wgsl!);
+  return { code: head.replace('//#USER', def.wgsl!), userLine: head.slice(0, head.indexOf('//#USER')).split('\n').length };
+}
 
+async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSlots: Slot[], outSlots: Slot[]): Promise<Runner> {
+  const inBytes = (15 + words(inSlots)) * 4, outBytes = (15 + words(outSlots)) * 4;
+  const state = def.gpuState;
+  const { code, userLine } = await kernelWgsl(def, inSlots, outSlots);
   const device = gpu.device;
   let destroyed = false;
 
+  if (process.env.RK_DUMP) console.log(code);
   const module = device.createShaderModule({ code });
   const info = await module.getCompilationInfo();
   const error = info.messages.find((m: { type: string }) => m.type === 'error');
   if (error) {
-    const line = error.lineNum - userAt + 1, column = error.linePos;
+    const line = error.lineNum - userLine + 1, column = error.linePos;
     throw new ShaderCompileError(`GPU kernel '${id}': WGSL does not compile: ${line >= 1 ? `line ${line}, column ${column}` : `generated line ${error.lineNum}`}: ${error.message}`,
       { kernelId: id, line, column });
   }
@@ -236,50 +262,48 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Pro
   // Two sets of batch buffers, used in turn: while one batch is read back, the next is
   // uploaded and dispatched (double buffering). Queue order keeps dispatches, and so the
   // resident state, in mailbox order.
-  interface BufferSet { cap: number; inBuf: any; outBuf: any; readBuf: any; uniform: any; bindGroup: any; staging: DataView }
-  const sets: BufferSet[] = [0, 1].map(() => ({ cap: 0, inBuf: null, outBuf: null, readBuf: null, uniform: null, bindGroup: null, staging: new DataView(new ArrayBuffer(0)) }));
+  interface BufferSet { cap: number; inBuf: any; outBuf: any; readBuf: any; uniform: any; bindGroup: any }
+  const sets: BufferSet[] = [0, 1].map(() => ({ cap: 0, inBuf: null, outBuf: null, readBuf: null, uniform: null, bindGroup: null }));
   let turn = 0;
   const ensure = (b: BufferSet, n: number) => {
     if (n <= b.cap) return;
     b.cap = Math.max(n, 64);
     for (const x of [b.inBuf, b.outBuf, b.readBuf]) x?.destroy();
-    b.inBuf = device.createBuffer({ size: b.cap * inStride, usage: U.STORAGE! | U.COPY_DST! });
-    b.outBuf = device.createBuffer({ size: b.cap * outStride, usage: U.STORAGE! | U.COPY_SRC! });
-    b.readBuf = device.createBuffer({ size: b.cap * outStride, usage: U.MAP_READ! | U.COPY_DST! });
-    b.uniform ??= device.createBuffer({ size: 16, usage: U.UNIFORM! | U.COPY_DST! });
-    b.staging = new DataView(new ArrayBuffer(b.cap * inStride));
+    b.inBuf = device.createBuffer({ size: b.cap * inBytes, usage: U.STORAGE! | U.COPY_DST! });
+    b.outBuf = device.createBuffer({ size: b.cap * outBytes, usage: U.STORAGE! | U.COPY_SRC! });
+    b.readBuf = device.createBuffer({ size: b.cap * outBytes, usage: U.MAP_READ! | U.COPY_DST! });
+    b.uniform ??= device.createBuffer({ size: 32, usage: U.UNIFORM! | U.COPY_DST! });
     const entries = [{ binding: 0, resource: { buffer: b.inBuf } }, { binding: 1, resource: { buffer: b.outBuf } }, { binding: 2, resource: { buffer: b.uniform } }];
     if (stateBuffer) entries.push({ binding: 3, resource: { buffer: stateBuffer } });
     b.bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   };
+  const batchInfo = new Uint32Array(8);
 
   return {
-    onGpu: true,
-    submit(batch) {
-      if (gpu.lost) return Promise.reject(new RingKernelError(`GPU kernel '${id}': the GPU device was lost (${gpu.lost})`, { kernelId: id, operation: 'dispatch' }));
+    submit(records, n) {
+      if (gpu.lost) return Promise.reject(deviceLost(id, gpu.lost));
       const b = sets[turn++ % 2]!;
-      const n = batch.length;
       ensure(b, n);
-      for (let i = 0; i < n; i++) writeMessage(batch[i]!, inSlots, b.staging, i * inStride);
-      device.queue.writeBuffer(b.inBuf, 0, b.staging.buffer, 0, n * inStride);
-      device.queue.writeBuffer(b.uniform, 0, new Uint32Array([n, 0, 0, 0]));
+      device.queue.writeBuffer(b.inBuf, 0, records, 0, n * inBytes);
+      batchInfo[0] = n;
+      crypto.getRandomValues(batchInfo.subarray(4));
+      device.queue.writeBuffer(b.uniform, 0, batchInfo);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, b.bindGroup);
       pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
       pass.end();
-      enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outStride);
+      enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outBytes);
       device.queue.submit([enc.finish()]);
-      return withTimeout(b.readBuf.mapAsync(M.READ, 0, n * outStride) as Promise<void>, 'reading results back', id).then(() => {
-        const dv = new DataView(b.readBuf.getMappedRange(0, n * outStride).slice(0));
+      return withTimeout(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>, 'reading results back', id).then(() => {
+        const out = new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes).slice(0));
         b.readBuf.unmap();
-        const out: Message[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const src = batch[i]!;
-          out[i] = new outCls({ ...readFields(outSlots, dv, i * outStride), correlationId: src.messageId, priority: src.priority });
-        }
         return out;
+      }, async (e) => {
+        // a lost device rejects the mapping a moment before device.lost settles
+        await Promise.race([gpu.lostPromise, new Promise((r) => setTimeout(r, 100))]);
+        throw gpu.lost ? deviceLost(id, gpu.lost) : e;
       });
     },
     destroy() {
@@ -291,61 +315,114 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle): Pro
   };
 }
 
-/** The same work in JS, one message at a time, where no GPU is found and a fallback is given. */
-function fallbackRunner(id: string, def: KernelDefinition): Runner {
-  const f = def.fn as unknown as (m: Message) => Message | Promise<Message>;
-  const Out = def.output!;
-  return {
-    onGpu: false,
-    async submit(batch) {
-      const out: Message[] = [];
-      for (const m of batch) {
-        const r = await f(m);
-        if (!(r instanceof Out)) throw new TypeError(`GPU kernel '${id}': its JS fallback must return a ${Out.typeName}, got ${r === null || typeof r !== 'object' ? String(r) : r.constructor.name}`);
-        r.correlationId = m.messageId;
-        r.priority = m.priority;
-        out.push(r);
+function deviceLost(kernelId: string, why: string): GpuDeviceLostError {
+  return new GpuDeviceLostError(`GPU kernel '${kernelId}': the GPU device was lost (${why}); relaunch the kernel to get a new one`, { kernelId, operation: 'dispatch' });
+}
+
+/**
+ * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
+ * whatever has arrived meanwhile, up to MAX_BATCH — is popped, uploaded and dispatched, so
+ * a lone message goes at once and a busy mailbox goes in large dispatches. Records go from
+ * the input ring to the GPU and from the GPU to the output ring as bytes; answers leave in
+ * mailbox order.
+ */
+function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slot[]) {
+  const inBytes = (15 + words(inSlots)) * 4;
+  const inType = def.input!.typeId, inName = def.input!.typeName;
+  let staging = new ArrayBuffer(64 * inBytes);
+  interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
+
+  /** Pops up to MAX_BATCH records into `staging`, checking each is an input message. */
+  const take = (inst: KernelInstance): Batch | null => {
+    const core = inst.hub.core;
+    const sentAt: number[] = [];
+    const takenAt = performance.now();
+    let count = 0;
+    while (count < MAX_BATCH) {
+      const k = inst.takeRecords(MAX_BATCH - count, sentAt);
+      if (k === 0) break;
+      for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
+        const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
+        if (type !== inType || len !== inBytes - 4) {
+          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
+        }
       }
-      return out;
-    },
-    destroy() {},
+      if ((count + k) * inBytes > staging.byteLength) {
+        const bigger = new ArrayBuffer(Math.min(MAX_BATCH, 2 * (count + k)) * inBytes);
+        new Uint8Array(bigger).set(new Uint8Array(staging, 0, count * inBytes));
+        staging = bigger;
+      }
+      new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
+      count += k;
+    }
+    return count === 0 ? null : { answers: runner.submit(staging, count), count, sentAt, takenAt };
+  };
+
+  const finish = async (inst: KernelInstance, batch: Batch) => {
+    await inst.sendOutRecords(await batch.answers, batch.count, undefined);
+    inst.recordsHandled(batch.sentAt, batch.takenAt);
+  };
+
+  return async (inst: KernelInstance, ctx: KernelContext) => {
+    let inFlight: Batch | null = null;
+    try {
+      while (!ctx.shouldTerminate) {
+        const next = take(inst);
+        if (inFlight) await finish(inst, inFlight);
+        else if (!next) await inst.waitInput();
+        inFlight = next;
+      }
+      if (inFlight) await finish(inst, inFlight); // what was on the GPU when terminate came
+    } finally {
+      runner.destroy(); // terminate frees the GPU resources
+    }
   };
 }
+
+/** The same work in JS, inline, where no GPU is found and a fallback is given. */
+function fallbackPump(id: string, def: KernelDefinition) {
+  const f = def.fn as unknown as (m: Message) => Message | Promise<Message>;
+  const Out = def.output!;
+  return async (_inst: KernelInstance, ctx: KernelContext) => {
+    for await (const m of ctx) {
+      const r = await f(m);
+      if (!(r instanceof Out)) throw new TypeError(`GPU kernel '${id}': its JS fallback must return a ${Out.typeName}, got ${r === null || typeof r !== 'object' ? String(r) : r.constructor.name}`);
+      r.correlationId = m.messageId;
+      r.priority = m.priority;
+      await ctx.send(r);
+    }
+  };
+}
+
+export type GpuPump = (inst: KernelInstance, ctx: KernelContext) => Promise<void>;
 
 /**
  * Prepares a GPU kernel at launch (device, compiled pipeline, resident state) and returns
  * the function its instance runs: the pump. Throws BackendNotAvailableError without a GPU
  * (unless a JS fallback was given) and ShaderCompileError for WGSL that does not compile.
+ * A lost device fails the kernel with GpuDeviceLostError.
  */
-export async function gpuKernelFunction(id: string, def: KernelDefinition): Promise<{ fn: (ctx: KernelContext) => Promise<void>; onGpu: boolean }> {
+export async function gpuKernelFunction(id: string, def: KernelDefinition): Promise<{ pump: GpuPump; onGpu: boolean }> {
   if (!def.input || !def.output) throw new TypeError(`ringKernel '${id}': a GPU kernel needs input and output message classes`);
-  slotsOf(def.input, id, 'input');
-  slotsOf(def.output, id, 'output');
+  const inSlots = slotsOf(def.input, id, 'input');
+  const outSlots = slotsOf(def.output, id, 'output');
+  for (const [cls, slots] of [[def.input, inSlots], [def.output, outSlots]] as const) {
+    const bytes = 56 + words(slots) * 4;
+    if (bytes > def.maxMessageSize) throw new RangeError(`ringKernel '${id}': a ${cls.typeName} record is ${bytes} bytes, over the kernel's maxMessageSize of ${def.maxMessageSize}`);
+  }
   const gpu = await findGpu();
-  let runner: Runner;
-  if (gpu) runner = await gpuRunner(id, def, gpu);
-  else if (def.hasFallback) runner = fallbackRunner(id, def);
-  else throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
-  // The pump: while one batch is on the GPU, the next one (whatever has arrived meanwhile)
-  // is uploaded and dispatched; outputs leave in mailbox order.
-  const fn = async (ctx: KernelContext) => {
-    let inFlight: Promise<Message[]> | null = null;
-    try {
-      while (!ctx.shouldTerminate) {
-        let batch: Message[];
-        if (inFlight) batch = ctx.receiveAvailable(MAX_BATCH);
-        else {
-          try { batch = await ctx.receiveMany({ max: MAX_BATCH, timeout: 100 }); }
-          catch (e) { if (e instanceof QueueTimeoutError) continue; if (ctx.shouldTerminate) break; throw e; }
-        }
-        const next = batch.length > 0 ? runner.submit(batch) : null;
-        if (inFlight) await ctx.sendMany(await inFlight);
-        inFlight = next;
-      }
-      if (inFlight) await ctx.sendMany(await inFlight); // what was on the GPU when terminate came
-    } finally {
-      runner.destroy(); // terminate frees the GPU resources
-    }
+  if (!gpu) {
+    if (def.hasFallback) return { pump: fallbackPump(id, def), onGpu: false };
+    throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
+  }
+  const runner = await gpuRunner(id, def, gpu, inSlots, outSlots);
+  const pump = gpuPump(id, def, runner, inSlots);
+  return {
+    onGpu: true,
+    pump: (inst, ctx) => {
+      // a lost device fails the kernel at once, even while its mailbox is empty
+      void gpu.lostPromise.then(() => { if (!inst.stopping) inst.fail(deviceLost(id, gpu.lost ?? 'lost')); });
+      return pump(inst, ctx);
+    },
   };
-  return { fn, onGpu: runner.onGpu };
 }

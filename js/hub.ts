@@ -63,7 +63,7 @@ export class Hub {
     if (r !== undefined) r();
   }
 
-  private wakeSpace(ring: Ring): void {
+  wakeSpace(ring: Ring): void {
     const s = this.spaceWaiters.get(ring.ptr);
     if (s !== undefined && s.size > 0) for (const f of [...s]) f();
   }
@@ -197,6 +197,54 @@ export class Hub {
       const rest = msgs.slice(i + 1);
       return this.push(ring, msgs[i]!, who, targetId, timeout, cancelled)
         .then(() => this.pushMany(ring, rest, who, targetId, timeout, cancelled));
+    }
+    return RESOLVED;
+  }
+
+  /**
+   * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
+   * 4]..., in order, stamping each with the send time: pushMany for bytes (the GPU pump's
+   * output). Runs of equal priority (header byte 48) go in one call into the core.
+   */
+  pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
+    cancelled?: () => Error | null, sentAt: number = now()): Promise<void> {
+    const c = this.core, x = c.x;
+    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const size = (p: number) => 4 + ((dv.getUint32(p, true) + 3) & ~3);
+    let i = 0, p = 0;
+    while (i < count) {
+      const priority = records[p + 4 + 48]!;
+      let q = p, k = 0;
+      while (i + k < count && records[q + 4 + 48] === priority && q + size(q) - p <= c.scratchBytes) {
+        const len = dv.getUint32(q, true);
+        if (len > ring.maxRecord) {
+          if (k > 0) break;
+          return Promise.reject(new MessageTooLargeError(
+            `${who.operation} to kernel '${targetId}': a record of ${len} bytes is over the queue's maxMessageSize of ${ring.maxRecord}; nothing more was enqueued`,
+            { ...who, size: len, limit: ring.maxRecord }));
+        }
+        dv.setFloat64(q + 4 + 8, sentAt, true);
+        q += size(q);
+        k++;
+      }
+      c.mem.set(records.subarray(p, q), c.scratch);
+      const r = x.queue_push_batch(ring.ptr, c.scratch, k, priority);
+      const accepted = r > 0 ? r : 0;
+      if (accepted > 0) this.wake(ring);
+      for (let a = 0; a < accepted; a++) p += size(p);
+      i += accepted;
+      if (accepted === k) continue;
+      if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(this.pushError(r as Status, ring, who, targetId, timeout));
+      if (ring.strategy === Strategy.REJECT || timeout === 0) {
+        for (let a = i; a < count; a++) x.queue_note_rejected(ring.ptr);
+        const e = this.pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+        e.enqueued = i;
+        return Promise.reject(e);
+      }
+      // BLOCK: wait for room for the next one, then go on in batches
+      const len = dv.getUint32(p, true), next = p + size(p);
+      return this.pushWhenRoom(ring, records.slice(p + 4, p + 4 + len), priority, who, targetId, timeout, cancelled)
+        .then(() => this.pushRecords(ring, records.subarray(next), count - i - 1, who, targetId, timeout, cancelled, sentAt));
     }
     return RESOLVED;
   }

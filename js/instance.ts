@@ -4,7 +4,7 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message } from './message.js';
+import { Message, decodeFrom, recordTimestamp } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
@@ -59,6 +59,8 @@ export class KernelInstance {
   private readonly receivers: Waiter<Message>[] = [];
   private readonly hostReceivers: Waiter<Message>[] = [];
   private activeWaiters: Array<() => void> = [];
+  /** A GPU pump waiting for input to take as records (waitInput). */
+  private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
   private currentDeliveredAt = 0;
@@ -207,6 +209,8 @@ export class KernelInstance {
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
+    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && !this.input.empty)
+      for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
     this.armInput();
   }
 
@@ -219,7 +223,7 @@ export class KernelInstance {
 
   /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
   private armInput(): void {
-    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0)) return;
+    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0 && this.inputWaiters.length === 0)) return;
     if (this.wakeOnInput) this.wakeOnInput(this);
     else this.hub.armRemote(this.input, this.inputReady);
   }
@@ -232,9 +236,9 @@ export class KernelInstance {
     if (this.released) return false;
     const c = this.code;
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
-    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0;
+    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
-    return this.activeWaiters.length > 0 || (this.receivers.length > 0 && !this.input.empty);
+    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && !this.input.empty);
   };
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
@@ -300,6 +304,75 @@ export class KernelInstance {
 
   /** A send to this kernel waiting for room gives up once it can no longer receive. */
   readonly receiveCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
+
+  // ---- records, for the GPU pump (js/gpu.ts): the same rings, the bytes left undecoded ----
+
+  /**
+   * Resolves once input can be taken (the kernel is active and its queue is not empty) or
+   * the kernel is stopping.
+   */
+  waitInput(): Promise<void> {
+    if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
+    const p = this.wait(this.inputWaiters, undefined, 'receive');
+    this.armInput();
+    return p;
+  }
+
+  /**
+   * Pops up to `max` records into this thread's scratch area as [u32 length][record,
+   * padded to 4]... and returns how many (0 unless active). `sentAt` gets each record's
+   * send time, for telemetry once the records are handled (recordsHandled).
+   */
+  takeRecords(max: number, sentAt: number[]): number {
+    if (this.stopping || this.code !== StateCode.ACTIVE) return 0;
+    const c = this.hub.core;
+    const n = c.x.queue_pop_batch(this.input.ptr, c.scratch, c.scratchBytes, max);
+    if (n <= 0) return 0;
+    this.hub.wakeSpace(this.input);
+    let p = c.scratch;
+    for (let k = 0; k < n; k++) {
+      const len = c.dv.getUint32(p, true);
+      sentAt.push(recordTimestamp(c.dv, p + 4));
+      p += 4 + ((len + 3) & ~3);
+    }
+    return n;
+  }
+
+  /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now. */
+  recordsHandled(sentAt: readonly number[], takenAt: number): void {
+    const n = sentAt.length;
+    if (n === 0 || !this.telemetry || this.released) return;
+    const t = perf.now();
+    const busy = (t - takenAt) / n;
+    for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - sentAt[i]!) * 1e6, busy, t);
+  }
+
+  /**
+   * Sends `count` encoded records ([u32 length][record, padded to 4]... in `records`, whose
+   * timestamps it sets) where the kernel's sends go: its output queue, or the kernels it
+   * is connected to. Routes that choose per message (round-robin, by key) decode them.
+   */
+  sendOutRecords(records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    const who: Who = { kernelId: this.id, operation: 'send' };
+    const route = this.route;
+    const timeout = options?.timeout;
+    if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);
+    if (route.mode === 'one' || route.mode === 'broadcast') {
+      return Promise.all(route.targets.map((t) => {
+        if (t.released || t.code === StateCode.FAILED) return Promise.reject(t.stoppedError('receive a message from ' + this.id));
+        return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
+      })).then(() => undefined);
+    }
+    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const msgs: Message[] = [];
+    for (let k = 0, p = 0; k < count; k++) {
+      const len = dv.getUint32(p, true);
+      msgs.push(decodeFrom(records, dv, p + 4, len));
+      p += 4 + ((len + 3) & ~3);
+    }
+    return this.sendOutMany(msgs, options);
+  }
 
   // ---- the host's side (runtime.receive) ----
 
@@ -369,6 +442,7 @@ export class KernelInstance {
         const e = this.stoppedError('receive');
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
+      for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
     } else this.deliver();
     this.deliverToHost();
   }
@@ -397,9 +471,9 @@ export class KernelInstance {
       { kernelId: this.id, operation, cause: this.error });
   }
 
-  private wait(queue: Waiter<Message>[], options: ReceiveOptions | undefined, operation: string): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => {
-      const w: Waiter<Message> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
+  private wait<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter<T> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
       const timeout = options?.timeout;
       if (timeout !== undefined) {
         if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${this.id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }

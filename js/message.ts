@@ -49,11 +49,21 @@ export type Init<S extends Fields> =
 class Header {
   constructor(
     public w0: number, public w1: number, public w2: number, public w3: number,
-    public id: string | null, public priority: number, public correlationId: string | null,
+    public id: string | null, public priority: number,
+    /** The correlation id, as words (c0..c3, when hasCorr) and, once read, as a string. */
+    public hasCorr: boolean, public c0: number, public c1: number, public c2: number, public c3: number,
+    public corr: string | null,
     public timestamp: number,
   ) {}
 }
 const HDR: unique symbol = Symbol('ringkernel.header');
+
+function setCorrelation(h: Header, s: string): void {
+  uuidToWords(s);
+  h.hasCorr = true;
+  h.c0 = words[0]!; h.c1 = words[1]!; h.c2 = words[2]!; h.c3 = words[3]!;
+  h.corr = s;
+}
 
 function checkPriority(p: unknown, typeName: string): number {
   if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 255) return p;
@@ -68,16 +78,17 @@ export class Message {
 
   constructor(init: MessageOptions | typeof RAW, typeName: string) {
     if (init === RAW) {
-      this[HDR] = new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority, raw.correlationId, raw.timestamp);
+      this[HDR] = new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority, raw.hasCorr, raw.c0, raw.c1, raw.c2, raw.c3, null, raw.timestamp);
       return;
     }
     let id: string | null = null;
     if (init.messageId === undefined) randomWords();
     else uuidToWords((id = uuid(init.messageId, typeName, 'messageId')));
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
+    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, false, 0, 0, 0, 0, null, NaN);
+    this[HDR] = h;
     const c = init.correlationId;
-    this[HDR] = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p,
-      c === undefined || c === null ? null : uuid(c, typeName, 'correlationId'), NaN);
+    if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
   }
 
   /** UUID (lowercase). */
@@ -102,9 +113,14 @@ export class Message {
   set priority(p: number) { this[HDR].priority = checkPriority(p, this.constructor.name); }
 
   /** UUID of the message this one answers, or null (checked when set). */
-  get correlationId(): string | null { return this[HDR].correlationId; }
+  get correlationId(): string | null {
+    const h = this[HDR];
+    return h.hasCorr ? (h.corr ??= wordsToUuid(h.c0, h.c1, h.c2, h.c3)) : null;
+  }
   set correlationId(c: string | null) {
-    this[HDR].correlationId = c === null || c === undefined ? null : uuid(c, this.constructor.name, 'correlationId');
+    const h = this[HDR];
+    if (c === null || c === undefined) { h.hasCorr = false; h.corr = null; }
+    else setCorrelation(h, uuid(c, this.constructor.name, 'correlationId'));
   }
 
   /** When it was encoded (ms since the Unix epoch); NaN for a message never sent. */
@@ -158,8 +174,7 @@ function hexValue(c: number): number {
 
 /**
  * Checks a UUID string (8-4-4-4-12 hex digits) and leaves its value in `words`, in one pass
- * with no allocation: ids travel as strings (messageId, correlationId) and are parsed on
- * every message that answers another.
+ * with no allocation: messages keep ids as words, parsing only the strings users set.
  */
 let sawUpper = false;
 function parseUuid(s: string): boolean {
@@ -218,14 +233,6 @@ export function randomUuid(): string {
   return wordsToUuid(words[0]!, words[1]!, words[2]!, words[3]!);
 }
 
-/** Writes the 16 bytes of a checked UUID string. */
-function uuidToBytes(s: string, dv: DataView, p: number): void {
-  uuidToWords(s);
-  dv.setUint32(p, words[0]!, false);
-  dv.setUint32(p + 4, words[1]!, false);
-  dv.setUint32(p + 8, words[2]!, false);
-  dv.setUint32(p + 12, words[3]!, false);
-}
 
 /** Milliseconds since the Unix epoch, sub-millisecond where the platform allows; the clock of record timestamps. */
 export const now: () => number = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number'
@@ -254,7 +261,7 @@ export function fnv1a(s: string): number {
 
 /** Header values for the constructor's decode path (decoding is never re-entered). */
 const RAW: unique symbol = Symbol('ringkernel.raw');
-const raw = { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, correlationId: null as string | null, timestamp: NaN };
+const raw = { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: NaN };
 
 /**
  * Makes a message class. Field order is wire order. Defining the same name with the same
@@ -291,7 +298,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     raw.w2 = words[2]!;
     raw.w3 = words[3]!;
     raw.priority = DEFAULT_PRIORITY;
-    raw.correlationId = null;
+    raw.hasCorr = false;
     raw.timestamp = NaN;
     return new Cls(RAW);
   });
@@ -385,16 +392,14 @@ export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: n
   dv.setUint32(offset + H_ID + 4, h.w1, false);
   dv.setUint32(offset + H_ID + 8, h.w2, false);
   dv.setUint32(offset + H_ID + 12, h.w3, false);
-  const c = h.correlationId;
-  if (c === null) {
-    dv.setUint32(offset + H_CORR, 0);
-    dv.setUint32(offset + H_CORR + 4, 0);
-    dv.setUint32(offset + H_CORR + 8, 0);
-    dv.setUint32(offset + H_CORR + 12, 0);
-  } else uuidToBytes(c, dv, offset + H_CORR);
+  const corr = h.hasCorr;
+  dv.setUint32(offset + H_CORR, corr ? h.c0 : 0, false);
+  dv.setUint32(offset + H_CORR + 4, corr ? h.c1 : 0, false);
+  dv.setUint32(offset + H_CORR + 8, corr ? h.c2 : 0, false);
+  dv.setUint32(offset + H_CORR + 12, corr ? h.c3 : 0, false);
   // priority, flags, version, then five reserved zero bytes
   u8[offset + H_PRIORITY] = h.priority;
-  u8[offset + H_FLAGS] = c === null ? 0 : FLAG_CORRELATION;
+  u8[offset + H_FLAGS] = corr ? FLAG_CORRELATION : 0;
   u8[offset + H_VERSION] = WIRE_VERSION;
   u8[offset + 51] = 0;
   dv.setUint32(offset + 52, 0, true);
@@ -456,10 +461,11 @@ export function decodeFrom<M extends Message = Message>(u8: Uint8Array, dv: Data
     raw.w2 = dv.getUint32(offset + H_ID + 8, false);
     raw.w3 = dv.getUint32(offset + H_ID + 12, false);
     raw.priority = u8[offset + H_PRIORITY]!;
-    raw.correlationId = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0
-      ? wordsToUuid(dv.getUint32(offset + H_CORR, false), dv.getUint32(offset + H_CORR + 4, false),
-        dv.getUint32(offset + H_CORR + 8, false), dv.getUint32(offset + H_CORR + 12, false))
-      : null;
+    raw.hasCorr = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0;
+    raw.c0 = dv.getUint32(offset + H_CORR, false);
+    raw.c1 = dv.getUint32(offset + H_CORR + 4, false);
+    raw.c2 = dv.getUint32(offset + H_CORR + 8, false);
+    raw.c3 = dv.getUint32(offset + H_CORR + 12, false);
     raw.timestamp = dv.getFloat64(offset + H_TIME, true);
     const m = new (C as unknown as new (r: typeof RAW) => M)(RAW);
     setPos(offset + HEADER_BYTES);

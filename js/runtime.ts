@@ -148,7 +148,7 @@ export class RingKernelRuntime {
     let placement = def.placement;
     // a GPU kernel's function is the pump that feeds its WGSL (js/gpu.ts); made first, so a
     // missing GPU or WGSL that does not compile refuses the launch
-    const fn = placement === 'gpu' ? (await gpuKernelFunction(id, def)).fn : def.fn;
+    const pump = placement === 'gpu' ? (await gpuKernelFunction(id, def)).pump : null;
     const hub = await this.#ensureHub();
     this.#checkOpen('launch');
     if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
@@ -204,7 +204,7 @@ export class RingKernelRuntime {
     await this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
     inst.finished = Promise.resolve()
-      .then(() => fn(ctx))
+      .then(() => (pump ? pump(inst, ctx) : def.fn(ctx)))
       .then(
         () => { inst.functionReturned(); if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
         (e) => { if (!inst.stopping) inst.fail(e); });
