@@ -36,7 +36,7 @@ export interface GpuState {
   init?: ArrayLike<number>;
 }
 
-const MAX_BATCH = 4096;
+const MAX_BATCH = 65536;
 const WAIT_MS = 10_000;
 const WORKGROUP = 64;
 
@@ -170,11 +170,37 @@ export async function gpuAdapterName(): Promise<string | null> {
   return (await findGpu())?.name ?? null;
 }
 
-function withTimeout<T>(p: Promise<T>, what: string, kernelId: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RingKernelError(`GPU kernel '${kernelId}': ${what} did not finish within ${WAIT_MS} ms`, { kernelId, operation: 'dispatch' })), WAIT_MS);
-  })]).finally(() => clearTimeout(timer));
+/**
+ * Rejects a batch the GPU has not answered within WAIT_MS. One watchdog timer per runner,
+ * not one per batch: a timer made and cleared per dispatch slows Dawn's event delivery in
+ * Node by about 100 us a batch.
+ */
+function watchdog(kernelId: string) {
+  const pending = new Set<{ since: number; reject(e: Error): void }>();
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const check = () => {
+    const late = performance.now() - WAIT_MS;
+    for (const p of pending) {
+      if (p.since > late) continue;
+      pending.delete(p);
+      p.reject(new RingKernelError(`GPU kernel '${kernelId}': reading results back did not finish within ${WAIT_MS} ms`, { kernelId, operation: 'dispatch' }));
+    }
+    if (pending.size === 0 && timer !== null) { clearInterval(timer); timer = null; }
+  };
+  return {
+    guard<T>(work: Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const entry = { since: performance.now(), reject };
+        pending.add(entry);
+        if (timer === null) {
+          timer = setInterval(check, WAIT_MS / 4);
+          (timer as { unref?: () => void }).unref?.();
+        }
+        work.then((v) => { pending.delete(entry); resolve(v); }, (e) => { pending.delete(entry); reject(e); });
+      });
+    },
+    stop() { if (timer !== null) clearInterval(timer); timer = null; },
+  };
 }
 
 // ---- the runner: device, pipeline, buffers; one dispatch per batch ----
@@ -235,7 +261,6 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
   const device = gpu.device;
   let destroyed = false;
 
-  if (process.env.RK_DUMP) console.log(code);
   const module = device.createShaderModule({ code });
   const info = await module.getCompilationInfo();
   const error = info.messages.find((m: { type: string }) => m.type === 'error');
@@ -278,6 +303,7 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
     b.bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   };
   const batchInfo = new Uint32Array(8);
+  const dog = watchdog(id);
 
   return {
     submit(records, n) {
@@ -296,7 +322,7 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
       pass.end();
       enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outBytes);
       device.queue.submit([enc.finish()]);
-      return withTimeout(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>, 'reading results back', id).then(() => {
+      return dog.guard(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>).then(() => {
         const out = new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes).slice(0));
         b.readBuf.unmap();
         return out;
@@ -309,6 +335,7 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      dog.stop();
       for (const b of sets) for (const x of [b.inBuf, b.outBuf, b.readBuf, b.uniform]) x?.destroy();
       stateBuffer?.destroy();
     },

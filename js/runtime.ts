@@ -400,6 +400,11 @@ export class RingKernelRuntime {
     }
     if (ids.includes(from)) throw new RingKernelError(`connect: kernel '${from}' cannot feed itself`, { kernelId: from, operation: 'connect' });
     if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
+    for (const t of targets) {
+      // a GPU kernel reads its input records as one fixed layout: nothing else can reach it
+      if (t.def.placement === 'gpu' && src.def.output && src.def.output !== t.def.input)
+        throw new TypeError(`connect: kernel '${from}' sends ${src.def.output.typeName} messages, and GPU kernel '${t.id}' takes only ${t.def.input!.typeName}`);
+    }
     const mode = options.mode ?? 'round-robin';
     if (mode !== 'round-robin' && mode !== 'broadcast' && mode !== 'key') throw new TypeError(`connect '${from}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(mode)}`);
     const keyField = options.keyField;

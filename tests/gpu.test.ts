@@ -2,7 +2,7 @@
 // Dawn's OpenGL ES backend, from the webgpu npm package).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, ringKernel, message, t, ShaderCompileError, gpuAdapterName } from '../js/index.js';
+import { RingKernelRuntime, ringKernel, message, t, ShaderCompileError, gpuAdapterName, gpuDevice, GpuDeviceLostError, KernelFailedError, MessageDecodeError } from '../js/index.js';
 
 const adapter = await gpuAdapterName();
 const gpuTest = adapter ? test : test.skip;
@@ -142,6 +142,108 @@ gpuTest('deactivate stops dispatching; the messages wait and flow after reactiva
   assert.instance(early, Error);
   await rt.reactivate('g_normalize_mean');
   for (const input of inputs) assert.is((await rt.receive('g_normalize_mean', { timeout: 10_000 })).correlationId, input.messageId);
+});
+
+gpuTest('answers are whole records written on the GPU: fresh v4 ids, the input id as correlation, its priority, a send time', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_normalize_mean');
+  await rt.activate('g_normalize_mean');
+  const before = Date.now() - 1;
+  // several priorities, so the answers of one batch go back in several runs
+  const inputs = Array.from({ length: 3000 }, (_, k) => new GVec16({ values: Array.from({ length: 16 }, (_, i) => k + i), priority: [128, 200, 7][k % 3]! }));
+  await rt.sendMany('g_normalize_mean', inputs);
+  const byCorrelation = new Map(inputs.map((m) => [m.messageId, m]));
+  const ids = new Set<string>();
+  for (let got = 0; got < inputs.length;) {
+    for (const out of await rt.receiveMany('g_normalize_mean', { max: 4096, timeout: 10_000 })) {
+      got++;
+      const input = byCorrelation.get(out.correlationId!);
+      assert.ok(input, `answer ${out.messageId} correlates with no input (${out.correlationId})`);
+      byCorrelation.delete(out.correlationId!);
+      assert.is(out.priority, input!.priority);
+      assert.match(out.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.not.ok(ids.has(out.messageId), `message id ${out.messageId} given twice`);
+      ids.add(out.messageId);
+      assert.ok(out.timestamp >= before && out.timestamp <= Date.now() + 1, `timestamp ${out.timestamp}`);
+      assert.ok(Math.abs(out.mean - cpuNormalizeMean(input!.values)) < 1e-5);
+    }
+  }
+  assert.is(byCorrelation.size, 0);
+  assert.is(rt.getTelemetry('g_normalize_mean')!.messagesProcessed, inputs.length);
+});
+
+gpuTest('a GPU kernel feeds kernels connected round-robin and by broadcast', async () => {
+  const seen: Record<string, number> = {};
+  for (const id of ['g_sink_a', 'g_sink_b']) {
+    ringKernel({ kernelId: id, input: GMean, output: GMean }, async (ctx) => {
+      for await (const m of ctx) { seen[id] = (seen[id] ?? 0) + 1; await ctx.send(m); }
+    });
+  }
+  for (const mode of ['round-robin', 'broadcast'] as const) {
+    for (const k of Object.keys(seen)) delete seen[k];
+    await using rt = new RingKernelRuntime();
+    for (const id of ['g_normalize_mean', 'g_sink_a', 'g_sink_b']) await rt.launch(id);
+    rt.connect('g_normalize_mean', ['g_sink_a', 'g_sink_b'], { mode });
+    for (const id of ['g_normalize_mean', 'g_sink_a', 'g_sink_b']) await rt.activate(id);
+    const inputs = Array.from({ length: 100 }, (_, k) => new GVec16({ values: Array.from({ length: 16 }, (_, i) => k * i) }));
+    await rt.sendMany('g_normalize_mean', inputs);
+    const want = mode === 'broadcast' ? 100 : 50;
+    for (const id of ['g_sink_a', 'g_sink_b']) {
+      const got = new Set<string>();
+      while (got.size < want) for (const m of await rt.receiveMany(id, { timeout: 10_000 })) got.add(m.correlationId!);
+      if (mode === 'broadcast') assert.equal(got, new Set(inputs.map((m) => m.messageId)));
+    }
+    assert.equal(seen, { g_sink_a: want, g_sink_b: want });
+  }
+});
+
+gpuTest('a record of another message type fails the GPU kernel with MessageDecodeError, naming both types', async () => {
+  ringKernel({ kernelId: 'g_wrong_feeder' }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m); // passes GCount on, undeclared
+  });
+  ringKernel({ kernelId: 'g_vec_only', placement: 'gpu', input: GVec16, output: GMean, wgsl: 'fn handle(m: GVec16) -> GMean { return GMean(m.values[0]); }' });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_wrong_feeder');
+  await rt.launch('g_vec_only');
+  await rt.launch('g_counter_out', 'g_counter');
+  // a source that declares its output is checked when connected
+  assert.throws(() => rt.connect('g_counter_out', 'g_vec_only'), /connect: kernel 'g_counter_out' sends GCount messages, and GPU kernel 'g_vec_only' takes only GVec16/);
+  rt.connect('g_wrong_feeder', 'g_vec_only');
+  await rt.activate('g_wrong_feeder');
+  await rt.activate('g_vec_only');
+  await rt.send('g_wrong_feeder', new GCount({ n: 1 }));
+  const e = await rt.receive('g_vec_only', { timeout: 10_000 }).catch((x) => x);
+  assert.instance(e, KernelFailedError);
+  assert.instance(e.cause, MessageDecodeError);
+  assert.match(e.message, /GPU kernel 'g_vec_only' received a record of type id \d+ and 60 bytes; it takes GVec16/);
+  assert.is(rt.getState('g_vec_only'), 'failed');
+});
+
+// last: it destroys the device the other tests share (a later launch makes a new one)
+gpuTest('a lost device fails the GPU kernel with GpuDeviceLostError at once; a relaunch gets a new device', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_normalize_mean');
+  await rt.activate('g_normalize_mean');
+  await rt.send('g_normalize_mean', new GVec16({ values: Array.from({ length: 16 }, (_, i) => i) }));
+  await rt.receive('g_normalize_mean', { timeout: 10_000 });
+  const device = await gpuDevice() as { destroy(): void };
+  device.destroy();
+  const e = await rt.receive('g_normalize_mean', { timeout: 10_000 }).catch((x) => x);
+  assert.instance(e, KernelFailedError);
+  assert.instance(e.cause, GpuDeviceLostError);
+  assert.match(e.message, /kernel 'g_normalize_mean' failed: GpuDeviceLostError: GPU kernel 'g_normalize_mean': the GPU device was lost \(destroyed/);
+  assert.is(rt.getState('g_normalize_mean'), 'failed');
+  assert.is(rt.getTelemetry('g_normalize_mean')!.errorCount, 1);
+  const refused = await rt.send('g_normalize_mean', new GVec16({ values: new Array(16).fill(0) })).catch((x) => x);
+  assert.instance(refused, KernelFailedError);
+
+  await rt.terminate('g_normalize_mean');
+  await rt.launch('g_again', 'g_normalize_mean');
+  await rt.activate('g_again');
+  assert.is.not(await gpuDevice(), device);
+  await rt.send('g_again', new GVec16({ values: Array.from({ length: 16 }, (_, i) => i) }));
+  const out = await rt.receive('g_again', { timeout: 10_000 });
+  assert.ok(Math.abs(out.mean - 0.5) < 1e-6);
 });
 
 test.run();
