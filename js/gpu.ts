@@ -11,7 +11,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { KernelContext } from './context.js';
 import type { Message, MessageClass } from './message.js';
 import type { FieldType } from './schema.js';
-import { BackendNotAvailableError, MessageDecodeError, RingKernelError } from './errors.js';
+import { BackendNotAvailableError, MessageDecodeError, QueueFullError, RingKernelError } from './errors.js';
 import type { KernelInstance } from './instance.js';
 
 /** A GPU kernel's WGSL did not compile: the compiler's first error, in the user's lines. */
@@ -386,7 +386,14 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
   };
 
   const finish = async (inst: KernelInstance, batch: Batch) => {
-    await inst.sendOutRecords(await batch.answers, batch.count, undefined);
+    const answers = await batch.answers;
+    try {
+      await inst.sendOutRecords(answers, batch.count, undefined);
+    } catch (e) {
+      // a connected kernel that rejects when full refused some answers: that is its policy,
+      // and its telemetry counts them (messagesRejected); the GPU kernel goes on
+      if (!(e instanceof QueueFullError)) throw e;
+    }
     inst.recordsHandled(batch.sentAt, batch.takenAt);
   };
 

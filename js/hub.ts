@@ -236,7 +236,9 @@ export class Hub {
       if (accepted === k) continue;
       if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(this.pushError(r as Status, ring, who, targetId, timeout));
       if (ring.strategy === Strategy.REJECT || timeout === 0) {
-        for (let a = i; a < count; a++) x.queue_note_rejected(ring.ptr);
+        // under REJECT the core counted the refusals of this call; the rest count here
+        const counted = ring.strategy === Strategy.REJECT ? k - accepted : 0;
+        for (let a = i + counted; a < count; a++) x.queue_note_rejected(ring.ptr);
         const e = this.pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
         e.enqueued = i;
         return Promise.reject(e);

@@ -197,6 +197,46 @@ gpuTest('a GPU kernel feeds kernels connected round-robin and by broadcast', asy
   }
 });
 
+gpuTest('answers a connected REJECT kernel has no room for are counted as its rejections; the GPU kernel goes on', async () => {
+  ringKernel({ kernelId: 'g_small_sink', input: GMean, output: GMean, queueSize: 4, backpressure: 'reject' }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_normalize_mean');
+  await rt.launch('g_small_sink'); // launched, not active: it takes nothing from its queue
+  rt.connect('g_normalize_mean', 'g_small_sink');
+  await rt.activate('g_normalize_mean');
+  await rt.sendMany('g_normalize_mean', Array.from({ length: 20 }, (_, k) => new GVec16({ values: new Array(16).fill(k) })));
+  const deadline = Date.now() + 10_000;
+  while (rt.getTelemetry('g_normalize_mean')!.messagesProcessed < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const sink = rt.getTelemetry('g_small_sink')!;
+  assert.is(sink.queueDepth, 4);
+  assert.is(sink.messagesRejected, 16);
+  assert.is(rt.getState('g_normalize_mean'), 'active');
+  await rt.activate('g_small_sink');
+  for (let k = 0; k < 4; k++) assert.is((await rt.receive('g_small_sink', { timeout: 10_000 })).mean, 0);
+});
+
+gpuTest('a connected BLOCK kernel with a small queue holds the GPU kernel back; nothing is lost', async () => {
+  ringKernel({ kernelId: 'g_slow_sink', input: GMean, output: GMean, queueSize: 4 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_normalize_mean');
+  await rt.launch('g_slow_sink');
+  rt.connect('g_normalize_mean', 'g_slow_sink');
+  await rt.activate('g_normalize_mean');
+  const inputs = Array.from({ length: 50 }, (_, k) => new GVec16({ values: new Array(16).fill(k) }));
+  await rt.sendMany('g_normalize_mean', inputs);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(rt.getTelemetry('g_slow_sink')!.queueDepth, 4); // full: the pump waits for room
+  await rt.activate('g_slow_sink');
+  const got: string[] = [];
+  while (got.length < inputs.length) for (const m of await rt.receiveMany('g_slow_sink', { timeout: 10_000 })) got.push(m.correlationId!);
+  assert.equal(got, inputs.map((m) => m.messageId)); // all of them, in order
+  assert.is(rt.getTelemetry('g_slow_sink')!.messagesRejected, 0);
+});
+
 gpuTest('a record of another message type fails the GPU kernel with MessageDecodeError, naming both types', async () => {
   ringKernel({ kernelId: 'g_wrong_feeder' }, async (ctx) => {
     for await (const m of ctx) await ctx.send(m); // passes GCount on, undeclared
