@@ -58,8 +58,8 @@ class Header {
 }
 const HDR: unique symbol = Symbol('ringkernel.header');
 
+/** Sets h's correlation id to `s`, whose words uuid() just left in `words`. */
 function setCorrelation(h: Header, s: string): void {
-  uuidToWords(s);
   h.hasCorr = true;
   h.c0 = words[0]!; h.c1 = words[1]!; h.c2 = words[2]!; h.c3 = words[3]!;
   h.corr = s;
@@ -83,7 +83,7 @@ export class Message {
     }
     let id: string | null = null;
     if (init.messageId === undefined) randomWords();
-    else uuidToWords((id = uuid(init.messageId, typeName, 'messageId')));
+    else id = uuid(init.messageId, typeName, 'messageId');
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
     const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, false, 0, 0, 0, 0, null, NaN);
     this[HDR] = h;
@@ -94,12 +94,15 @@ export class Message {
   /** UUID (lowercase). */
   get messageId(): string {
     const h = this[HDR];
-    return (h.id ??= wordsToUuid(h.w0, h.w1, h.w2, h.w3));
+    if (h.id === null) {
+      h.id = wordsToUuid(h.w0, h.w1, h.w2, h.w3);
+      lastId = h; // `correlationId: m.messageId` then takes its words without parsing
+    }
+    return h.id;
   }
 
   set messageId(v: string) {
     const s = uuid(v, this.constructor.name, 'messageId');
-    uuidToWords(s);
     const h = this[HDR];
     h.w0 = words[0]!;
     h.w1 = words[1]!;
@@ -160,7 +163,17 @@ export interface MessageClass<S extends Fields = Fields> {
 // ---- uuids ----
 
 
+/** The header whose id string was made last (see uuid). */
+let lastId: Header | null = null;
+
+/** Checks a UUID string, leaving its value in `words`; returns it in lowercase. */
 function uuid(v: unknown, typeName: string, what: string): string {
+  const last = lastId;
+  if (typeof v === 'string' && last !== null && v === last.id) {
+    // the id of a message just read (`correlationId: m.messageId`): known good, words known
+    words[0] = last.w0; words[1] = last.w1; words[2] = last.w2; words[3] = last.w3;
+    return v;
+  }
   if (typeof v === 'string' && parseUuid(v)) return sawUpper ? v.toLowerCase() : v;
   throw new TypeError(`${typeName}: ${what} must be a UUID string${what === 'correlationId' ? ' or null' : ''}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
 }
@@ -201,11 +214,8 @@ function wordsToUuid(w0: number, w1: number, w2: number, w3: number): string {
   return `${hex32(w0)}-${hex16(w1 >>> 16)}-${hex16(w1 & 0xffff)}-${hex16(w2 >>> 16)}-${hex16(w2 & 0xffff)}${hex32(w3)}`;
 }
 
-/** Out-parameter of uuidToWords and randomWords (no allocation per message). */
+/** Out-parameter of uuid, parseUuid and randomWords (no allocation per message). */
 const words = new Uint32Array(4);
-
-/** Parses a checked UUID string into `words`. */
-function uuidToWords(s: string): void { parseUuid(s); }
 
 // Random ids come from a pool refilled 1024 ids at a time: crypto.randomUUID would cost more
 // than the rest of making a message.

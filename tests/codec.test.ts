@@ -319,4 +319,22 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+
+test('ids: correlationId: m.messageId (taken without re-parsing) and ids set later encode the right bytes', () => {
+  const a = new Point({ x: 1, y: 2 });
+  const b = new Point({ x: 3, y: 4, correlationId: a.messageId });
+  assert.is(b.correlationId, a.messageId);
+  assert.is(decodeMessage(encodeMessage(b)).correlationId, a.messageId);
+  const other = '0123abcd-0000-4000-8000-00000000abcd';
+  a.messageId = other;                     // the id string read last changes
+  const c = new Point({ x: 5, y: 6, correlationId: a.messageId });
+  assert.is(decodeMessage(encodeMessage(c)).correlationId, other);
+  const d = new Point({ x: 0, y: 0, correlationId: other.toUpperCase() });
+  assert.is(d.correlationId, other);
+  assert.is(decodeMessage(encodeMessage(d)).correlationId, other);
+  assert.throws(() => new Point({ x: 0, y: 0, correlationId: 'not-a-uuid' }), /correlationId must be a UUID string or null/);
+  const e = new Point({ x: 0, y: 0, messageId: a.messageId });
+  assert.is(decodeMessage(encodeMessage(e)).messageId, other);
+});
+
 test.run();
