@@ -259,6 +259,31 @@ gpuTest('a record of another message type fails the GPU kernel with MessageDecod
   assert.is(rt.getState('g_vec_only'), 'failed');
 });
 
+gpuTest('terminate frees every GPU buffer the kernel made', async () => {
+  const device = await gpuDevice() as { createBuffer(d: object): { destroy(): void } };
+  const made: object[] = [], freed = new Set<object>();
+  const createBuffer = device.createBuffer;
+  device.createBuffer = function (descriptor: object) {
+    const buffer = createBuffer.call(this, descriptor);
+    made.push(buffer);
+    const destroy = buffer.destroy;
+    buffer.destroy = function () { freed.add(buffer); destroy.call(this); };
+    return buffer;
+  };
+  try {
+    await using rt = new RingKernelRuntime();
+    await rt.launch('g_freed', 'g_counter');
+    await rt.activate('g_freed');
+    await rt.sendMany('g_freed', Array.from({ length: 300 }, () => new GCount({ n: 1 })));
+    for (let got = 0; got < 300;) got += (await rt.receiveMany('g_freed', { timeout: 10_000 })).length;
+    assert.ok(made.length >= 5, `${made.length} buffers made`); // state, and two sets of batch buffers
+    await rt.terminate('g_freed');
+    assert.is(made.filter((b) => !freed.has(b)).length, 0);
+  } finally {
+    device.createBuffer = createBuffer;
+  }
+});
+
 // last: it destroys the device the other tests share (a later launch makes a new one)
 gpuTest('a lost device fails the GPU kernel with GpuDeviceLostError at once; a relaunch gets a new device', async () => {
   await using rt = new RingKernelRuntime();
