@@ -252,23 +252,38 @@ export class Hub {
   }
 
   /**
+   * Pops up to `max` records, undecoded, into scratch as [u32 length][record, padded to
+   * 4]... and returns how many (0 when the ring is empty), pushing each one's send time
+   * onto `sentAt`.
+   */
+  popRecords(ring: Ring, max: number, sentAt: number[]): number {
+    const c = this.core;
+    const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+    if (n <= 0) return 0;
+    this.wakeSpace(ring);
+    for (let k = 0, p = c.scratch; k < n; k++) {
+      sentAt.push(recordTimestamp(c.dv, p + 4));
+      p += 4 + ((c.dv.getUint32(p, true) + 3) & ~3);
+    }
+    return n;
+  }
+
+  /**
    * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
    * send time onto `sentAt`. A record that does not decode is consumed and skipped; its
    * error is thrown when it was the only one.
    */
   popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
     const c = this.core;
-    const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+    const times: number[] = [];
+    const n = this.popRecords(ring, max, times);
     const out: Message[] = [];
-    if (n <= 0) return out;
-    this.wakeSpace(ring);
     let p = c.scratch, failure: unknown = null;
     for (let k = 0; k < n; k++) {
       const len = c.dv.getUint32(p, true);
       try {
-        const m = decodeFrom(c.mem, c.dv, p + 4, len);
-        sentAt.push(recordTimestamp(c.dv, p + 4));
-        out.push(m);
+        out.push(decodeFrom(c.mem, c.dv, p + 4, len));
+        sentAt.push(times[k]!);
       } catch (e) { failure ??= e; }
       p += 4 + ((len + 3) & ~3);
     }

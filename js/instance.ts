@@ -4,7 +4,7 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, decodeFrom, recordTimestamp } from './message.js';
+import { Message, decodeFrom } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
@@ -84,6 +84,7 @@ export class KernelInstance {
     this.x = hub.core.x;
     this.telemetry = telemetry;
     this.role = role;
+    this.sendWho = { kernelId: id, operation: 'send' };
     if (role === 'local') hub.onReadable(input, () => this.stateChanged());
     hub.onReadable(output, () => this.deliverToHost());
   }
@@ -255,7 +256,7 @@ export class KernelInstance {
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = perf.now();
     if (this.inHand.length > 0) this.finishCurrent(t);
-    const who: Who = { kernelId: this.id, operation: 'send' };
+    const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const route = this.route;
@@ -270,7 +271,7 @@ export class KernelInstance {
     if (this.inHand.length > 0) this.finishCurrent(perf.now());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
-    if (route === null) return this.hub.pushMany(this.output, msgs, { kernelId: this.id, operation: 'send' }, this.id, options?.timeout, this.sendCancelled);
+    if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     // routed: each message goes its own way
     return msgs.reduce<Promise<void>>((p, m) => p.then(() => this.sendOut(m, options)), Promise.resolve());
   }
@@ -292,12 +293,18 @@ export class KernelInstance {
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
   checkSendable(messages: readonly unknown[]): void {
     if (this.stopping) throw this.stoppedError('send');
-    const input = this.def.input;
-    for (const m of messages) {
-      if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
-      if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
-    }
+    for (const m of messages) this.checkMessage(m);
   }
+
+  /** Throws unless `m` is a message of this kernel's input class. */
+  checkMessage(m: unknown): void {
+    const input = this.def.input;
+    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+    if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+  }
+
+  /** A send to or from this kernel, as its errors name it (one object, not one per send). */
+  readonly sendWho: Who;
 
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */
   private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
@@ -325,17 +332,7 @@ export class KernelInstance {
    */
   takeRecords(max: number, sentAt: number[]): number {
     if (this.stopping || this.code !== StateCode.ACTIVE) return 0;
-    const c = this.hub.core;
-    const n = c.x.queue_pop_batch(this.input.ptr, c.scratch, c.scratchBytes, max);
-    if (n <= 0) return 0;
-    this.hub.wakeSpace(this.input);
-    let p = c.scratch;
-    for (let k = 0; k < n; k++) {
-      const len = c.dv.getUint32(p, true);
-      sentAt.push(recordTimestamp(c.dv, p + 4));
-      p += 4 + ((len + 3) & ~3);
-    }
-    return n;
+    return this.hub.popRecords(this.input, max, sentAt);
   }
 
   /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now. */
@@ -354,7 +351,7 @@ export class KernelInstance {
    */
   sendOutRecords(records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
-    const who: Who = { kernelId: this.id, operation: 'send' };
+    const who = this.sendWho;
     const route = this.route;
     const timeout = options?.timeout;
     if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);

@@ -316,11 +316,16 @@ export class RingKernelRuntime {
    */
   send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
-      const inst = this.#sendTarget(id, [message]);
+      this.#checkOpen('send');
+      const inst = this.#get(id, 'send');
+      if (inst.stopping) throw inst.stoppedError('send');
+      inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
-      const routing = this.#routesPending.get(inst);
-      if (routing) return routing.then(() => this.send(id, message, options));
-      return inst.hub.push(inst.input, message, { kernelId: id, operation: 'send' }, id, timeout, inst.receiveCancelled);
+      if (this.#routesPending.size > 0) {
+        const routing = this.#routesPending.get(inst);
+        if (routing) return routing.then(() => this.send(id, message, options));
+      }
+      return inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -337,7 +342,7 @@ export class RingKernelRuntime {
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
-      return inst.hub.pushMany(inst.input, messages, { kernelId: id, operation: 'send' }, id, timeout, inst.receiveCancelled);
+      return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);
     }
