@@ -152,59 +152,55 @@ export class Hub {
   }
 
   /**
-   * Pushes messages in order, in as few calls into the core as their priorities allow.
-   * Resolves when all are in the ring. Under BLOCK a message that finds no room waits as
-   * push() does; under REJECT the first refusal ends the call with QueueFullError (its
-   * `enqueued` says how many went in; the rest count as rejected).
+   * Pushes messages in order, in as few calls into the core as their priorities allow:
+   * encodes them all as records, then pushRecords. Resolves when all are in the ring. Under
+   * BLOCK a message that finds no room waits as push() does; under REJECT the first refusal
+   * ends the call with QueueFullError (its `enqueued` says how many went in; the rest count
+   * as rejected). A message over the queue's maxMessageSize rejects with
+   * MessageTooLargeError once those before it are in; none after it is sent.
    */
   pushMany(ring: Ring, msgs: readonly Message[], who: Who, targetId: string, timeout: number | undefined,
     cancelled?: () => Error | null): Promise<void> {
-    const c = this.core, x = c.x;
-    const end = c.scratch + c.scratchBytes;
     const sentAt = now(); // one clock read for the batch: its messages are sent together
-    let i = 0;
-    while (i < msgs.length) {
-      // stage a run of equal priority: [u32 len][record, padded to 4]...
-      const priority = msgs[i]!.priority;
-      let p = c.scratch, count = 0;
-      while (i + count < msgs.length && msgs[i + count]!.priority === priority) {
-        const m = msgs[i + count]!;
-        if (!(m instanceof Message)) return Promise.reject(new TypeError(`${who.operation} to kernel '${targetId}': item ${i + count} is not a message`));
-        const limit = Math.min(end, p + 4 + ring.maxRecord);
-        const n = encodeInto(m, c.mem, c.dv, p + 4, limit, sentAt);
-        if (n < 0) {
-          if (count > 0) break; // scratch is full: push what is staged first
-          return this.push(ring, m, who, targetId, timeout, cancelled) // reports MessageTooLargeError
-            .then(() => this.pushMany(ring, msgs.slice(i + 1), who, targetId, timeout, cancelled));
-        }
-        c.dv.setUint32(p, n, true);
-        p += 4 + ((n + 3) & ~3);
-        count++;
+    const room = 4 + ring.maxRecord;
+    let p = 0, i = 0, refusal: Error | null = null;
+    for (; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (!(m instanceof Message)) { refusal = new TypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`); break; }
+      if (p + room > this.staging.length) this.growStaging(p + room);
+      const n = encodeInto(m, this.staging, this.stagingView, p + 4, p + room, sentAt);
+      if (n < 0) {
+        refusal = new MessageTooLargeError(
+          `${who.operation} to kernel '${targetId}': ${m.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; it and the messages after it were not enqueued`,
+          { ...who, size: -n, limit: ring.maxRecord });
+        break;
       }
-      const r = x.queue_push_batch(ring.ptr, c.scratch, count, priority);
-      const accepted = r > 0 ? r : 0;
-      if (accepted > 0) this.wake(ring);
-      i += accepted;
-      if (accepted === count) continue;
-      if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(this.pushError(r as Status, ring, who, targetId, timeout));
-      if (ring.strategy === Strategy.REJECT) {
-        for (let k = i + (count - accepted); k < msgs.length; k++) x.queue_note_rejected(ring.ptr);
-        const e = this.pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
-        e.enqueued = i;
-        return Promise.reject(e);
-      }
-      // BLOCK: wait for room for the next one, then go on in batches
-      const rest = msgs.slice(i + 1);
-      return this.push(ring, msgs[i]!, who, targetId, timeout, cancelled)
-        .then(() => this.pushMany(ring, rest, who, targetId, timeout, cancelled));
+      this.stagingView.setUint32(p, n, true);
+      p += 4 + ((n + 3) & ~3);
     }
-    return RESOLVED;
+    const pushed = i > 0 ? this.pushRecords(ring, this.staging.subarray(0, p), i, who, targetId, timeout, cancelled, sentAt) : RESOLVED;
+    if (refusal === null) return pushed;
+    const error = refusal;
+    return pushed.then(() => { throw error; });
+  }
+
+  /** Where pushMany encodes a batch: reused, so only a wait for room copies what is left. */
+  private staging = new Uint8Array(64 * 1024);
+  private stagingView = new DataView(this.staging.buffer);
+  private growStaging(bytes: number): void {
+    let size = this.staging.length;
+    while (size < bytes) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.staging);
+    this.staging = bigger;
+    this.stagingView = new DataView(bigger.buffer);
   }
 
   /**
    * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
-   * 4]..., in order, stamping each with the send time: pushMany for bytes (the GPU pump's
-   * output). Runs of equal priority (header byte 48) go in one call into the core.
+   * 4]..., in order, stamping each with the send time (pushMany's second half, and the GPU
+   * pump's output). Runs of equal priority (header byte 48) go in one call into the core.
+   * Only reads `records` until it returns: a wait for room works on a copy.
    */
   pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
     cancelled?: () => Error | null, sentAt: number = now()): Promise<void> {
@@ -243,10 +239,12 @@ export class Hub {
         e.enqueued = i;
         return Promise.reject(e);
       }
-      // BLOCK: wait for room for the next one, then go on in batches
+      // BLOCK: wait for room for the next one, then go on in batches (with a copy of the
+      // rest: the caller may reuse `records` once this returns)
       const len = dv.getUint32(p, true), next = p + size(p);
+      const rest = records.slice(next);
       return this.pushWhenRoom(ring, records.slice(p + 4, p + 4 + len), priority, who, targetId, timeout, cancelled)
-        .then(() => this.pushRecords(ring, records.subarray(next), count - i - 1, who, targetId, timeout, cancelled, sentAt));
+        .then(() => this.pushRecords(ring, rest, count - i - 1, who, targetId, timeout, cancelled, sentAt));
     }
     return RESOLVED;
   }

@@ -2,7 +2,7 @@
 // of their one-message forms (order, priority, backpressure, telemetry).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy } from '../js/index.js';
+import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy, MessageTooLargeError } from '../js/index.js';
 
 const BItem = message('BItem', { n: t.i32 });
 
@@ -95,6 +95,68 @@ test('ctx.receiveAvailable takes what is waiting without waiting, and nothing wh
   for (let i = 0; i < 100 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(seen, [[], [1, 2], [3], []]);
   assert.is(rt.getTelemetry('batch_available')!.queueDepth, 1);
+});
+
+const BBlob = message('BBlob', { n: t.i32, bytes: t.bytes });
+
+test('two sendMany waiting for room at once: every message once, each sender in order, priorities kept', async () => {
+  ringKernel({ kernelId: 'batch_narrow', input: BItem, output: BItem, queueSize: 4 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(new BItem({ n: m.n, priority: m.priority }));
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_narrow');
+  const a = Array.from({ length: 300 }, (_, n) => new BItem({ n, priority: n % 2 ? 128 : 40 }));
+  const b = Array.from({ length: 300 }, (_, n) => new BItem({ n: 1000 + n, priority: n % 3 ? 128 : 200 }));
+  const sending = Promise.all([rt.sendMany('batch_narrow', a), rt.sendMany('batch_narrow', b)]); // both wait: 4 fit
+  await rt.activate('batch_narrow');
+  const got: Array<InstanceType<typeof BItem>> = [];
+  while (got.length < 600) got.push(...await rt.receiveMany<InstanceType<typeof BItem>>('batch_narrow', { timeout: 5000 }));
+  await sending;
+  assert.equal(got.map((m) => m.n).sort((x, y) => x - y), [...a, ...b].map((m) => m.n).sort((x, y) => x - y));
+  for (const m of got) assert.is(m.priority, (m.n < 1000 ? a[m.n]! : b[m.n - 1000]!).priority);
+  // within one sender and one priority, order is kept
+  for (const from of [a, b]) for (const p of [40, 128, 200]) {
+    const mine = new Set(from.filter((m) => m.priority === p).map((m) => m.n));
+    const order = got.filter((m) => mine.has(m.n)).map((m) => m.n);
+    assert.equal(order, [...order].sort((x, y) => x - y));
+  }
+});
+
+test('sendMany: a message over maxMessageSize rejects once those before it are in; none after it is sent', async () => {
+  ringKernel({ kernelId: 'batch_small', input: BBlob, output: BBlob, maxMessageSize: 256 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_small');
+  const blob = (n: number, size: number) => new BBlob({ n, bytes: new Uint8Array(size) });
+  const e = await rt.sendMany('batch_small', [blob(1, 10), blob(2, 100), blob(3, 1000), blob(4, 10)]).catch((x) => x);
+  assert.instance(e, MessageTooLargeError);
+  assert.match(e.message, /send to kernel 'batch_small': BBlob encodes to \d+ bytes, over the queue's maxMessageSize of 256; it and the messages after it were not enqueued/);
+  assert.is(rt.getTelemetry('batch_small')!.queueDepth, 2);
+  await rt.activate('batch_small');
+  const got = await rt.receiveMany<InstanceType<typeof BBlob>>('batch_small', { timeout: 2000 });
+  while (got.length < 2) got.push(...await rt.receiveMany<InstanceType<typeof BBlob>>('batch_small', { timeout: 2000 }));
+  assert.equal(got.map((m) => m.n), [1, 2]);
+});
+
+test('sendMany of a batch bigger than the staging area (4 MiB of records) arrives whole', async () => {
+  ringKernel({ kernelId: 'batch_big', input: BBlob, output: BBlob, queueSize: 8192, maxMessageSize: 2048 }, async (ctx) => {
+    while (!ctx.shouldTerminate) {
+      let batch;
+      try { batch = await ctx.receiveMany({ max: 512, timeout: 50 }); } catch (e) { if (e instanceof QueueTimeoutError) continue; throw e; }
+      await ctx.sendMany(batch);
+    }
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_big');
+  await rt.activate('batch_big');
+  const sent = Array.from({ length: 4000 }, (_, n) => new BBlob({ n, bytes: new Uint8Array(1000).fill(n & 255) }));
+  const sending = rt.sendMany('batch_big', sent);
+  const got: Array<InstanceType<typeof BBlob>> = [];
+  while (got.length < sent.length) got.push(...await rt.receiveMany<InstanceType<typeof BBlob>>('batch_big', { max: 4096, timeout: 5000 }));
+  await sending;
+  assert.equal(got.map((m) => m.n), sent.map((m) => m.n));
+  assert.ok(got.every((m) => m.bytes.length === 1000 && m.bytes[999] === (m.n & 255)));
 });
 
 test.run();
