@@ -114,7 +114,9 @@ function findGpu(): Promise<GpuHandle | null> {
     const { adapter, gpu } = found;
     // read the adapter's name before it gives its device: Dawn's adapter is spent after that
     const info = adapter.info ?? {};
-    const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+    // names, not numbers: Deno gives a PCI vendor id and a device number of 0
+    const name = [info.vendor, info.architecture, info.device, info.description]
+      .filter((v) => typeof v === 'string' && v.length > 0 && !/^\d+$/.test(v)).join(' ') || 'WebGPU adapter';
     const device = await adapter.requestDevice();
     // the GPU object must outlive the device (Dawn tears its instance down when collected)
     const handle: GpuHandle = { name, device, lost: null, lostPromise: new Promise(() => {}), keep: gpu };
@@ -266,7 +268,9 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
   const error = info.messages.find((m: { type: string }) => m.type === 'error');
   if (error) {
     const line = error.lineNum - userLine + 1, column = error.linePos;
-    throw new ShaderCompileError(`GPU kernel '${id}': WGSL does not compile: ${line >= 1 ? `line ${line}, column ${column}` : `generated line ${error.lineNum}`}: ${error.message}`,
+    // the compiler's first line says what is wrong (some, like Deno's, go on to quote the generated source)
+    const what = String(error.message).split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'error';
+    throw new ShaderCompileError(`GPU kernel '${id}': WGSL does not compile: ${line >= 1 ? `line ${line}, column ${column}` : `generated line ${error.lineNum}`}: ${what}`,
       { kernelId: id, line, column });
   }
   device.pushErrorScope('validation');

@@ -50,11 +50,13 @@ function denoBinary() {
 async function tallied(cmd, args) {
   const { code, out } = await run(cmd, args);
   const skip = /^skipped: (.*)$/m.exec(out);
-  if (skip) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: ${skip[1]}` };
-  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/gm)].pop();
+  if (skip && (!m || +m[1] + +m[2] === 0)) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: ${skip[1]}` };
   if (!m) return { passed: 0, failed: 1, reason: `printed no tally (exit ${code})` };
   const failed = +m[2] + (code !== 0 && +m[2] === 0 ? 1 : 0);
-  return { passed: +m[1], failed, reason: code !== 0 && +m[2] === 0 ? `exited with ${code}` : undefined };
+  const skipped = m[3] ? +m[3] : 0;
+  return { passed: +m[1], failed, skipped,
+    reason: code !== 0 && +m[2] === 0 ? `exited with ${code}` : skipped && skip ? `skipped: ${skip[1]}` : undefined };
 }
 
 suites.deno = async () => {

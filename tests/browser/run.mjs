@@ -1,7 +1,8 @@
 // Browser suite: headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
 // loads tests/browser/page.html from a localhost server twice: cross-origin isolated (COOP
 // and COEP headers: the seed runs inline and on workers) and not isolated (inline runs; a
-// worker kernel is refused, saying why). Ends with `N passed, M failed`.
+// worker kernel is refused, saying why); the isolated page also runs GPU kernels on
+// Chromium's WebGPU (SwiftShader: no GPU needed). Ends with `N passed, M failed`.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json', '.wgsl': 'text/plain' };
 
 if (!existsSync(CHROMIUM)) {
   console.log(`skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -35,10 +36,10 @@ const server = createServer(async (req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
-let passed = 0, failed = 0;
+let passed = 0, failed = 0, skipped = 0;
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
   for (const mode of ['iso', 'plain']) {
@@ -57,11 +58,12 @@ try {
     for (const l of result.lines) console.log(l);
     passed += result.passed;
     failed += result.failed;
+    skipped += result.skipped ?? 0;
     await page.close();
   }
 } finally {
   await browser.close();
   server.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
