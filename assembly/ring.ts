@@ -27,11 +27,12 @@
 //     80  u64 rejected     messages refused (REJECT, or a BLOCK push that timed out)
 //     88  u64 dropped      messages discarded by DROP_OLDEST
 //   line 2 (unused: keeps the consumers' tails' neighbours quiet)
-//   line 3, producers blocked for room
+//   line 3, producers blocked for room: a doorbell of their own (same shape as below)
 //    192  i32 spaceSeq     futex word they sleep on
 //    196  i32 spaceSleepers
+//    200  i32 spaceWaitSeq
 //   line 4
-//    256  the queue's own doorbell: i32 seq, i32 sleepers
+//    256  the queue's own doorbell: i32 seq, i32 sleepers, i32 waitSeq
 //   `released` (messages popped or dropped, mod 2^32) is the sum of the bands' tail indices,
 //   so consumers keep no shared counter of their own: depth = admitted - released, and
 //   dequeued = admitted - depth - dropped.
@@ -67,9 +68,11 @@
 //   band and batch. A DROP_OLDEST producer discards by moving `tail` the same way, and
 //   consumers may take turns on other threads, so a pop that raced sees its swap fail and
 //   throws its copies away: nothing is ever read half-overwritten, nothing twice.
-// - Waiting: the consumer sleeps on a doorbell {seq, sleepers}; a producer rings it (bumps
-//   seq, notifies) only when someone sleeps, so the common case costs one load. Producers
-//   blocked for room sleep on spaceSeq the same way. Counting sleepers first and re-checking
+// - Waiting: the consumer sleeps on a doorbell {seq, sleepers, waitSeq}; a producer rings
+//   it (bumps seq, notifies) only when someone sleeps on the current seq, so the common
+//   case costs one load, and a sleeper is rung once however many pushes come before it
+//   wakes (a notify costs a microsecond or more; an asynchronous waiter takes tens of
+//   microseconds to wake). Producers blocked for room sleep on spaceSeq the same way. Counting sleepers first and re-checking
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
@@ -87,7 +90,6 @@ const HIGH_WATER: u32 = 76;
 const REJECTED: u32 = 80;
 const DROPPED: u32 = 88;
 const SPACE_SEQ: u32 = 192;
-const SPACE_SLEEPERS: u32 = 196;
 const OWN_DOORBELL: u32 = 256;
 const BANDS: u32 = 320;
 const BAND_HEADER: u32 = 128;
@@ -100,9 +102,11 @@ const TAIL: u32 = 64;
 const SLOT_BYTES: u32 = 8;
 export const QUEUE_HEADER_BYTES: u32 = BANDS + BAND_COUNT * BAND_HEADER;
 
-// doorbell: {seq, sleepers}
+// doorbell: {seq, sleepers, waitSeq}: waitSeq is the seq the latest sleeper entered at;
+// once seq has moved past it, every sleeper has been rung
 const DB_SEQ: u32 = 0;
 const DB_SLEEPERS: u32 = 4;
+const DB_WAIT_SEQ: u32 = 8;
 
 // strategies
 export const BLOCK: u32 = 0;
@@ -189,18 +193,25 @@ export function queue_doorbell(q: usize): usize { return <usize>atomic.load<u32>
 
 // ---- doorbells ----
 
-/** Wakes whoever sleeps on the doorbell; one load when nobody does. */
+/**
+ * Wakes whoever sleeps on the doorbell: one load when nobody does, two when everyone
+ * asleep was rung already. Safe against a sleeper entering meanwhile: if this ring skips
+ * because it read waitSeq before that sleeper stored it, the sleeper's re-check (after
+ * its store) sees what the ringer published before ringing.
+ */
 export function doorbell_ring(db: usize): void {
-  if (atomic.load<i32>(db, DB_SLEEPERS) != 0) {
-    atomic.add<i32>(db, 1, DB_SEQ);
-    atomic.notify(db + DB_SEQ, -1);
-  }
+  if (atomic.load<i32>(db, DB_SLEEPERS) == 0) return;
+  let seq = atomic.load<i32>(db, DB_SEQ);
+  if (seq != atomic.load<i32>(db, DB_WAIT_SEQ)) return;
+  if (atomic.cmpxchg<i32>(db, seq, seq + 1, DB_SEQ) == seq) atomic.notify(db + DB_SEQ, -1);
 }
 
 /** Announces a sleeper; returns the seq value to wait on. Re-check the condition, then wait. */
 export function doorbell_enter(db: usize): i32 {
   atomic.add<i32>(db, 1, DB_SLEEPERS);
-  return atomic.load<i32>(db, DB_SEQ);
+  let seq = atomic.load<i32>(db, DB_SEQ);
+  atomic.store<i32>(db, seq, DB_WAIT_SEQ);
+  return seq;
 }
 
 export function doorbell_leave(db: usize): void { atomic.sub<i32>(db, 1, DB_SLEEPERS); }
@@ -482,19 +493,11 @@ export function queue_push_wait(q: usize, src: usize, len: u32, priority: u32, t
 }
 
 /** Announces a producer waiting for room; returns the value to wait on (JS: waitAsync). */
-export function queue_space_enter(q: usize): i32 {
-  atomic.add<i32>(q, 1, SPACE_SLEEPERS);
-  return atomic.load<i32>(q, SPACE_SEQ);
-}
-export function queue_space_leave(q: usize): void { atomic.sub<i32>(q, 1, SPACE_SLEEPERS); }
+export function queue_space_enter(q: usize): i32 { return doorbell_enter(q + SPACE_SEQ); }
+export function queue_space_leave(q: usize): void { doorbell_leave(q + SPACE_SEQ); }
 export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
 
-@inline function signalSpace(q: usize): void {
-  if (atomic.load<i32>(q, SPACE_SLEEPERS) != 0) {
-    atomic.add<i32>(q, 1, SPACE_SEQ);
-    atomic.notify(q + SPACE_SEQ, -1);
-  }
-}
+@inline function signalSpace(q: usize): void { doorbell_ring(q + SPACE_SEQ); }
 
 // ---- pop ----
 

@@ -28,8 +28,9 @@
 //   everything from 2^42 ns (73 minutes) up.
 //
 //   THREAD BLOCK (THREAD_BYTES = 1024)
-//      0  i32 seq            doorbell (the same {seq, sleepers} pair ring.ts rings)
+//      0  i32 seq            doorbell (the same {seq, sleepers, waitSeq} ring.ts rings)
 //      4  i32 sleepers
+//      8  i32 waitSeq
 //     64  u32 count          kernel slots in use (grows; removed kernels leave a 0)
 //     68  u32 cursor         round-robin position: the next search starts after it
 //    128  u32 kernels[MAX_KERNELS_PER_THREAD]   KCB addresses

@@ -3,6 +3,7 @@ import {
   queue_close, queue_is_empty, queue_note_rejected, queue_pop_wait, queue_push_wait, bandOf,
   BLOCK, REJECT, DROP_OLDEST, OK, EMPTY, FULL, TOO_LARGE, CLOSED_ERR, DST_TOO_SMALL, BAD_ARGUMENT, TIMEOUT,
   STAT_DEPTH, STAT_HIGH_WATER, STAT_ENQUEUED, STAT_DEQUEUED, STAT_REJECTED, STAT_DROPPED,
+  queue_doorbell, doorbell_enter, doorbell_leave, queue_space_enter, queue_space_leave, queue_space_word,
 } from "../ring";
 
 const REGION = memory.data(1 << 20, 64);
@@ -279,5 +280,43 @@ describe("close", () => {
     expect(popTag(q)).toBe(1);
     expect(popTag(q)).toBe(<i64>CLOSED_ERR);
     expect(queue_pop_wait(q, DST, 4096, 1000)).toBe(CLOSED_ERR);
+  });
+});
+
+describe("doorbells", () => {
+  it("a push rings a sleeper once, however many pushes come before it wakes", () => {
+    let q = makeQueue(8, 1024, BLOCK);
+    let db = queue_doorbell(q);
+    expect(push(q, 1)).toBe(OK);                       // nobody sleeps: no ring
+    expect(atomic.load<i32>(db)).toBe(0);
+    let seq = doorbell_enter(db);
+    expect(seq).toBe(0);
+    expect(push(q, 2)).toBe(OK);                       // rings: seq moves on
+    expect(atomic.load<i32>(db)).toBe(1);
+    expect(push(q, 3)).toBe(OK);                       // the sleeper was rung already
+    expect(push(q, 4)).toBe(OK);
+    expect(atomic.load<i32>(db)).toBe(1);
+    let again = doorbell_enter(db);                    // a sleeper entering now is rung anew
+    expect(again).toBe(1);
+    expect(push(q, 5)).toBe(OK);
+    expect(atomic.load<i32>(db)).toBe(2);
+    doorbell_leave(db);
+    doorbell_leave(db);
+    expect(push(q, 6)).toBe(OK);                       // nobody sleeps
+    expect(atomic.load<i32>(db)).toBe(2);
+  });
+
+  it("a pop rings producers waiting for room once per wait", () => {
+    let q = makeQueue(2, 1024, BLOCK);
+    let word = queue_space_word(q);
+    expect(push(q, 1)).toBe(OK);
+    expect(push(q, 2)).toBe(OK);
+    expect(push(q, 3)).toBe(FULL);
+    let seq = queue_space_enter(q);
+    expect(popTag(q)).toBe(1);                         // room: rung
+    expect(atomic.load<i32>(word)).toBe(seq + 1);
+    expect(popTag(q)).toBe(2);                         // rung already
+    expect(atomic.load<i32>(word)).toBe(seq + 1);
+    queue_space_leave(q);
   });
 });
