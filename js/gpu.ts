@@ -214,6 +214,8 @@ interface Runner {
    */
   submit(records: ArrayBuffer, count: number): Promise<Uint8Array>;
   destroy(): void;
+  /** Most messages one dispatch takes: MAX_BATCH, or fewer where the device's buffer limits say so. */
+  readonly maxBatch: number;
 }
 
 const shaderFiles = new Map<string, Promise<string>>();
@@ -256,6 +258,18 @@ async function kernelWgsl(def: KernelDefinition, inSlots: Slot[], outSlots: Slot
   return { code: head.replace('//#USER', def.wgsl!), userLine: head.slice(0, head.indexOf('//#USER')).split('\n').length };
 }
 
+/**
+ * Most messages one dispatch may take, for records of inBytes in and outBytes out: MAX_BATCH,
+ * or fewer where the device's limits say so (WebGPU's defaults: 128 MiB a storage binding,
+ * 256 MiB a buffer, 65,535 workgroups a dimension); 0 when not even one record fits. @internal
+ */
+export function batchLimit(limits: { maxStorageBufferBindingSize?: number; maxBufferSize?: number; maxComputeWorkgroupsPerDimension?: number },
+  inBytes: number, outBytes: number): number {
+  const bufferBytes = Math.min(limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20, limits.maxBufferSize ?? 256 * 2 ** 20);
+  return Math.min(MAX_BATCH, Math.floor(bufferBytes / Math.max(inBytes, outBytes)),
+    (limits.maxComputeWorkgroupsPerDimension ?? 65535) * WORKGROUP);
+}
+
 async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSlots: Slot[], outSlots: Slot[]): Promise<Runner> {
   const inBytes = (15 + words(inSlots)) * 4, outBytes = (15 + words(outSlots)) * 4;
   const state = def.gpuState;
@@ -278,6 +292,8 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
   const invalid = await device.popErrorScope();
   if (invalid) { throw new ShaderCompileError(`GPU kernel '${id}': the pipeline is invalid: ${invalid.message}`, { kernelId: id, line: 0, column: 0 }); }
 
+  const maxBatch = batchLimit(device.limits ?? {}, inBytes, outBytes);
+  if (maxBatch === 0) throw new RangeError(`ringKernel '${id}': a record of ${Math.max(inBytes, outBytes)} bytes is over this GPU's largest storage buffer`);
   const U = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
   const M = (globalThis as unknown as { GPUMapMode: Record<string, number> }).GPUMapMode;
   let stateBuffer: any = null;
@@ -296,7 +312,7 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
   let turn = 0;
   const ensure = (b: BufferSet, n: number) => {
     if (n <= b.cap) return;
-    b.cap = Math.max(n, 64);
+    b.cap = Math.min(maxBatch, Math.max(64, 2 ** Math.ceil(Math.log2(n)))); // grow by doubling
     for (const x of [b.inBuf, b.outBuf, b.readBuf]) x?.destroy();
     b.inBuf = device.createBuffer({ size: b.cap * inBytes, usage: U.STORAGE! | U.COPY_DST! });
     b.outBuf = device.createBuffer({ size: b.cap * outBytes, usage: U.STORAGE! | U.COPY_SRC! });
@@ -310,6 +326,7 @@ async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSl
   const dog = watchdog(id);
 
   return {
+    maxBatch,
     submit(records, n) {
       if (gpu.lost) return Promise.reject(deviceLost(id, gpu.lost));
       const b = sets[turn++ % 2]!;
@@ -363,14 +380,14 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
   let staging = new ArrayBuffer(64 * inBytes);
   interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
 
-  /** Pops up to MAX_BATCH records into `staging`, checking each is an input message. */
+  /** Pops up to maxBatch records into `staging`, checking each is an input message. */
   const take = (inst: KernelInstance): Batch | null => {
     const core = inst.hub.core;
     const sentAt: number[] = [];
     const takenAt = performance.now();
     let count = 0;
-    while (count < MAX_BATCH) {
-      const k = inst.takeRecords(MAX_BATCH - count, sentAt);
+    while (count < runner.maxBatch) {
+      const k = inst.takeRecords(runner.maxBatch - count, sentAt);
       if (k === 0) break;
       for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
         const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
@@ -379,7 +396,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
         }
       }
       if ((count + k) * inBytes > staging.byteLength) {
-        const bigger = new ArrayBuffer(Math.min(MAX_BATCH, 2 * (count + k)) * inBytes);
+        const bigger = new ArrayBuffer(Math.min(runner.maxBatch, 2 * (count + k)) * inBytes);
         new Uint8Array(bigger).set(new Uint8Array(staging, 0, count * inBytes));
         staging = bigger;
       }

@@ -90,6 +90,15 @@ gpuTest('WGSL that does not compile is refused at launch with the line and colum
   assert.throws(() => rt.getState('g_broken'), /no kernel 'g_broken' is launched/);
 });
 
+test('a dispatch takes at most 65,536 messages, fewer where the device limits its buffers', async () => {
+  const { batchLimit } = await import('../js/gpu.js');
+  assert.is(batchLimit({}, 124, 64), 65536);                                            // defaults: the pump's own cap
+  assert.is(batchLimit({ maxStorageBufferBindingSize: 128 * 2 ** 20 }, 64 * 1024 + 60, 64), 2046); // 64 KiB records
+  assert.is(batchLimit({ maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 20 }, 60, 1024), 1024);
+  assert.is(batchLimit({ maxComputeWorkgroupsPerDimension: 16 }, 60, 60), 1024);         // 16 workgroups of 64
+  assert.is(batchLimit({ maxBufferSize: 100 }, 1000, 60), 0);                            // not one fits: launch refuses
+});
+
 test('a GPU kernel is defined only with fixed-size numeric fields, WGSL and both message classes', () => {
   assert.throws(() => ringKernel({ kernelId: 'g_no_wgsl', placement: 'gpu', input: GCount, output: GCount }), /needs wgsl with fn handle/);
   assert.throws(() => ringKernel({ kernelId: 'g_no_output', placement: 'gpu', input: GCount, wgsl: 'fn handle(m: GCount) -> GCount { return m; }' }), /needs input and output/);
