@@ -47,8 +47,8 @@ function denoBinary() {
 }
 
 /** Runs a script that ends with its own `N passed, M failed` line. */
-async function tallied(cmd, args) {
-  const { code, out } = await run(cmd, args);
+async function tallied(cmd, args, env = {}) {
+  const { code, out } = await run(cmd, args, env);
   const skip = /^skipped: (.*)$/m.exec(out);
   const m = [...out.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/gm)].pop();
   if (skip && (!m || +m[1] + +m[2] === 0)) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: ${skip[1]}` };
@@ -77,7 +77,9 @@ function bunBinary() {
 suites.bun = async () => {
   const bun = bunBinary();
   if (!bun) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: no Bun binary for ${process.platform}-${process.arch} (npm ci installs @oven/bun-linux-x64 on Linux x64)` };
-  return tallied(bun, ['tests/runtimes/seed-check.mjs']);
+  // Bun's process.env does not reach the webgpu package's native EGL probe: Mesa's
+  // surfaceless platform (llvmpipe, no display) must be in the environment it starts with
+  return tallied(bun, ['tests/runtimes/seed-check.mjs'], { EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' });
 };
 
 suites.browser = () => tallied(process.execPath, ['tests/browser/run.mjs']);

@@ -1,6 +1,7 @@
 // The seed pipeline in whatever JavaScript runtime runs this file (Node, Deno, ...): inline,
-// then on worker threads; in Deno also GPU kernels on its navigator.gpu (on this machine
-// class, Mesa's llvmpipe). Prints one line per check and ends with `N passed, M failed`.
+// then on worker threads; in Deno (navigator.gpu) and Bun (the webgpu package) also GPU
+// kernels, on Mesa's llvmpipe on this machine class. Prints one line per check and ends
+// with `N passed, M failed`.
 //   deno run --allow-read --allow-env tests/runtimes/seed-check.mjs
 import { runSeedChecks } from './seed-suite.mjs';
 import { runGpuChecks } from './gpu-checks.mjs';
@@ -15,9 +16,9 @@ function check(name, ok, detail = '') {
 console.log(`ringkernel seed pipeline on ${runtimeName}`);
 await runSeedChecks(check, true);
 let skipped = 0;
-if (globalThis.Deno && !(await runGpuChecks(check))) {
+if ((globalThis.Deno || globalThis.Bun) && !(await runGpuChecks(check))) {
   skipped++;
-  console.log('skipped: Deno found no WebGPU adapter (the GPU checks)');
+  console.log(`skipped: no WebGPU adapter here (the GPU checks)${globalThis.Bun && !globalThis.process?.env?.EGL_PLATFORM ? '; without a GPU, Bun needs EGL_PLATFORM=surfaceless in its environment' : ''}`);
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (globalThis.Deno) Deno.exit(failed ? 1 : 0);
