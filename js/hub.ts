@@ -91,8 +91,10 @@ export class Hub {
     const priority = msg.priority;
     const r = ring.pushStaged(n, priority);
     if (r === Status.OK) { this.wake(ring); return RESOLVED; }
-    if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0)
-      return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout, cancelled);
+    if (r === Status.FULL && ring.strategy === Strategy.BLOCK) {
+      if (timeout !== 0) return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout, cancelled);
+      c.x.queue_note_rejected(ring.ptr); // a BLOCK send whose timeout (of 0) ran out, as pushWhenRoom counts it
+    }
     return Promise.reject(this.pushError(r, ring, who, targetId, timeout));
   }
 

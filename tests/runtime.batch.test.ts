@@ -159,4 +159,22 @@ test('sendMany of a batch bigger than the staging area (4 MiB of records) arrive
   assert.ok(got.every((m) => m.bytes.length === 1000 && m.bytes[999] === (m.n & 255)));
 });
 
+test('BLOCK with a timeout of 0 refuses at once when full, counted as rejected, for send and sendMany alike', async () => {
+  ringKernel({ kernelId: 'batch_zero', input: BItem, output: BItem, queueSize: 2 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_zero');                     // launched, not active: nothing is taken
+  await rt.sendMany('batch_zero', [new BItem({ n: 1 }), new BItem({ n: 2 })]);
+  const one = await rt.send('batch_zero', new BItem({ n: 3 }), { timeout: 0 }).catch((x) => x);
+  assert.instance(one, QueueFullError);
+  assert.match(one.message, /its queue stayed full \(2 messages\) for 0 ms; nothing was enqueued/);
+  const many = await rt.sendMany('batch_zero', [new BItem({ n: 4 }), new BItem({ n: 5 })], { timeout: 0 }).catch((x) => x);
+  assert.instance(many, QueueFullError);
+  assert.is(many.enqueued, 0);
+  const tm = rt.getTelemetry('batch_zero')!;
+  assert.is(tm.queueDepth, 2);
+  assert.is(tm.messagesRejected, 3);
+});
+
 test.run();
