@@ -309,6 +309,11 @@ export class KernelInstance {
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */
   private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
+  /** Why a kernel connected to this one can no longer send to it (released or failed), or null. */
+  goneAsTarget(from: string): Error | null {
+    return this.released || this.code === StateCode.FAILED ? this.stoppedError('receive a message from ' + from) : null;
+  }
+
   /** A send to this kernel waiting for room gives up once it can no longer receive. */
   readonly receiveCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
@@ -357,7 +362,8 @@ export class KernelInstance {
     if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);
     if (route.mode === 'one' || route.mode === 'broadcast') {
       return Promise.all(route.targets.map((t) => {
-        if (t.released || t.code === StateCode.FAILED) return Promise.reject(t.stoppedError('receive a message from ' + this.id));
+        const gone = t.goneAsTarget(this.id);
+        if (gone) return Promise.reject(gone);
         return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
       })).then(() => undefined);
     }
@@ -504,7 +510,8 @@ function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
 
 function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
   const to = (t: KernelInstance) => {
-    if (t.released || t.code === StateCode.FAILED) return Promise.reject(t.stoppedError('receive a message from ' + who.kernelId));
+    const gone = t.goneAsTarget(who.kernelId);
+    if (gone) return Promise.reject(gone);
     return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
   };
   const ts = route.targets;

@@ -299,13 +299,13 @@ export class RingKernelRuntime {
   }
 
   /**
-   * The kernel a send goes to, once the runtime is open, the kernel launched and not
-   * stopping, and each of `messages` a message of the class it takes; throws otherwise.
+   * The kernel a send goes to, once the runtime is open and the kernel launched and not
+   * stopping; throws otherwise. The caller checks each message (inst.checkMessage).
    */
-  #sendTarget(id: string, messages: readonly unknown[]): KernelInstance {
+  #sendTarget(id: string): KernelInstance {
     this.#checkOpen('send');
     const inst = this.#get(id, 'send');
-    inst.checkSendable(messages);
+    if (inst.stopping) throw inst.stoppedError('send');
     return inst;
   }
 
@@ -316,9 +316,7 @@ export class RingKernelRuntime {
    */
   send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
-      this.#checkOpen('send');
-      const inst = this.#get(id, 'send');
-      if (inst.stopping) throw inst.stoppedError('send');
+      const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       if (this.#routesPending.size > 0) {
@@ -338,7 +336,8 @@ export class RingKernelRuntime {
    */
   sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
-      const inst = this.#sendTarget(id, messages);
+      const inst = this.#sendTarget(id);
+      for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
