@@ -158,6 +158,20 @@ const SPIN_TRIES: i32 = 64;
   return priority >= 224 ? 0 : priority >= 160 ? 1 : priority >= 64 ? 2 : 3;
 }
 
+/**
+ * The slot of message `index`. Consecutive messages go to consecutive cache lines (8 slots
+ * a line), so the producer publishing message i + 1 does not write the line a consumer is
+ * reading message i from; a slot array of fewer than two lines is used in order.
+ */
+@inline function slotAt(slots: usize, index: u32, slotMask: u32): usize {
+  let i = index & slotMask;
+  if (slotMask >= 15) {
+    let lineMask = slotMask >> 3;
+    i = ((i & lineMask) << 3) | (i >> (32 - clz<u32>(lineMask)));
+  }
+  return slots + <usize>(i * SLOT_BYTES);
+}
+
 @inline function band(q: usize, b: u32): usize { return q + BANDS + b * BAND_HEADER; }
 
 /** Bytes a queue of this shape occupies (header, slots, arenas). */
@@ -363,7 +377,7 @@ function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen
   for (let i: u32 = 0; i < n; i++) {
     let len = recordLen(p, single, singleLen);
     copyIn(arena, mask, pos, recordBytes(p, single), len);
-    let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
+    let slot = slotAt(slots, index, slotMask);
     store<u32>(slot, len, 4);
     atomic.store<u32>(slot, index + 1, 0);
     index++;
@@ -396,7 +410,7 @@ function dropOldestOf(q: usize, b: u32): bool {
   while (true) {
     let t = atomic.load<u64>(bh, TAIL);
     let index = hi(t);
-    let slot = <usize>load<u32>(bh, SLOTS) + <usize>((index & slotMask) * SLOT_BYTES);
+    let slot = slotAt(<usize>load<u32>(bh, SLOTS), index, slotMask);
     if (atomic.load<u32>(slot) != index + 1) return false;
     let len = atomic.load<u32>(slot, 4);
     if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) {
@@ -539,7 +553,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
       let bandStart = p;
       let taken: u32 = 0;
       while (n + taken < maxCount) {
-        let slot = slots + <usize>((index & slotMask) * SLOT_BYTES);
+        let slot = slotAt(slots, index, slotMask);
         if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
         let len = atomic.load<u32>(slot, 4);
         let at = single ? p : p + 4;
@@ -629,7 +643,7 @@ export function queue_is_empty(q: usize): bool {
   for (let b: u32 = 0; b < BAND_COUNT; b++) {
     let bh = band(q, b);
     let index = hi(atomic.load<u64>(bh, TAIL));
-    let slot = <usize>load<u32>(bh, C_SLOTS) + <usize>((index & slotMask) * SLOT_BYTES);
+    let slot = slotAt(<usize>load<u32>(bh, C_SLOTS), index, slotMask);
     if (atomic.load<u32>(slot) == index + 1) return false;
   }
   return true;

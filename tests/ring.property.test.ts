@@ -6,9 +6,10 @@ import fc from 'fast-check';
 import { createCore, Status, Strategy } from '../js/core.js';
 import { Ring } from '../js/ring.js';
 
-const CAPACITY = 8;
-const BAND_BYTES = 256;
 const MAX_RECORD = 96;
+// Two shapes: 8 slots a band are used in order; 32 (four cache lines of slots) are
+// interleaved across lines (slotAt in assembly/ring.ts), and 150 commands wrap them twice.
+const SHAPES = [{ capacity: 8, bandBytes: 256 }, { capacity: 32, bandBytes: 1024 }];
 
 const bandOf = (p: number) => (p >= 224 ? 0 : p >= 160 ? 1 : p >= 64 ? 2 : 3);
 const align8 = (n: number) => (n + 7) & ~7;
@@ -17,15 +18,15 @@ class ModelQueue {
   bands: Uint8Array[][] = [[], [], [], []];
   rejected = 0;
   dropped = 0;
-  constructor(readonly strategy: Strategy) {}
+  constructor(readonly strategy: Strategy, readonly capacity: number, readonly bandBytes: number) {}
   get depth() { return this.bands.reduce((n, b) => n + b.length, 0); }
   bytes(b: number) { return this.bands[b]!.reduce((n, r) => n + align8(r.length), 0); }
   push(rec: Uint8Array, priority: number): Status {
     if (rec.length > MAX_RECORD) return Status.TOO_LARGE;
     const b = bandOf(priority);
     for (;;) {
-      const countFull = this.depth >= CAPACITY;
-      const bytesFull = !countFull && this.bytes(b) + align8(rec.length) > BAND_BYTES;
+      const countFull = this.depth >= this.capacity;
+      const bytesFull = !countFull && this.bytes(b) + align8(rec.length) > this.bandBytes;
       if (!countFull && !bytesFull) { this.bands[b]!.push(rec); return Status.OK; }
       if (this.strategy === Strategy.REJECT) { this.rejected++; return Status.FULL; }
       if (this.strategy === Strategy.BLOCK) return Status.FULL;
@@ -51,12 +52,12 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('batch' as const), max: fc.integer({ min: 1, max: 5 }) }) },
 );
 
-for (const strategy of [Strategy.BLOCK, Strategy.REJECT, Strategy.DROP_OLDEST]) {
-  test(`strategy ${['BLOCK', 'REJECT', 'DROP_OLDEST'][strategy]}: the queue matches the model`, async () => {
+for (const { capacity, bandBytes } of SHAPES) for (const strategy of [Strategy.BLOCK, Strategy.REJECT, Strategy.DROP_OLDEST]) {
+  test(`strategy ${['BLOCK', 'REJECT', 'DROP_OLDEST'][strategy]}, capacity ${capacity}: the queue matches the model`, async () => {
     const core = await createCore();
     await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 150, size: 'max' }), async (cmds) => {
-      const ring = Ring.create(core, { capacity: CAPACITY, maxRecord: MAX_RECORD, bandBytes: BAND_BYTES, strategy });
-      const model = new ModelQueue(strategy);
+      const ring = Ring.create(core, { capacity, maxRecord: MAX_RECORD, bandBytes, strategy });
+      const model = new ModelQueue(strategy, capacity, bandBytes);
       let counter = 0;
       try {
         for (const c of cmds) {
