@@ -51,7 +51,8 @@
 //     76  u32 arena        consumer polling an empty band never pulls the producers' line
 //                          away from them (sharing line 0 halved cross-thread throughput)
 //
-//   SLOTS (per band, slotMask + 1 entries of 8 bytes): slot i & slotMask describes message i of the band
+//   SLOTS (per band, slotMask + 1 entries of 8 bytes): slotAt(i) describes message i of the
+//   band; consecutive messages use consecutive cache lines (see slotAt)
 //      0  u32 seq          i + 1 once message i is fully written ("committed")
 //      4  u32 len          record length in bytes
 //
