@@ -8,6 +8,8 @@
 // Atomics.waitAsync on the ring's doorbell (armRemote), which a push on any thread rings.
 // A producer waiting for room waits on both this thread's pops (wakeSpace) and, with other
 // threads, the ring's space word, which the core notifies when any thread pops.
+// With spinMicros set, an armed wait first polls for that long (spinUntil): faster wake-ups
+// for CPU time, and only while the other side is about to answer.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { encodeInto, decodeFrom, recordTimestamp, Message, now } from './message.js';
@@ -18,6 +20,36 @@ export interface Who { kernelId: string; operation: string }
 const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
 type WaitAsync = (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string };
 const RESOLVED: Promise<void> = Promise.resolve();
+const clock = typeof performance !== 'undefined' ? performance : Date;
+
+/**
+ * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon
+ * as it holds. A wake-up through Atomics.waitAsync takes 10-20 us here, a poll well under
+ * one: a short spin before sleeping turns a quick answer into a fast round trip.
+ */
+export function spinUntil(ready: () => boolean, micros: number): boolean {
+  if (micros <= 0) return false;
+  const until = clock.now() + micros / 1000;
+  do { if (ready()) return true; } while (clock.now() < until);
+  return false;
+}
+
+let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
+/**
+ * Runs `fn` as a task of its own, after the microtasks queued so far: a spin there cannot
+ * hold back work this thread was about to do (which may be what it waits for).
+ */
+export function nextTask(fn: () => void): void {
+  if (typeof setImmediate === 'function') { setImmediate(fn); return; }
+  if (taskChannel === null) { // browsers
+    const ch = new MessageChannel();
+    const queue: Array<() => void> = [];
+    ch.port1.onmessage = () => queue.shift()!();
+    taskChannel = { queue, port: ch.port2 };
+  }
+  taskChannel.queue.push(fn);
+  taskChannel.port.postMessage(0);
+}
 
 export class Hub {
   readonly core: Core;
@@ -28,6 +60,8 @@ export class Hub {
   lastTimestamp = 0;
   /** True once rings may be pushed or popped by other threads (worker kernels exist). */
   remote = false;
+  /** Microseconds a wait for another thread polls before it sleeps (RuntimeOptions.spinMicros). */
+  spinMicros = 0;
 
   constructor(core: Core) { this.core = core; }
 
@@ -38,9 +72,10 @@ export class Hub {
    * Makes the next ring of `ring`'s doorbell (a push, or a state change of the kernel whose
    * thread it is) from any thread call its reader here: an Atomics.waitAsync on the doorbell.
    * `ready` re-checks, once counted as a sleeper, whether the reader has work already (it
-   * may have come just before). No-op without other threads or when already armed.
+   * may have come just before). No-op without other threads or when already armed. `spin`:
+   * the ring is filled by another thread, so polling it (spinMicros) may pay.
    */
-  armRemote(ring: Ring, ready: () => boolean): void {
+  armRemote(ring: Ring, ready: () => boolean, spin = false): void {
     if (!this.remote || !this.core.shared || !hasWaitAsync || this.armed.has(ring.ptr)) return;
     const x = this.core.x;
     const db = x.queue_doorbell(ring.ptr);
@@ -52,9 +87,14 @@ export class Hub {
       this.wake(ring);
     };
     if (ready()) { queueMicrotask(fire); return; }
-    const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
-    if (!w.async) fire();
-    else (w.value as Promise<string>).then(fire);
+    const sleep = () => {
+      const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
+      if (!w.async) fire();
+      else (w.value as Promise<string>).then(fire);
+    };
+    // counted as a sleeper already, so a push meanwhile moves seq and the wait returns at once
+    if (spin && this.spinMicros > 0) nextTask(() => { if (spinUntil(ready, this.spinMicros)) fire(); else sleep(); });
+    else sleep();
   }
 
   /** Tells the ring's reader on this thread that it may have something. */

@@ -391,7 +391,7 @@ export class KernelInstance {
     const ended = this.endedError();
     if (ended) return Promise.reject(ended);
     const p = this.wait(this.hostReceivers, options, 'receive');
-    this.hub.armRemote(this.output, this.outputReady);
+    this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
     return p;
   }
 
@@ -428,7 +428,7 @@ export class KernelInstance {
     }
     const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
     if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
-    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady);
+    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
   // ---- lifecycle ----

@@ -70,12 +70,14 @@ export class WorkerPool {
   private readonly core: OwnerCore;
   private readonly events: PoolEvents;
   private readonly telemetry: boolean;
+  private readonly spinMicros: number;
   private next = 0;
 
-  constructor(core: OwnerCore, size: number, telemetry: boolean, events: PoolEvents) {
+  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number, events: PoolEvents) {
     this.core = core;
     this.size = size;
     this.telemetry = telemetry;
+    this.spinMicros = spinMicros;
     this.events = events;
   }
 
@@ -113,7 +115,7 @@ export class WorkerPool {
         this.events.died(w, reason);
       });
     });
-    handle.post({ type: 'init', module: core.module, memory: core.memory, thread, scratch, scratchBytes: DEFAULT_SCRATCH_BYTES, telemetry: this.telemetry } satisfies ToWorker);
+    handle.post({ type: 'init', module: core.module, memory: core.memory, thread, scratch, scratchBytes: DEFAULT_SCRATCH_BYTES, telemetry: this.telemetry, spinMicros: this.spinMicros } satisfies ToWorker);
     await ready;
     return w;
   }

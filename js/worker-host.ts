@@ -11,7 +11,7 @@
 // hands one message to each ready kernel in turn, then every kernel hears of state changes.
 import { attachCore, type Core } from './core.js';
 import { Ring } from './ring.js';
-import { Hub } from './hub.js';
+import { Hub, spinUntil, nextTask } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
 import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
 import { registeredKernel } from './kernel.js';
@@ -26,7 +26,7 @@ export interface DirectoryEntry { id: string; kernelId: string; kcb: number; inp
 
 /** Control messages from the owner (js/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
   | Request;
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
@@ -66,6 +66,7 @@ class WorkerHost {
     this.hub.remote = true;
     this.thread = init.thread;
     this.telemetry = init.telemetry;
+    this.hub.spinMicros = init.spinMicros;
     this.port = port;
     this.view = new WorkerRuntimeView(this);
   }
@@ -145,12 +146,23 @@ class WorkerHost {
       this.run();
     };
     // anything that came before we counted as a sleeper?
-    for (const inst of this.hosted.values()) if (inst.inputReady()) { queueMicrotask(wake); return; }
-    const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
-      .waitAsync(new Int32Array(this.core.memory.buffer, this.thread, 1), 0, seq, Infinity);
-    if (!w.async) queueMicrotask(wake);
-    else (w.value as Promise<string>).then(wake);
+    if (this.anyReady()) { queueMicrotask(wake); return; }
+    const wait = () => {
+      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
+        .waitAsync(new Int32Array(this.core.memory.buffer, this.thread, 1), 0, seq, Infinity);
+      if (!w.async) queueMicrotask(wake);
+      else (w.value as Promise<string>).then(wake);
+    };
+    // spinMicros: poll first, once this thread's own pending work has run
+    const spin = this.hub.spinMicros;
+    if (spin > 0) nextTask(() => { if (spinUntil(this.anyReady, spin)) wake(); else wait(); });
+    else wait();
   }
+
+  private readonly anyReady = (): boolean => {
+    for (const inst of this.hosted.values()) if (inst.inputReady()) return true;
+    return false;
+  };
 
   /**
    * One round of the scheduler: each ready kernel (active, input waiting) in round-robin

@@ -298,6 +298,50 @@ test('without shared memory, a worker kernel is refused with the reason, or runs
   }
 });
 
+test('bad runtime options are refused with a RangeError that names them', async () => {
+  for (const spinMicros of [-1, NaN, 20_000, '50' as unknown as number]) {
+    assert.throws(() => new RingKernelRuntime({ spinMicros }), (e: Error) => e instanceof RangeError && /spinMicros must be a number of microseconds from 0 to 10000/.test(e.message), String(spinMicros));
+  }
+  for (const workers of [0, 1.5]) {
+    const rt = new RingKernelRuntime({ workers });
+    try {
+      await rt.launch('w_double').then(() => assert.unreachable('launched'), (e: Error) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, /workers must be an integer >= 1/);
+      });
+    } finally { await rt.shutdown({ timeout: 1000 }); }
+  }
+});
+
+// process.cpuUsage counts every thread of the process: a worker that kept polling would add
+// about as much CPU time as the idle window lasts
+async function idleCpuMs(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, ms));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+for (const spinMicros of [0, 2000]) {
+  test(`an idle worker sleeps on its doorbell: no CPU between messages (spinMicros ${spinMicros})`, async () => {
+    const rt = new RingKernelRuntime({ workers: 1, spinMicros });
+    try {
+      await rt.launch('w_double');
+      await rt.activate('w_double');
+      for (let i = 0; i < 200; i++) {
+        await rt.send('w_double', num(i));
+        assert.is((await rt.receive('w_double', { timeout: 5000 })).n, 2 * i);
+      }
+      await new Promise((r) => setTimeout(r, 50)); // past any spin
+      const cpu = await idleCpuMs(400);
+      assert.ok(cpu < 150, `${cpu.toFixed(0)} ms of CPU in 400 ms of idling`);
+      // and it still wakes for the next message
+      await rt.send('w_double', num(21));
+      assert.is((await rt.receive('w_double', { timeout: 5000 })).n, 42);
+    } finally { await rt.shutdown({ timeout: 1000 }); }
+  });
+}
+
 test('a worker kernel needs module: import.meta.url', () => {
   assert.throws(() => ringKernel({ kernelId: 'wt_no_module', placement: 'worker' }, async () => {}), /needs module: import\.meta\.url/);
 });
