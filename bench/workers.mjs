@@ -90,8 +90,9 @@ async function piscinaPipeline() {
   return best;
 }
 
-async function pingPongs() {
-  const rt = new RingKernelRuntime({ workers: 2 });
+/** Round trips host <-> worker kernel and worker kernel <-> worker kernel (spinMicros: see docs/workers.md). */
+async function ringkernelPingPongs(spinMicros) {
+  const rt = new RingKernelRuntime({ workers: 2, spinMicros });
   await rt.launch('bw_echo');
   await rt.activate('bw_echo');
   const times = [];
@@ -107,7 +108,13 @@ async function pingPongs() {
   await rt.send('bw_pinger', new Ping({ n: 1000 }));
   const cross = await rt.receive('bw_pinger', { timeout: 60_000 });
   await rt.shutdown();
+  return {
+    hostToWorker: { p50Us: quantile(times, 0.5), p99Us: quantile(times, 0.99) },
+    workerToWorker: { p50Us: cross.p50, p99Us: cross.p99 },
+  };
+}
 
+async function postMessagePingPong() {
   const w = new Worker(new URL('./postmessage-stage.mjs', import.meta.url), { workerData: { mode: 'port', stage: 'echo' } });
   const pm = [];
   for (let i = 0; i < 1100; i++) {
@@ -117,11 +124,7 @@ async function pingPongs() {
   }
   pm.sort((a, b) => a - b);
   await w.terminate();
-  return {
-    hostToWorker: { p50Us: quantile(times, 0.5), p99Us: quantile(times, 0.99) },
-    workerToWorker: { p50Us: cross.p50, p99Us: cross.p99 },
-    postMessage: { p50Us: quantile(pm, 0.5), p99Us: quantile(pm, 0.99) },
-  };
+  return { p50Us: quantile(pm, 0.5), p99Us: quantile(pm, 0.99) };
 }
 
 const results = { date: new Date().toISOString(), messages: N };
@@ -129,7 +132,8 @@ results.ringkernel = await ringkernelOneByOne();
 results.ringkernelBatched = await ringkernelBatched();
 results.postMessage = await postMessagePipeline();
 results.piscina = await piscinaPipeline();
-results.pingPong = await pingPongs();
+results.pingPong = { ...await ringkernelPingPongs(0), postMessage: await postMessagePingPong() };
+results.pingPongSpin50 = await ringkernelPingPongs(50);
 
 const r = (x) => `${Math.round(x).toLocaleString('en-US').padStart(10)} msg/s`;
 const l = (x) => `p50 ${x.p50Us.toFixed(1).padStart(6)} us   p99 ${x.p99Us.toFixed(1).padStart(7)} us`;
@@ -142,5 +146,8 @@ console.log('round trips, 100 warm-up + 1,000');
 console.log(`  host <-> worker kernel             ${l(results.pingPong.hostToWorker)}   target p50 <= 15 us`);
 console.log(`  worker kernel <-> worker kernel    ${l(results.pingPong.workerToWorker)}`);
 console.log(`  postMessage host <-> worker        ${l(results.pingPong.postMessage)}   (anchor)`);
+console.log('  with spinMicros: 50 (threads poll 50 us before sleeping)');
+console.log(`  host <-> worker kernel             ${l(results.pingPongSpin50.hostToWorker)}`);
+console.log(`  worker kernel <-> worker kernel    ${l(results.pingPongSpin50.workerToWorker)}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/workers.json', import.meta.url), JSON.stringify(results, null, 2));

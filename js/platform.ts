@@ -17,9 +17,20 @@ const isNode = typeof process !== 'undefined' && !!(process as { versions?: { no
 export async function startWorker(url: URL, name: string): Promise<WorkerHandle> {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
-    // the worker inherits node's flags, but not one that only makes sense for `node -e`
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const w = new Worker(url, { name, execArgv });
+    // The worker inherits node's flags (--import tsx, --conditions, ...), but not one that
+    // only makes sense for `node -e`. Leaving that out means listing the flags, and a listed
+    // flag a worker cannot take itself (--max-old-space-size, --trace-gc) is refused: those
+    // stay with the process, as they do when a worker inherits.
+    let execArgv: string[] | undefined;
+    if (process.execArgv.some((a) => a.startsWith('--input-type'))) execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    let w: InstanceType<typeof Worker>;
+    try {
+      w = new Worker(url, { name, execArgv });
+    } catch (e) {
+      if (execArgv === undefined || (e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+      const refused = new Set(String((e as Error).message).replace(/^.*flags: /, '').split(', '));
+      w = new Worker(url, { name, execArgv: execArgv.filter((a) => !refused.has(a)) });
+    }
     let ended = false;
     const exitListeners: Array<(reason: string) => void> = [];
     const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };

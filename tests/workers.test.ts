@@ -346,6 +346,33 @@ test('a worker kernel needs module: import.meta.url', () => {
   assert.throws(() => ringKernel({ kernelId: 'wt_no_module', placement: 'worker' }, async () => {}), /needs module: import\.meta\.url/);
 });
 
+test('worker kernels run whatever flags node was started with (per-process ones stay with the process)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { RingKernelRuntime } from '${new URL('../js/index.ts', import.meta.url).href}';
+    import { WNum } from '${new URL('./helpers/worker-kernels.ts', import.meta.url).href}';
+    const rt = new RingKernelRuntime({ workers: 1 });
+    await rt.launch('w_double'); await rt.activate('w_double');
+    await rt.send('w_double', new WNum({ n: 4, from: 'x' }));
+    console.log((await rt.receive('w_double', { timeout: 5000 })).n);
+    await rt.shutdown();`;
+  // -e with --input-type: the worker gets a list of flags, without that one
+  for (const flags of [['--max-old-space-size=512'], ['--max-old-space-size=512', '--stack-trace-limit=20']]) {
+    const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+    assert.is(r.stdout.trim(), '8', `${flags.join(' ')}: ${r.stderr}`);
+  }
+  // a file, inheriting every flag
+  const { writeFileSync, rmSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rk-flags-'));
+  try {
+    writeFileSync(join(dir, 'main.mjs'), script);
+    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', join(dir, 'main.mjs')], { encoding: 'utf8', timeout: 20000 });
+    assert.is(r.stdout.trim(), '8', r.stderr);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('shutdown ends every worker thread', async () => {
   const { spawnSync } = await import('node:child_process');
   const script = `
