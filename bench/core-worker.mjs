@@ -31,6 +31,18 @@ if (mode === 'ring') {
       if (ring.push(msg) !== Status.OK) ring.pushWait(msg, 128, -1);
     }
   }
+} else if (mode === 'bare') {
+  // the bare ring of bench/core.mjs: copy into the slot, publish head; wait while full
+  const i32 = new Int32Array(workerData.sab), u8 = new Uint8Array(workerData.sab);
+  const slots = workerData.slots;
+  parentPort.postMessage('ready');
+  await new Promise((r) => parentPort.once('message', r));
+  let tailSeen = 0;
+  for (let head = 0; head < count; head++) {
+    while (head - tailSeen >= slots) tailSeen = Atomics.load(i32, 16);
+    u8.set(msg, 128 + (head & (slots - 1)) * 64);
+    Atomics.store(i32, 0, head + 1);
+  }
 } else {
   parentPort.postMessage('ready');
   await new Promise((r) => parentPort.once('message', r));
