@@ -354,7 +354,7 @@ test('worker kernels run whatever flags node was started with (per-process ones 
     const rt = new RingKernelRuntime({ workers: 1 });
     await rt.launch('w_double'); await rt.activate('w_double');
     await rt.send('w_double', new WNum({ n: 4, from: 'x' }));
-    console.log((await rt.receive('w_double', { timeout: 5000 })).n);
+    console.log(String((await rt.receive('w_double', { timeout: 5000 })).n)); // a string: FORCE_COLOR would color a number
     await rt.shutdown();`;
   // -e with --input-type: the worker gets a list of flags, without that one
   for (const flags of [['--max-old-space-size=512'], ['--max-old-space-size=512', '--stack-trace-limit=20']]) {
