@@ -51,11 +51,14 @@ export function nextTask(fn: () => void): void {
   taskChannel.port.postMessage(0);
 }
 
+interface Arm { readonly db: number; cancelled: boolean }
+
 export class Hub {
   readonly core: Core;
   private readonly readers = new Map<number, () => void>();
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
-  private readonly armed = new Set<number>();
+  /** Rings with an armed wait on this thread: the doorbell it counts itself a sleeper on. */
+  private readonly armed = new Map<number, Arm>();
   /** Timestamp (ms since the epoch) of the record last popped by popMessage. */
   lastTimestamp = 0;
   /** True once rings may be pushed or popped by other threads (worker kernels exist). */
@@ -66,7 +69,24 @@ export class Hub {
   constructor(core: Core) { this.core = core; }
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
-  forget(ring: Ring): void { this.readers.delete(ring.ptr); this.spaceWaiters.delete(ring.ptr); }
+  /**
+   * The ring is about to be freed (its kernel released): nothing here may touch its memory
+   * afterwards. An armed wait is called off now, while the memory is still the ring's: it
+   * stops counting as a sleeper and its waitAsync is rung loose; when that settles, it does
+   * nothing. (Left armed, it would leave the ring's address marked armed, and a ring later
+   * laid out at the same address could never be waited for: a receive there hung.)
+   */
+  forget(ring: Ring): void {
+    this.readers.delete(ring.ptr);
+    this.spaceWaiters.delete(ring.ptr);
+    const arm = this.armed.get(ring.ptr);
+    if (arm !== undefined) {
+      arm.cancelled = true;
+      this.armed.delete(ring.ptr);
+      this.core.x.doorbell_ring(arm.db);
+      this.core.x.doorbell_leave(arm.db);
+    }
+  }
 
   /**
    * Makes the next ring of `ring`'s doorbell (a push, or a state change of the kernel whose
@@ -80,20 +100,23 @@ export class Hub {
     const x = this.core.x;
     const db = x.queue_doorbell(ring.ptr);
     const seq = x.doorbell_enter(db);
-    this.armed.add(ring.ptr);
+    const arm: Arm = { db, cancelled: false };
+    this.armed.set(ring.ptr, arm);
     const fire = () => {
+      if (arm.cancelled) return; // forgotten: the ring's memory is no longer ours
       x.doorbell_leave(db);
       this.armed.delete(ring.ptr);
       this.wake(ring);
     };
     if (ready()) { queueMicrotask(fire); return; }
     const sleep = () => {
+      if (arm.cancelled) return;
       const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
       if (!w.async) fire();
       else (w.value as Promise<string>).then(fire);
     };
     // counted as a sleeper already, so a push meanwhile moves seq and the wait returns at once
-    if (spin && this.spinMicros > 0) nextTask(() => { if (spinUntil(ready, this.spinMicros)) fire(); else sleep(); });
+    if (spin && this.spinMicros > 0) nextTask(() => { if (!arm.cancelled && spinUntil(ready, this.spinMicros)) fire(); else sleep(); });
     else sleep();
   }
 

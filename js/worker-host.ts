@@ -87,7 +87,7 @@ class WorkerHost {
   setDirectory(kernels: DirectoryEntry[]): void {
     const ids = new Set(kernels.map((k) => k.id));
     for (const [id, view] of this.directory) {
-      if (!ids.has(id) || view.kcb !== kernels.find((k) => k.id === id)!.kcb) { view.released = true; this.directory.delete(id); }
+      if (!ids.has(id) || view.kcb !== kernels.find((k) => k.id === id)!.kcb) this.retireView(id, view);
     }
     for (const e of kernels) if (!this.hosted.has(e.id) && !this.directory.has(e.id)) this.directory.set(e.id, this.remoteView(e));
   }
@@ -204,7 +204,16 @@ class WorkerHost {
       this.byKcb.delete(inst.kcb);
     }
     const view = this.directory.get(id);
-    if (view) { view.released = true; this.directory.delete(id); }
+    if (view) this.retireView(id, view);
+  }
+
+  /** A kernel hosted elsewhere is gone: receives waiting on it here end, its rings are let go. */
+  private retireView(id: string, view: KernelInstance): void {
+    view.released = true;
+    this.directory.delete(id);
+    view.stateChanged();
+    this.hub.forget(view.input);
+    this.hub.forget(view.output);
   }
 }
 

@@ -3,9 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, message, t,
+  RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, QueueTimeoutError, message, t,
 } from '../js/index.js';
-import { WNum, WVec, WMean } from './helpers/worker-kernels.js';
+import { WNum, WVec, WMean, wDouble } from './helpers/worker-kernels.js';
 
 const num = (n: number) => new WNum({ n, from: 'host' });
 
@@ -249,6 +249,35 @@ test('terminated worker kernels give their memory back once every worker has let
     await until(() => false, 50);
   }
   assert.is(rt.core!.carvedBytes, carved);        // every launch reused the regions freed before it
+}));
+
+// A receive that timed out leaves its wait armed on the ring; once the kernel is gone, a new
+// one may be laid out at the same address, and a receive there must still be woken.
+test('a receive that timed out on a kernel since terminated does not stall receives from its successor', () => withRuntime(2, async (rt) => {
+  // from the host
+  await rt.launch('tr_a', wDouble);
+  await rt.activate('tr_a');
+  await rt.receive('tr_a', { timeout: 30 }).then(() => assert.unreachable('received'), (e) => assert.instance(e, QueueTimeoutError));
+  await rt.terminate('tr_a');
+  await new Promise((r) => setTimeout(r, 200)); // the workers let go of its memory, which is free again
+  await rt.launch('tr_b', wDouble);
+  await rt.activate('tr_b');
+  await rt.send('tr_b', num(5));
+  assert.is((await rt.receive('tr_b', { timeout: 3000 })).n, 10);
+  await rt.terminate('tr_b');
+  // from a worker kernel, through ctx.runtime
+  await rt.launch('w_asker');
+  await rt.launch('tr_c', wDouble);
+  await rt.activate('w_asker');
+  await rt.activate('tr_c');
+  await rt.send('w_asker', new WNum({ n: 0, from: 'tr_c' }));
+  assert.is((await rt.receive('w_asker', { timeout: 3000 })).n, -1);
+  await rt.terminate('tr_c');
+  await new Promise((r) => setTimeout(r, 200));
+  await rt.launch('tr_d', wDouble);
+  await rt.activate('tr_d');
+  await rt.send('w_asker', new WNum({ n: 1, from: 'tr_d' }));
+  assert.is((await rt.receive('w_asker', { timeout: 5000 })).n, 42);
 }));
 
 test('terminate wakes a worker kernel blocked in receive at once', () => withRuntime(1, async (rt) => {

@@ -78,3 +78,20 @@ export const wHop = ringKernel({ kernelId: 'w_hop', placement: 'worker', module:
 export const wExit = ringKernel({ kernelId: 'w_exit', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
   for await (const m of ctx) if (m.n === 3) process.exit(3);
 });
+
+/**
+ * Asks the kernel named in `from` through ctx.runtime: n = 0, a receive that times out
+ * (answers -1); n = 1, sends it 21 and answers what comes back (-2 if nothing does).
+ */
+export const wAsker = ringKernel({ kernelId: 'w_asker', placement: 'worker', module: import.meta.url, input: WNum, output: WNum }, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n === 0) {
+      const r = await ctx.runtime.receive(m.from, { timeout: 30 }).then(() => 0, () => -1);
+      await ctx.send(new WNum({ n: r, from: ctx.kernelId }));
+    } else {
+      await ctx.runtime.send(m.from, new WNum({ n: 21, from: ctx.kernelId }));
+      const r = await ctx.runtime.receive(m.from, { timeout: 3000 }).then((a: InstanceType<typeof WNum>) => a.n, () => -2);
+      await ctx.send(new WNum({ n: r, from: ctx.kernelId }));
+    }
+  }
+});
