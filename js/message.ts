@@ -206,12 +206,18 @@ function parseUuid(s: string): boolean {
   return true;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const hex16 = (w: number) => HEX[w >>> 8]! + HEX[w & 0xff]!;
-const hex32 = (w: number) => hex16(w >>> 16) + hex16(w & 0xffff);
+const HEX_CODES = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
+/** The char code of the hex digit at bit `shift` of w. */
+const hx = (w: number, shift: number) => HEX_CODES[(w >>> shift) & 15]!;
 
+// One String.fromCharCode of 36 codes makes one flat string, 2-3x faster here than joining
+// pieces (a getter like messageId is read once per message in a typical stage).
 function wordsToUuid(w0: number, w1: number, w2: number, w3: number): string {
-  return `${hex32(w0)}-${hex16(w1 >>> 16)}-${hex16(w1 & 0xffff)}-${hex16(w2 >>> 16)}-${hex16(w2 & 0xffff)}${hex32(w3)}`;
+  return String.fromCharCode(
+    hx(w0, 28), hx(w0, 24), hx(w0, 20), hx(w0, 16), hx(w0, 12), hx(w0, 8), hx(w0, 4), hx(w0, 0), 45,
+    hx(w1, 28), hx(w1, 24), hx(w1, 20), hx(w1, 16), 45, hx(w1, 12), hx(w1, 8), hx(w1, 4), hx(w1, 0), 45,
+    hx(w2, 28), hx(w2, 24), hx(w2, 20), hx(w2, 16), 45, hx(w2, 12), hx(w2, 8), hx(w2, 4), hx(w2, 0),
+    hx(w3, 28), hx(w3, 24), hx(w3, 20), hx(w3, 16), hx(w3, 12), hx(w3, 8), hx(w3, 4), hx(w3, 0));
 }
 
 /** Out-parameter of uuid, parseUuid and randomWords (no allocation per message). */
