@@ -64,9 +64,9 @@ export class Hub {
   /** True once rings may be pushed or popped by other threads (worker kernels exist). */
   remote = false;
   /** Microseconds a wait for another thread polls before it sleeps (RuntimeOptions.spinMicros). */
-  spinMicros = 0;
+  readonly spinMicros: number;
 
-  constructor(core: Core) { this.core = core; }
+  constructor(core: Core, spinMicros = 0) { this.core = core; this.spinMicros = spinMicros; }
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
   /**

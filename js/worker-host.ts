@@ -62,11 +62,10 @@ class WorkerHost {
 
   constructor(init: Extract<ToWorker, { type: 'init' }>, port: ParentPort) {
     this.core = attachCore(init.module, init.memory, init.scratch, init.scratchBytes);
-    this.hub = new Hub(this.core);
+    this.hub = new Hub(this.core, init.spinMicros);
     this.hub.remote = true;
     this.thread = init.thread;
     this.telemetry = init.telemetry;
-    this.hub.spinMicros = init.spinMicros;
     this.port = port;
     this.view = new WorkerRuntimeView(this);
   }
