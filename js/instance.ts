@@ -272,8 +272,11 @@ export class KernelInstance {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
-    // routed: each message goes its own way
-    return msgs.reduce<Promise<void>>((p, m) => p.then(() => this.sendOut(m, options)), Promise.resolve());
+    try {
+      return sendRoutedMany(route, msgs, this.sendWho, options?.timeout, this.sendCancelled);
+    } catch (e) {
+      return Promise.reject(e); // a key function that threw
+    }
   }
 
   /** Host side: up to `max` messages of the output (at least one: waits like hostReceive). */
@@ -517,14 +520,51 @@ function sendRouted(route: Route, msg: Message, who: Who, timeout: number | unde
   const ts = route.targets;
   switch (route.mode) {
     case 'one': return to(ts[0]!);
-    case 'round-robin': { const t = ts[route.next]!; route.next = (route.next + 1) % ts.length; return to(t); }
+    case 'round-robin': return to(ts[nextInRotation(route)]!);
     case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
-    case 'key': {
-      const k = route.key!(msg);
-      return to(ts[hashKey(k) % ts.length]!);
-    }
+    case 'key': return to(ts[hashKey(route.key!(msg)) % ts.length]!);
   }
   return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+}
+
+/** The round-robin target for the next message. */
+function nextInRotation(route: Route): number {
+  const i = route.next;
+  route.next = (i + 1) % route.targets.length;
+  return i;
+}
+
+/**
+ * sendMany through a route: the messages are shared out as one-by-one sends would share them
+ * (round-robin goes on from where it was, by key, every target for broadcast), and each
+ * target's share goes into its queue as one batch, in order. The shares go at once; the call
+ * resolves when every share is in and rejects with the first refusal (other targets' shares
+ * still go in).
+ */
+function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
+  cancelled: () => Error | null): Promise<void> {
+  const bad = msgs.findIndex((m) => !(m instanceof Message));
+  if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
+  const ts = route.targets;
+  let shares: (readonly Message[])[];
+  switch (route.mode) {
+    case 'one': shares = [msgs]; break;
+    case 'broadcast': shares = ts.map(() => msgs); break;
+    case 'round-robin': case 'key': {
+      const split: Message[][] = ts.map(() => []);
+      for (const m of msgs) split[route.mode === 'key' ? hashKey(route.key!(m)) % ts.length : nextInRotation(route)]!.push(m);
+      shares = split;
+      break;
+    }
+    default: return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+  }
+  return Promise.all(shares.map((share, i) => {
+    if (share.length === 0) return undefined;
+    const t = ts[i]!;
+    const gone = t.goneAsTarget(who.kernelId);
+    if (gone) return Promise.reject(gone);
+    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+  })).then(() => undefined);
 }
 
 /** A stable, non-negative hash of a routing key (numbers route by value). */

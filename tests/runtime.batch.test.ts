@@ -18,6 +18,82 @@ ringKernel({ kernelId: 'batch_idle', input: BItem, output: BItem, queueSize: 8, 
   for await (const m of ctx) await ctx.send(m);
 });
 
+// A source that passes on what it receives, in batches of up to 5 (and one by one when n < 0,
+// so that batches and single sends share one rotation), into whatever it is connected to.
+ringKernel({ kernelId: 'batch_relay', input: BItem, output: BItem, queueSize: 256 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveMany({ max: 5 }); } catch { break; }
+    if (batch[0]!.n < 0) for (const m of batch) await ctx.send(new BItem({ n: -m.n }));
+    else await ctx.sendMany(batch.map((m) => new BItem({ n: m.n })));
+  }
+});
+ringKernel({ kernelId: 'batch_store', input: BItem, output: BItem, queueSize: 64 }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(m);
+});
+
+/** Everything `id` has sent out so far (waits for `count`). */
+async function drain(rt: RingKernelRuntime, id: string, count: number): Promise<number[]> {
+  const got: number[] = [];
+  while (got.length < count) for (const m of await rt.receiveMany<InstanceType<typeof BItem>>(id, { timeout: 3000 })) got.push(m.n);
+  return got;
+}
+
+for (const mode of ['one', 'round-robin', 'broadcast', 'key'] as const) {
+  test(`ctx.sendMany through connect (${mode}): each target gets its share as one-by-one sends would give it, in order`, async () => {
+    await using rt = new RingKernelRuntime();
+    const targets = mode === 'one' ? ['bs_0'] : ['bs_0', 'bs_1', 'bs_2'];
+    await rt.launch('batch_relay');
+    for (const id of targets) await rt.launch(id, 'batch_store');
+    if (mode === 'key') rt.connect('batch_relay', targets, { mode, key: (m) => (m as InstanceType<typeof BItem>).n % 4 });
+    else if (mode === 'one') rt.connect('batch_relay', targets[0]!);
+    else rt.connect('batch_relay', targets, { mode });
+    for (const id of ['batch_relay', ...targets]) await rt.activate(id);
+    // 1..40 in batches, then 41..45 one by one (sent negated, relayed positive)
+    const n = 45;
+    await rt.sendMany('batch_relay', Array.from({ length: 40 }, (_, i) => new BItem({ n: i + 1 })));
+    for (let i = 41; i <= n; i++) await rt.send('batch_relay', new BItem({ n: -i }));
+    const all = Array.from({ length: n }, (_, i) => i + 1);
+    const expected = targets.map((_, t) => mode === 'broadcast' || mode === 'one' ? all
+      : mode === 'round-robin' ? all.filter((v) => (v - 1) % 3 === t)
+        : all.filter((v) => [0, 1, 2, 3].filter((k) => Number(k) % 3 === t).includes(v % 4)));
+    for (let t = 0; t < targets.length; t++) {
+      const got = await drain(rt, targets[t]!, expected[t]!.length);
+      // the batches' part may interleave with nothing else: one source, in order per target
+      assert.equal(got, expected[t], `${targets[t]} (${mode})`);
+      await rt.receive(targets[t]!, { timeout: 30 }).then(() => assert.unreachable(`${targets[t]} got more`), (e) => assert.instance(e, QueueTimeoutError));
+    }
+  });
+}
+
+ringKernel({ kernelId: 'batch_tiny', input: BItem, output: BItem, queueSize: 2, backpressure: BackpressureStrategy.REJECT }, async (ctx) => {
+  await ctx.waitActive();
+  for await (const m of ctx) await ctx.send(m);
+});
+// passes one batch on; a refusal fails it, with the refusal as its error
+ringKernel({ kernelId: 'batch_relay_once', input: BItem, output: BItem }, async (ctx) => {
+  const batch = await ctx.receiveMany({ max: 10, timeout: 3000 });
+  await ctx.sendMany(batch.map((m) => new BItem({ n: m.n })));
+  await ctx.receive();
+});
+
+test('ctx.sendMany through connect: a full REJECT target refuses its share; the others get theirs', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_relay_once');
+  await rt.launch('bt_small', 'batch_tiny');   // launched, never activated: takes 2, refuses the rest
+  await rt.launch('bt_big', 'batch_store');
+  rt.connect('batch_relay_once', ['bt_small', 'bt_big'], { mode: 'broadcast' });
+  await rt.activate('batch_relay_once');
+  await rt.activate('bt_big');
+  await rt.sendMany('batch_relay_once', Array.from({ length: 6 }, (_, n) => new BItem({ n })));
+  assert.equal(await drain(rt, 'bt_big', 6), [0, 1, 2, 3, 4, 5]);
+  for (let i = 0; i < 200 && rt.getState('batch_relay_once') !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(rt.getState('batch_relay_once'), 'failed');
+  assert.match(rt.getTelemetry('batch_relay_once')!.lastError ?? '', /QueueFullError: send to kernel 'bt_small'/);
+  assert.is(rt.getTelemetry('bt_small')!.queueDepth, 2);
+  assert.is(rt.getTelemetry('bt_small')!.messagesRejected, 4);
+});
+
 test('sendMany then receiveMany: everything, in order, one copy each', async () => {
   await using rt = new RingKernelRuntime();
   await rt.launch('batch_echo');
