@@ -175,21 +175,35 @@ export class KernelInstance {
     const t = perf.now();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
-    if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
-      try {
-        const m = this.take(t);
-        if (m !== null) return Promise.resolve(m);
-      } catch (e) { return Promise.reject(e); }
-    }
+    let m: Message | null;
+    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    return m !== null ? Promise.resolve(m) : this.waitForInput(options);
+  }
+
+  /** The next message if one is queued, the kernel is active and no receive waits before this one. */
+  private takeIfFirst(t: number): Message | null {
+    return this.code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take(t) : null;
+  }
+
+  private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
     const p = this.wait(this.receivers, options, 'receive');
     this.armInput();
     return p;
   }
 
-  /** for-await's next(): a message, or done once the kernel is terminating. */
+  /**
+   * for-await's next(): a message, or done once the kernel is terminating. A message already
+   * queued comes back in one settled promise (no receive promise to chain on): the common
+   * case of a busy kernel.
+   */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    if (this.stopping) { this.finishCurrent(perf.now()); return Promise.resolve({ done: true, value: undefined }); }
-    return this.receive(undefined).then(
+    const t = perf.now();
+    this.finishCurrent(t);
+    if (this.stopping) return Promise.resolve({ done: true, value: undefined });
+    let m: Message | null;
+    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    if (m !== null) return Promise.resolve({ done: false, value: m });
+    return this.waitForInput(undefined).then(
       (value) => ({ done: false, value }),
       (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
   }
