@@ -127,12 +127,36 @@ async function postMessagePingPong() {
   return { p50Us: quantile(pm, 0.5), p99Us: quantile(pm, 0.99) };
 }
 
+/**
+ * The floor under any round trip that sleeps: the main thread wakes a worker blocked in
+ * Atomics.waitAsync and waits (waitAsync) for it to wake it back. No message, no work.
+ */
+async function bareWakePingPong() {
+  const sab = new SharedArrayBuffer(128);
+  const i32 = new Int32Array(sab);
+  const w = new Worker(new URL('./postmessage-stage.mjs', import.meta.url), { workerData: { mode: 'wake', sab } });
+  await new Promise((resolve) => w.once('message', resolve));
+  const times = [];
+  for (let i = 0; i < 1100; i++) {
+    const t0 = performance.now();
+    const seq = Atomics.load(i32, 16);
+    Atomics.add(i32, 0, 1);
+    Atomics.notify(i32, 0);
+    const r = Atomics.waitAsync(i32, 16, seq);
+    if (r.async) await r.value;
+    if (i >= 100) times.push((performance.now() - t0) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  await w.terminate();
+  return { p50Us: quantile(times, 0.5), p99Us: quantile(times, 0.99) };
+}
+
 const results = { date: new Date().toISOString(), messages: N };
 results.ringkernel = await ringkernelOneByOne();
 results.ringkernelBatched = await ringkernelBatched();
 results.postMessage = await postMessagePipeline();
 results.piscina = await piscinaPipeline();
-results.pingPong = { ...await ringkernelPingPongs(0), postMessage: await postMessagePingPong() };
+results.pingPong = { ...await ringkernelPingPongs(0), postMessage: await postMessagePingPong(), bareWake: await bareWakePingPong() };
 results.pingPongSpin50 = await ringkernelPingPongs(50);
 
 const r = (x) => `${Math.round(x).toLocaleString('en-US').padStart(10)} msg/s`;
@@ -146,6 +170,7 @@ console.log('round trips, 100 warm-up + 1,000');
 console.log(`  host <-> worker kernel             ${l(results.pingPong.hostToWorker)}   target p50 <= 15 us`);
 console.log(`  worker kernel <-> worker kernel    ${l(results.pingPong.workerToWorker)}`);
 console.log(`  postMessage host <-> worker        ${l(results.pingPong.postMessage)}   (anchor)`);
+console.log(`  bare waitAsync wake-ups both ways  ${l(results.pingPong.bareWake)}   (anchor: the floor of a round trip that sleeps)`);
 console.log('  with spinMicros: 50 (threads poll 50 us before sleeping)');
 console.log(`  host <-> worker kernel             ${l(results.pingPongSpin50.hostToWorker)}`);
 console.log(`  worker kernel <-> worker kernel    ${l(results.pingPongSpin50.workerToWorker)}`);
