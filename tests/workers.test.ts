@@ -1,6 +1,7 @@
 // Worker placement: kernels in worker threads, wired to each other and to inline kernels
 // over the shared rings.
 import { test } from 'uvu';
+import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import {
   RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, QueueTimeoutError, message, t,
@@ -375,19 +376,26 @@ test('a worker kernel needs module: import.meta.url', () => {
   assert.throws(() => ringKernel({ kernelId: 'wt_no_module', placement: 'worker' }, async () => {}), /needs module: import\.meta\.url/);
 });
 
-test('worker kernels run whatever flags node was started with (per-process ones stay with the process)', async () => {
-  const { spawnSync } = await import('node:child_process');
-  const script = `
+/** A script for a child node: the facade and the test kernels imported, then `body`. */
+const childScript = (body: string) => `
     import { RingKernelRuntime } from '${new URL('../js/index.ts', import.meta.url).href}';
     import { WNum } from '${new URL('./helpers/worker-kernels.ts', import.meta.url).href}';
+    ${body}`;
+
+/** Runs `script` in a child `node <flags> --import tsx -e` (an ES module). */
+const runChild = (flags: string[], script: string) =>
+  spawnSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+
+test('worker kernels run whatever flags node was started with (per-process ones stay with the process)', async () => {
+  const script = childScript(`
     const rt = new RingKernelRuntime({ workers: 1 });
     await rt.launch('w_double'); await rt.activate('w_double');
     await rt.send('w_double', new WNum({ n: 4, from: 'x' }));
     console.log(String((await rt.receive('w_double', { timeout: 5000 })).n)); // a string: FORCE_COLOR would color a number
-    await rt.shutdown();`;
+    await rt.shutdown();`);
   // -e with --input-type: the worker gets a list of flags, without that one
   for (const flags of [['--max-old-space-size=512'], ['--max-old-space-size=512', '--stack-trace-limit=20']]) {
-    const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+    const r = runChild(flags, script);
     assert.is(r.stdout.trim(), '8', `${flags.join(' ')}: ${r.stderr}`);
   }
   // a file, inheriting every flag
@@ -403,19 +411,16 @@ test('worker kernels run whatever flags node was started with (per-process ones 
 });
 
 test('shutdown ends every worker thread', async () => {
-  const { spawnSync } = await import('node:child_process');
-  const script = `
-    import { RingKernelRuntime } from '${new URL('../js/index.ts', import.meta.url).href}';
-    import { WNum } from '${new URL('./helpers/worker-kernels.ts', import.meta.url).href}';
+  const script = childScript(`
     const rt = new RingKernelRuntime({ workers: 2 });
     await rt.launch('w_double'); await rt.launch('w_inc');
     await rt.activate('w_double'); await rt.activate('w_inc');
     await rt.send('w_double', new WNum({ n: 1, from: 'x' }));
     await rt.receive('w_double', { timeout: 5000 });
     await rt.shutdown();
-    console.log('done');`;
+    console.log('done');`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  const r = runChild([], script);
   assert.is(r.stdout.trim(), 'done', r.stderr);
   assert.is(r.status, 0);             // the process ended by itself: no thread kept it alive
   assert.ok(performance.now() - t0 < 20000);
