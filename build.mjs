@@ -30,6 +30,12 @@ await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/inde
 // (the source imports '../index.js'; the bundle sits beside dist/index.js)
 const facadeBeside = { name: 'facade-beside', setup(b) { b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: './index.js', external: true })); } };
 await build({ ...common, entryPoints: [{ in: 'js/worker/entry.ts', out: 'worker' }], outdir: 'dist', plugins: [facadeBeside] });
+// ringkernel/nats: its own entry over the facade bundle beside it (one set of classes); the
+// NATS client packages stay external (optional peers), the core bundle never imports them
+const natsExternal = ['@nats-io/*'];
+await build({ ...common, entryPoints: [{ in: 'js/nats/index.ts', out: 'nats' }], outdir: 'dist', plugins: [facadeBeside], external: natsExternal });
+const facadeBesideCjs = { name: 'facade-beside-cjs', setup(b) { b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: './index.cjs', external: true })); } };
+await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/nats/index.ts'], outfile: 'dist/nats.cjs', plugins: [facadeBesideCjs], external: natsExternal });
 
 // 3. type declarations, from the same sources
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

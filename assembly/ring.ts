@@ -492,6 +492,9 @@ export function queue_push(q: usize, src: usize, len: u32, priority: u32): i32 {
 /** Counts a message the caller gave up on (a BLOCK push that timed out). */
 export function queue_note_rejected(q: usize): void { atomic.add<u64>(q, 1, REJECTED); }
 
+/** Counts messages dropped before they reached this queue (a remote mailbox under DROP_OLDEST). */
+export function queue_note_dropped(q: usize, n: u32): void { atomic.add<u64>(q, <u64>n, DROPPED); }
+
 /**
  * queue_push for threads that may block (workers): under BLOCK waits up to timeoutMs
  * (negative: forever) for room, then returns TIMEOUT and counts the message as rejected.

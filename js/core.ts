@@ -33,6 +33,7 @@ export interface CoreExports {
   queue_push_batch(q: number, src: number, count: number, priority: number): number;
   queue_pop_batch(q: number, dst: number, cap: number, maxCount: number): number;
   queue_note_rejected(q: number): void;
+  queue_note_dropped(q: number, n: number): void;
   queue_space_enter(q: number): number;
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;

@@ -65,3 +65,9 @@ export class KernelFailedError extends RingKernelError {}
 
 /** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
 export class BackendNotAvailableError extends RingKernelError {}
+
+/**
+ * A remote transport (ringkernel/nats) that failed, refused the connection or did not answer
+ * in time. Its message names the operation and never carries credentials.
+ */
+export class RemoteError extends RingKernelError {}

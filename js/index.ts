@@ -2,6 +2,7 @@
 export * from './errors.js';
 export { RingKernelRuntime } from './runtime.js';
 export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime.js';
+export type { RemoteTransport, RemoteInbox, RemoteExposure, InboxRecord, OutgoingRecord, PublishOptions, RemoteStats, InboxStats, OutboxStats } from './remote.js';
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';

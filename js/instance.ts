@@ -109,6 +109,7 @@ export class KernelInstance {
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
     if (n === 0) return;
+    if (this.onHandled !== null) this.reportHandled();
     if (this.telemetry && !this.released) {
       const busy = (t - this.currentDeliveredAt) / n;
       for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
@@ -125,14 +126,30 @@ export class KernelInstance {
     if (m !== null) {
       this.inHand.push(this.hub.lastTimestamp);
       this.currentDeliveredAt = t;
+      if (this.onHandled !== null) this.handledIds.push(m.messageId);
     }
     return m;
+  }
+
+  /**
+   * Set while the kernel is exposed to other runtimes (js/remote.ts): told the ids of the
+   * messages it has handled (as telemetry counts them: it asked for more, sent, or ended),
+   * so their remote mailbox can let them go.
+   */
+  onHandled: ((messageIds: string[]) => void) | null = null;
+  private handledIds: string[] = [];
+  private reportHandled(): void {
+    const ids = this.handledIds;
+    if (ids.length === 0) return;
+    this.handledIds = [];
+    this.onHandled!(ids);
   }
 
   /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
   private takeMany(t: number, max: number): Message[] {
     const ms = this.hub.popMany(this.input, max, this.inHand);
     if (ms.length > 0) this.currentDeliveredAt = t;
+    if (this.onHandled !== null) for (const m of ms) this.handledIds.push(m.messageId);
     return ms;
   }
 
@@ -153,6 +170,7 @@ export class KernelInstance {
     return this.receive(options).then((first) => {
       if (max <= 1) return [first];
       const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
+      if (this.onHandled !== null) for (const m of more) this.handledIds.push(m.messageId);
       return [first, ...more];
     });
   }

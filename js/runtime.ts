@@ -14,6 +14,7 @@ import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import { Message, installValidator } from './message.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { RemoteBridge, isRemoteTarget, type RemoteTransport, type RemoteStats } from './remote.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
 } from './errors.js';
@@ -31,6 +32,11 @@ export interface RuntimeOptions {
    * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
    */
   spinMicros?: number;
+  /**
+   * Reach kernels of other runtimes ('remote:<id>' targets) and expose this runtime's:
+   * a transport, e.g. natsRemote({ servers }) from ringkernel/nats (docs/remote.md).
+   */
+  remote?: RemoteTransport;
 }
 
 export interface ConnectOptions {
@@ -63,6 +69,7 @@ export class RingKernelRuntime {
   readonly #kernels = new Map<string, KernelInstance>();
   #nextId = 1;
   #closed = false;
+  readonly #remote: RemoteBridge | null;
 
   constructor(options: RuntimeOptions = {}) {
     this.options = Object.freeze({ ...options });
@@ -71,7 +78,32 @@ export class RingKernelRuntime {
     if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
       throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
+    this.#remote = options.remote === undefined ? null : new RemoteBridge(options.remote, {
+      kernel: (id, operation) => this.#get(id, operation),
+      watchHandled: async (inst, sink) => {
+        const worker = inst.worker as PoolWorker | null;
+        if (worker) await worker.request({ type: 'expose', id: inst.id, exposed: sink !== null });
+        else inst.onHandled = sink;
+      },
+    });
   }
+
+  #bridge(operation: string): RemoteBridge {
+    if (this.#remote) return this.#remote;
+    throw new RingKernelError(`${operation}: this runtime has no remote transport; create it with new RingKernelRuntime({ remote: natsRemote({ servers }) }) (ringkernel/nats)`, { operation });
+  }
+
+  /**
+   * Lets other runtimes send to kernel `id` ('remote:<id>' there): its input is fed, too, from
+   * a mailbox the remote transport keeps, sized to its queueSize (docs/remote.md).
+   */
+  async expose(id: string): Promise<void> {
+    this.#checkOpen('expose');
+    await this.#bridge('expose').expose(id);
+  }
+
+  /** Counters of exposed kernels and of kernels sending to remote targets. */
+  remoteStats(): RemoteStats { return this.#bridge('remoteStats').stats(); }
 
   /** The core and its plumbing, made on first use (launch). */
   #ensureHub(): Promise<Hub> {
@@ -97,6 +129,7 @@ export class RingKernelRuntime {
       this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, this.spinMicros, {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
         died: (w, reason) => this.#workerDied(w, reason),
+        handled: (_w, id, ids) => this.#remote?.handled(id, ids),
       });
       this.#hub!.remote = true;
     }
@@ -256,6 +289,7 @@ export class RingKernelRuntime {
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    if (this.#remote?.isExposed(id)) await this.#remote.unexpose(id);
     // a terminate already under way: wait for it, but no longer than this call's timeout
     if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
@@ -280,6 +314,7 @@ export class RingKernelRuntime {
     if (inst.released) return;
     inst.finalTelemetry = this.enableTelemetry ? readTelemetry(inst) : null;
     inst.finalCode = inst.code === StateCode.TERMINATING ? StateCode.TERMINATED : inst.code;
+    this.#remote?.disconnect(inst.id);
     inst.released = true;
     inst.stateChanged();
     const core = this.#core!;
@@ -329,6 +364,7 @@ export class RingKernelRuntime {
    * DROP_OLDEST always succeeds.
    */
   send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+    if (isRemoteTarget(id)) return this.#sendRemote(id, [message], options);
     try {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
@@ -349,6 +385,7 @@ export class RingKernelRuntime {
    * rejects with QueueFullError (its `enqueued` tells how many went in).
    */
   sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+    if (isRemoteTarget(id)) return this.#sendRemote(id, messages, options);
     try {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
@@ -361,6 +398,22 @@ export class RingKernelRuntime {
     }
   }
 
+  /** send / sendMany to 'remote:<id>': resolves once the remote mailbox has stored them all. */
+  #sendRemote(target: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+    try {
+      this.#checkOpen('send');
+      return this.#bridge('send').send(target, messages, typeof options === 'number' ? options : options?.timeout);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** A kernel whose output a remote connect publishes has nothing for receive. */
+  #checkNotForwarding(id: string): void {
+    if (this.#remote?.isForwarding(id))
+      throw new KernelStateError(`receive: kernel '${id}' is connected to remote kernels, which get its output; disconnect it first`, { kernelId: id, operation: 'receive', state: this.#get(id, 'receive').state });
+  }
+
   /**
    * Every message waiting in a kernel's output queue, up to `max` (default 256): at least
    * one, so it waits like receive() (same timeout and errors) when there is none.
@@ -369,6 +422,7 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
+      this.#checkNotForwarding(id);
       return inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
     } catch (e) {
       return Promise.reject(e);
@@ -384,6 +438,7 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
+      this.#checkNotForwarding(id);
       return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
     } catch (e) {
       return Promise.reject(e);
@@ -412,6 +467,15 @@ export class RingKernelRuntime {
     const src = this.#get(from, 'connect');
     const ids = typeof to === 'string' ? [to] : [...to];
     if (ids.length === 0) throw new TypeError(`connect: kernel '${from}' needs at least one target`);
+    if (ids.some(isRemoteTarget)) {
+      if (!ids.every(isRemoteTarget)) throw new TypeError(`connect: kernel '${from}': targets are all local or all remote ('remote:<id>'), not a mix; connect it to a local kernel that forwards`);
+      const bridge = this.#bridge('connect');
+      if (src.stopping) throw new KernelStateError(`connect: kernel '${from}' is ${src.state}`, { kernelId: from, operation: 'connect', state: src.state });
+      if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
+      bridge.connect(src, ids, options);
+      return;
+    }
+    if (this.#remote?.isForwarding(from)) throw new KernelStateError(`connect: kernel '${from}' is already connected to remote kernels; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
     const targets = ids.map((t) => this.#get(t, 'connect'));
     for (const t of [src, ...targets]) {
       if (t.stopping) throw new KernelStateError(`connect: kernel '${t.id}' is ${t.state}`, { kernelId: t.id, operation: 'connect', state: t.state });
@@ -465,6 +529,7 @@ export class RingKernelRuntime {
   /** Undoes connect: `from`'s sends go to its own output queue again. */
   disconnect(from: string): void {
     const src = this.#get(from, 'disconnect');
+    if (this.#remote?.disconnect(from)) return;
     src.route = null;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: null, mode: 'one', keyField: undefined });
   }
@@ -473,6 +538,8 @@ export class RingKernelRuntime {
   async shutdown(options: TerminateOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // remote: stop taking from mailboxes, publish what connected kernels have sent
+    if (this.#remote) await Promise.all([this.#remote.stopInboxes(), this.#remote.drainOutboxes(options.timeout ?? DEFAULT_STOP_TIMEOUT)]);
     const live = [...this.#kernels.values()].filter((k) => !k.released);
     await Promise.all(live.map(async (k) => {
       if (k.code !== StateCode.TERMINATED) {
@@ -484,6 +551,7 @@ export class RingKernelRuntime {
       await this.#pool.close();
       for (const ptr of this.#graveyard.splice(0)) this.#core!.free(ptr);
     }
+    await this.#remote?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }

@@ -34,12 +34,14 @@ export type Request = { seq: number } & (
   | { type: 'launch'; entry: DirectoryEntry; module: string }
   | { type: 'directory'; kernels: DirectoryEntry[] }
   | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
-  | { type: 'drop'; id: string });
+  | { type: 'drop'; id: string }
+  | { type: 'expose'; id: string; exposed: boolean });
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; seq: number; error: SerializedError | null }
-  | { type: 'ended'; id: string; error: SerializedError | null };
+  | { type: 'ended'; id: string; error: SerializedError | null }
+  | { type: 'handled'; id: string; messageIds: string[] };
 
 export interface SerializedError { name: string; message: string; stack: string | undefined }
 
@@ -192,6 +194,27 @@ class WorkerHost {
     };
   }
 
+  /**
+   * A hosted kernel exposed to other runtimes (js/remote.ts): the ids of the messages it has
+   * handled go to the owner, which acknowledges them to their remote mailbox; one post a
+   * turn, whatever the number of messages.
+   */
+  expose(id: string, exposed: boolean): void {
+    const inst = this.hosted.get(id);
+    if (!inst) return;
+    if (!exposed) { inst.onHandled = null; return; }
+    let batch: string[] | null = null;
+    inst.onHandled = (ids) => {
+      if (batch !== null) { for (const m of ids) batch.push(m); return; }
+      batch = ids;
+      queueMicrotask(() => {
+        const messageIds = batch!;
+        batch = null;
+        this.port.post({ type: 'handled', id, messageIds } satisfies FromWorker);
+      });
+    };
+  }
+
   drop(id: string): void {
     const inst = this.hosted.get(id);
     if (inst) {
@@ -291,6 +314,7 @@ export async function startWorkerHost(): Promise<void> {
         case 'directory': host!.setDirectory(msg.kernels); break;
         case 'route': host!.route(msg); break;
         case 'drop': host!.drop(msg.id); break;
+        case 'expose': host!.expose(msg.id, msg.exposed); break;
       }
     } catch (e) { error = serializeError(e); }
     port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);

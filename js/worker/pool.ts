@@ -10,6 +10,8 @@ import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } f
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
   ended(worker: PoolWorker, id: string, error: SerializedError | null): void;
+  /** An exposed kernel handled these messages (js/remote.ts acknowledges them). */
+  handled?(worker: PoolWorker, id: string, messageIds: string[]): void;
   /** The thread is gone; its kernels cannot run any more. */
   died(worker: PoolWorker, reason: string): void;
 }
@@ -105,6 +107,7 @@ export class WorkerPool {
           case 'ready': resolve(); return;
           case 'done': w.settle(m.seq, m.error); return;
           case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); return;
+          case 'handled': this.events.handled?.(w, m.id, m.messageIds); return;
         }
       });
       handle.onExit((reason) => {

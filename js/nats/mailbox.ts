@@ -1,0 +1,195 @@
+// mailbox.ts — the JetStream side of an exposed kernel: its mailbox stream (work-queue
+// retention, max_msgs = the kernel's queueSize, discard new for BLOCK and REJECT, old for
+// DROP_OLDEST) and one pull consumer per priority band, feeding the runtime's inbox.
+//
+// In flight: each band's consumer has max_ack_pending = ceil(maxInFlight / 4), so at most
+// maxInFlight records are taken and not yet acknowledged; a record is acknowledged once the
+// kernel has handled it (js/remote.ts). What a dead process had taken is offered again to
+// the next exposure: that, at most maxInFlight records, is all that can come twice.
+// Priorities: every band is pulled (each within its own credit), and what has arrived is
+// handed over highest band first; the kernel's ring then hands out highest first too.
+import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages, StreamConfig } from '@nats-io/jetstream';
+import type { RemoteExposure, RemoteInbox } from '../remote.js';
+import { BANDS, mailboxNames, type MailboxNames } from './names.js';
+
+/** What the mailbox needs of its transport (js/nats/transport.ts). */
+export interface MailboxContext {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  namespace: string;
+  maxInFlight: number;
+  ackWaitMs: number;
+  duplicateWindowMs: number;
+  /** Turns a NATS error into one that names the operation and holds no secrets. */
+  fail(operation: string, kernelId: string, e: unknown): Error;
+}
+
+const ms = (n: number) => n * 1_000_000; // JetStream durations are nanoseconds
+
+/** The description a mailbox stream carries: senders read the backpressure strategy from it. */
+export function mailboxDescription(inbox: Pick<RemoteInbox, 'kernelId' | 'backpressure'>): string {
+  return `ringkernel mailbox of kernel ${JSON.stringify(inbox.kernelId)} (${inbox.backpressure})`;
+}
+
+export function mailboxConfig(names: MailboxNames, inbox: RemoteInbox, duplicateWindowMs: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.stream,
+    subjects: names.subjects,
+    description: mailboxDescription(inbox),
+    retention: 'workqueue' as StreamConfig['retention'],
+    storage: 'file' as StreamConfig['storage'],
+    discard: (inbox.backpressure === 'drop_oldest' ? 'old' : 'new') as StreamConfig['discard'],
+    max_msgs: inbox.queueSize,
+    max_msg_size: inbox.maxMessageSize,
+    duplicate_window: ms(duplicateWindowMs),
+    num_replicas: 1,
+  };
+}
+
+export class Mailbox implements RemoteExposure {
+  readonly #ctx: MailboxContext;
+  readonly #inbox: RemoteInbox;
+  readonly #names: MailboxNames;
+  readonly #iterators: ConsumerMessages[] = [];
+  readonly #bands: JsMsg[][] = Array.from({ length: BANDS }, () => []);
+  /** Taken and not acknowledged yet, with when (for in-progress acks before ack_wait runs out). */
+  readonly #unacked = new Map<JsMsg, number>();
+  #wake: (() => void) | null = null;
+  #stopped = false;
+  #pump: Promise<void> = Promise.resolve();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #drops: DropCounter | null = null;
+
+  constructor(ctx: MailboxContext, inbox: RemoteInbox) {
+    this.#ctx = ctx;
+    this.#inbox = inbox;
+    this.#names = mailboxNames(ctx.namespace, inbox.kernelId);
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js } = this.#ctx;
+    const n = this.#names, inbox = this.#inbox;
+    const config = mailboxConfig(n, inbox, this.#ctx.duplicateWindowMs);
+    try {
+      try { await jsm.streams.add(config); } catch (e) {
+        // there already (a runtime exposed it before): take its messages with the new limits
+        if ((e as { code?: number }).code !== 10058) throw e;
+        await jsm.streams.update(n.stream, config);
+      }
+      // consumers of an earlier exposure go: their taken, unacknowledged records come to
+      // the new ones at once (rather than after ack_wait)
+      const perBand = Math.max(1, Math.ceil(this.#ctx.maxInFlight / BANDS));
+      for (let b = 0; b < BANDS; b++) {
+        await jsm.consumers.delete(n.stream, n.consumers[b]!).catch(() => false);
+        await jsm.consumers.add(n.stream, {
+          durable_name: n.consumers[b], filter_subject: n.subjects[b], ack_policy: 'explicit' as never,
+          deliver_policy: 'all' as never, max_ack_pending: perBand, ack_wait: ms(this.#ctx.ackWaitMs), max_deliver: -1,
+        });
+      }
+      if (inbox.backpressure === 'drop_oldest') this.#drops = await DropCounter.start(jsm, n.stream, (k) => inbox.dropped(k));
+      for (let b = 0; b < BANDS; b++) {
+        const consumer = await js.consumers.get(n.stream, n.consumers[b]!);
+        const it = await consumer.consume({ max_messages: perBand });
+        this.#iterators.push(it);
+        void this.#read(b, it);
+      }
+    } catch (e) {
+      await this.stop();
+      throw this.#ctx.fail('expose', inbox.kernelId, e);
+    }
+    // ack_wait is a deadline per delivery: a record the kernel holds longer is marked as
+    // being worked on, so it is not offered again while this process lives
+    const every = Math.max(50, Math.floor(this.#ctx.ackWaitMs / 3));
+    this.#heartbeat = setInterval(() => {
+      const old = Date.now() - every;
+      for (const [m, t] of this.#unacked) if (t < old) { m.working(); this.#unacked.set(m, Date.now()); }
+    }, every);
+    (this.#heartbeat as { unref?: () => void }).unref?.();
+    this.#pump = this.#run();
+  }
+
+  async #read(band: number, it: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of it) {
+        if (this.#stopped) break;
+        this.#drops?.seen(m.seq);
+        this.#bands[band]!.push(m);
+        const w = this.#wake;
+        if (w) { this.#wake = null; w(); }
+      }
+    } catch { /* stopped, or the connection closed */ }
+  }
+
+  /** Hands records to the inbox, highest band first, one at a time, in order within a band. */
+  async #run(): Promise<void> {
+    const inbox = this.#inbox;
+    while (!this.#stopped) {
+      let m: JsMsg | undefined;
+      for (let b = 0; b < BANDS && m === undefined; b++) m = this.#bands[b]!.shift();
+      if (m === undefined) { await new Promise<void>((r) => { this.#wake = r; }); continue; }
+      const msg = m;
+      this.#unacked.set(msg, Date.now());
+      await inbox.deliver({
+        bytes: msg.data,
+        ack: () => { if (this.#unacked.delete(msg)) msg.ack(); },
+        reject: (reason) => { this.#unacked.delete(msg); msg.term(reason.slice(0, 200)); },
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#heartbeat);
+    this.#drops?.stop();
+    const w = this.#wake;
+    if (w) { this.#wake = null; w(); }
+    for (const it of this.#iterators) { try { it.stop(); } catch { /* closed */ } }
+    await this.#pump;
+    // taken, not handled: left unacknowledged, so the next exposure gets them
+    this.#unacked.clear();
+    for (const b of this.#bands) b.length = 0;
+  }
+}
+
+/**
+ * DROP_OLDEST: the stream discards its oldest messages when full and tells nobody. A record
+ * that left the stream (its first sequence moved past it) without being delivered here was
+ * dropped: counted by watching the first sequence, against the sequences seen. Messages
+ * acknowledged before this exposure (interior deletes) are read from the stream at start.
+ */
+class DropCounter {
+  #floor: number;
+  readonly #seen = new Set<number>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #busy = false;
+
+  private constructor(floor: number, deleted: readonly number[], jsm: JetStreamManager, stream: string, report: (n: number) => void) {
+    this.#floor = floor;
+    for (const s of deleted) this.#seen.add(s);
+    this.#timer = setInterval(() => {
+      if (this.#busy) return;
+      this.#busy = true;
+      jsm.streams.info(stream).then((i) => this.#advance(i.state.first_seq, report), () => {}).finally(() => { this.#busy = false; });
+    }, 200);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  static async start(jsm: JetStreamManager, stream: string, report: (n: number) => void): Promise<DropCounter> {
+    const info = await jsm.streams.info(stream, { deleted_details: true });
+    return new DropCounter(info.state.first_seq, info.state.deleted ?? [], jsm, stream, report);
+  }
+
+  seen(seq: number): void { if (seq >= this.#floor) this.#seen.add(seq); }
+
+  #advance(first: number, report: (n: number) => void): void {
+    let dropped = 0;
+    for (let s = this.#floor; s < first; s++) {
+      if (this.#seen.has(s)) this.#seen.delete(s); else dropped++;
+    }
+    if (first > this.#floor) this.#floor = first;
+    if (dropped > 0) report(dropped);
+  }
+
+  stop(): void { clearInterval(this.#timer); }
+}

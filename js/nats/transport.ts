@@ -1,0 +1,221 @@
+// transport.ts — the RemoteTransport over NATS JetStream (js/remote.ts has the interface).
+// One connection per runtime, made on first use, reconnecting by itself. Sending stores a
+// record in the target kernel's mailbox stream with Nats-Msg-Id = the message's id, so a
+// retried publish is stored once (within the stream's duplicate window); publishes go out
+// up to `publishWindow` at a time and are awaited together.
+import type { NatsConnection, ConnectionOptions } from '@nats-io/nats-core';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { OutgoingRecord, PublishOptions, RemoteExposure, RemoteInbox, RemoteTransport } from '../remote.js';
+import { KernelNotFoundError, MessageTooLargeError, QueueFullError, RemoteError, RingKernelError } from '../index.js';
+import { bandOf, checkNamespace, mailboxNames } from './names.js';
+import { Mailbox, type MailboxContext } from './mailbox.js';
+import { Redactor, publicServers, urlSecrets } from './redact.js';
+
+export interface NatsRemoteOptions extends Omit<ConnectionOptions, 'servers'> {
+  /** Server URLs (default nats://127.0.0.1:4222). Credentials in them stay out of every message. */
+  servers?: string | string[];
+  /** Separates pipelines sharing a server: kernel ids are looked up within it (default 'ringkernel'). */
+  namespace?: string;
+  /** An exposed kernel's records taken and not yet acknowledged, at most (default: min(queueSize, 1024)). */
+  maxInFlight?: number;
+  /** Publishes in flight at once per send (default 1024). */
+  publishWindow?: number;
+  /** Milliseconds a JetStream request (publish, stream lookup) may take before it counts as failed (default 5000). */
+  requestTimeoutMs?: number;
+  /** A taken record not acknowledged in this long is offered again, unless this process still works on it (default 30000). */
+  ackWaitMs?: number;
+  /** Retried publishes of one message id within this many ms are stored once (default 120000). */
+  duplicateWindowMs?: number;
+  /** How to connect: another transport's connect (wsconnect for browsers, Deno's). Default: @nats-io/transport-node. */
+  connect?: (options: ConnectionOptions) => Promise<NatsConnection>;
+  /** A connection to use (then it is not closed at shutdown). */
+  connection?: NatsConnection;
+}
+
+/** What a sender knows of a target's mailbox. */
+interface Target { subjects: string[]; strategy: 'block' | 'reject' | 'drop_oldest'; maxMessageSize: number }
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
+  const t = setTimeout(r, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+});
+
+const code = (e: unknown): number | undefined => (e as { code?: unknown })?.code as number | undefined;
+const FULL_CODES = new Set([10077, 10078, 10047]); // max messages, max bytes, insufficient resources
+const TOO_LARGE = 10054;
+
+export class NatsTransport implements RemoteTransport {
+  readonly description: string;
+  readonly namespace: string;
+  readonly #options: NatsRemoteOptions;
+  readonly #redact: Redactor;
+  readonly #requestTimeout: number;
+  readonly #window: number;
+  #conn: Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> | null = null;
+  readonly #targets = new Map<string, Target>();
+  readonly #mailboxes = new Set<Mailbox>();
+  #closed = false;
+
+  constructor(options: NatsRemoteOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('natsRemote: options must be an object');
+    this.#options = options;
+    this.namespace = checkNamespace(options.namespace ?? 'ringkernel');
+    this.#redact = new Redactor([options.pass, options.token, ...urlSecrets(options.servers)]);
+    this.#requestTimeout = positive(options.requestTimeoutMs ?? 5000, 'requestTimeoutMs');
+    this.#window = Math.floor(positive(options.publishWindow ?? 1024, 'publishWindow'));
+    positive(options.ackWaitMs ?? 30_000, 'ackWaitMs');
+    positive(options.duplicateWindowMs ?? 120_000, 'duplicateWindowMs');
+    if (options.maxInFlight !== undefined) positive(options.maxInFlight, 'maxInFlight');
+    this.description = `NATS JetStream at ${options.connection ? 'a given connection' : publicServers(options.servers)}, namespace '${this.namespace}'`;
+  }
+
+  /** The connection, made on first use; a failed attempt is tried again next time. */
+  #connect(operation: string, kernelId?: string) {
+    if (this.#closed) return Promise.reject(new RemoteError(`${operation}: the NATS transport is closed`, { operation, kernelId }));
+    if (!this.#conn) {
+      this.#conn = (async () => {
+        const o = this.#options;
+        let nc = o.connection;
+        if (!nc) {
+          const { connection: _c, connect: _k, namespace: _n, maxInFlight: _m, publishWindow: _p, requestTimeoutMs: _r, ackWaitMs: _a, duplicateWindowMs: _d, ...pass } = o;
+          const connect = o.connect ?? (await importPeer<{ connect: NonNullable<NatsRemoteOptions['connect']> }>('@nats-io/transport-node')).connect;
+          nc = await connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: this.#requestTimeout, name: 'ringkernel', ...pass } as ConnectionOptions);
+        }
+        const { jetstream, jetstreamManager } = await importPeer<typeof import('@nats-io/jetstream')>('@nats-io/jetstream');
+        const js = jetstream(nc, { timeout: this.#requestTimeout });
+        const jsm = await jetstreamManager(nc, { timeout: this.#requestTimeout });
+        return { nc, js, jsm };
+      })();
+      this.#conn.catch(() => { this.#conn = null; });
+    }
+    return this.#conn.catch((e) => { throw this.#fail(operation, kernelId, e); });
+  }
+
+  /** A NATS failure as a RemoteError naming the operation; never a credential in it. */
+  #fail(operation: string, kernelId: string | undefined, e: unknown, target?: string): Error {
+    if (e instanceof RingKernelError) return e;
+    const what = target === undefined ? (kernelId === undefined ? operation : `${operation} (kernel '${kernelId}')`) : `${operation} to 'remote:${target}'${kernelId ? ` from kernel '${kernelId}'` : ''}`;
+    return new RemoteError(`${what}: ${this.#redact.error(e)} (${this.description})`, { operation, kernelId });
+  }
+
+  async expose(inbox: RemoteInbox): Promise<RemoteExposure> {
+    const { js, jsm } = await this.#connect('expose', inbox.kernelId);
+    const ctx: MailboxContext = {
+      js, jsm, namespace: this.namespace,
+      maxInFlight: Math.min(inbox.queueSize, this.#options.maxInFlight ?? 1024),
+      ackWaitMs: this.#options.ackWaitMs ?? 30_000,
+      duplicateWindowMs: this.#options.duplicateWindowMs ?? 120_000,
+      fail: (operation, kernelId, e) => this.#fail(operation, kernelId, e),
+    };
+    const mb = new Mailbox(ctx, inbox);
+    await mb.start();
+    this.#mailboxes.add(mb);
+    return { stop: async () => { this.#mailboxes.delete(mb); await mb.stop(); } };
+  }
+
+  /** The target's mailbox as its stream describes it; KernelNotFoundError when there is none. */
+  async #target(id: string, options: PublishOptions): Promise<Target> {
+    const known = this.#targets.get(id);
+    if (known) return known;
+    const { jsm } = await this.#connect(options.operation, options.from);
+    const names = mailboxNames(this.namespace, id);
+    let info;
+    try { info = await jsm.streams.info(names.stream); } catch (e) {
+      if (code(e) === 10059 || (e as Error).name === 'StreamNotFoundError')
+        throw new KernelNotFoundError(`${options.operation} to 'remote:${id}': no runtime exposes kernel '${id}' in namespace '${this.namespace}' (no JetStream stream ${names.stream})`, { kernelId: options.from ?? id, operation: options.operation });
+      throw this.#fail(options.operation, options.from, e, id);
+    }
+    const c = info.config;
+    const declared = /\((block|reject|drop_oldest)\)$/.exec(c.description ?? '')?.[1] as Target['strategy'] | undefined;
+    const t: Target = { subjects: names.subjects, strategy: c.discard === 'old' ? 'drop_oldest' : declared ?? 'block', maxMessageSize: c.max_msg_size > 0 ? c.max_msg_size : Infinity };
+    this.#targets.set(id, t);
+    return t;
+  }
+
+  async publish(target: string, records: readonly OutgoingRecord[], options: PublishOptions): Promise<void> {
+    const t = await this.#target(target, options);
+    const { js } = await this.#connect(options.operation, options.from);
+    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+    let stored = 0;
+    for (let i = 0; i < records.length; i += this.#window) {
+      const chunk = records.slice(i, i + this.#window);
+      for (const r of chunk) {
+        if (r.bytes.length > t.maxMessageSize) {
+          throw Object.assign(new MessageTooLargeError(`${options.operation} to 'remote:${target}': the message encodes to ${r.bytes.length} bytes, over the remote kernel's maxMessageSize of ${t.maxMessageSize}; it was not sent`,
+            { kernelId: options.from ?? target, operation: options.operation, size: r.bytes.length, limit: t.maxMessageSize }), { enqueued: stored });
+        }
+      }
+      const results = await Promise.allSettled(chunk.map((r) => js.publish(t.subjects[bandOf(r.priority)]!, r.bytes, { msgID: r.messageId, timeout: this.#requestTimeout })));
+      for (let k = 0; k < chunk.length; k++) {
+        const res = results[k]!;
+        if (res.status === 'fulfilled') { stored++; continue; }
+        // refused or unanswered: tried again alone, in order (the same id: stored at most once)
+        try { await this.#publishOne(t, target, chunk[k]!, res.reason, deadline, options); stored++; }
+        catch (e) { throw Object.assign(e as Error, { enqueued: stored + results.slice(k + 1).filter((x) => x.status === 'fulfilled').length }); }
+      }
+    }
+  }
+
+  /** One record, after its first try failed with `error`: waits while full (BLOCK), retries while unanswered. */
+  async #publishOne(t: Target, target: string, r: OutgoingRecord, error: unknown, deadline: number, options: PublishOptions): Promise<void> {
+    const { js } = await this.#connect(options.operation, options.from);
+    const who = { kernelId: options.from ?? target, operation: options.operation };
+    let backoff = 1;
+    // a dead server must turn into an error: unanswered tries end after requestTimeoutMs more
+    let unansweredSince = Date.now();
+    for (;;) {
+      const c = code(error);
+      if (c === TOO_LARGE) throw new MessageTooLargeError(`${options.operation} to 'remote:${target}': the remote mailbox refused the message as too large (${r.bytes.length} bytes)`, { ...who, size: r.bytes.length, limit: t.maxMessageSize });
+      const full = c !== undefined && FULL_CODES.has(c);
+      if (full) {
+        unansweredSince = Date.now();
+        if (t.strategy === 'reject') throw new QueueFullError(`${options.operation} to 'remote:${target}': its mailbox is full (${this.description}) and it rejects when full; the message was not stored`, who);
+        if (Date.now() >= deadline) throw new QueueFullError(`${options.operation} to 'remote:${target}': its mailbox stayed full for ${options.timeout} ms; the message was not stored`, who);
+      } else if ((error as Error)?.name === 'JetStreamNotEnabled' || /no responders/i.test(String((error as Error)?.message))) {
+        // nobody answers on the subject: the stream is gone (or the server lost JetStream)
+        this.#targets.delete(target);
+        if (Date.now() - unansweredSince > this.#requestTimeout) throw new KernelNotFoundError(`${options.operation} to 'remote:${target}': no JetStream stream answers for kernel '${target}' in namespace '${this.namespace}' (was it exposed? ${this.description})`, who);
+      } else if (Date.now() - unansweredSince > this.#requestTimeout || Date.now() >= deadline || this.#closed) {
+        throw this.#fail(options.operation, options.from, error, target);
+      }
+      if (options.signal?.aborted) throw this.#fail(options.operation, options.from, options.signal.reason ?? new Error('aborted'), target);
+      await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())), options.signal);
+      backoff = Math.min(backoff * 2, full ? 50 : 250);
+      try {
+        await js.publish(t.subjects[bandOf(r.priority)]!, r.bytes, { msgID: r.messageId, timeout: this.#requestTimeout });
+        return;
+      } catch (e) { error = e; }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#mailboxes].map((m) => m.stop()));
+    this.#mailboxes.clear();
+    const conn = this.#conn;
+    this.#conn = null;
+    if (!conn || this.#options.connection) return;
+    let nc: NatsConnection;
+    try { ({ nc } = await conn); } catch { return; }
+    // drain flushes acknowledgements and publishes under way; a server that is gone cannot
+    // be drained: closed after requestTimeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const drained = await Promise.race([nc.drain().then(() => true, () => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), this.#requestTimeout); })]);
+    clearTimeout(timer);
+    if (!drained && !nc.isClosed()) await nc.close().catch(() => {});
+  }
+}
+
+function positive(v: unknown, name: string): number {
+  if (typeof v === 'number' && v > 0 && Number.isFinite(v)) return v;
+  throw new RangeError(`natsRemote: ${name} must be a positive number, got ${String(v)}`);
+}
+
+async function importPeer<T>(name: string): Promise<T> {
+  try {
+    return await import(/* @vite-ignore */ name) as T;
+  } catch (e) {
+    throw new RingKernelError(`ringkernel/nats needs the optional peer dependency ${name}: npm install @nats-io/transport-node @nats-io/jetstream (${e instanceof Error ? e.message : String(e)})`, { operation: 'connect' });
+  }
+}
