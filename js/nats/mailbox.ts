@@ -59,6 +59,9 @@ export class Mailbox implements RemoteExposure {
   #pump: Promise<void> = Promise.resolve();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #drops: DropCounter | null = null;
+  /** Records read from the consumers and not settled (acknowledged) yet: at most maxInFlight. */
+  #taken = 0;
+  readonly #roomWaiters: (() => void)[] = [];
 
   constructor(ctx: MailboxContext, inbox: RemoteInbox) {
     this.#ctx = ctx;
@@ -111,8 +114,13 @@ export class Mailbox implements RemoteExposure {
   async #read(band: number, it: ConsumerMessages): Promise<void> {
     try {
       for await (const m of it) {
+        // the client library pulls ahead; records are taken from it only while fewer than
+        // maxInFlight are unsettled, so what waits here is bounded (and, under DROP_OLDEST,
+        // the mailbox rather than this process holds the backlog it may drop)
+        while (this.#taken >= this.#ctx.maxInFlight && !this.#stopped) await new Promise<void>((r) => this.#roomWaiters.push(r));
         if (this.#stopped) break;
-        this.#drops?.seen(m.seq);
+        this.#taken++;
+        if (this.#drops && !this.#drops.seen(m.seq)) { this.#settle(m); continue; } // counted as dropped already
         this.#bands[band]!.push(m);
         const w = this.#wake;
         if (w) { this.#wake = null; w(); }
@@ -129,12 +137,18 @@ export class Mailbox implements RemoteExposure {
       if (m === undefined) { await new Promise<void>((r) => { this.#wake = r; }); continue; }
       const msg = m;
       this.#unacked.set(msg, Date.now());
-      await inbox.deliver({
-        bytes: msg.data,
-        ack: () => { if (this.#unacked.delete(msg)) msg.ack(); },
-        reject: (reason) => { this.#unacked.delete(msg); msg.term(reason.slice(0, 200)); },
-      });
+      // a malformed record is settled for good the same way: acknowledged, so the work-queue
+      // stream lets it go (a terminated one would keep its place in the mailbox)
+      const settle = () => { if (this.#unacked.delete(msg)) this.#settle(msg); };
+      await inbox.deliver({ bytes: msg.data, ack: settle, reject: settle });
     }
+  }
+
+  /** Acknowledges a taken record: it leaves the mailbox, and another may be taken. */
+  #settle(msg: JsMsg): void {
+    msg.ack();
+    this.#taken--;
+    this.#roomWaiters.shift()?.();
   }
 
   async stop(): Promise<void> {
@@ -144,6 +158,7 @@ export class Mailbox implements RemoteExposure {
     this.#drops?.stop();
     const w = this.#wake;
     if (w) { this.#wake = null; w(); }
+    for (const r of this.#roomWaiters.splice(0)) r();
     for (const it of this.#iterators) { try { it.stop(); } catch { /* closed */ } }
     await this.#pump;
     // taken, not handled: left unacknowledged, so the next exposure gets them
@@ -177,16 +192,27 @@ class DropCounter {
 
   static async start(jsm: JetStreamManager, stream: string, report: (n: number) => void): Promise<DropCounter> {
     const info = await jsm.streams.info(stream, { deleted_details: true });
-    return new DropCounter(info.state.first_seq, info.state.deleted ?? [], jsm, stream, report);
+    // an empty stream reports first_seq 0 (or last_seq + 1): sequences start at 1
+    return new DropCounter(Math.max(1, info.state.first_seq), info.state.deleted ?? [], jsm, stream, report);
   }
 
-  seen(seq: number): void { if (seq >= this.#floor) this.#seen.add(seq); }
+  /** Sequences counted as dropped lately: one that reaches this process late was still dropped. */
+  readonly #counted = new Set<number>();
+
+  /** A record read from a consumer; false when it was counted as dropped (the client had it buffered). */
+  seen(seq: number): boolean {
+    if (this.#counted.has(seq)) { this.#counted.delete(seq); return false; }
+    if (seq >= this.#floor) this.#seen.add(seq);
+    return true;
+  }
 
   #advance(first: number, report: (n: number) => void): void {
     let dropped = 0;
     for (let s = this.#floor; s < first; s++) {
-      if (this.#seen.has(s)) this.#seen.delete(s); else dropped++;
+      if (this.#seen.has(s)) this.#seen.delete(s);
+      else { dropped++; this.#counted.add(s); }
     }
+    if (this.#counted.size > 65536) for (const s of this.#counted) { this.#counted.delete(s); if (this.#counted.size <= 32768) break; }
     if (first > this.#floor) this.#floor = first;
     if (dropped > 0) report(dropped);
   }

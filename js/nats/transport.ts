@@ -32,8 +32,13 @@ export interface NatsRemoteOptions extends Omit<ConnectionOptions, 'servers'> {
   connection?: NatsConnection;
 }
 
-/** What a sender knows of a target's mailbox. */
-interface Target { subjects: string[]; strategy: 'block' | 'reject' | 'drop_oldest'; maxMessageSize: number }
+/**
+ * What a sender knows of a target's mailbox. `credit` (BLOCK): free places the stream had at
+ * the last look, less what was published since; a window never goes past it, so a publish
+ * that meets a full mailbox has nothing of this sender's behind it in flight, and its retry
+ * keeps the order. Read again from the stream (one request) when spent.
+ */
+interface Target { stream: string; subjects: string[]; strategy: 'block' | 'reject' | 'drop_oldest'; maxMessageSize: number; maxMsgs: number; credit: number }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
   const t = setTimeout(r, ms);
@@ -127,7 +132,9 @@ export class NatsTransport implements RemoteTransport {
     }
     const c = info.config;
     const declared = /\((block|reject|drop_oldest)\)$/.exec(c.description ?? '')?.[1] as Target['strategy'] | undefined;
-    const t: Target = { subjects: names.subjects, strategy: c.discard === 'old' ? 'drop_oldest' : declared ?? 'block', maxMessageSize: c.max_msg_size > 0 ? c.max_msg_size : Infinity };
+    const maxMsgs = c.max_msgs > 0 ? c.max_msgs : Infinity;
+    const t: Target = { stream: names.stream, subjects: names.subjects, strategy: c.discard === 'old' ? 'drop_oldest' : declared ?? 'block',
+      maxMessageSize: c.max_msg_size > 0 ? c.max_msg_size : Infinity, maxMsgs, credit: maxMsgs - info.state.messages };
     this.#targets.set(id, t);
     return t;
   }
@@ -137,8 +144,10 @@ export class NatsTransport implements RemoteTransport {
     const { js } = await this.#connect(options.operation, options.from);
     const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
     let stored = 0;
-    for (let i = 0; i < records.length; i += this.#window) {
-      const chunk = records.slice(i, i + this.#window);
+    for (let i = 0, size = 0; i < records.length; i += size) {
+      size = Math.min(this.#window, records.length - i);
+      if (t.strategy === 'block') size = Math.min(size, await this.#credit(t, size, options));
+      const chunk = records.slice(i, i + size);
       for (const r of chunk) {
         if (r.bytes.length > t.maxMessageSize) {
           throw Object.assign(new MessageTooLargeError(`${options.operation} to 'remote:${target}': the message encodes to ${r.bytes.length} bytes, over the remote kernel's maxMessageSize of ${t.maxMessageSize}; it was not sent`,
@@ -154,6 +163,19 @@ export class NatsTransport implements RemoteTransport {
         catch (e) { throw Object.assign(e as Error, { enqueued: stored + results.slice(k + 1).filter((x) => x.status === 'fulfilled').length }); }
       }
     }
+  }
+
+  /** How many records may go out now to a BLOCK mailbox (at least 1: a full one refuses it, and it waits). */
+  async #credit(t: Target, wanted: number, options: PublishOptions): Promise<number> {
+    if (t.credit < wanted) {
+      try {
+        const { jsm } = await this.#connect(options.operation, options.from);
+        t.credit = t.maxMsgs - (await jsm.streams.info(t.stream)).state.messages;
+      } catch { t.credit = 0; } // unanswered: one at a time, the publish reports it
+    }
+    const n = Math.max(1, Math.min(wanted, t.credit));
+    t.credit -= n;
+    return n;
   }
 
   /** One record, after its first try failed with `error`: waits while full (BLOCK), retries while unanswered. */
