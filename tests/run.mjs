@@ -1,9 +1,10 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, deno, bun, browser, workerd)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, remote, deno, bun, browser, workerd)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { natsServerMissing } from './helpers/nats-server.mjs';
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const only = process.argv.slice(2);
@@ -27,15 +28,24 @@ const suites = {
     const passed = +m[1], total = +m[2];
     return { passed, failed: total - passed + (code !== 0 && passed === total ? 1 : 0) };
   },
-  async uvu() {
-    const { code, out } = await run(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'tests', '\\.test\\.ts$']);
-    const total = out.match(/Total:\s+(\d+)/), passed = out.match(/Passed:\s+(\d+)/), skipped = out.match(/Skipped:\s+(\d+)/);
-    if (!total || !passed) return { passed: 0, failed: 1, reason: `uvu printed no summary (exit ${code})` };
-    const failed = +total[1] - +passed[1] - (skipped ? +skipped[1] : 0);
-    return { passed: +passed[1], failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped: skipped ? +skipped[1] : 0,
-      reason: code !== 0 && failed === 0 ? `uvu exited with ${code}` : undefined };
+  uvu: () => uvuSuite('tests', '\\.test\\.ts$'),
+  // remote kernels over a real nats-server (tests/remote/*.nats.ts start their own)
+  async remote() {
+    const missing = natsServerMissing();
+    if (missing) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: ${missing}` };
+    return uvuSuite('tests/remote', '\\.nats\\.ts$');
   },
 };
+
+/** uvu over the files in `dir` matching `pattern`, under tsx. */
+async function uvuSuite(dir, pattern) {
+  const { code, out } = await run(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, pattern]);
+  const total = out.match(/Total:\s+(\d+)/), passed = out.match(/Passed:\s+(\d+)/), skipped = out.match(/Skipped:\s+(\d+)/);
+  if (!total || !passed) return { passed: 0, failed: 1, reason: `uvu printed no summary (exit ${code})` };
+  const failed = +total[1] - +passed[1] - (skipped ? +skipped[1] : 0);
+  return { passed: +passed[1], failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped: skipped ? +skipped[1] : 0,
+    reason: code !== 0 && failed === 0 ? `uvu exited with ${code}` : undefined };
+}
 
 /** The Deno binary the `deno` npm package brought (its platform package), or null. */
 function denoBinary() {
