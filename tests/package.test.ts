@@ -37,6 +37,34 @@ test("require('ringkernel') resolves to the CommonJS build", () => {
   assert.is(node(['--input-type=commonjs', '-e', script("const { RingKernelRuntime, ringKernel, message, t } = require('ringkernel');")]), '3');
 });
 
+const natsScript = (load: string) => `${load}
+const M = message('PkgRemote', { n: t.i32 });
+(async () => {
+  const rt = new RingKernelRuntime({ remote: natsRemote({ servers: 'nats://127.0.0.1:1', maxReconnectAttempts: 0, requestTimeoutMs: 500 }) });
+  const e = await rt.send('remote:x', new M({ n: 1 })).catch((x) => x);
+  console.log(e.name + ' ' + (e instanceof RemoteError));
+  await rt.shutdown();
+})();`;
+
+test("import 'ringkernel/nats' (ESM): natsRemote works with the classes of 'ringkernel'", () => {
+  assert.is(node(['--input-type=module', '-e', natsScript("import { RingKernelRuntime, RemoteError, message, t } from 'ringkernel'; import { natsRemote } from 'ringkernel/nats';")]), 'RemoteError true');
+});
+
+test("require('ringkernel/nats') (CommonJS)", () => {
+  assert.is(node(['--input-type=commonjs', '-e', natsScript("const { RingKernelRuntime, RemoteError, message, t } = require('ringkernel'); const { natsRemote } = require('ringkernel/nats');")]), 'RemoteError true');
+});
+
+test("ringkernel/nats from TypeScript under tsx, with its types", () => {
+  assert.is(node(['--import', 'tsx', 'tests/helpers/nats-package.ts']), 'RemoteError true RK_pkg_x');
+});
+
+test('the core bundles never import a NATS client (browsers, workerd); ringkernel/nats keeps it external', () => {
+  for (const f of ['index.js', 'index.cjs', 'workerd.js', 'worker.js']) assert.not.match(readFileSync(new URL(`../dist/${f}`, import.meta.url), 'utf8'), /@nats-io/, f);
+  assert.match(readFileSync(new URL('../dist/nats.js', import.meta.url), 'utf8'), /from "\.\/index\.js"/);
+  assert.ok(pkg.peerDependenciesMeta['@nats-io/transport-node'].optional && pkg.peerDependenciesMeta['@nats-io/jetstream'].optional);
+  assert.ok(existsSync(new URL('../dist/types/nats/index.d.ts', import.meta.url)));
+});
+
 test('export conditions point at files the build wrote, and the types declare the API', () => {
   const targets = new Set<string>();
   const walk = (v: unknown) => { if (typeof v === 'string') targets.add(v); else if (v && typeof v === 'object') Object.values(v).forEach(walk); };
