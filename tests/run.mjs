@@ -69,10 +69,17 @@ async function tallied(cmd, args, env = {}) {
     reason: code !== 0 && +m[2] === 0 ? `exited with ${code}` : skipped && skip ? `skipped: ${skip[1]}` : undefined };
 }
 
+/** Two tallies of one suite as one (the seed checks, and remote kernels over nats-server). */
+function sum(x, y) {
+  return { passed: x.passed + y.passed, failed: x.failed + y.failed, skipped: (x.skipped ?? 0) + (y.skipped ?? 0),
+    reason: [x.reason, y.reason].filter(Boolean).join('; ') || undefined };
+}
+
 suites.deno = async () => {
   const deno = denoBinary();
   if (!deno) return { passed: 0, failed: 0, skipped: 1, reason: 'skipped: no Deno binary (npm ci installs the deno package)' };
-  return tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']);
+  return sum(await tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']),
+    await tallied(deno, ['run', '--allow-read', '--allow-env', '--allow-net', '--allow-run', '--allow-write', 'tests/runtimes/remote-check.mjs']));
 };
 
 /** The Bun binary of the @oven/bun-<platform> npm package, or null. */
@@ -89,7 +96,8 @@ suites.bun = async () => {
   if (!bun) return { passed: 0, failed: 0, skipped: 1, reason: `skipped: no Bun binary for ${process.platform}-${process.arch} (npm ci installs @oven/bun-linux-x64 on Linux x64)` };
   // Bun's process.env does not reach the webgpu package's native EGL probe: Mesa's
   // surfaceless platform (llvmpipe, no display) must be in the environment it starts with
-  return tallied(bun, ['tests/runtimes/seed-check.mjs'], { EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' });
+  return sum(await tallied(bun, ['tests/runtimes/seed-check.mjs'], { EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' }),
+    await tallied(bun, ['tests/runtimes/remote-check.mjs']));
 };
 
 suites.browser = () => tallied(process.execPath, ['tests/browser/run.mjs']);
