@@ -246,6 +246,8 @@ class Outbox {
   readonly #transport: RemoteTransport;
   readonly #abort = new AbortController();
   #draining = false;
+  /** Publishing a batch (not waiting for the kernel's next sends). */
+  #busy = false;
   readonly done: Promise<void>;
 
   constructor(inst: KernelInstance, route: OutboxRoute, transport: RemoteTransport) {
@@ -262,7 +264,7 @@ class Outbox {
   /** Publishes what is in the output ring, then stops; gives up after `timeout` ms. */
   async drain(timeout: number): Promise<void> {
     this.#draining = true;
-    if (this.#inst.released || this.#inst.output.empty) this.stop();
+    if (this.#inst.released || (!this.#busy && this.#inst.output.empty)) this.stop();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.done, new Promise<void>((r) => { timer = setTimeout(r, timeout); })]);
     clearTimeout(timer);
@@ -280,11 +282,13 @@ class Outbox {
       } catch {
         return; // stopped, or the kernel ended and its output is empty
       }
+      this.#busy = true;
       const shares = this.#share(msgs);
       for (const [target, share] of shares) {
         const records = share.map((m) => ({ bytes: encodeMessage(m, { timestamp: m.timestamp }), messageId: m.messageId, priority: m.priority }));
         await this.#publish(target, records);
       }
+      this.#busy = false;
       if (this.#draining && inst.output.empty) return;
     }
   }
@@ -397,8 +401,11 @@ export class RemoteBridge {
     const ids = targets.map((t) => t.slice(REMOTE_PREFIX.length));
     if (ids.some((t) => t.length === 0)) throw new TypeError(`connect: kernel '${inst.id}': a remote target needs a kernel id ('remote:<id>')`);
     if (this.#outboxes.has(inst.id)) throw new KernelStateError(`connect: kernel '${inst.id}' is already connected to remote kernels; disconnect it first`, { kernelId: inst.id, operation: 'connect', state: inst.state });
-    const mode = ids.length === 1 ? 'one' : options.mode ?? 'round-robin';
+    const asked = options.mode ?? 'round-robin';
+    if (asked !== 'round-robin' && asked !== 'broadcast' && asked !== 'key') throw new TypeError(`connect '${inst.id}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(asked)}`);
     const keyField = options.keyField;
+    if (asked === 'key' && typeof options.key !== 'function' && typeof keyField !== 'string') throw new TypeError(`connect '${inst.id}': mode 'key' needs a key function or a keyField`);
+    const mode = ids.length === 1 ? 'one' : asked;
     const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
     this.#outboxes.set(inst.id, new Outbox(inst, { targets: ids, mode, key, next: 0 }, this.transport));
   }

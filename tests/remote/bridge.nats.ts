@@ -225,6 +225,52 @@ test('errors: no transport, nobody exposes it, unknown kernel, exposed twice, mi
   assert.throws(() => natsRemote({ requestTimeoutMs: -1 }), /requestTimeoutMs/);
 }));
 
+test('connect to several remote targets: round-robin and by key; a full REJECT target through connect is counted as refused', () => pair(async (a, b) => {
+  const s1 = recorder('r_rr1'), s2 = recorder('r_rr2');
+  recorder('r_rfull', { queueSize: 2, backpressure: BackpressureStrategy.REJECT });
+  ringKernel({ kernelId: 'r_rr_src', input: Num, output: Num }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  ringKernel({ kernelId: 'r_key_src', input: Num, output: Num }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  ringKernel({ kernelId: 'r_rej_src', input: Num, output: Num }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  for (const id of ['r_rr1', 'r_rr2']) { await a.launch(id); await a.activate(id); await a.expose(id); }
+  await a.launch('r_rfull'); await a.expose('r_rfull');                 // not active: fills up
+  for (const id of ['r_rr_src', 'r_key_src', 'r_rej_src']) { await b.launch(id); await b.activate(id); }
+  b.connect('r_rr_src', ['remote:r_rr1', 'remote:r_rr2']);
+  await b.sendMany('r_rr_src', Array.from({ length: 10 }, (_, i) => num(i)));
+  await until(() => s1.got.length + s2.got.length === 10);
+  assert.equal(s1.got.map((g) => g.n), [0, 2, 4, 6, 8]);
+  assert.equal(s2.got.map((g) => g.n), [1, 3, 5, 7, 9]);
+  b.disconnect('r_rr_src');
+  b.connect('r_key_src', ['remote:r_rr1', 'remote:r_rr2'], { mode: 'key', keyField: 'tag' });
+  await b.sendMany('r_key_src', ['x', 'y', 'x', 'y', 'x'].map((tag, i) => num(100 + i, 128, tag)));
+  await until(() => s1.got.length + s2.got.length === 15);
+  const byTag = (got: { n: number; tag: string }[]) => [...new Set(got.filter((g) => g.n >= 100).map((g) => g.tag))];
+  assert.ok(byTag(s1.got).length <= 1 && byTag(s2.got).length <= 1, 'equal keys go to the same target');
+  assert.throws(() => b.connect('r_rej_src', ['remote:a', 'remote:b'], { mode: 'key' }), /keyField/);
+  assert.throws(() => b.connect('r_rej_src', ['remote:a', 'remote:b'], { mode: 'nope' as never }), /mode must be/);
+  b.connect('r_rej_src', 'remote:r_rfull');
+  assert.throws(() => b.connect('r_rej_src', 'remote:r_rr1'), (e: unknown) => e instanceof KernelStateError);
+  assert.throws(() => b.connect('r_rej_src', 'r_rr_src'), (e: unknown) => e instanceof KernelStateError);
+  await b.sendMany('r_rej_src', Array.from({ length: 5 }, (_, i) => num(i)));
+  await until(() => { const f = b.remoteStats().forwarding.find((x) => x.kernelId === 'r_rej_src')!; return f.published + f.refused === 5; });
+  const f = b.remoteStats().forwarding.find((x) => x.kernelId === 'r_rej_src')!;
+  assert.is(f.published, 2);
+  assert.is(f.refused, 3);
+  assert.match(f.lastError!, /QueueFullError/);
+}));
+
+test('expose refuses a kernel that is terminated, and a GPU kernel', () => pair(async (a) => {
+  recorder('r_gone');
+  await a.launch('r_gone'); await a.activate('r_gone'); await a.terminate('r_gone');
+  const e1 = await a.expose('r_gone').catch((x) => x);
+  assert.instance(e1, KernelStateError);
+  const Vec4 = message('RemoteVec4', { v: t.array(t.f32, 4) });
+  const gpu = ringKernel({ kernelId: 'r_gpu', placement: 'gpu', input: Vec4, output: Vec4, wgsl: 'fn handle(m: RemoteVec4) -> RemoteVec4 { return m; }' }, (m) => m);
+  await a.launch('r_gpu', gpu);                         // with a JS fallback: launches with or without a GPU
+  const e2 = await a.expose('r_gpu').catch((x) => x);
+  assert.instance(e2, RingKernelError);
+  assert.match(e2.message, /GPU kernel/);
+}));
+
 test('credentials stay out of errors; token and user/password auth pass through', async () => {
   const secured = await startNatsServer({ args: ['--user', 'rkuser', '--pass', 's3cr3t-PW-991'] });
   const tokened = await startNatsServer({ args: ['--auth', 'tok-SECRET-4242'] });
