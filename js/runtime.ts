@@ -3,9 +3,9 @@
 // telemetry. Every message crosses a ring of the wasm core as bytes.
 import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
-import { gpuKernelFunction } from './gpu/runner.js';
+import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker/host.js';
+import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
