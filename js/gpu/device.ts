@@ -6,7 +6,7 @@ type Gpu = { requestAdapter(o?: object): Promise<any> };
 export interface GpuHandle { name: string; device: any; lost: string | null; lostPromise: Promise<void>; keep: unknown }
 let gpuPromise: Promise<GpuHandle | null> | null = null;
 
-const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
+import { runtimeKind } from '../platform.js';
 
 /**
  * A WebGPU adapter: navigator.gpu where there is one (browsers, Deno); in Node the optional
@@ -48,7 +48,7 @@ async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
       const adapter = await nav.gpu.requestAdapter().catch(() => null);
       return adapter ? { adapter, gpu: nav.gpu } : null;
     }
-    if (!isNode) return null;
+    if (runtimeKind !== 'node' && runtimeKind !== 'bun') return null; // the webgpu package is a Node addon (Bun loads those too)
     const name = 'webgpu';
     const dawn = await import(/* @vite-ignore */ name).catch(() => null) as { create(o: string[]): Gpu; globals: object } | null;
     if (!dawn) return null;

@@ -12,6 +12,7 @@ import type { KernelContext } from '../context.js';
 import type { Message } from '../message.js';
 import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
+import { monotonicNow } from '../platform.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
 import { deviceLost, gpuRunner, type Runner } from './runner.js';
@@ -33,7 +34,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
   const take = (inst: KernelInstance): Batch | null => {
     const core = inst.hub.core;
     const sentAt: number[] = [];
-    const takenAt = performance.now();
+    const takenAt = monotonicNow();
     let count = 0;
     while (count < runner.maxBatch) {
       const k = inst.takeRecords(runner.maxBatch - count, sentAt);

@@ -1,5 +1,6 @@
 // gpu/watchdog.ts — a GPU that never answers a batch fails it instead of hanging its kernel.
 import { RingKernelError } from '../errors.js';
+import { monotonicNow } from '../platform.js';
 
 const WAIT_MS = 10_000;
 
@@ -12,7 +13,7 @@ export function watchdog(kernelId: string) {
   const pending = new Set<{ since: number; reject(e: Error): void }>();
   let timer: ReturnType<typeof setInterval> | null = null;
   const check = () => {
-    const late = performance.now() - WAIT_MS;
+    const late = monotonicNow() - WAIT_MS;
     for (const p of pending) {
       if (p.since > late) continue;
       pending.delete(p);
@@ -23,7 +24,7 @@ export function watchdog(kernelId: string) {
   return {
     guard<T>(work: Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        const entry = { since: performance.now(), reject };
+        const entry = { since: monotonicNow(), reject };
         pending.add(entry);
         if (timer === null) {
           timer = setInterval(check, WAIT_MS / 4);

@@ -4,7 +4,7 @@
 import type { KernelDefinition } from '../kernel.js';
 import type { MessageClass } from '../message.js';
 import type { FieldType } from '../schema.js';
-import { BackendNotAvailableError } from '../errors.js';
+import { packageFile, readText } from '../platform.js';
 
 export interface GpuState {
   /** Element type of the state array (WGSL `array<type, words>`, named `state`). */
@@ -68,17 +68,7 @@ const shaderFiles = new Map<string, Promise<string>>();
 function loadShader(file: string): Promise<string> {
   let text = shaderFiles.get(file);
   if (!text) {
-    text = (async () => {
-      // the package's shaders/: beside dist/ in the bundle, two levels up from this source file under tsx
-      const url = new URL(`${import.meta.url.endsWith('.ts') ? '../' : ''}../shaders/${file}`, import.meta.url);
-      if (url.protocol === 'file:') {
-        const { readFile } = await import('node:fs/promises');
-        return readFile(url, 'utf8');
-      }
-      const res = await fetch(url);
-      if (!res.ok) throw new BackendNotAvailableError(`cannot load ${url}: HTTP ${res.status}`);
-      return res.text();
-    })();
+    text = readText(packageFile(`../shaders/${file}`));
     text.catch(() => shaderFiles.delete(file));
     shaderFiles.set(file, text);
   }

@@ -18,7 +18,8 @@ import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
 import type { Message } from '../message.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { parentPort, type ParentPort } from '../platform.js';
+import { waitAsync } from '../platform.js';
+import { parentPort, type ParentPort } from './thread.js';
 import type { RingKernelRuntime } from '../runtime.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
@@ -123,10 +124,9 @@ class WorkerHost implements ViewHost {
     // anything that came before we counted as a sleeper?
     if (this.anyReady()) { queueMicrotask(wake); return; }
     const wait = () => {
-      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
-        .waitAsync(new Int32Array(this.core.memory.buffer, this.thread, 1), 0, seq, Infinity);
+      const w = waitAsync(this.core.memory, this.thread, seq, Infinity);
       if (!w.async) queueMicrotask(wake);
-      else (w.value as Promise<string>).then(wake);
+      else w.value.then(wake);
     };
     // spinMicros: poll first, once this thread's own pending work has run
     const spin = this.hub.spinMicros;

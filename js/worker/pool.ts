@@ -4,7 +4,7 @@
 // its own thread; a worker that dies fails only the kernels it hosts.
 import type { OwnerCore } from '../core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core.js';
-import { startWorker, type WorkerHandle } from '../platform.js';
+import { startWorker, type WorkerHandle } from './thread.js';
 import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './protocol.js';
 
 export interface PoolEvents {
