@@ -9,7 +9,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError } from './errors.js';
+import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
@@ -435,7 +435,7 @@ export class KernelInstance {
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
-      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+      this.fail(new RingKernelError(`the worker thread running kernel '${this.id}' died: ${reason}`, { kernelId: this.id, operation: 'run' }), c === StateCode.FAILED);
     this.#markEnded();
   }
 

@@ -5,7 +5,7 @@ import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATC
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
 import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
+import { WorkerRequestError, type DirectoryEntry, type SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance } from './instance.js';
@@ -197,9 +197,8 @@ export class RingKernelRuntime implements KernelRuntime {
       (inst.worker as PoolWorker | null)?.kernels.delete(id);
       inst.release(StateCode.TERMINATED);
       this.#free(inst, this.#publishDirectory());
-      if (e instanceof Error) throw e;
-      const err = e as SerializedError;
-      throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
+      if (!(e instanceof WorkerRequestError)) throw e;
+      throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${e.message}`, { kernelId: id, operation: 'launch', cause: e.remote });
     }
   }
 
