@@ -17,7 +17,7 @@ export const CodecError = {
   TOO_DEEP: -16, BAD_SCHEMA: -17,
 } as const;
 
-/** What the validator needs to know about the messages defined so far (js/message.ts). */
+/** What the validator needs to know about the messages defined so far (js/message-registry.ts). */
 export interface SchemaSource {
   /** Changes whenever a message is defined. */
   readonly version: number;
