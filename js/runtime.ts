@@ -194,7 +194,7 @@ export class RingKernelRuntime implements KernelRuntime {
       await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!);
     } catch (e) {
       this.#kernels.delete(id);
-      (inst.worker as PoolWorker | null)?.kernels.delete(id);
+      inst.worker?.kernels.delete(id);
       inst.release(StateCode.TERMINATED);
       this.#free(inst, this.#publishDirectory());
       if (!(e instanceof WorkerRequestError)) throw e;
@@ -295,7 +295,7 @@ export class RingKernelRuntime implements KernelRuntime {
     inst.hub.wakeAllSpace();
     let ended = false;
     await withTimeout(inst.ended.then(() => { ended = true; }), timeout);
-    const worker = inst.worker as PoolWorker | null;
+    const worker = inst.worker;
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
       await this.#pool!.kill(worker, `kernel '${id}' did not stop within ${timeout} ms of terminate, so its worker thread was ended`);
@@ -307,7 +307,7 @@ export class RingKernelRuntime implements KernelRuntime {
   /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
   #release(inst: KernelInstance): void {
     if (!inst.release()) return;
-    const worker = inst.worker as PoolWorker | null;
+    const worker = inst.worker;
     let dropped: Promise<void> = Promise.resolve();
     if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
     this.#free(inst, this.#pool ? Promise.all([dropped, this.#publishDirectory()]) : dropped);
@@ -446,7 +446,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * message sent after connect() is routed the new way.
    */
   #routeToWorker(src: KernelInstance, m: Parameters<PoolWorker['request']>[0]): void {
-    const ready = (src.worker as PoolWorker).request(m);
+    const ready = src.worker!.request(m);
     const all: Promise<void> = Promise.all([this.#routesPending.get(src), ready]).then(() => undefined, () => undefined);
     this.#routesPending.set(src, all);
     void all.then(() => { if (this.#routesPending.get(src) === all) this.#routesPending.delete(src); });
@@ -463,7 +463,7 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /** Which pool worker runs a kernel (0, 1, ...), or null for a kernel on this thread. */
   workerOf(id: string): number | null {
-    const w = this.#get(id, 'workerOf').worker as PoolWorker | null;
+    const w = this.#get(id, 'workerOf').worker;
     return w ? w.index : null;
   }
 

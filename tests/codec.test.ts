@@ -352,7 +352,7 @@ test('importing ringkernel makes no core of its own: decoding before `await read
     let before = 'decoded';
     try { decodeMessage(bytes); } catch (e) { before = e instanceof BackendNotAvailableError ? 'refused' : String(e); }
     await ready;
-    console.log(before, decodeMessage(bytes).x);`], { encoding: 'utf8', timeout: 20_000 });
+    console.log(before + ' ' + decodeMessage(bytes).x); // a string: a number would be coloured under FORCE_COLOR`], { encoding: 'utf8', timeout: 20_000 });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), 'refused 1.5');
 });
