@@ -18,7 +18,8 @@
 // Where SharedArrayBuffer is missing (a browser page without cross-origin isolation,
 // workerd) the memory is an ordinary one: everything works on the one thread there is.
 
-import { BackendNotAvailableError } from './errors.js';
+import { BackendNotAvailableError, RingKernelError } from './errors.js';
+import { monotonicNow, packageFile, readBytes } from './platform.js';
 
 /** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
 export interface CoreExports {
@@ -68,8 +69,7 @@ export interface CoreExports {
   sched_enter_sleep(t: number): number;
   sched_leave_sleep(t: number): void;
   sched_kernel_count(t: number): number;
-  sched_wake(t: number): void;
-  // codec.ts (see js/codec.ts)
+  // codec.ts (see js/codec-core.ts)
   [name: string]: unknown;
 }
 
@@ -91,6 +91,11 @@ export const enum Strategy { BLOCK = 0, REJECT = 1, DROP_OLDEST = 2 }
 export const enum QueueStat {
   DEPTH = 0, HIGH_WATER = 1, ENQUEUED = 2, DEQUEUED = 3, REJECTED = 4, DROPPED = 5,
   CAPACITY = 6, MAX_RECORD = 7, BAND_BYTES = 8, STRATEGY = 9, CLOSED = 10,
+}
+
+/** What kcb_stat reads (scheduler.ts KSTAT_*; tests/core.test.ts checks they agree). */
+export const enum KernelStat {
+  PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;
@@ -123,15 +128,13 @@ export function whyNoSharedMemory(): string | null {
   return null;
 }
 
-const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
-
 function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   return {
     env: {
       memory,
-      now,
+      now: monotonicNow,
       abort(msg: number, file: number, line: number, col: number) {
-        throw new Error(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
+        throw new RingKernelError(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
       },
     },
   };
@@ -177,7 +180,7 @@ export class Core {
   /** A constant the core exports (a layout size, say), read from its wasm global. */
   constant(name: string): number {
     const g = (this.x as Record<string, unknown>)[name];
-    if (!(g instanceof WebAssembly.Global)) throw new Error(`ringkernel core exports no constant ${name}`);
+    if (!(g instanceof WebAssembly.Global)) throw new BackendNotAvailableError(`ringkernel core exports no constant ${name} (rebuild it with \`npm run build\`)`);
     return Number(g.value);
   }
 
@@ -271,20 +274,19 @@ export function setWasmSource(source: { shared?: WasmSource; single?: WasmSource
   if (source.single !== undefined) { wasmSource.single = source.single; compiled.single = undefined; }
 }
 
+/** The wasm file beside the bundle (dist/), or from the sources (tsx) the one in dist/. */
 async function defaultSource(file: string): Promise<BufferSource> {
-  const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
-  const candidates = [new URL('./' + file, import.meta.url), new URL('../dist/' + file, import.meta.url)];
-  if (isNode || candidates[0]!.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    let last: unknown;
-    for (const url of candidates) {
-      try { return await readFile(url); } catch (e) { last = e; }
+  const beside = packageFile('./' + file);
+  if (beside.protocol !== 'file:') {
+    try { return await readBytes(beside); } catch (e) {
+      throw new BackendNotAvailableError(`ringkernel: fetching the wasm core from ${beside} failed: ${(e as Error).message}`, { cause: e });
     }
-    throw new BackendNotAvailableError(`ringkernel: cannot find the wasm core next to ${import.meta.url} (run \`npm run build\`)`, { cause: last });
   }
-  const res = await fetch(candidates[0]!);
-  if (!res.ok) throw new BackendNotAvailableError(`ringkernel: fetching the wasm core from ${candidates[0]} failed: HTTP ${res.status}`);
-  return await res.arrayBuffer();
+  let last: unknown;
+  for (const url of [beside, packageFile('../dist/' + file)]) {
+    try { return await readBytes(url); } catch (e) { last = e; }
+  }
+  throw new BackendNotAvailableError(`ringkernel: cannot find the wasm core next to ${import.meta.url} (run \`npm run build\`)`, { cause: last });
 }
 
 /** The compiled module (shared-memory build or not), compiled once per thread and cached. */
@@ -297,15 +299,7 @@ export function compileCore(shared: boolean): Promise<WebAssembly.Module> {
       if (typeof src === 'function') src = await src();
       if (src instanceof WebAssembly.Module) return src;
       if (src === undefined) return WebAssembly.compile(await defaultSource(shared ? 'ringkernel.wasm' : 'ringkernel-single.wasm'));
-      if (typeof src === 'string' || src instanceof URL) {
-        const url = new URL(String(src), import.meta.url);
-        if (url.protocol === 'file:') {
-          const { readFile } = await import('node:fs/promises');
-          return WebAssembly.compile(await readFile(url));
-        }
-        const res = await fetch(url);
-        return WebAssembly.compile(await res.arrayBuffer());
-      }
+      if (typeof src === 'string' || src instanceof URL) return WebAssembly.compile(await readBytes(packageFile(String(src))));
       return WebAssembly.compile(src as BufferSource);
     })();
     p.catch(() => { compiled[which] = undefined; });

@@ -9,12 +9,15 @@
 // - a kernel connected to remote targets keeps sending into its own output ring, and an
 //   Outbox on this (the owner's) thread drains that ring and publishes. A worker kernel's
 //   messages take the same path: the ring, then the owner. There is no second data path.
-import { Message, encodeMessage } from './message.js';
+import { Message } from './message.js';
+import { encodeMessage } from './encode.js';
 import { validate } from './codec-core.js';
+import { wordsToUuid } from './uuid.js';
+import { H_ID } from './record.js';
 import type { KernelInstance } from './instance.js';
 import type { BackpressureStrategy } from './state.js';
 import type { ConnectOptions } from './runtime.js';
-import { hashKey } from './instance.js';
+import { keyOfField, shareOut, type RouteShape } from './routing.js';
 import { KernelStateError, MessageDecodeError, QueueFullError, RemoteError, RingKernelError } from './errors.js';
 
 /** Targets that start with this are kernels another runtime exposes: 'remote:compute'. */
@@ -128,13 +131,11 @@ export interface BridgeHost {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** The message id of a record (header bytes 16..32), as Message.messageId formats it. */
+/** The message id of a record (its header's id bytes), as Message.messageId formats it. */
 function recordMessageId(b: Uint8Array): string {
-  let s = '';
-  for (let i = 16; i < 32; i++) { s += hex[b[i]!]; if (i === 19 || i === 21 || i === 23 || i === 25) s += '-'; }
-  return s;
+  const dv = new DataView(b.buffer, b.byteOffset + H_ID, 16);
+  return wordsToUuid(dv.getUint32(0), dv.getUint32(4), dv.getUint32(8), dv.getUint32(12));
 }
 
 /** How many handled ids an inbox remembers, to recognise a record offered again after its ack was lost. */
@@ -224,12 +225,7 @@ class Inbox implements RemoteInbox {
   }
 }
 
-interface OutboxRoute {
-  targets: string[];
-  mode: 'one' | 'round-robin' | 'broadcast' | 'key';
-  key: ((m: Message) => unknown) | undefined;
-  next: number;
-}
+interface OutboxRoute extends RouteShape { readonly targets: string[] }
 
 /** Largest batch an outbox publishes at once. */
 const OUTBOX_BATCH = 1024;
@@ -293,23 +289,14 @@ class Outbox {
     }
   }
 
-  #share(msgs: Message[]): Map<string, Message[]> {
-    const r = this.#route, ts = r.targets;
-    const shares = new Map<string, Message[]>();
-    const add = (t: string, m: Message) => { let s = shares.get(t); if (!s) shares.set(t, (s = [])); s.push(m); };
-    for (const m of msgs) {
-      switch (r.mode) {
-        case 'one': add(ts[0]!, m); break;
-        case 'broadcast': for (const t of ts) add(t, m); break;
-        case 'round-robin': add(ts[r.next]!, m); r.next = (r.next + 1) % ts.length; break;
-        case 'key': add(ts[hashKey(r.key!(m)) % ts.length]!, m); break;
-      }
-    }
-    return shares;
+  /** Each target's share, as a local connect shares them out (js/routing.ts). */
+  #share(msgs: Message[]): [string, readonly Message[]][] {
+    const ts = this.#route.targets;
+    return (shareOut(this.#route, msgs) ?? []).map((share, i) => [ts[i]!, share] as [string, readonly Message[]]).filter(([, share]) => share.length > 0);
   }
 
   /** Publishes one target's share; retries what failed (same ids: the mailbox deduplicates) until stopped. */
-  async #publish(target: string, records: OutgoingRecord[]): Promise<void> {
+  async #publish(target: string, records: readonly OutgoingRecord[]): Promise<void> {
     const signal = this.#abort.signal;
     let rest = records, backoff = 10;
     while (rest.length > 0) {
@@ -406,7 +393,7 @@ export class RemoteBridge {
     const keyField = options.keyField;
     if (asked === 'key' && typeof options.key !== 'function' && typeof keyField !== 'string') throw new TypeError(`connect '${inst.id}': mode 'key' needs a key function or a keyField`);
     const mode = ids.length === 1 ? 'one' : asked;
-    const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
+    const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
     this.#outboxes.set(inst.id, new Outbox(inst, { targets: ids, mode, key, next: 0 }, this.transport));
   }
 
