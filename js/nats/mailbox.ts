@@ -6,8 +6,9 @@
 // maxInFlight records are taken and not yet acknowledged; a record is acknowledged once the
 // kernel has handled it (js/remote.ts). What a dead process had taken is offered again to
 // the next exposure: that, at most maxInFlight records, is all that can come twice.
-// Priorities: every band is pulled (each within its own credit), and what has arrived is
-// handed over highest band first; the kernel's ring then hands out highest first too.
+// Priorities: every band is pulled, within one in-flight budget; a place that frees goes to
+// the highest band waiting for one, what has arrived is handed over highest band first, and
+// the kernel's ring hands out highest first too.
 import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages, StreamConfig } from '@nats-io/jetstream';
 import type { RemoteExposure, RemoteInbox } from '../remote.js';
 import { BANDS, mailboxNames, type MailboxNames } from './names.js';
@@ -61,7 +62,8 @@ export class Mailbox implements RemoteExposure {
   #drops: DropCounter | null = null;
   /** Records read from the consumers and not settled (acknowledged) yet: at most maxInFlight. */
   #taken = 0;
-  readonly #roomWaiters: (() => void)[] = [];
+  /** Band readers waiting for room, per band: the highest band waiting gets it first. */
+  readonly #roomWaiters: (() => void)[][] = Array.from({ length: BANDS }, () => []);
 
   constructor(ctx: MailboxContext, inbox: RemoteInbox) {
     this.#ctx = ctx;
@@ -117,7 +119,7 @@ export class Mailbox implements RemoteExposure {
         // the client library pulls ahead; records are taken from it only while fewer than
         // maxInFlight are unsettled, so what waits here is bounded (and, under DROP_OLDEST,
         // the mailbox rather than this process holds the backlog it may drop)
-        while (this.#taken >= this.#ctx.maxInFlight && !this.#stopped) await new Promise<void>((r) => this.#roomWaiters.push(r));
+        while (this.#taken >= this.#ctx.maxInFlight && !this.#stopped) await new Promise<void>((r) => this.#roomWaiters[band]!.push(r));
         if (this.#stopped) break;
         this.#taken++;
         if (this.#drops && !this.#drops.seen(m.seq)) { this.#settle(m); continue; } // counted as dropped already
@@ -148,7 +150,7 @@ export class Mailbox implements RemoteExposure {
   #settle(msg: JsMsg): void {
     msg.ack();
     this.#taken--;
-    this.#roomWaiters.shift()?.();
+    for (const w of this.#roomWaiters) if (w.length > 0) { w.shift()!(); break; }
   }
 
   async stop(): Promise<void> {
@@ -158,7 +160,7 @@ export class Mailbox implements RemoteExposure {
     this.#drops?.stop();
     const w = this.#wake;
     if (w) { this.#wake = null; w(); }
-    for (const r of this.#roomWaiters.splice(0)) r();
+    for (const w of this.#roomWaiters) for (const r of w.splice(0)) r();
     for (const it of this.#iterators) { try { it.stop(); } catch { /* closed */ } }
     await this.#pump;
     // taken, not handled: left unacknowledged, so the next exposure gets them

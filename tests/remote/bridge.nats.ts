@@ -4,6 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   RingKernelRuntime, ringKernel, message, t, BackpressureStrategy, KernelNotFoundError, KernelStateError,
   QueueFullError, RemoteError, RingKernelError, MessageTooLargeError, encodeMessage,
@@ -76,6 +79,21 @@ test('priorities: a kernel that was paused receives higher bands first, FIFO wit
   const expected = [...sent].map((m, i) => ({ m, i })).sort((x, y) => band(x.m.priority) - band(y.m.priority) || x.i - y.i).map((x) => x.m.n);
   assert.equal(sink.got.map((g) => g.n), expected);
 }));
+
+test('higher bands are pulled first: a SYSTEM message overtakes a LOW backlog still in the mailbox', () => pair(async (a, b) => {
+  const got: { n: number; priority: number }[] = [];
+  ringKernel({ kernelId: 'r_overtake', input: Num }, async (ctx) => {
+    for await (const m of ctx) { got.push({ n: m.n, priority: m.priority }); await new Promise((r) => setTimeout(r, 5)); }
+  });
+  await a.launch('r_overtake'); await a.activate('r_overtake'); await a.expose('r_overtake');
+  await b.sendMany('remote:r_overtake', Array.from({ length: 60 }, (_, i) => num(i, 10)));
+  await until(() => got.length >= 3);
+  await b.send('remote:r_overtake', num(999, 250));
+  await until(() => got.some((g) => g.n === 999));
+  const at = got.findIndex((g) => g.n === 999);
+  assert.ok(at < 12, `the SYSTEM message came ${at}th, behind ${at - 3} LOW ones pulled after it was sent`);
+  assert.ok(got.length < 60, 'it came while the LOW backlog was still there');
+}, { maxInFlight: 4 }));
 
 test('a retried publish (the same message id) is handed over once', () => pair(async (a, b) => {
   const sink = recorder('r_dedup');
@@ -303,6 +321,32 @@ test('credentials stay out of errors; token and user/password auth pass through'
       await b.shutdown(); await a.shutdown();
     }
   } finally { await secured.dispose(); await tokened.dispose(); }
+});
+
+test('nkeys pass through: an nkey user connects with natsRemote({ authenticator })', async () => {
+  const { createUser } = await import('@nats-io/nkeys');
+  const { nkeyAuthenticator } = await import('@nats-io/nats-core');
+  const user = createUser();
+  const conf = join(mkdtempSync(join(tmpdir(), 'rk-nkey-')), 'nats.conf');
+  writeFileSync(conf, `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }\n`);
+  const s = await startNatsServer({ args: ['-c', conf] });
+  try {
+    const refused = new RingKernelRuntime({ remote: natsRemote({ servers: s.url, requestTimeoutMs: 1000, maxReconnectAttempts: 0 }) });
+    const e = await refused.send('remote:x', num(1)).catch((x) => x);
+    assert.instance(e, RemoteError, 'without the nkey the server refuses');
+    await refused.shutdown();
+    const got: number[] = [];
+    ringKernel({ kernelId: 'r_nkey', input: Num }, async (ctx) => { for await (const m of ctx) got.push(m.n); });
+    const seed = user.getSeed();
+    const opts = () => natsRemote({ servers: s.url, namespace: 'nkey', authenticator: nkeyAuthenticator(seed) });
+    const a = new RingKernelRuntime({ remote: opts() });
+    const b = new RingKernelRuntime({ remote: opts() });
+    await a.launch('r_nkey'); await a.activate('r_nkey'); await a.expose('r_nkey');
+    await b.send('remote:r_nkey', num(5));
+    await until(() => got.length === 1);
+    assert.equal(got, [5]);
+    await b.shutdown(); await a.shutdown();
+  } finally { await s.dispose(); }
 });
 
 test('a dead engine: sends and exposes fail with RemoteError within the request timeout, not hang', async () => {
