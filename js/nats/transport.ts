@@ -33,10 +33,11 @@ export interface NatsRemoteOptions extends Omit<ConnectionOptions, 'servers'> {
 }
 
 /**
- * What a sender knows of a target's mailbox. `credit` (BLOCK): free places the stream had at
- * the last look, less what was published since; a window never goes past it, so a publish
- * that meets a full mailbox has nothing of this sender's behind it in flight, and its retry
- * keeps the order. Read again from the stream (one request) when spent.
+ * What a sender knows of a target's mailbox. `credit` (BLOCK, REJECT): free places the stream
+ * had at the last look, less what was published since; a window never goes past it, so a
+ * publish that meets a full mailbox has nothing of this sender's behind it in flight: a BLOCK
+ * retry keeps the order, and a REJECT refusal leaves exactly the records before it stored.
+ * Read again from the stream (one request) when spent.
  */
 interface Target { stream: string; subjects: string[]; strategy: 'block' | 'reject' | 'drop_oldest'; maxMessageSize: number; maxMsgs: number; credit: number }
 
@@ -146,7 +147,7 @@ export class NatsTransport implements RemoteTransport {
     let stored = 0;
     for (let i = 0, size = 0; i < records.length; i += size) {
       size = Math.min(this.#window, records.length - i);
-      if (t.strategy === 'block') size = Math.min(size, await this.#credit(t, size, options));
+      if (t.strategy !== 'drop_oldest') size = Math.min(size, await this.#credit(t, size, options));
       const chunk = records.slice(i, i + size);
       for (const r of chunk) {
         if (r.bytes.length > t.maxMessageSize) {
@@ -165,7 +166,7 @@ export class NatsTransport implements RemoteTransport {
     }
   }
 
-  /** How many records may go out now to a BLOCK mailbox (at least 1: a full one refuses it, and it waits). */
+  /** How many records may go out now to a bounded mailbox (at least 1: a full one refuses it). */
   async #credit(t: Target, wanted: number, options: PublishOptions): Promise<number> {
     if (t.credit < wanted) {
       try {

@@ -149,6 +149,16 @@ test('REJECT across machines: a send to a full remote mailbox throws QueueFullEr
   const many = await b.sendMany('remote:r_reject', [num(5), num(6)]).catch((x) => x);
   assert.instance(many, QueueFullError);
   assert.is(many.enqueued, 0);
+  // a sendMany larger than the room: the first ones go in, in order, and the rest are refused
+  const sink = recorder('r_reject2', { queueSize: 4, backpressure: BackpressureStrategy.REJECT });
+  await a.launch('r_reject2'); await a.expose('r_reject2');
+  const part = await b.sendMany('remote:r_reject2', Array.from({ length: 7 }, (_, i) => num(i))).catch((x) => x);
+  assert.instance(part, QueueFullError);
+  assert.is(part.enqueued, 4);
+  await a.activate('r_reject2');
+  await until(() => sink.got.length === 4);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sink.got.map((g) => g.n), [0, 1, 2, 3]);
 }));
 
 test('DROP_OLDEST across machines: sends always succeed; what the mailbox dropped is counted in messagesDropped', () => pair(async (a, b) => {
