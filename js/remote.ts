@@ -13,7 +13,8 @@ import { Message } from './message.js';
 import { encodeMessage } from './encode.js';
 import { validate } from './codec-core.js';
 import { wordsToUuid } from './uuid.js';
-import { H_ID } from './record.js';
+import { H_ID, H_PRIORITY } from './record.js';
+import { Status } from './core.js';
 import type { KernelInstance } from './instance.js';
 import type { BackpressureStrategy } from './state.js';
 import type { ConnectOptions } from './runtime.js';
@@ -188,8 +189,7 @@ class Inbox implements RemoteInbox {
     const ring = inst.input;
     while (!this.stopped && !inst.stopping && ring.depth >= this.queueSize) await sleep(1);
     if (this.stopped || inst.stopping) return; // not acknowledged: offered again to the next exposure
-    const r = ring.push(bytes, bytes[48]!);
-    if (r !== 0) return; // closed meanwhile (the kernel is stopping)
+    if (ring.push(bytes, bytes[H_PRIORITY]!) !== Status.OK) return; // closed meanwhile (the kernel is stopping)
     this.#pending.set(id, [rec]);
     this.stats.delivered++;
     this.stats.inFlight++;

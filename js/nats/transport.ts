@@ -171,7 +171,9 @@ export class NatsTransport implements RemoteTransport {
     if (t.credit < wanted) {
       try {
         const { jsm } = await this.#connect(options.operation, options.from);
-        t.credit = t.maxMsgs - (await jsm.streams.info(t.stream)).state.messages;
+        const info = await jsm.streams.info(t.stream);
+        t.maxMsgs = info.config.max_msgs > 0 ? info.config.max_msgs : Infinity; // re-exposed with another queueSize?
+        t.credit = t.maxMsgs - info.state.messages;
       } catch { t.credit = 0; } // unanswered: one at a time, the publish reports it
     }
     const n = Math.max(1, Math.min(wanted, t.credit));
