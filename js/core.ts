@@ -37,6 +37,7 @@ export interface CoreExports {
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;
   queue_close(q: number): void;
+  queue_discard(q: number): number;
   queue_is_empty(q: number): number;
   queue_stat(q: number, which: number): number;
   queue_set_doorbell(q: number, db: number): void;
@@ -54,6 +55,8 @@ export interface CoreExports {
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
   kcb_set_started(k: number, ms: number): void;
+  kcb_discard_input(k: number): number;
+  kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;
   hist_bucket(ns: number): number;

@@ -11,6 +11,13 @@ export interface KernelTelemetry {
   messagesProcessed: number;
   /** Messages discarded from the input queue (DROP_OLDEST). */
   messagesDropped: number;
+  /**
+   * Accepted messages that were never handled because the kernel ended for good with them
+   * still queued (it failed, its thread died, or it was terminated): freed unread.
+   */
+  messagesDiscarded: number;
+  /** Messages the kernel sent to its output queue that nobody received before it was freed (terminate). */
+  outputDiscarded: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
   messagesRejected: number;
   /** Messages waiting in the input queue now. */
@@ -27,7 +34,7 @@ export interface KernelTelemetry {
   uptimeSeconds: number;
 }
 
-const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9;
+const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9, KSTAT_DISCARDED = 10, KSTAT_OUT_DISCARDED = 11;
 
 export function readTelemetry(inst: KernelInstance): KernelTelemetry {
   const x = inst.hub.core.x;
@@ -41,6 +48,8 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     throughput: processed > 1 && span > 0 ? (processed - 1) / span : 0,
     messagesProcessed: processed,
     messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
+    messagesDiscarded: x.kcb_stat(k, KSTAT_DISCARDED),
+    outputDiscarded: x.kcb_stat(k, KSTAT_OUT_DISCARDED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
