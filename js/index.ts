@@ -5,10 +5,14 @@ export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';
-export type { ReceiveOptions, SendOptions } from './context.js';
+export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
-export { message, Message, decodeMessage, encodeMessage, ready, installValidator, messageClassById, messageClassByName } from './message.js';
+export { message, Message } from './message.js';
+export { decodeMessage } from './decode.js';
+export { encodeMessage } from './encode.js';
+export { ready, installValidator } from './codec-core.js';
+export { messageClassById, messageClassByName } from './message-registry.js';
 export type { MessageClass, MessageInstance, MessageOptions, Init, Values } from './message.js';
 export { t } from './schema.js';
 export type { FieldType, Fields } from './schema.js';
@@ -17,7 +21,7 @@ export { createCore, attachCore, compileCore, setWasmSource, canShareMemory, why
 export type { CoreExports, QueueStats, WasmSource } from './core.js';
 export { Ring } from './ring.js';
 export type { RingOptions } from './ring.js';
-export { ShaderCompileError, GpuDeviceLostError, gpuAdapterName, gpuDevice } from './gpu.js';
-export type { GpuState } from './gpu.js';
+export { gpuAdapterName, gpuDevice } from './gpu/device.js';
+export type { GpuState } from './gpu/wgsl.js';
 // Internal: the entry of pool workers (dist/worker.js). Not part of the API.
-export { startWorkerHost as __startWorkerHost } from './worker-host.js';
+export { startWorkerHost as __startWorkerHost } from './worker/host.js';
