@@ -15,6 +15,7 @@ import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import { afterTurn, mustYield, paced } from './pace.js';
 
 const perf = { now: monotonicNow };
 
@@ -121,6 +122,13 @@ export class KernelInstance {
    * receives together count as handled together, when it next asks or sends.
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    // (a receive that yields goes on after the turn without asking again, so that it gets
+    // its turn however busy the thread stays; it takes its message after the turn, so
+    // deactivate stays a barrier)
+    return mustYield() ? afterTurn().then(() => this.#receiveMany(max, options)) : this.#receiveMany(max, options);
+  }
+
+  #receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     const t = perf.now();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
@@ -130,7 +138,7 @@ export class KernelInstance {
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
-    return this.receive(options).then((first) => {
+    return this.#receive(options).then((first) => {
       if (max <= 1) return [first];
       const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
       return [first, ...more];
@@ -152,6 +160,10 @@ export class KernelInstance {
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
+    return mustYield() ? afterTurn().then(() => this.#receive(options)) : this.#receive(options);
+  }
+
+  #receive(options: ReceiveOptions | undefined): Promise<Message> {
     const t = perf.now();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
@@ -177,6 +189,10 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
+    return mustYield() ? afterTurn().then(() => this.#receiveOrEnd()) : this.#receiveOrEnd();
+  }
+
+  #receiveOrEnd(): Promise<IteratorResult<Message>> {
     const t = perf.now();
     this.finishCurrent(t);
     if (this.stopping) return Promise.resolve({ done: true, value: undefined });
@@ -247,7 +263,9 @@ export class KernelInstance {
     return p;
   }
 
-  sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
+  sendOut(msg: Message, options: SendOptions | undefined): Promise<void> { return paced(this.#sendOut(msg, options)); }
+
+  #sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = perf.now();
     if (this.inHand.length > 0) this.finishCurrent(t);
     const who = this.sendWho;
@@ -261,7 +279,9 @@ export class KernelInstance {
     }
   }
 
-  sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
+  sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> { return paced(this.#sendOutMany(msgs, options)); }
+
+  #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
     if (this.inHand.length > 0) this.finishCurrent(perf.now());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
@@ -275,13 +295,17 @@ export class KernelInstance {
 
   /** Host side: up to `max` messages of the output (at least one: waits like hostReceive). */
   hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceiveMany(max, options)) : this.#hostReceiveMany(max, options);
+  }
+
+  #hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
       try {
         const ms = this.hub.popMany(this.output, max, []);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
-    return this.hostReceive(options).then((first) => {
+    return this.#hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
       return [first, ...this.hub.popMany(this.output, max - 1, [])];
     });
@@ -321,6 +345,10 @@ export class KernelInstance {
    * the kernel is stopping.
    */
   waitInput(): Promise<void> {
+    return mustYield() ? afterTurn().then(() => this.#waitInput()) : this.#waitInput();
+  }
+
+  #waitInput(): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
     const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
     this.armInput();
@@ -330,6 +358,10 @@ export class KernelInstance {
   // ---- the host's side (runtime.receive) ----
 
   hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceive(options)) : this.#hostReceive(options);
+  }
+
+  #hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
     if (this.released) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {

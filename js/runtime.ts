@@ -15,6 +15,7 @@ import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import type { Message } from './message.js';
 import { installValidator } from './codec-core.js';
+import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
@@ -334,14 +335,16 @@ export class RingKernelRuntime implements KernelRuntime {
    * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
    * DROP_OLDEST always succeeds.
    */
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> { return paced(this.#send(id, message, options)); }
+
+  #send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       if (this.#routesPending.size > 0) {
         const routing = this.#routesPending.get(inst);
-        if (routing) return routing.then(() => this.send(id, message, options));
+        if (routing) return routing.then(() => this.#send(id, message, options));
       }
       return inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
@@ -354,13 +357,15 @@ export class RingKernelRuntime implements KernelRuntime {
    * priorities allow; the same rules as send() for each. Under REJECT the first refusal
    * rejects with QueueFullError (its `enqueued` tells how many went in).
    */
-  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> { return paced(this.#sendMany(id, messages, options)); }
+
+  #sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
-      if (routing) return routing.then(() => this.sendMany(id, messages, options));
+      if (routing) return routing.then(() => this.#sendMany(id, messages, options));
       return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);

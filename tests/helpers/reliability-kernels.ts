@@ -97,3 +97,11 @@ export const rlWSeedStamp = ringKernel({ kernelId: 'rl_w_seed_stamp', placement:
     await ctx.send(new RlStamp({ seq: m.seq, src: m.src, at: hrMicros() }));
   }
 });
+
+/** On a message, sends copies of it as fast as it can until Date.now() passes its deadline. */
+export const rlWFlood = ringKernel({ kernelId: 'rl_w_flood', placement: 'worker', module: import.meta.url, input: RlLoop, output: RlSeq }, async (ctx) => {
+  for await (const m of ctx) {
+    let n = 0;
+    while ((n++ & 255) !== 0 || Date.now() < m.deadline) await ctx.send(new RlSeq({ seq: n, src: 0 }));
+  }
+});
