@@ -520,7 +520,24 @@ export class KernelInstance {
     this.hub.wakeAllSpace();
   }
 
+  /**
+   * Terminate gave up on it: its function did not return within the timeout (an inline
+   * kernel cannot be stopped by force). Set once; from then on everything it asks is refused.
+   */
+  abandoned = false;
+  #abandonedAfter = 0;
+
+  /** terminate's timeout ran out before the function returned (inline: it cannot be stopped by force). */
+  abandon(timeout: number): void {
+    this.abandoned = true;
+    this.#abandonedAfter = timeout;
+  }
+
   stoppedError(operation: string): Error {
+    if (this.abandoned) {
+      return new KernelStateError(`kernel '${this.id}' was abandoned: its function did not return within ${this.#abandonedAfter} ms of terminate, so whatever it does now is refused; cannot ${operation}`,
+        { kernelId: this.id, operation, state: 'terminated' });
+    }
     if (this.code === StateCode.FAILED && !this.released) return this.failedError(operation);
     const state = this.released ? 'terminated' : this.state;
     return new KernelStateError(`kernel '${this.id}' is ${state}; cannot ${operation}`, { kernelId: this.id, operation, state });

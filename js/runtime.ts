@@ -301,6 +301,10 @@ export class RingKernelRuntime implements KernelRuntime {
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
       await this.#pool!.kill(worker, `kernel '${id}' did not stop within ${timeout} ms of terminate, so its worker thread was ended`);
+    } else if (!ended && !worker) {
+      // an inline kernel cannot be stopped by force: it is abandoned (its memory is freed
+      // below; its sends, receives and ctx.runtime calls are refused from now on)
+      inst.abandon(timeout);
     }
     if (!failed && !inst.released) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
     this.#release(inst);
