@@ -233,9 +233,29 @@ export function doorbell_ring(db: usize): void {
 /** Announces a sleeper; returns the seq value to wait on. Re-check the condition, then wait. */
 export function doorbell_enter(db: usize): i32 {
   atomic.add<i32>(db, 1, DB_SLEEPERS);
-  let seq = atomic.load<i32>(db, DB_SEQ);
-  atomic.store<i32>(db, seq, DB_WAIT_SEQ);
-  return seq;
+  while (true) {
+    let seq = atomic.load<i32>(db, DB_SEQ);
+    if (doorbell_announce(db, seq)) return seq;
+  }
+  return 0;
+}
+
+/**
+ * Records that a sleeper waits on `seq`: moves waitSeq up to it, never down. False when seq
+ * has moved on meanwhile (read it again). A plain store lost wake-ups: a sleeper on another
+ * thread that read seq just before a ring stored the older value after a later sleeper had
+ * stored the newer one, so waitSeq fell behind seq, every ring after it was skipped (seq !=
+ * waitSeq), and the later sleeper slept until its timeout: under load a worker kernel's
+ * producers blocked for room all timed out while its queue stayed full.
+ */
+export function doorbell_announce(db: usize, seq: i32): bool {
+  while (true) {
+    let w = atomic.load<i32>(db, DB_WAIT_SEQ);
+    if (w == seq) return true;
+    if (w - seq > 0) return false; // a later sleeper saw a later seq (differences wrap with the counter)
+    if (atomic.cmpxchg<i32>(db, w, seq, DB_WAIT_SEQ) == w) return true;
+  }
+  return false;
 }
 
 export function doorbell_leave(db: usize): void { atomic.sub<i32>(db, 1, DB_SLEEPERS); }

@@ -107,8 +107,7 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   #directory(): DirectoryEntry[] {
-    return [...this.#kernels.values()].filter((k) => !k.released)
-      .map((k) => ({ id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr }));
+    return [...this.#kernels.values()].filter((k) => !k.released).map(directoryEntry);
   }
 
   /** Tells every worker which kernels exist (for routes and ctx.runtime); resolves when they know. */
@@ -192,7 +191,7 @@ export class RingKernelRuntime implements KernelRuntime {
       inst.worker = worker;
       worker.kernels.add(id);
       await this.#publishDirectory();
-      await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!);
+      await worker.launch(directoryEntry(inst), def.module!);
     } catch (e) {
       this.#kernels.delete(id);
       (inst.worker as PoolWorker | null)?.kernels.delete(id);
@@ -273,8 +272,18 @@ export class RingKernelRuntime implements KernelRuntime {
   /** Second phase of the two-phase start: the kernel begins receiving. */
   async activate(id: string): Promise<void> { await this.#transition(id, 'activate', StateCode.LAUNCHED, StateCode.ACTIVE); }
 
-  /** Pauses delivery: messages stay queued (senders can still send) until reactivate. */
-  async deactivate(id: string): Promise<void> { await this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED); }
+  /**
+   * Pauses delivery: messages stay queued (senders can still send) until reactivate. A
+   * barrier: once it resolves, no message reaches the kernel's code until it is reactivated
+   * (for a worker kernel it waits for the kernel's thread to have seen the change).
+   */
+  async deactivate(id: string): Promise<void> {
+    await this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED);
+    const worker = this.#kernels.get(id)?.worker as PoolWorker | null | undefined;
+    // a message the worker took just before the change may still be on its way to the
+    // kernel's code (a microtask there): the fence is answered after it has arrived
+    if (worker) await worker.request({ type: 'fence' });
+  }
 
   async reactivate(id: string): Promise<void> { await this.#transition(id, 'reactivate', StateCode.DEACTIVATED, StateCode.ACTIVE); }
 
@@ -502,6 +511,11 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+}
+
+function directoryEntry(k: KernelInstance): DirectoryEntry {
+  return { id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr,
+    takes: k.def.input ? { typeId: k.def.input.typeId, typeName: k.def.input.typeName } : null };
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {

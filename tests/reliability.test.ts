@@ -17,7 +17,7 @@ import {
 } from '../js/index.js';
 import * as rk from '../js/index.js';
 import { sleep, now, within, until, track } from './helpers/assert.js';
-import { RlSeq, RlStamp, RlNum, RlLoop, hrMicros } from './helpers/reliability-kernels.js';
+import { RlSeq, RlOther, RlStamp, RlNum, RlLoop, hrMicros } from './helpers/reliability-kernels.js';
 
 // RL_ONLY=6 runs only the tests of item 6 (while working on one)
 const only = process.env.RL_ONLY?.split(',');
@@ -420,14 +420,14 @@ test('5 terminating a downstream kernel disconnects it: the upstream goes on, it
 // 6. deactivate is a barrier; reactivate under load resumes (no lost wake-up)
 
 /** Several producers keep a kernel's queue full (BLOCK) while it is deactivated and reactivated over and over. */
-async function pauseStorm(rt: RingKernelRuntime, id: string, rounds: number): Promise<{ late: number; received: number; sent: number }> {
-  const producers = 3;
+async function pauseStorm(rt: RingKernelRuntime, id: string, rounds: number, entries: readonly string[] = [id, id, id]): Promise<{ late: number; received: number; sent: number }> {
+  const producers = entries.length;
   let stop = false;
   const sent = new Array<number>(producers).fill(0);
   const pausedAt: Array<[number, number]> = [];   // [deactivate resolved, reactivate called], hr us
   const stamps: Array<{ seq: number; src: number; at: number }> = [];
   const senders = Array.from({ length: producers }, (_, p) => (async () => {
-    while (!stop) { await rt.send(id, seq(sent[p]!, p), { timeout: 10_000 }); sent[p]!++; }
+    while (!stop) { await rt.send(entries[p]!, seq(sent[p]!, p), { timeout: 10_000 }); sent[p]!++; }
   })());
   let receiving = true;
   const receiver = (async () => {
@@ -466,6 +466,22 @@ test('6 worker: deactivate/reactivate under load with a full queue and blocked B
     const r = await pauseStorm(rt, 'rl_w_stamp', 150);
     console.log(`    worker pause storm: ${r.received} messages, ${r.late} reached kernel code while deactivated`);
     assert.is(r.late, 0, `${r.late} messages reached kernel code after deactivate() had resolved`);
+  } finally { await rt.shutdown({ timeout: 1000 }); }
+});
+
+test('6 worker: the same with producers on three threads (the host and two worker kernels connected to it)', async () => {
+  const rt = new RingKernelRuntime({ workers: 3 });
+  try {
+    await rt.launch('rl_w_stamp');
+    await rt.launch('rl_up_0', 'rl_w_pass');
+    await rt.launch('rl_up_1', 'rl_w_pass');
+    assert.is(new Set(['rl_w_stamp', 'rl_up_0', 'rl_up_1'].map((k) => rt.workerOf(k))).size, 3);
+    rt.connect('rl_up_0', 'rl_w_stamp');
+    rt.connect('rl_up_1', 'rl_w_stamp');
+    for (const k of ['rl_w_stamp', 'rl_up_0', 'rl_up_1']) await rt.activate(k);
+    const r = await pauseStorm(rt, 'rl_w_stamp', 150, ['rl_up_0', 'rl_up_1', 'rl_w_stamp', 'rl_w_stamp']);
+    console.log(`    worker pause storm, producers on three threads: ${r.received} messages, ${r.late} reached kernel code while deactivated`);
+    assert.is(r.late, 0);
   } finally { await rt.shutdown({ timeout: 1000 }); }
 });
 

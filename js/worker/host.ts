@@ -200,6 +200,7 @@ export async function startWorkerHost(): Promise<void> {
         case 'directory': host!.setDirectory(msg.kernels); break;
         case 'route': host!.route(msg); break;
         case 'drop': host!.drop(msg.id); break;
+        case 'fence': break; // a task of its own: what was delivered before has run by now
       }
     } catch (e) { error = serializeError(e); }
     port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);
