@@ -187,9 +187,8 @@ export class RingKernelRuntime implements KernelRuntime {
     try {
       const pool = await this.#ensurePool();
       if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
-      const worker = await pool.pick();
+      const worker = await pool.pick(id); // placed on it already
       inst.worker = worker;
-      worker.kernels.add(id);
       await this.#publishDirectory();
       await worker.launch(directoryEntry(inst), def.module!);
     } catch (e) {
