@@ -31,6 +31,8 @@ export class KernelInstance {
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
+  /** The class of message its input takes (type id and name), or null for any (routing.ts wrongClass). */
+  takes: { readonly typeId: number; readonly typeName: string } | null;
   /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
   worker: unknown = null;
   #released = false;
@@ -72,6 +74,7 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
+    this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') hub.onReadable(input, () => this.stateChanged());
     hub.onReadable(output, () => this.deliverToHost());
   }

@@ -18,7 +18,7 @@ import { installValidator } from './codec-core.js';
 import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import {
-  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
+  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
 } from './errors.js';
 
 export interface RuntimeOptions {
@@ -441,10 +441,13 @@ export class RingKernelRuntime implements KernelRuntime {
     }
     if (ids.includes(from)) throw new RingKernelError(`connect: kernel '${from}' cannot feed itself`, { kernelId: from, operation: 'connect' });
     if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
+    const out = src.def.output;
     for (const t of targets) {
-      // a GPU kernel reads its input records as one fixed layout: nothing else can reach it
-      if (t.def.placement === 'gpu' && src.def.output && src.def.output !== t.def.input)
-        throw new TypeError(`connect: kernel '${from}' sends ${src.def.output.typeName} messages, and GPU kernel '${t.id}' takes only ${t.def.input!.typeName}`);
+      // both classes known: refused here; the sender's unknown: each send is checked (Route.checked)
+      if (out && t.takes && out.typeId !== t.takes.typeId) {
+        throw new MessageTypeError(`connect: kernel '${from}' sends ${out.typeName} messages, and ${t.def.placement === 'gpu' ? 'GPU kernel' : 'kernel'} '${t.id}' takes only ${t.takes.typeName}`,
+          { kernelId: from, operation: 'connect', expected: t.takes.typeName, actual: out.typeName });
+      }
     }
     const mode = options.mode ?? 'round-robin';
     if (mode !== 'round-robin' && mode !== 'broadcast' && mode !== 'key') throw new TypeError(`connect '${from}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(mode)}`);
@@ -453,7 +456,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
