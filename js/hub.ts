@@ -21,7 +21,8 @@ import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors
 
 export interface Who { kernelId: string; operation: string }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** What a push that went in at once returns (callers may compare: nothing to wait for). */
+export const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon

@@ -7,7 +7,7 @@
 import { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
-import type { Hub, Who } from './hub.js';
+import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
@@ -276,10 +276,21 @@ export class KernelInstance {
     try {
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
-      return sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
+      const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
+      return p === RESOLVED ? p : p.catch((e) => this.#routeChanged(e, route, () => this.#sendOut(msg, options)));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * A routed send was refused because its target stopped, and the route changed meanwhile
+   * (terminate disconnects a kernel from its senders first): the message goes the new way
+   * (`again`); for broadcast, the targets still there have it already. Otherwise: `e`.
+   */
+  #routeChanged(e: unknown, old: Route, again: () => Promise<void>): Promise<void> {
+    if (!(e instanceof KernelStateError) || this.route === old || this.stopping) return Promise.reject(e);
+    return old.mode === 'broadcast' ? Promise.resolve() : again();
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> { return paced(this.#sendOutMany(msgs, options)); }
@@ -290,7 +301,9 @@ export class KernelInstance {
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
-      return sendRoutedMany(route, msgs, this.sendWho, options?.timeout, this.sendCancelled);
+      // a share refused by a target that went away goes again, the new way
+      return sendRoutedMany(route, msgs, this.sendWho, options?.timeout, this.sendCancelled,
+        (e, share) => this.#routeChanged(e, route, () => this.#sendOutMany(share.slice((e as { enqueued?: number }).enqueued ?? 0), options)));
     } catch (e) {
       return Promise.reject(e); // a key function that threw
     }
@@ -493,6 +506,18 @@ export class KernelInstance {
     return true;
   }
 
+  /**
+   * The kernel is ending for good (terminate, on the thread that frees its memory): what is
+   * left in its input queue, and what nobody received from its output, is counted as
+   * discarded before the queues are freed. The input is closed first.
+   */
+  discardQueues(): void {
+    if (this.released) return;
+    this.input.close();
+    this.x.kcb_discard_input(this.kcb);
+    this.x.kcb_discard_output(this.kcb);
+  }
+
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
   stateChanged(): void {
     if (this.activeWaiters.length > 0 && (this.code === StateCode.ACTIVE || this.stopping)) {
@@ -518,6 +543,9 @@ export class KernelInstance {
       if (!counted) this.x.kcb_record_error(this.kcb);
       this.x.kcb_force_state(this.kcb, StateCode.FAILED);
       this.input.close();
+      // what it had accepted and not taken will never be handled: counted as discarded.
+      // (Supervision restarts a kernel before this point, and keeps its queue.)
+      this.x.kcb_discard_input(this.kcb);
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
@@ -528,6 +556,8 @@ export class KernelInstance {
    * kernel cannot be stopped by force). Set once; from then on everything it asks is refused.
    */
   abandoned = false;
+  /** terminate({ drain: true }) is handling what is queued: no new message is accepted. */
+  draining = false;
   #abandonedAfter = 0;
 
   /** terminate's timeout ran out before the function returned (inline: it cannot be stopped by force). */

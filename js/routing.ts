@@ -17,6 +17,8 @@ export interface Route {
    * send is then checked against its target's input class (MessageTypeError).
    */
   checked: boolean;
+  /** For mode 'key' by a field: its name (a worker's copy of the route is made from it). */
+  keyField?: string | undefined;
 }
 
 /** Why `target` cannot take `m` from kernel `from` (its input is of another class), or null. */
@@ -62,10 +64,10 @@ function nextInRotation(route: Route): number {
  * (round-robin goes on from where it was, by key, every target for broadcast), and each
  * target's share goes into its queue as one batch, in order. The shares go at once; the call
  * resolves when every share is in and rejects with the first refusal (other targets' shares
- * still go in).
+ * still go in). `refused` may handle a share's refusal (the sender's route changed: terminate).
  */
 export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
-  cancelled: () => Error | null): Promise<void> {
+  cancelled: () => Error | null, refused?: (e: unknown, share: readonly Message[]) => Promise<void>): Promise<void> {
   const bad = msgs.findIndex((m) => !(m instanceof Message));
   if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
   const ts = route.targets;
@@ -87,7 +89,8 @@ export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who,
     let gone = t.goneAsTarget(who.kernelId);
     if (!gone && !route.checked) for (const m of share) if ((gone = wrongClass(t, m, who.kernelId, who.operation))) break;
     if (gone) return Promise.reject(gone);
-    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const p = t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    return refused ? p.catch((e) => refused(e, share)) : p;
   })).then(() => undefined);
 }
 

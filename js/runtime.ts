@@ -46,8 +46,18 @@ export interface ConnectOptions {
 }
 
 export interface TerminateOptions {
-  /** Milliseconds to wait for the kernel function to return (default 5000). */
+  /**
+   * Milliseconds to wait for the kernel function to return (default 5000): then a worker
+   * kernel's thread is ended, an inline kernel is abandoned. With `drain`, the drain and the
+   * stop share this time.
+   */
   timeout?: number;
+  /**
+   * Handle what is queued first (default false): the input is closed to new messages, and
+   * the kernel keeps receiving until its queue is empty (or the timeout runs out; what is
+   * left then is discarded and counted). Without it, queued messages are discarded at once.
+   */
+  drain?: boolean;
 }
 
 const DEFAULT_STOP_TIMEOUT = 5000;
@@ -295,16 +305,27 @@ export class RingKernelRuntime implements KernelRuntime {
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    if (!(timeout >= 0)) throw new RangeError(`terminate '${id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`);
     // a terminate already under way: wait for it, but no longer than this call's timeout
-    if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
+    if (inst.code === StateCode.TERMINATING || inst.draining) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
     const failed = inst.code === StateCode.FAILED;
-    if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATING);
+    const deadline = monotonicNow() + timeout;
+    // kernels connected to it send elsewhere from now on (their own output, or their other
+    // targets): terminating a stage never fails the stages in front of it
+    inst.draining = options.drain === true && !failed;
+    const rerouted = this.#disconnectTarget(inst);
+    if (rerouted) await rerouted; // worker kernels among its senders learn their new route
+    if (inst.draining) {
+      inst.input.close(); // no new messages; the kernel goes on taking what is queued
+      while (!inst.input.empty && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+    }
+    if (!failed && !inst.released && (inst.code as StateCode) !== StateCode.FAILED) x.kcb_force_state(inst.kcb, StateCode.TERMINATING); // (it may have failed while draining)
     inst.input.close();
     inst.stateChanged();
     inst.hub.wakeAllSpace();
     let ended = false;
-    await withTimeout(inst.ended.then(() => { ended = true; }), timeout);
+    await withTimeout(inst.ended.then(() => { ended = true; }), Math.max(0, deadline - monotonicNow()));
     const worker = inst.worker as PoolWorker | null;
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
@@ -320,6 +341,7 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
   #release(inst: KernelInstance): void {
+    inst.discardQueues();
     if (!inst.release()) return;
     const worker = inst.worker as PoolWorker | null;
     let dropped: Promise<void> = Promise.resolve();
@@ -332,6 +354,25 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   /**
+   * Takes `target` out of every route that sends to it. With worker kernels among those
+   * senders: a promise that resolves once they have their new route (else null: done).
+   */
+  #disconnectTarget(target: KernelInstance): Promise<unknown> | null {
+    const updates: Promise<void>[] = [];
+    for (const k of this.#kernels.values()) {
+      const r = k.route;
+      if (!r || !r.targets.includes(target)) continue;
+      const targets = r.targets.filter((t) => t !== target);
+      k.route = targets.length === 0 ? null : { ...r, targets, mode: targets.length === 1 ? 'one' : r.mode, next: 0 };
+      if (k.role === 'remote' && k.worker) {
+        this.#routeToWorker(k, { type: 'route', id: k.id, targets: k.route ? targets.map((t) => t.id) : null, mode: k.route?.mode ?? 'one', keyField: r.keyField });
+        updates.push(this.#routesPending.get(k)!);
+      }
+    }
+    return updates.length > 0 ? Promise.all(updates) : null;
+  }
+
+  /**
    * The kernel a send goes to, once the runtime is open and the kernel launched and not
    * stopping; throws otherwise. The caller checks each message (inst.checkMessage).
    */
@@ -339,6 +380,7 @@ export class RingKernelRuntime implements KernelRuntime {
     this.#checkOpen('send');
     const inst = this.#get(id, 'send');
     if (inst.stopping) throw inst.stoppedError('send');
+    if (inst.draining) throw new KernelStateError(`send to kernel '${id}': it is being terminated (draining what is queued); nothing was enqueued`, { kernelId: id, operation: 'send', state: inst.state });
     return inst;
   }
 
@@ -456,7 +498,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined, keyField };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
@@ -519,6 +561,8 @@ function directoryEntry(k: KernelInstance): DirectoryEntry {
   return { id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr,
     takes: k.def.input ? { typeId: k.def.input.typeId, typeName: k.def.input.typeName } : null };
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
