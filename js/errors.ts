@@ -96,3 +96,19 @@ export class MessageTypeError extends RingKernelError {
     this.actual = context.actual;
   }
 }
+
+/**
+ * A message class nested deeper than MAX_NESTING (t.message inside t.message ...): refused
+ * when it is defined, because encode and decode apply the same limit (the wasm validator
+ * refuses deeper records, and encoding them recursed until the stack ran out).
+ */
+export class MessageNestingError extends RingKernelError {
+  /** How deep the refused class nests. */
+  readonly depth: number;
+  readonly limit: number;
+  constructor(message: string, context: ErrorContext & { depth: number; limit: number }) {
+    super(message, context);
+    this.depth = context.depth;
+    this.limit = context.limit;
+  }
+}

@@ -34,6 +34,13 @@ export interface RuntimeOptions {
    * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
    */
   spinMicros?: number;
+  /**
+   * How many terminated kernels this runtime remembers (default 100): their state and final
+   * telemetry stay readable (getState, getTelemetry, kernelIds) until that many more have
+   * terminated after them; then they are forgotten (KernelNotFoundError), so a service that
+   * launches a kernel per request does not grow for ever. 0 forgets them at once.
+   */
+  keepTerminated?: number;
 }
 
 export interface ConnectOptions {
@@ -74,6 +81,9 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly #graveyard: number[] = [];
   readonly #routesPending = new Map<KernelInstance, Promise<void>>();
   readonly #kernels = new Map<string, KernelInstance>();
+  /** Released kernels still remembered, oldest first (RuntimeOptions.keepTerminated). */
+  readonly #remembered: KernelInstance[] = [];
+  readonly #keepTerminated: number;
   #nextId = 1;
   #closed = false;
 
@@ -84,6 +94,9 @@ export class RingKernelRuntime implements KernelRuntime {
     if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
       throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
+    const keep = options.keepTerminated ?? 100;
+    if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`RingKernelRuntime: keepTerminated must be an integer >= 0, got ${String(keep)}`);
+    this.#keepTerminated = keep;
   }
 
   /** The core and its plumbing, made on first use (launch). */
@@ -343,6 +356,7 @@ export class RingKernelRuntime implements KernelRuntime {
   #release(inst: KernelInstance): void {
     inst.discardQueues();
     if (!inst.release()) return;
+    this.#remember(inst);
     const worker = inst.worker as PoolWorker | null;
     let dropped: Promise<void> = Promise.resolve();
     if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
@@ -350,6 +364,15 @@ export class RingKernelRuntime implements KernelRuntime {
     for (const k of this.#kernels.values()) {
       if (k.route && k.route.targets.includes(inst)) k.route.targets = k.route.targets.filter((t) => t !== inst);
       if (k.route && k.route.targets.length === 0) k.route = null;
+    }
+  }
+
+  /** Keeps a released kernel's record; forgets the oldest beyond keepTerminated. */
+  #remember(inst: KernelInstance): void {
+    this.#remembered.push(inst);
+    while (this.#remembered.length > this.#keepTerminated) {
+      const old = this.#remembered.shift()!;
+      if (this.#kernels.get(old.id) === old) this.#kernels.delete(old.id); // (not if its id was launched again)
     }
   }
 
@@ -464,7 +487,10 @@ export class RingKernelRuntime implements KernelRuntime {
     return inst.released ? inst.finalTelemetry as KernelTelemetry : readTelemetry(inst);
   }
 
-  /** Ids of the kernels launched in this runtime (terminated ones included until relaunched). */
+  /**
+   * Ids of the kernels launched in this runtime: live ones, and the latest `keepTerminated`
+   * terminated ones (until their id is launched again or they are forgotten).
+   */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
   /**
