@@ -329,6 +329,8 @@ export class RemoteBridge {
   readonly transport: RemoteTransport;
   readonly #host: BridgeHost;
   readonly #inboxes = new Map<string, Inbox>();
+  /** Inboxes no longer taking records whose kernel may still handle some (terminate with drain). */
+  readonly #retired = new Map<string, Inbox>();
   readonly #outboxes = new Map<string, Outbox>();
 
   constructor(transport: RemoteTransport, host: BridgeHost) {
@@ -359,13 +361,17 @@ export class RemoteBridge {
   isExposed(id: string): boolean { return this.#inboxes.has(id); }
 
   /** Worker kernels' handled ids, reported from their thread. */
-  handled(id: string, ids: string[]): void { this.#inboxes.get(id)?.handled(ids); }
+  handled(id: string, ids: string[]): void { (this.#inboxes.get(id) ?? this.#retired.get(id))?.handled(ids); }
+
+  /** The kernel's memory is released: nothing more of it can be handled. */
+  released(id: string): void { this.#retired.delete(id); this.disconnect(id); }
 
   /** A kernel stops (terminate, failure, shutdown): its inbox stops taking records. */
   async unexpose(id: string): Promise<void> {
     const inbox = this.#inboxes.get(id);
     if (!inbox) return;
     this.#inboxes.delete(id);
+    this.#retired.set(id, inbox);
     inbox.stopped = true;
     await inbox.exposure?.stop();
   }

@@ -163,8 +163,9 @@ export class Mailbox implements RemoteExposure {
     for (const w of this.#roomWaiters) for (const r of w.splice(0)) r();
     for (const it of this.#iterators) { try { it.stop(); } catch { /* closed */ } }
     await this.#pump;
-    // taken, not handled: left unacknowledged, so the next exposure gets them
-    this.#unacked.clear();
+    // taken, not handed over: left unacknowledged, so the next exposure gets them; what is in
+    // the kernel's queue is still acknowledged as it is handled (terminate with drain), for
+    // as long as the connection is open
     for (const b of this.#bands) b.length = 0;
   }
 }

@@ -95,6 +95,29 @@ test('higher bands are pulled first: a SYSTEM message overtakes a LOW backlog st
   assert.ok(got.length < 60, 'it came while the LOW backlog was still there');
 }, { maxInFlight: 4 }));
 
+test('terminate with drain on an exposed kernel acknowledges what it handles; exposed again, it gets exactly the rest', () => pair(async (a, b, ns) => {
+  const got: number[] = [];
+  const def = ringKernel({ kernelId: 'r_redrain', input: Num, queueSize: 64 }, async (ctx) => {
+    for await (const m of ctx) { got.push(m.n); await new Promise((r) => setTimeout(r, 2)); }
+  });
+  await a.launch('r_redrain'); await a.activate('r_redrain'); await a.expose('r_redrain');
+  await b.sendMany('remote:r_redrain', Array.from({ length: 60 }, (_, i) => num(i)));
+  await until(() => got.length >= 5);
+  await a.terminate('r_redrain', { drain: true, timeout: 5000 });
+  const first = got.length;
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  await until(() => false, 300);                                     // acknowledgements reach the server
+  const left = (await jsm.streams.info(mailboxNames(ns, 'r_redrain').stream)).state.messages;
+  assert.is(left, 60 - first, 'every message the drain handled was acknowledged');
+  await a.launch('r_redrain', def); await a.activate('r_redrain'); await a.expose('r_redrain');
+  await until(() => got.length >= 60);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal([...got].sort((x, y) => x - y), Array.from({ length: 60 }, (_, i) => i), 'each exactly once');
+  await nc.close();
+}));
+
 test('a retried publish (the same message id) is handed over once', () => pair(async (a, b) => {
   const sink = recorder('r_dedup');
   await a.launch('r_dedup'); await a.activate('r_dedup'); await a.expose('r_dedup');
