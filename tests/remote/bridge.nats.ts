@@ -118,6 +118,16 @@ test('terminate with drain on an exposed kernel acknowledges what it handles; ex
   await nc.close();
 }));
 
+test("a kernel id that is no NATS token ('stage.1 *x>') is written in hex and reached the same way", () => pair(async (a, b, ns) => {
+  const odd = 'stage.1 *x>';
+  const sink = recorder('r_odd');
+  await a.launch(odd, sink.def); await a.activate(odd); await a.expose(odd);
+  assert.is(mailboxNames(ns, odd).stream, `RK_${ns}_~${Buffer.from(odd).toString('hex')}`);
+  await b.send(`remote:${odd}`, num(3));
+  await until(() => sink.got.length === 1);
+  assert.equal(sink.got.map((g) => g.n), [3]);
+}));
+
 test('a retried publish (the same message id) is handed over once', () => pair(async (a, b) => {
   const sink = recorder('r_dedup');
   await a.launch('r_dedup'); await a.activate('r_dedup'); await a.expose('r_dedup');
