@@ -19,7 +19,7 @@ import type { KernelInstance } from './instance.js';
 import type { BackpressureStrategy } from './state.js';
 import type { ConnectOptions } from './runtime.js';
 import { keyOfField, shareOut, type RouteShape } from './routing.js';
-import { KernelStateError, MessageDecodeError, QueueFullError, RemoteError, RingKernelError } from './errors.js';
+import { KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError, RemoteError, RingKernelError } from './errors.js';
 
 /** Targets that start with this are kernels another runtime exposes: 'remote:compute'. */
 export const REMOTE_PREFIX = 'remote:';
@@ -82,9 +82,10 @@ export interface RemoteTransport {
   /**
    * Stores `records`, in order, in the mailbox of kernel `target` (its id, no prefix) that
    * another runtime exposes. Resolves once all are stored. Rejects with QueueFullError (a
-   * REJECT mailbox is full, or a BLOCK one stayed full for `timeout`; `enqueued` says how
-   * many went in), KernelNotFoundError (no runtime exposes it), MessageTooLargeError, or
-   * RemoteError (the transport failed or did not answer in time).
+   * REJECT mailbox is full, or a BLOCK one stayed full for `timeout`), KernelNotFoundError
+   * (no runtime exposes it), MessageTooLargeError, or RemoteError (the transport failed or
+   * did not answer in time); the error's `enqueued` says how many records, from the first,
+   * are stored (later ones may be too: sent again with the same ids, they are stored once).
    */
   publish(target: string, records: readonly OutgoingRecord[], options: PublishOptions): Promise<void>;
   /** Finishes what is under way (drains) and disconnects. */
@@ -310,7 +311,7 @@ class Outbox {
         rest = rest.slice(enqueued);
         this.stats.lastError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
         if (signal.aborted) { this.stats.refused += rest.length; return; }
-        if (e instanceof QueueFullError || (e instanceof RingKernelError && e.name === 'MessageTooLargeError')) {
+        if (e instanceof QueueFullError || e instanceof MessageTooLargeError) {
           // a REJECT mailbox refused it (or it can never fit): counted, not retried
           this.stats.refused++;
           rest = rest.slice(1);

@@ -161,7 +161,9 @@ export class NatsTransport implements RemoteTransport {
         if (res.status === 'fulfilled') { stored++; continue; }
         // refused or unanswered: tried again alone, in order (the same id: stored at most once)
         try { await this.#publishOne(t, target, chunk[k]!, res.reason, deadline, options); stored++; }
-        catch (e) { throw Object.assign(e as Error, { enqueued: stored + results.slice(k + 1).filter((x) => x.status === 'fulfilled').length }); }
+        // enqueued: the first `stored` are in; later ones of this window may be too, and a
+        // retry from there (the same ids) stores them once
+        catch (e) { throw Object.assign(e as Error, { enqueued: stored }); }
       }
     }
   }
