@@ -16,8 +16,10 @@ for (const target of ['release', 'single'])
   execFileSync(process.execPath, ['node_modules/assemblyscript/bin/asc.js', '--config', 'asconfig.json', '--target', target],
     { stdio: 'inherit' });
 
-// 2. the facade: one ESM bundle per entry; the wasm file sits beside it
-const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+// 2. the facade: one ESM bundle per entry; the wasm file sits beside it. The bundles are not
+//    minified, so stack traces read as the source does; their maps (dist/*.map, for work on
+//    ringkernel itself) are not shipped and not linked from the bundles (package.json files).
+const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: 'external', logLevel: 'warning' };
 await build({ ...common, entryPoints: ['js/index.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api'] });
 // workerd: the same facade, importing the core as a wasm module (workerd compiles no bytes)
 await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api', '*.wasm'] });
