@@ -1,7 +1,7 @@
 // build.mjs — compiles the AssemblyScript core (asc) and bundles the TypeScript facade
 // (esbuild) into dist/. `node build.mjs` is all the build there is.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 
@@ -27,9 +27,17 @@ await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', externa
 await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/index.ts'], outfile: 'dist/index.cjs',
   external: ['node:*', 'webgpu', 'tsx/esm/api'], define: { 'import.meta.url': '__ringkernelModuleUrl' },
   banner: { js: "const __ringkernelModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
+// Node runs one copy of the facade, the CommonJS one, for require() and import alike
+// (dist/node.mjs re-exports it): two copies would keep two registries of kernels and message
+// classes, so a kernel defined through one would be unknown to the other (a worker's host,
+// say), and `instanceof` would fail across them. Node 20 cannot require() an ES module, so
+// the shared copy is the CommonJS one.
+writeFileSync('dist/node.mjs', "// Node's ES module entry: the same copy of ringkernel as require('ringkernel').\nexport * from './index.cjs';\n");
 // the pool worker's entry imports the facade bundle itself, so that the kernel modules it
-// imports (`import ... from 'ringkernel'`) register where its host looks them up
+// imports (`import ... from 'ringkernel'`) register where its host looks them up: in Node the
+// CommonJS copy (worker.cjs), elsewhere the ES module one (worker.js)
 await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });
+writeFileSync('dist/worker.cjs', "// A pool worker in Node: the host of the one copy of ringkernel Node runs (dist/node.mjs).\nrequire('./index.cjs').__startWorkerHost();\n");
 
 // 3. type declarations, from the same sources
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

@@ -246,6 +246,9 @@ export class KernelInstance {
   /** True while the kernel function waits in receive. */
   get receiving(): boolean { return this.receivers.length > 0; }
 
+  /** True while the kernel function waits: for input, or to be activated. */
+  get waiting(): boolean { return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0; }
+
   /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
   readonly inputReady = (): boolean => {
     if (this.released) return false;

@@ -8,6 +8,11 @@ export interface WorkerHandle {
   /** The thread ended (Node: exit code; web: an uncaught error), or cannot start. */
   onExit(listener: (reason: string) => void): void;
   terminate(): Promise<void>;
+  /**
+   * Whether the thread keeps the process alive (Node; elsewhere a no-op: Deno, Bun and
+   * browsers keep no process alive for a worker the way Node does, or cannot be told).
+   */
+  keepAlive(on: boolean): void;
 }
 
 const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node &&
@@ -41,6 +46,7 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
       onMessage: (f) => { w.on('message', f); },
       onExit: (f) => { exitListeners.push(f); },
       terminate: async () => { ended = true; await w.terminate(); },
+      keepAlive: (on) => { if (on) w.ref(); else w.unref(); },
     };
   }
   const W = (globalThis as { Worker?: new (u: URL | string, o?: object) => Worker }).Worker;
@@ -56,6 +62,7 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
     onMessage: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
     onExit: (f) => { exitListeners.push(f); },
     terminate: async () => { ended = true; w.terminate(); },
+    keepAlive: () => {},
   };
 }
 

@@ -97,6 +97,9 @@ export class RingKernelRuntime {
       this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, this.spinMicros, {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
         died: (w, reason) => this.#workerDied(w, reason),
+      }, (w) => {
+        for (const k of this.#kernels.values()) if (k.worker === w && k.active && !k.input.empty) return true;
+        return false;
       });
       this.#hub!.remote = true;
     }
@@ -337,7 +340,8 @@ export class RingKernelRuntime {
         const routing = this.#routesPending.get(inst);
         if (routing) return routing.then(() => this.send(id, message, options));
       }
-      return inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
+      const sent = inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
+      return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -355,7 +359,8 @@ export class RingKernelRuntime {
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
-      return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
+      const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
+      return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -369,7 +374,8 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      return inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+      const got = inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+      return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -384,7 +390,8 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+      const got = inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+      return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -26,7 +26,7 @@ export interface DirectoryEntry { id: string; kernelId: string; kcb: number; inp
 
 /** Control messages from the owner (js/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number }
   | Request;
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
@@ -38,6 +38,7 @@ export type Request = { seq: number } & (
 
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'idle' }
   | { type: 'done'; seq: number; error: SerializedError | null }
   | { type: 'ended'; id: string; error: SerializedError | null };
 
@@ -59,6 +60,9 @@ class WorkerHost {
   readonly view: WorkerRuntimeView;
   private readonly byKcb = new Map<number, KernelInstance>();
   private sleeping = false;
+  /** This worker's idle block (js/pool.ts): [busy, tell] as i32 words. */
+  private readonly i32: Int32Array;
+  private readonly busyWord: number;
 
   constructor(init: Extract<ToWorker, { type: 'init' }>, port: ParentPort) {
     this.core = attachCore(init.module, init.memory, init.scratch, init.scratchBytes);
@@ -68,6 +72,21 @@ class WorkerHost {
     this.telemetry = init.telemetry;
     this.port = port;
     this.view = new WorkerRuntimeView(this);
+    this.i32 = new Int32Array(init.memory.buffer);
+    this.busyWord = init.idle >> 2;
+  }
+
+  /** Marks this worker busy: before it takes a message, or starts a kernel. */
+  private busy(): void {
+    if (this.i32[this.busyWord] === 0) Atomics.store(this.i32, this.busyWord, 1);
+  }
+
+  /** Clears busy once every hosted kernel waits (or has ended); tells the owner when it asked. */
+  private noteIdle(): void {
+    if (this.i32[this.busyWord] === 0) return;
+    for (const inst of this.hosted.values()) if (!inst.stopping && !inst.waiting) return;
+    Atomics.store(this.i32, this.busyWord, 0);
+    if (Atomics.exchange(this.i32, this.busyWord + 1, 0) === 1) this.port.post({ type: 'idle' } satisfies FromWorker);
   }
 
   /** The instance for a kernel id: hosted here, or a view of one elsewhere. */
@@ -98,6 +117,7 @@ class WorkerHost {
       const def = registeredKernel(e.kernelId, 'launch');
       const inst = new KernelInstance(e.id, def, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'local');
       inst.wakeOnInput = () => this.sleep();
+      this.busy();
       this.core.x.sched_add(this.thread, e.kcb);
       this.hosted.set(e.id, inst);
       this.byKcb.set(e.kcb, inst);
@@ -131,10 +151,12 @@ class WorkerHost {
       inst.stateChanged();
     }
     this.port.post({ type: 'ended', id: inst.id, error: err === null || inst.code !== StateCode.FAILED ? null : serializeError(err) } satisfies FromWorker);
+    this.noteIdle();
   }
 
   /** Sleeps on the thread's doorbell until a hosted kernel has work (one wait for them all). */
   sleep(): void {
+    this.noteIdle();
     if (this.sleeping) return;
     const x = this.core.x;
     const seq = x.sched_enter_sleep(this.thread);
@@ -142,6 +164,7 @@ class WorkerHost {
     const wake = () => {
       x.sched_leave_sleep(this.thread);
       this.sleeping = false;
+      this.busy();
       this.run();
     };
     // anything that came before we counted as a sleeper?
@@ -216,18 +239,36 @@ class WorkerHost {
   }
 }
 
-/** Imports a kernel module; in Node, a TypeScript one is loaded through tsx when present. */
+/**
+ * Imports a kernel module. A TypeScript one (.ts, .mts, .tsx) in Node goes through tsx: Node
+ * (before type stripping) cannot load TypeScript, and a worker thread does not inherit the
+ * loader hooks that `node --import tsx` or `npx tsx` registered in the main thread. So tsx is
+ * registered here first, when it is installed; after a failed import Node would keep the
+ * failure in its module cache, so registering after the fact cannot work.
+ */
 async function importKernelModule(url: string): Promise<void> {
+  if (isNodeThread && /\.(m?ts|tsx)$/.test(new URL(url).pathname)) await registerTsx();
   try {
     await import(/* @vite-ignore */ url);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    throw new RingKernelError(`cannot import the kernel module ${url} in a worker: Node cannot load TypeScript by itself (install tsx, or compile the module to JavaScript)`, { operation: 'launch', cause: e });
+  }
+}
+
+const isNodeThread = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node &&
+  typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined';
+let tsxRegistered: Promise<void> | null = null;
+
+function registerTsx(): Promise<void> {
+  const flag = Symbol.for('ringkernel.tsxRegistered'); // set by js/worker-dev.mjs too
+  const g = globalThis as Record<symbol, unknown>;
+  if (g[flag]) return Promise.resolve();
+  return (tsxRegistered ??= (async () => {
     const tsx = 'tsx/esm/api';
     const api = await import(/* @vite-ignore */ tsx).catch(() => null) as { register(): void } | null;
-    if (!api) throw new RingKernelError(`cannot import the kernel module ${url} in a worker: Node cannot load TypeScript by itself (compile it to JavaScript, or install tsx)`, { operation: 'launch' });
-    api.register();
-    await import(/* @vite-ignore */ url);
-  }
+    if (api && !g[flag]) { api.register(); g[flag] = true; }
+  })());
 }
 
 /** ctx.runtime inside a worker: messaging with any kernel; lifecycle stays with the owner. */
