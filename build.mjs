@@ -35,8 +35,10 @@ await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/inde
 writeFileSync('dist/node.mjs', "// Node's ES module entry: the same copy of ringkernel as require('ringkernel').\nexport * from './index.cjs';\n");
 // the pool worker's entry imports the facade bundle itself, so that the kernel modules it
 // imports (`import ... from 'ringkernel'`) register where its host looks them up: in Node the
-// CommonJS copy (worker.cjs), elsewhere the ES module one (worker.js)
-await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });
+// CommonJS copy (worker.cjs), elsewhere the ES module one (worker.js; the source imports
+// '../index.js', the bundle sits beside dist/index.js)
+const facadeBeside = { name: 'facade-beside', setup(b) { b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: './index.js', external: true })); } };
+await build({ ...common, entryPoints: [{ in: 'js/worker/entry.ts', out: 'worker' }], outdir: 'dist', plugins: [facadeBeside] });
 writeFileSync('dist/worker.cjs', "// A pool worker in Node: the host of the one copy of ringkernel Node runs (dist/node.mjs).\nrequire('./index.cjs').__startWorkerHost();\n");
 
 // 3. type declarations, from the same sources

@@ -4,4 +4,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 globalThis[Symbol.for('ringkernel.tsxRegistered')] = true;
-await import('./worker.ts');
+await import('./entry.ts');

@@ -1,4 +1,4 @@
-// pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
+// worker/pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
 // doorbell and kernel list, assembly/scheduler.ts) and a scratch area in the shared memory,
 // then kernels to run. Kernels are spread so that n workers >= k kernels gives each kernel
 // its own thread; a worker that dies fails only the kernels it hosts.
@@ -13,10 +13,10 @@
 // The owner keeps every worker referenced while anything is under way: a worker busy, a
 // message queued for a worker kernel, or a host call on one still pending (hold); when none
 // is, it lets them all go (keepAlive(false)).
-import type { OwnerCore } from './core.js';
-import { DEFAULT_SCRATCH_BYTES } from './core.js';
-import { startWorker, type WorkerHandle } from './platform.js';
-import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './worker-host.js';
+import type { OwnerCore } from '../core.js';
+import { DEFAULT_SCRATCH_BYTES } from '../core.js';
+import { startWorker, type WorkerHandle } from '../platform.js';
+import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './host.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
@@ -221,5 +221,5 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  */
 function workerUrl(): URL {
   const here = import.meta.url;
-  return new URL(here.endsWith('.ts') ? './worker-dev.mjs' : here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here);
+  return new URL(here.endsWith('.ts') ? './dev-entry.mjs' : here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here);
 }
