@@ -19,13 +19,18 @@ for (const target of ['release', 'single'])
 // 2. the facade: one ESM bundle per entry; the wasm file sits beside it. The bundles are not
 //    minified, so stack traces read as the source does; their maps (dist/*.map, for work on
 //    ringkernel itself) are not shipped and not linked from the bundles (package.json files).
-const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: 'external', logLevel: 'warning' };
+// The small single-memory core is embedded (base64) too, so decoding can compile it
+// synchronously right after import (js/core.ts compileCoreSync); workerd imports it instead.
+const coreSingle = JSON.stringify(readFileSync('dist/ringkernel-single.wasm').toString('base64'));
+const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: 'external', logLevel: 'warning',
+  define: { __RINGKERNEL_CORE_SINGLE__: coreSingle } };
 await build({ ...common, entryPoints: ['js/index.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api'] });
 // workerd: the same facade, importing the core as a wasm module (workerd compiles no bytes)
-await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api', '*.wasm'] });
+await build({ ...common, entryPoints: ['js/workerd.ts'], outdir: 'dist', external: ['node:*', 'webgpu', 'tsx/esm/api', '*.wasm'],
+  define: { __RINGKERNEL_CORE_SINGLE__: 'undefined' } });
 // CommonJS for require(): the same facade; import.meta.url becomes this file's URL
 await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/index.ts'], outfile: 'dist/index.cjs',
-  external: ['node:*', 'webgpu', 'tsx/esm/api'], define: { 'import.meta.url': '__ringkernelModuleUrl' },
+  external: ['node:*', 'webgpu', 'tsx/esm/api'], define: { ...common.define, 'import.meta.url': '__ringkernelModuleUrl' },
   banner: { js: "const __ringkernelModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
 // Node runs one copy of the facade, the CommonJS one, for require() and import alike
 // (dist/node.mjs re-exports it): two copies would keep two registries of kernels and message

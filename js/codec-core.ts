@@ -2,11 +2,12 @@
 // There is one validator, in the core; JS only stages the bytes, calls it and turns its
 // error report into a MessageDecodeError that names the message, the field and the offset.
 //
-// decode() is synchronous, so a core must already be loaded when it runs. At import this
-// module starts loading a private single-thread core (`ready` settles when it is there);
-// a runtime that creates its own core may hand it over with installValidator instead.
+// decode() is synchronous, so a core must be loaded when it runs: the first decode compiles
+// a private single-thread core synchronously (it is small; core.ts compileCoreSync), unless
+// a runtime handed over its own (installValidator). Only where a synchronous compile is
+// refused (a browser's main thread may) does decoding wait for `ready`.
 
-import { createCore, OwnerCore, type Core } from './core.js';
+import { createCore, createCoreSync, OwnerCore, type Core } from './core.js';
 import { BackendNotAvailableError, MessageDecodeError } from './errors.js';
 
 /** Error codes of codec_validate; the same numbers as assembly/codec.ts CODEC_E_*. */
@@ -60,7 +61,7 @@ ready.catch(() => {}); // nobody awaiting it is not an unhandled rejection
 // Started after the current module graph has evaluated, so an entry point's setWasmSource
 // (workerd, bundlers) runs before the core is looked for.
 void Promise.resolve().then(async () => {
-  if (validator) return;
+  if (validator || syncValidator()) return;
   try {
     const core = await createCore({ shared: false });
     if (!validator) installValidator(core);
@@ -105,7 +106,16 @@ export const staged: { u8: Uint8Array; dv: DataView; offset: number } = { u8: ne
  * any defined type when expected is null); throws MessageDecodeError when they are not.
  * On success the copy is described by `staged`.
  */
+/** Installs a private core as the validator, synchronously; false where that cannot be done here. */
+function syncValidator(): boolean {
+  const core = createCoreSync();
+  if (!core) return false;
+  installValidator(core);
+  return true;
+}
+
 export function validate(bytes: Uint8Array, expected: number | null, expectedName: string | null): void {
+  if (!validator) syncValidator();
   const v = validator;
   if (!v) throw new BackendNotAvailableError('ringkernel: the wasm core that validates untrusted messages is not loaded yet: `await ready` (exported by ringkernel) before decoding');
   if (!source) throw new BackendNotAvailableError('ringkernel: no message types are defined');

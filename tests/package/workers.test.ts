@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, files, project, run } from './project.ts';
+import { bin, files, project, run } from './project.js';
 
 const doubler = (load: string, module: string, id: string) => `${load}
 const In = message('${id}In', { x: t.f64 });
