@@ -21,6 +21,19 @@
 import { BackendNotAvailableError } from './errors.js';
 import { monotonicNow, packageFile, readBytes } from './platform.js';
 
+// The public types name WebAssembly.Module, WebAssembly.Memory, URL and AbortSignal. Their
+// declarations come with the DOM lib (the last two also with @types/node), which a Node
+// project compiling with `lib: ["ES2022"]` and `skipLibCheck: false` may not have: these
+// empty interfaces give the names there, and merge with the full declarations elsewhere.
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+    interface Memory {}
+  }
+  interface URL {}
+  interface AbortSignal {}
+}
+
 /** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
 export interface CoreExports {
   heap_base(): number;
@@ -254,7 +267,7 @@ function align(n: number, a: number): number { return Math.ceil(n / a) * a; }
 // ---- loading the module ----
 
 /** Where the compiled core comes from, per runtime (see the entry points). */
-export type WasmSource = WebAssembly.Module | BufferSource | URL | string | (() => Promise<WebAssembly.Module | BufferSource>);
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | (() => Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView>);
 
 const wasmSource: { shared?: WasmSource; single?: WasmSource } = {};
 const compiled: { shared?: Promise<WebAssembly.Module>; single?: Promise<WebAssembly.Module> } = {};

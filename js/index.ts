@@ -3,7 +3,7 @@ export * from './errors.js';
 export { RingKernelRuntime } from './runtime.js';
 export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime.js';
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
-export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
+export type { KernelOptions, KernelDefinition, KernelFunction, Placement, MessageOf, InputOf, OutputOf } from './kernel.js';
 export { KernelContext } from './context.js';
 export type { ReceiveOptions, SendOptions } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';

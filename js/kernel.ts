@@ -3,7 +3,7 @@
 // registers the same definitions there).
 import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
-import type { MessageClass } from './message.js';
+import type { Message, MessageClass } from './message.js';
 import type { KernelContext } from './context.js';
 import type { GpuState } from './gpu/wgsl.js';
 
@@ -37,7 +37,11 @@ export interface KernelOptions {
 
 export type KernelFunction = (ctx: KernelContext<any, any>) => Promise<void> | void;
 
-export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId' | 'queueSize' | 'backpressure' | 'maxMessageSize' | 'placement'>> {
+/**
+ * A defined kernel. `I` and `O` are the instance types of its input and output messages, so
+ * `runtime.send(def, m)` checks `m` and `runtime.receive(def)` is typed.
+ */
+export interface KernelDefinition<I extends Message = any, O extends Message = any> extends Required<Pick<KernelOptions, 'kernelId' | 'queueSize' | 'backpressure' | 'maxMessageSize' | 'placement'>> {
   readonly input: MessageClass<any> | undefined;
   readonly output: MessageClass<any> | undefined;
   readonly module: string | undefined;
@@ -47,7 +51,16 @@ export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId
   /** GPU placement: `fn` is the JS fallback (message in, message out), when one was given. */
   readonly hasFallback: boolean;
   readonly fn: KernelFunction;
+  /** Types only (never set): the message types the kernel takes and sends. */
+  readonly __messages?: { input: I; output: O };
 }
+
+/** The instance type of a message class: `type RawData = MessageOf<typeof RawData>`. */
+export type MessageOf<C> = C extends abstract new (...args: any) => infer M ? M : never;
+/** What a kernel definition takes: `InputOf<typeof preprocess>`. */
+export type InputOf<D> = D extends KernelDefinition<infer I, any> ? I : never;
+/** What a kernel definition sends: `OutputOf<typeof preprocess>`. */
+export type OutputOf<D> = D extends KernelDefinition<any, infer O> ? O : never;
 
 export const DEFAULT_QUEUE_SIZE = 4096;
 export const DEFAULT_MAX_MESSAGE_SIZE = 1 << 20;
@@ -67,11 +80,11 @@ function positiveInt(v: unknown, what: string, kernelId: string, max: number): n
 export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
   options: KernelOptions & { input?: I; output?: O; placement: 'gpu' },
   fallback?: (message: InstanceType<I>) => InstanceType<O> | Promise<InstanceType<O>>,
-): KernelDefinition;
+): KernelDefinition<InstanceType<I>, InstanceType<O>>;
 export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
   options: KernelOptions & { input?: I; output?: O },
   fn: (ctx: KernelContext<InstanceType<I>, InstanceType<O>>) => Promise<void> | void,
-): KernelDefinition;
+): KernelDefinition<InstanceType<I>, InstanceType<O>>;
 export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unknown): KernelDefinition {
   if (options === null || typeof options !== 'object') throw new TypeError('ringKernel: the first argument must be an options object with a kernelId');
   const { kernelId } = options;

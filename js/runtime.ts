@@ -331,7 +331,10 @@ export class RingKernelRuntime {
    * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
    * DROP_OLDEST always succeeds.
    */
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+  send<I extends Message>(kernel: KernelDefinition<I, any>, message: I, options?: number | SendOptions): Promise<void>;
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void>;
+  send(kernel: string | KernelDefinition, message: Message, options?: number | SendOptions): Promise<void> {
+    const id = kernelIdOf(kernel);
     try {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
@@ -352,7 +355,10 @@ export class RingKernelRuntime {
    * priorities allow; the same rules as send() for each. Under REJECT the first refusal
    * rejects with QueueFullError (its `enqueued` tells how many went in).
    */
-  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+  sendMany<I extends Message>(kernel: KernelDefinition<I, any>, messages: readonly I[], options?: number | SendOptions): Promise<void>;
+  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void>;
+  sendMany(kernel: string | KernelDefinition, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+    const id = kernelIdOf(kernel);
     try {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
@@ -370,7 +376,10 @@ export class RingKernelRuntime {
    * Every message waiting in a kernel's output queue, up to `max` (default 256): at least
    * one, so it waits like receive() (same timeout and errors) when there is none.
    */
-  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+  receiveMany<O extends Message>(kernel: KernelDefinition<any, O>, options?: ReceiveOptions & { max?: number }): Promise<O[]>;
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]>;
+  receiveMany<M extends Message = any>(kernel: string | KernelDefinition, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+    const id = kernelIdOf(kernel);
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
@@ -386,7 +395,10 @@ export class RingKernelRuntime {
    * (QueueTimeoutError after it; default: no limit). Once a kernel failed, what it sent
    * before is still delivered, then KernelFailedError.
    */
-  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
+  receive<O extends Message>(kernel: KernelDefinition<any, O>, options?: number | ReceiveOptions): Promise<O>;
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M>;
+  receive<M extends Message = any>(kernel: string | KernelDefinition, options?: number | ReceiveOptions): Promise<M> {
+    const id = kernelIdOf(kernel);
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
@@ -494,6 +506,11 @@ export class RingKernelRuntime {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+}
+
+/** A kernel named by id, or by its definition (the id it was defined under). */
+function kernelIdOf(kernel: string | KernelDefinition): string {
+  return typeof kernel === 'object' && kernel !== null ? kernel.kernelId : kernel;
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
