@@ -39,6 +39,32 @@ export class QueueFullError extends RingKernelError {}
 /** A receive that found nothing within its timeout. */
 export class QueueTimeoutError extends RingKernelError {}
 
+/**
+ * A kernel's receive that was waiting when the kernel was terminated. It is a
+ * QueueTimeoutError, so the loop `while (!ctx.shouldTerminate) { try { m = await
+ * ctx.receive({ timeout }) } catch (e) { if (e instanceof QueueTimeoutError) continue; throw e } ... }`
+ * goes round once more, sees shouldTerminate and ends, and the code after it runs. A receive
+ * started after that rejects with KernelStateError, so a loop that never looks at
+ * shouldTerminate still ends.
+ */
+export class KernelTerminatingError extends QueueTimeoutError {}
+
+/**
+ * A message of the wrong class: sent to a kernel that takes another input class, or sent by a
+ * kernel whose declared output is another class (or not a message at all). Nothing was sent.
+ */
+export class WrongMessageTypeError extends RingKernelError {
+  /** The class the kernel takes (send) or declared it sends (a kernel's own send); null: any message. */
+  readonly expected: string | null;
+  /** The class of what was given ('number', 'Object', ... when it is not a message). */
+  readonly got: string;
+  constructor(message: string, context: ErrorContext & { expected: string | null; got: string }) {
+    super(message, context);
+    this.expected = context.expected;
+    this.got = context.got;
+  }
+}
+
 /** A message whose encoded size exceeds the queue's maxMessageSize. Nothing was enqueued. */
 export class MessageTooLargeError extends RingKernelError {
   readonly size: number;

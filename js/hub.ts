@@ -14,7 +14,7 @@ import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { encodeInto, decodeFrom, recordTimestamp, Message } from './message.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, waitAsync } from './platform.js';
-import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
+import { KernelStateError, MessageTooLargeError, QueueFullError, WrongMessageTypeError } from './errors.js';
 
 export interface Who { kernelId: string; operation: string }
 
@@ -228,7 +228,11 @@ export class Hub {
     let p = 0, i = 0, refusal: Error | null = null;
     for (; i < msgs.length; i++) {
       const m = msgs[i]!;
-      if (!(m instanceof Message)) { refusal = new TypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`); break; }
+      if (!(m instanceof Message)) {
+        refusal = new WrongMessageTypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`,
+          { kernelId: targetId, operation: who.operation, expected: null, got: m === null ? 'null' : typeof m === 'object' ? (m as object).constructor?.name ?? 'an object' : typeof m });
+        break;
+      }
       if (p + room > this.staging.length) this.growStaging(p + room);
       const n = encodeInto(m, this.staging, this.stagingView, p + 4, p + room, sentAt);
       if (n < 0) {

@@ -8,7 +8,7 @@ export { KernelContext } from './context.js';
 export type { ReceiveOptions, SendOptions } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
-export { message, Message, decodeMessage, encodeMessage, ready, installValidator, messageClassById, messageClassByName } from './message.js';
+export { message, Message, decodeMessage, encodeMessage, sentAt, ready, installValidator, messageClassById, messageClassByName } from './message.js';
 export type { MessageClass, MessageInstance, MessageOptions, Init, Values } from './message.js';
 export { t } from './schema.js';
 export type { FieldType, Fields } from './schema.js';

@@ -127,13 +127,9 @@ export class Message {
     else setCorrelation(h, uuid(c, this.constructor.name, 'correlationId'));
   }
 
-  /** When it was encoded (ms since the Unix epoch); NaN for a message never sent. */
-  get timestamp(): number { return this[HDR].timestamp; }
-  set timestamp(t: number) { this[HDR].timestamp = t; }
-
   /** Header values first, then the fields. */
   toJSON(): Record<string, unknown> {
-    const o: Record<string, unknown> = { messageId: this.messageId, priority: this.priority, correlationId: this.correlationId, timestamp: this.timestamp };
+    const o: Record<string, unknown> = { messageId: this.messageId, priority: this.priority, correlationId: this.correlationId };
     for (const k of Object.keys(this)) o[k] = (this as unknown as Record<string, unknown>)[k];
     return o;
   }
@@ -259,8 +255,11 @@ const byId = new Map<number, MessageClass<any>>();
 let version = 0;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HEADER_KEYS = new Set(['messageId', 'priority', 'correlationId', 'timestamp']);
-const RESERVED = new Set(['messageId', 'priority', 'correlationId', 'timestamp', 'constructor', '__proto__', 'prototype']);
+// Only these three header values are properties of a message; the send time the record
+// carries is read with sentAt(m), so a field may be called `timestamp` (PyDotCompute's
+// messages often have one).
+const HEADER_KEYS = new Set(['messageId', 'priority', 'correlationId']);
+const RESERVED = new Set(['messageId', 'priority', 'correlationId', 'constructor', '__proto__', 'prototype']);
 
 /** FNV-1a, 32-bit, over the UTF-16 code units (canonical texts are ASCII). */
 export function fnv1a(s: string): number {
@@ -376,6 +375,16 @@ function asBytes(bytes: unknown, who: string): Uint8Array {
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   throw new TypeError(`${who}: expected a Uint8Array of record bytes, got ${describeMessage(bytes)}`);
+}
+
+/**
+ * When a message was sent (encoded into its record), in ms since the Unix epoch, as the
+ * record's header says; NaN for a message made here and never decoded. A function, not a
+ * property, so that no field name is taken.
+ */
+export function sentAt(msg: Message): number {
+  if (!(msg instanceof Message)) throw new TypeError(`sentAt: expected a message, got ${describeMessage(msg)}`);
+  return msg[HDR].timestamp;
 }
 
 /** The class defined for a type id in this thread, if any. */

@@ -7,6 +7,7 @@ import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
 import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
+import { noteTimeout } from './timeouts.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
 import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
@@ -259,6 +260,7 @@ export class RingKernelRuntime {
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    noteTimeout(options.timeout, `runtime.terminate of kernel '${id}'`);
     // a terminate already under way: wait for it, but no longer than this call's timeout
     if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
@@ -339,6 +341,7 @@ export class RingKernelRuntime {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      if (timeout !== undefined) noteTimeout(timeout, `runtime.send to kernel '${id}'`);
       if (this.#routesPending.size > 0) {
         const routing = this.#routesPending.get(inst);
         if (routing) return routing.then(() => this.send(id, message, options));
@@ -363,6 +366,7 @@ export class RingKernelRuntime {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      noteTimeout(timeout, `runtime.sendMany to kernel '${id}'`);
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
       const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
@@ -383,6 +387,7 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
+      noteTimeout(options?.timeout, `runtime.receiveMany from kernel '${id}'`);
       const got = inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
       return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
@@ -402,6 +407,7 @@ export class RingKernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, `runtime.receive from kernel '${id}'`);
       const got = inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
       return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
