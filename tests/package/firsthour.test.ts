@@ -1,0 +1,125 @@
+// A PyDotCompute user's first hour, through the installed package in fresh processes: a
+// `timestamp` field, the README's receive loop ending on terminate, wrong classes on every
+// placement, and seconds by habit.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { files, run } from './project.js';
+
+test('a message may have a field called timestamp (PyDotCompute streaming_pipeline.py); sentAt reads the send time', () => {
+  const body = `const Reading = message('Reading', { sensor_id: t.string, value: t.f64, timestamp: t.f64 });
+const r = new Reading({ sensor_id: 's1', value: 2.5, timestamp: 1700000000.25 });
+const back = Reading.decode(Reading.encode(r, { timestamp: 42 }));
+console.log(r.timestamp, back.timestamp, sentAt(back), Number.isNaN(sentAt(r)), JSON.stringify(back.toJSON()).includes('"timestamp":1700000000.25'));`;
+  files({
+    'ts-field/esm.mjs': `import { message, t, sentAt } from 'ringkernel';\n${body}\n`,
+    'ts-field/cjs.cjs': `const { message, t, sentAt } = require('ringkernel');\n${body}\n`,
+  });
+  for (const f of ['ts-field/esm.mjs', 'ts-field/cjs.cjs']) {
+    const r = run('node', [f]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, '1700000000.25 1700000000.25 42 true true', f);
+  }
+});
+
+const loopKernel = (placement: string) => `
+const In = message('LoopIn_${placement}', { n: t.i32 });
+const Out = message('LoopOut_${placement}', { n: t.i32 });
+ringKernel({ kernelId: 'loop_${placement}', placement: '${placement}', module: import.meta.url, input: In, output: Out }, async (ctx) => {
+  let handled = 0;
+  while (!ctx.shouldTerminate) {
+    if (!ctx.isActive) { await ctx.waitActive(); continue; }
+    let m;
+    try { m = await ctx.receive({ timeout: 100 }); }
+    catch (e) { if (e instanceof QueueTimeoutError) continue; throw e; }
+    handled++;
+    await ctx.send(new Out({ n: m.n }));
+  }
+  await ctx.send(new Out({ n: -handled }));   // the code after the loop: clean-up, a last word
+});
+export { In, Out };
+`;
+
+test("the README's loop (catch QueueTimeoutError, rethrow the rest) ends cleanly on terminate and runs the code after it, inline and on a worker", () => {
+  for (const placement of ['inline', 'worker']) {
+    files({
+      [`loop/${placement}-kernels.mjs`]: `import { ringKernel, message, t, QueueTimeoutError } from 'ringkernel';\n${loopKernel(placement)}`,
+      [`loop/${placement}-main.mjs`]: `import { RingKernelRuntime } from 'ringkernel';
+import { In } from './${placement}-kernels.mjs';
+const rt = new RingKernelRuntime({ workers: 1 });
+try {
+  await rt.launch('loop_${placement}'); await rt.activate('loop_${placement}');
+  await rt.send('loop_${placement}', new In({ n: 7 }));
+  const first = await rt.receive('loop_${placement}', { timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 50));     // the kernel now waits in receive({ timeout: 100 })
+  const stop = rt.terminate('loop_${placement}');
+  const last = await rt.receive('loop_${placement}', { timeout: 5000 });
+  await stop;
+  console.log(first.n, last.n, rt.getState('loop_${placement}'), rt.getTelemetry('loop_${placement}').errorCount);
+} finally { await rt.shutdown(); }
+`,
+    });
+    const r = run('node', [`loop/${placement}-main.mjs`]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, '7 -1 terminated 0', placement);
+  }
+});
+
+test('a message of the wrong class: WrongMessageTypeError naming the kernel and both classes, on send and on a kernel\'s own send, inline and on a worker', () => {
+  const kernels = (placement: string) => `import { ringKernel, message, t } from 'ringkernel';
+export const A = message('WrongA', { n: t.i32 });
+export const B = message('WrongB', { n: t.i32 });
+export const C = message('WrongC', { n: t.i32 });
+ringKernel({ kernelId: 'wrong_${placement}', placement: '${placement}', module: import.meta.url, input: A, output: B }, async (ctx) => {
+  for await (const m of ctx) {
+    try { await ctx.send(new C({ n: m.n })); } catch (e) { await ctx.send(new B({ n: e.constructor.name === 'WrongMessageTypeError' && /wrong_${placement}/.test(e.message) && /WrongB/.test(e.message) && /WrongC/.test(e.message) ? 1 : 0 })); }
+    await ctx.send(new C({ n: 2 }));   // uncaught: the kernel fails with it
+  }
+});
+`;
+  for (const placement of ['inline', 'worker']) {
+    files({
+      [`wrong/${placement}-kernels.mjs`]: kernels(placement),
+      [`wrong/${placement}-main.mjs`]: `import { RingKernelRuntime, RingKernelError, WrongMessageTypeError, KernelFailedError } from 'ringkernel';
+import { A, C } from './${placement}-kernels.mjs';
+const rt = new RingKernelRuntime({ workers: 1 });
+try {
+  await rt.launch('wrong_${placement}'); await rt.activate('wrong_${placement}');
+  const e = await rt.send('wrong_${placement}', new C({ n: 1 })).catch((x) => x);
+  const named = e instanceof WrongMessageTypeError && e instanceof RingKernelError && e.kernelId === 'wrong_${placement}' && e.expected === 'WrongA' && e.got === 'WrongC' && /WrongA/.test(e.message) && /WrongC/.test(e.message);
+  await rt.send('wrong_${placement}', new A({ n: 1 }));
+  const caught = await rt.receive('wrong_${placement}', { timeout: 5000 });
+  const failed = await rt.receive('wrong_${placement}', { timeout: 5000 }).catch((x) => x);
+  console.log(named, caught.n, failed instanceof KernelFailedError, /WrongMessageTypeError/.test(failed.message), rt.getState('wrong_${placement}'));
+} finally { await rt.shutdown(); }
+`,
+    });
+    const r = run('node', [`wrong/${placement}-main.mjs`]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'true 1 true true failed', placement);
+  }
+});
+
+test('a fractional timeout under 10 ms warns once per call site, naming the call; whole milliseconds do not', () => {
+  files({
+    'seconds/main.cjs': `const { RingKernelRuntime, ringKernel, message, t, QueueTimeoutError } = require('ringkernel');
+const M = message('SecM', { n: t.i32 });
+ringKernel({ kernelId: 'sec', input: M, output: M }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+(async () => {
+  const rt = new RingKernelRuntime();
+  await rt.launch('sec'); await rt.activate('sec');
+  for (let i = 0; i < 3; i++) await rt.receive('sec', { timeout: 0.5 }).catch((e) => { if (!(e instanceof QueueTimeoutError)) throw e; });
+  await rt.receive('sec', { timeout: 2 }).catch(() => {});
+  await rt.receive('sec', { timeout: 1.5 }).catch(() => {});
+  await rt.shutdown();
+})();
+`,
+  });
+  const r = run('node', ['seconds/main.cjs']);
+  assert.is(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('RingKernelWarning'));
+  assert.is(warnings.length, 2, r.stderr);   // the loop's call site once, the 1.5 ms call once; none for 2
+  assert.match(warnings[0]!, /runtime\.receive from kernel 'sec': timeout 0\.5 is milliseconds.*write 500.*main\.cjs:7/);
+  assert.match(warnings[1]!, /timeout 1\.5 .*write 1500.*main\.cjs:9/);
+});
+
+test.run();
