@@ -2,15 +2,14 @@
 // the installed package: decoding right after import, from ESM and from CommonJS.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { files, project, repo, run } from './project.js';
+import { files, npm, project, repo, run } from './project.js';
 
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 
 test('the tarball holds what users need: bundles, wasm, types, shaders, LICENSE; no specs, sources, .wat or maps', () => {
-  const packed: string[] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: repo, encoding: 'utf8' }))[0].files.map((f: { path: string }) => f.path);
+  const packed: string[] = JSON.parse(npm(['pack', '--dry-run', '--json']))[0].files.map((f: { path: string }) => f.path);
   for (const need of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/node.mjs', 'dist/worker.js', 'dist/worker.cjs',
     'dist/workerd.js', 'dist/ringkernel.wasm', 'dist/ringkernel-single.wasm', 'dist/types/index.d.ts', 'shaders/handler.wgsl'])
     assert.ok(packed.includes(need), `${need} is not in the tarball`);

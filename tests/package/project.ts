@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * Runs npm: the one that runs this test (npm test sets npm_execpath) rather than the first on
+ * PATH, which under `npm test` is node_modules/.bin/npm (an npm 6 that a dev dependency brings).
+ */
+export function npm(args: string[]): string {
+  const cli = process.env.npm_execpath;
+  return cli && /\.[cm]?js$/.test(cli)
+    ? execFileSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8' })
+    : execFileSync('npm', args, { cwd: repo, encoding: 'utf8' });
+}
+
 let made: string | null = null;
 
 /** The project's folder (made once per process, removed at exit). */
@@ -17,7 +28,7 @@ export function project(): string {
   if (made) return made;
   const dir = mkdtempSync(join(tmpdir(), 'ringkernel-user-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' });
+  const out = npm(['pack', '--json', '--pack-destination', dir]);
   const tarball = join(dir, JSON.parse(out)[0].filename);
   const pkg = join(dir, 'node_modules', 'ringkernel');
   mkdirSync(pkg, { recursive: true });
