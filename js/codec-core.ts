@@ -15,7 +15,7 @@ export const CodecError = {
   SHORT_HEADER: -1, UNKNOWN_TYPE: -2, WRONG_TYPE: -3, LENGTH_MISMATCH: -4, BAD_VERSION: -5,
   BAD_FLAGS: -6, RESERVED: -7, BAD_CORRELATION: -8, BAD_TIMESTAMP: -9, TRUNCATED: -10,
   LENGTH_EXCEEDS: -11, BAD_BOOL: -12, BAD_TAG: -13, BAD_UTF8: -14, TRAILING: -15,
-  TOO_DEEP: -16, BAD_SCHEMA: -17,
+  TOO_DEEP: -16, BAD_SCHEMA: -17, BAD_JSON_TAG: -18, BAD_NUMBER: -19, JSON_TOO_DEEP: -20,
 } as const;
 
 /** What the validator needs to know about the messages defined so far (js/message.ts). */
@@ -148,7 +148,7 @@ export function validate(bytes: Uint8Array, expected: number | null, expectedNam
   staged.offset = rec;
 }
 
-const KIND = ['?', 'f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'array', 'fixed array', 'optional', 'message'];
+const KIND = ['?', 'f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'array', 'fixed array', 'optional', 'message', 'tuple', 'json value'];
 const bytesWord = (n: number) => `${n} byte${n === 1 ? '' : 's'}`;
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
@@ -195,6 +195,9 @@ function decodeError(dv: DataView, out: number, expectedName: string | null): Me
     case CodecError.BAD_UTF8: what = `string is not well-formed UTF-8 (sequence starting with byte 0x${value.toString(16)} at offset ${at})`; break;
     case CodecError.TRAILING: what = `${bytesWord(value)} left over after the last field at offset ${at}`; break;
     case CodecError.TOO_DEEP: what = `messages nested deeper than 64 at offset ${at}`; break;
+    case CodecError.BAD_JSON_TAG: what = `json value tag ${value} at offset ${at} is not 0..6 (null, false, true, number, string, array, object)`; break;
+    case CodecError.BAD_NUMBER: what = `json number at offset ${at} is not finite`; break;
+    case CodecError.JSON_TOO_DEEP: what = `json arrays and objects nested deeper than 64 at offset ${at}`; break;
     case CodecError.BAD_SCHEMA: what = `the schema table is corrupt (${hex(value)}) at offset ${at}`; break;
     default: what = `error ${code} at offset ${at}`;
   }

@@ -21,7 +21,7 @@ export interface MessageOptions {
   messageId?: string;
 }
 
-type OptionalKeys<S extends Fields> = { [K in keyof S]: S[K] extends { readonly optional: true } ? K : never }[keyof S];
+type OptionalKeys<S extends Fields> = { [K in keyof S]: S[K] extends { readonly optional: true } | { readonly hasDefault: true } ? K : never }[keyof S];
 export type Values<S extends Fields> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 export type Init<S extends Fields> =
   & { [K in Exclude<keyof S, OptionalKeys<S>>]: InputOf<S[K]> }
