@@ -15,7 +15,7 @@ export { ready, installValidator } from './codec-core.js';
 export { messageClassById, messageClassByName } from './message-registry.js';
 export type { MessageClass, MessageInstance, MessageOptions, Init, Values } from './message.js';
 export { t } from './schema.js';
-export type { FieldType, Fields } from './schema.js';
+export type { FieldType, Fields, Json } from './schema.js';
 // The core, for those who build on the rings directly.
 export { createCore, attachCore, compileCore, setWasmSource, canShareMemory, whyNoSharedMemory, Core, OwnerCore, Status, Strategy } from './core.js';
 export type { CoreExports, QueueStats, WasmSource } from './core.js';
