@@ -120,7 +120,7 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     hasFallback: typeof fn === 'function',
     fn: (fn ?? (() => {})) as KernelFunction,
   });
-  if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined`, { kernelId, operation: 'define' });
+  if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined (define kernels once, at module level; to define it again, call undefineKernel('${kernelId}') first)`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);
   return def;
 }

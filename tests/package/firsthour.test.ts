@@ -122,4 +122,34 @@ ringKernel({ kernelId: 'sec', input: M, output: M }, async (ctx) => { for await 
   assert.match(warnings[1]!, /timeout 1\.5 .*write 1500.*main\.cjs:9/);
 });
 
+test('PyDotCompute field shapes: defaults, tuples and Any (t.json) through a worker kernel, from CommonJS', () => {
+  files({
+    'shapes/kernels.cjs': `const { ringKernel, message, t } = require('ringkernel');
+const Params = message('ShapeParams', { damping: t.default(t.f64, 0.85), edges: t.array(t.tuple(t.i32, t.i32)), extra: t.default(t.json, null) });
+const StageResult = message('ShapeResult', { data: t.json, success: t.default(t.bool, true), stage: t.default(t.string, '') });
+ringKernel({ kernelId: 'shapes', placement: 'worker', module: require('node:url').pathToFileURL(__filename).href, input: Params, output: StageResult }, async (ctx) => {
+  for await (const p of ctx) await ctx.send(new StageResult({ data: { damping: p.damping, degree: p.edges.length, extra: p.extra }, stage: ctx.kernelId }));
+});
+module.exports = { Params };
+`,
+    'shapes/main.cjs': `const { RingKernelRuntime, ringKernel, undefineKernel, KernelAlreadyExistsError } = require('ringkernel');
+const { Params } = require('./kernels.cjs');
+(async () => {
+  const rt = new RingKernelRuntime({ workers: 1 });
+  try {
+    await rt.launch('shapes'); await rt.activate('shapes');
+    await rt.send('shapes', new Params({ edges: [[0, 1], [1, 2]], extra: { tags: ['a', 'b'], n: null } }));
+    const r = await rt.receive('shapes', { timeout: 5000 });
+    let twice; try { ringKernel({ kernelId: 'shapes' }, async () => {}); } catch (e) { twice = e; }
+    undefineKernel('again'); ringKernel({ kernelId: 'again' }, async () => {}); undefineKernel('again'); ringKernel({ kernelId: 'again' }, async () => {});
+    console.log(JSON.stringify(r.data), r.success, r.stage, twice instanceof KernelAlreadyExistsError && /undefineKernel\\('shapes'\\)/.test(twice.message));
+  } finally { await rt.shutdown(); }
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+  });
+  const r = run('node', ['shapes/main.cjs']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '{"damping":0.85,"degree":2,"extra":{"tags":["a","b"],"n":null}} true shapes true');
+});
+
 test.run();
