@@ -2,10 +2,11 @@
 // There is one validator, in the core; JS only stages the bytes, calls it and turns its
 // error report into a MessageDecodeError that names the message, the field and the offset.
 //
-// decode() is synchronous, so a core must be loaded when it runs: the first decode compiles
-// a private single-thread core synchronously (it is small; core.ts compileCoreSync), unless
-// a runtime handed over its own (installValidator). Only where a synchronous compile is
-// refused (a browser's main thread may) does decoding wait for `ready`.
+// decode() is synchronous, so a core must be loaded when it runs: a runtime hands over its
+// own core (installValidator) at its first launch; otherwise the first decode compiles a
+// private single-thread core synchronously (it is small; core.ts compileCoreSync). Importing
+// ringkernel makes no core. Only where a synchronous compile is refused (a browser's main
+// thread may) does decoding need `await ready`, which loads the core asynchronously.
 
 import { createCore, createCoreSync, OwnerCore, type Core } from './core.js';
 import { BackendNotAvailableError, MessageDecodeError } from './errors.js';
@@ -18,7 +19,7 @@ export const CodecError = {
   TOO_DEEP: -16, BAD_SCHEMA: -17, BAD_JSON_TAG: -18, BAD_NUMBER: -19, JSON_TOO_DEEP: -20,
 } as const;
 
-/** What the validator needs to know about the messages defined so far (js/message.ts). */
+/** What the validator needs to know about the messages defined so far (js/message-registry.ts). */
 export interface SchemaSource {
   /** Changes whenever a message is defined. */
   readonly version: number;
@@ -48,29 +49,46 @@ let validator: Validator | null = null;
 export function setSchemaSource(s: SchemaSource): void { source = s; }
 
 let settle!: (error?: unknown) => void;
-/**
- * Settles once a validator is in place. `await ready` before decoding untrusted bytes
- * (creating a RingKernelRuntime does it too). Rejects with BackendNotAvailableError when
- * the wasm core cannot be loaded here.
- */
-export const ready: Promise<void> = new Promise<void>((resolve, reject) => {
+const settled = new Promise<void>((resolve, reject) => {
   settle = (error) => (error === undefined ? resolve() : reject(error));
 });
-ready.catch(() => {}); // nobody awaiting it is not an unhandled rejection
+settled.catch(() => {}); // nobody awaiting it is not an unhandled rejection
 
-// Started after the current module graph has evaluated, so an entry point's setWasmSource
-// (workerd, bundlers) runs before the core is looked for.
-void Promise.resolve().then(async () => {
-  if (validator || syncValidator()) return;
-  try {
-    const core = await createCore({ shared: false });
-    if (!validator) installValidator(core);
-    settle();
-  } catch (e) {
-    if (validator) settle();
-    else settle(new BackendNotAvailableError('ringkernel: could not load the wasm core that validates untrusted messages', { cause: e }));
-  }
-});
+let privateCoreStarted = false;
+/**
+ * Loads a private single-thread core to validate with, unless this thread has a validator
+ * already (a runtime's core, or one installValidator was given). Only `ready` asks for it:
+ * importing ringkernel makes no core, so a thread with a runtime (or a pool worker, which
+ * validates nothing) has no second one.
+ */
+function startPrivateCore(): void {
+  if (privateCoreStarted || validator) return;
+  privateCoreStarted = true;
+  if (syncValidator()) return;
+  void (async () => {
+    try {
+      const core = await createCore({ shared: false });
+      if (!validator) installValidator(core);
+      settle();
+    } catch (e) {
+      if (validator) settle();
+      else settle(new BackendNotAvailableError('ringkernel: could not load the wasm core that validates untrusted messages', { cause: e }));
+    }
+  })();
+}
+
+/**
+ * Settles once a validator is in place. `await ready` before decoding untrusted bytes (a
+ * runtime's first launch installs its core too). Rejects with BackendNotAvailableError when
+ * the wasm core cannot be loaded here. Awaiting it (then, catch, finally) is what loads a
+ * private core where there is no validator yet.
+ */
+export const ready: Promise<void> = {
+  then(onFulfilled, onRejected) { startPrivateCore(); return settled.then(onFulfilled, onRejected); },
+  catch(onRejected) { startPrivateCore(); return settled.catch(onRejected); },
+  finally(onFinally) { startPrivateCore(); return settled.finally(onFinally); },
+  [Symbol.toStringTag]: 'Promise',
+} as Promise<void>;
 
 /**
  * Makes `core` the validator of this thread: its schema table and staging area are carved

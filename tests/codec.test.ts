@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { message, Message, sentAt } from '../js/message.js';
 import { decodeMessage, decodeFrom } from '../js/decode.js';
 import { encodeMessage, encodeInto, encodedSize } from '../js/encode.js';
@@ -340,4 +341,17 @@ test('ids: correlationId: m.messageId (taken without re-parsing) and ids set lat
   assert.is(decodeMessage(encodeMessage(e)).messageId, other);
 });
 
+test('importing ringkernel makes no core; the first decode compiles one synchronously, so decoding needs no `await ready`', () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { message, t, decodeMessage, encodeMessage, ready } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+    const P = message('LazyCoreP', { x: t.f64 });
+    const bytes = encodeMessage(new P({ x: 1.5 }));
+    const first = decodeMessage(bytes).x;   // no await before it
+    await ready;                             // settled: the first decode installed the core
+    console.log(String(first) + ' ' + decodeMessage(bytes).x); // a string: a number would be coloured under FORCE_COLOR`], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), '1.5 1.5');
+});
+
 test.run();
+
