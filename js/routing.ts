@@ -23,7 +23,10 @@ export function sendRouted(route: Route, msg: Message, who: Who, timeout: number
   const to = (t: KernelInstance) => {
     const gone = t.goneAsTarget(who.kernelId);
     if (gone) return Promise.reject(gone);
-    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const sent = t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    // into a worker kernel, from this thread (the owner's inline kernels): the pool's threads
+    // stay referenced until it is in and taken (js/worker/pool.ts)
+    return t.worker ? t.worker.hold(sent) : sent;
   };
   const ts = route.targets;
   switch (route.mode) {
@@ -72,7 +75,8 @@ export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who,
     const t = ts[i]!;
     const gone = t.goneAsTarget(who.kernelId);
     if (gone) return Promise.reject(gone);
-    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const sent = t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    return t.worker ? t.worker.hold(sent) : sent;
   })).then(() => undefined);
 }
 

@@ -134,4 +134,33 @@ for (let n = 0; n < 20; n++) await rt.send('sideEffect', new Job({ n }));
   assert.equal(readFileSync(out, 'utf8').trim().split('\n').map(Number), Array.from({ length: 20 }, (_, i) => i));
 });
 
+test('without shutdown(), a message an inline kernel passes on to a worker kernel (connect) is still handled before the process ends', () => {
+  const out = join(project(), 'forget-route', 'seen.txt');
+  files({
+    'forget-route/kernels.mjs': `import { ringKernel, message, t } from 'ringkernel';
+import { appendFileSync } from 'node:fs';
+export const Job = message('RouteJob', { n: t.i32 });
+ringKernel({ kernelId: 'routeFront', input: Job, output: Job }, async (ctx) => {
+  for await (const m of ctx) { await new Promise((r) => setTimeout(r, 5)); await ctx.send(new Job({ n: m.n * 10 })); }
+});
+ringKernel({ kernelId: 'routeBack', placement: 'worker', module: import.meta.url, input: Job }, async (ctx) => {
+  for await (const m of ctx) { await new Promise((r) => setTimeout(r, 20)); appendFileSync(${JSON.stringify(out)}, m.n + '\\n'); }
+});
+`,
+    'forget-route/main.mjs': `import { RingKernelRuntime } from 'ringkernel';
+import { Job } from './kernels.mjs';
+const rt = new RingKernelRuntime({ workers: 1 });
+await rt.launch('routeFront'); await rt.launch('routeBack');
+rt.connect('routeFront', 'routeBack');
+await rt.activate('routeFront'); await rt.activate('routeBack');
+for (let n = 1; n <= 5; n++) await rt.send('routeFront', new Job({ n }));
+`,
+  });
+  const r = run('node', ['forget-route/main.mjs'], { timeout: 15_000 });
+  assert.is(r.signal, null, `the process did not end by itself (${r.ms} ms)`);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(existsSync(out), 'the worker kernel handled nothing');
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').map(Number), [10, 20, 30, 40, 50]);
+});
+
 test.run();
