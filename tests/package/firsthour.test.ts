@@ -152,4 +152,29 @@ const { Params } = require('./kernels.cjs');
   assert.is(r.stdout, '{"damping":0.85,"degree":2,"extra":{"tags":["a","b"],"n":null}} true shapes true');
 });
 
+test('wrong classes on the GPU placement (its JS fallback, as where no GPU is found): a send of another class, and a fallback that returns one', () => {
+  files({
+    'wrong-gpu/main.mjs': `import { RingKernelRuntime, ringKernel, message, t, WrongMessageTypeError, KernelFailedError } from 'ringkernel';
+const V = message('WgVec', { values: t.array(t.f32, 4) });
+const M = message('WgMean', { mean: t.f32 });
+const wgsl = 'fn handle(m: WgVec) -> WgMean { return WgMean(m.values[0]); }';
+ringKernel({ kernelId: 'wrong_gpu', placement: 'gpu', input: V, output: M, wgsl }, (m) => (m.values[0] > 0 ? new M({ mean: 1 }) : new V({ values: [0, 0, 0, 0] })));
+const rt = new RingKernelRuntime();
+try {
+  await rt.launch('wrong_gpu'); await rt.activate('wrong_gpu');
+  const e = await rt.send('wrong_gpu', new M({ mean: 1 })).catch((x) => x);
+  await rt.send('wrong_gpu', new V({ values: [1, 0, 0, 0] }));
+  const ok = await rt.receive('wrong_gpu', { timeout: 5000 });
+  await rt.send('wrong_gpu', new V({ values: [-1, 0, 0, 0] }));
+  const failed = await rt.receive('wrong_gpu', { timeout: 5000 }).catch((x) => x);
+  console.log(e instanceof WrongMessageTypeError && e.expected === 'WgVec' && e.got === 'WgMean', ok.mean,
+    failed instanceof KernelFailedError && failed.cause instanceof WrongMessageTypeError && /WgMean/.test(failed.message) && /WgVec/.test(failed.message));
+} finally { await rt.shutdown(); }
+`,
+  });
+  const r = run('node', ['wrong-gpu/main.mjs'], { env: { RINGKERNEL_GPU: 'none' } });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'true 1 true');
+});
+
 test.run();
