@@ -289,7 +289,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
-    noteTimeout(options.timeout, `runtime.terminate of kernel '${id}'`);
+    noteTimeout(options.timeout, 'runtime.terminate of kernel', id);
     // a terminate already under way: wait for it, but no longer than this call's timeout
     if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
@@ -346,7 +346,7 @@ export class RingKernelRuntime implements KernelRuntime {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
-      if (timeout !== undefined) noteTimeout(timeout, `runtime.send to kernel '${id}'`);
+      if (timeout !== undefined) noteTimeout(timeout, 'runtime.send to kernel', id);
       if (this.#routesPending.size > 0) {
         const routing = this.#routesPending.get(inst);
         if (routing) return routing.then(() => this.send(id, message, options));
@@ -371,7 +371,7 @@ export class RingKernelRuntime implements KernelRuntime {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
-      noteTimeout(timeout, `runtime.sendMany to kernel '${id}'`);
+      noteTimeout(timeout, 'runtime.sendMany to kernel', id);
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
       const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
@@ -392,7 +392,7 @@ export class RingKernelRuntime implements KernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      noteTimeout(options?.timeout, `runtime.receiveMany from kernel '${id}'`);
+      noteTimeout(options?.timeout, 'runtime.receiveMany from kernel', id);
       const got = inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
       return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
@@ -412,7 +412,7 @@ export class RingKernelRuntime implements KernelRuntime {
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      noteTimeout(typeof options === 'number' ? options : options?.timeout, `runtime.receive from kernel '${id}'`);
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, 'runtime.receive from kernel', id);
       const got = inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
       return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {

@@ -5,9 +5,13 @@
 
 const warned = new Set<string>();
 
-/** Warns when `timeout` looks like seconds; `call` names the operation, e.g. "receive on kernel 'compute'". */
-export function noteTimeout(timeout: unknown, call: string): void {
+/**
+ * Warns when `timeout` looks like seconds. `call` and `kernelId` name the operation ("runtime.receive
+ * from kernel", 'compute'); the text is only made when there is something to say (this runs on every call).
+ */
+export function noteTimeout(timeout: unknown, operation: string, kernelId: string): void {
   if (typeof timeout !== 'number' || !(timeout > 0 && timeout < 10) || Number.isInteger(timeout)) return;
+  const call = `${operation} '${kernelId}'`;
   const site = callSite();
   const key = `${call}\n${site}`;
   if (warned.has(key)) return;
