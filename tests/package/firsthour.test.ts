@@ -3,7 +3,9 @@
 // placement, and seconds by habit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { files, run } from './project.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { files, repo, run } from './project.js';
 
 test('a message may have a field called timestamp (PyDotCompute streaming_pipeline.py); sentAt reads the send time', () => {
   const body = `const Reading = message('Reading', { sensor_id: t.string, value: t.f64, timestamp: t.f64 });
@@ -175,6 +177,19 @@ try {
   const r = run('node', ['wrong-gpu/main.mjs'], { env: { RINGKERNEL_GPU: 'none' } });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'true 1 true');
+});
+
+test("the README's quick start runs as it is: in a .mjs file on Node 20, and as TypeScript under tsx", () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Quick start');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(start))![1]!;
+  assert.match(code, /finally \{\s*await runtime\.shutdown\(\);/, 'the quick start shows try/finally');
+  files({ 'readme/quickstart.mjs': code, 'readme/quickstart.ts': code });
+  for (const args of [['readme/quickstart.mjs'], ['--import', 'tsx', 'readme/quickstart.ts']]) {
+    const r = run('node', args);
+    assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.is(r.stdout, '0.5', args.join(' '));
+  }
 });
 
 test.run();
