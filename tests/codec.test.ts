@@ -126,6 +126,7 @@ test('encode stamps the time; the decoded message carries it', async () => {
   const d = Point.decode(Point.encode(new Point({ x: 1, y: 2 })));
   assert.ok(sentAt(d) >= before - 1 && sentAt(d) <= Date.now() + 1, String(sentAt(d)));
   assert.is(sentAt(Point.decode(Point.encode(d, { timestamp: 42 }))), 42);
+  assert.throws(() => sentAt({ timestamp: 1 } as never), /^sentAt: expected a message, got Object/);
 });
 
 test('construction checks every value and names the message and field', () => {
