@@ -11,8 +11,8 @@ export interface WorkerHandle {
   onExit(listener: (reason: string) => void): void;
   terminate(): Promise<void>;
   /**
-   * Whether the thread keeps the process alive (Node; elsewhere a no-op: Deno, Bun and
-   * browsers keep no process alive for a worker the way Node does, or cannot be told).
+   * Whether the thread keeps the process alive (Node and Bun; a no-op in Deno, whose Worker
+   * cannot be unreferenced, and in browsers, which have no process to end).
    */
   keepAlive(on: boolean): void;
 }
@@ -61,7 +61,8 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
     onMessage: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
     onExit: (f) => { exitListeners.push(f); },
     terminate: async () => { ended = true; w.terminate(); },
-    keepAlive: () => {},
+    // Bun's Worker has ref/unref as Node's does; Deno's and browsers' have not
+    keepAlive: (on) => { const x = w as { ref?(): void; unref?(): void }; if (on) x.ref?.(); else x.unref?.(); },
   };
 }
 
