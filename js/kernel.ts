@@ -29,6 +29,13 @@ export interface KernelOptions {
    * isolation): run the kernel inline instead of refusing with BackendNotAvailableError.
    */
   inlineFallback?: boolean;
+  /**
+   * Register the definition under `kernelId` (default true). With false (PyDotCompute's
+   * `auto_register=False`) the definition is only returned: launch it with
+   * `runtime.launch(id, definition)`; defining it again is no error. Worker kernels must be
+   * registered (a worker finds them by id in the module it imports).
+   */
+  register?: boolean;
   /** GPU placement: WGSL with `fn handle(m: In) -> Out` (In, Out: the message names). */
   wgsl?: string;
   /** GPU placement: resident state, `state` in the WGSL, kept across dispatches. */
@@ -120,6 +127,10 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     hasFallback: typeof fn === 'function',
     fn: (fn ?? (() => {})) as KernelFunction,
   });
+  if (options.register === false) {
+    if (placement === 'worker') throw new TypeError(`ringKernel '${kernelId}': a worker kernel must be registered (a worker finds it by id in its module); leave out register: false`);
+    return def;
+  }
   if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined (define kernels once, at module level; to define it again, call undefineKernel('${kernelId}') first)`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);
   return def;

@@ -1065,4 +1065,24 @@ test('runtime.receive: timeout rejects with QueueTimeoutError naming the kernel;
   } finally { undefineKernel('lc_rt_timeout'); }
 });
 
+test('register: false (auto_register=False): the definition is only returned, may be made again, and launches under any id', async () => {
+  const M = message('LcUnregistered', { n: t.i32 });
+  const make = (k: number) => ringKernel({ kernelId: 'lc_unregistered', register: false, input: M, output: M }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(new M({ n: m.n * k }));
+  });
+  const double = make(2), triple = make(3); // a factory that runs twice: no KernelAlreadyExistsError
+  assert.not.ok(definedKernelIds().includes('lc_unregistered'));
+  await withRuntime(async (rt) => {
+    await rt.launch('x2', double); await rt.launch('x3', triple);
+    await rt.activate('x2'); await rt.activate('x3');
+    await rt.send('x2', new M({ n: 5 })); await rt.send('x3', new M({ n: 5 }));
+    assert.is((await rt.receive('x2', { timeout: 1000 })).n, 10);
+    assert.is((await rt.receive('x3', { timeout: 1000 })).n, 15);
+    const e = await rt.launch('lc_unregistered').catch((x) => x);
+    assert.instance(e, KernelNotFoundError, 'not registered, so not launchable by its id');
+  });
+  assert.throws(() => ringKernel({ kernelId: 'lc_unreg_worker', register: false, placement: 'worker', module: import.meta.url }, async () => {}),
+    /a worker kernel must be registered/);
+});
+
 test.run();
