@@ -22,7 +22,7 @@ export interface KernelOptions {
   /** Largest encoded message accepted, in bytes (default 1 MiB). */
   maxMessageSize?: number;
   placement?: Placement;
-  /** Worker placement: the ES module (import.meta.url) that defines this kernel. */
+  /** Worker placement: the module that defines this kernel: `import.meta.url`, or in CommonJS `__filename`. */
   module?: string | URL;
   /**
    * Worker placement where threads cannot share memory (a page without cross-origin
@@ -120,7 +120,7 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     backpressure,
     maxMessageSize: positiveInt(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize', kernelId, 1 << 28),
     placement,
-    module: options.module === undefined ? undefined : String(options.module),
+    module: options.module === undefined ? undefined : moduleUrl(options.module),
     inlineFallback: options.inlineFallback === true,
     wgsl: options.wgsl,
     gpuState: options.state,
@@ -134,6 +134,18 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
   if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined (define kernels once, at module level; to define it again, call undefineKernel('${kernelId}') first)`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);
   return def;
+}
+
+/**
+ * The URL a worker imports: `module` as given (import.meta.url), or, for an absolute file
+ * path (CommonJS's __filename), its file: URL.
+ */
+function moduleUrl(m: string | URL): string {
+  const s = String(m);
+  const enc = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+  if (s.startsWith('/')) return 'file://' + enc(s);
+  if (/^[A-Za-z]:[\\/]/.test(s)) return 'file:///' + s.slice(0, 2) + enc(s.slice(2).replace(/\\/g, '/'));
+  return s;
 }
 
 export function registeredKernel(kernelId: string, operation: string): KernelDefinition {

@@ -129,7 +129,7 @@ test('PyDotCompute field shapes: defaults, tuples and Any (t.json) through a wor
     'shapes/kernels.cjs': `const { ringKernel, message, t } = require('ringkernel');
 const Params = message('ShapeParams', { damping: t.default(t.f64, 0.85), edges: t.array(t.tuple(t.i32, t.i32)), extra: t.default(t.json, null) });
 const StageResult = message('ShapeResult', { data: t.json, success: t.default(t.bool, true), stage: t.default(t.string, '') });
-ringKernel({ kernelId: 'shapes', placement: 'worker', module: require('node:url').pathToFileURL(__filename).href, input: Params, output: StageResult }, async (ctx) => {
+ringKernel({ kernelId: 'shapes', placement: 'worker', module: __filename, input: Params, output: StageResult }, async (ctx) => {
   for await (const p of ctx) await ctx.send(new StageResult({ data: { damping: p.damping, degree: p.edges.length, extra: p.extra }, stage: ctx.kernelId }));
 });
 module.exports = { Params };
