@@ -49,21 +49,6 @@ export class QueueTimeoutError extends RingKernelError {}
  */
 export class KernelTerminatingError extends QueueTimeoutError {}
 
-/**
- * A message of the wrong class: sent to a kernel that takes another input class, or sent by a
- * kernel whose declared output is another class (or not a message at all). Nothing was sent.
- */
-export class WrongMessageTypeError extends RingKernelError {
-  /** The class the kernel takes (send) or declared it sends (a kernel's own send); null: any message. */
-  readonly expected: string | null;
-  /** The class of what was given ('number', 'Object', ... when it is not a message). */
-  readonly got: string;
-  constructor(message: string, context: ErrorContext & { expected: string | null; got: string }) {
-    super(message, context);
-    this.expected = context.expected;
-    this.got = context.got;
-  }
-}
 
 /** A message whose encoded size exceeds the queue's maxMessageSize. Nothing was enqueued. */
 export class MessageTooLargeError extends RingKernelError {
@@ -105,3 +90,38 @@ export class ShaderCompileError extends RingKernelError {
 
 /** The GPU device a kernel ran on was lost (destroyed, driver reset, GPU removed). */
 export class GpuDeviceLostError extends RingKernelError {}
+
+/**
+ * A message of another class than the one it must be: a send to a kernel that takes another
+ * input class (or of something that is not a message at all), a kernel's send of another
+ * class than its declared output, `connect` from a kernel whose output class is not the
+ * target's input class, or a routed send that `connect` could not check (the sender declares
+ * no output) of a message the target does not take. Nothing was sent.
+ */
+export class MessageTypeError extends RingKernelError {
+  /** The class the target takes (or the kernel declared it sends); null: any message. */
+  readonly expected: string | null;
+  /** The class it was offered ('number', 'Object', ... when it is not a message). */
+  readonly actual: string;
+  constructor(message: string, context: ErrorContext & { expected: string | null; actual: string }) {
+    super(message, context);
+    this.expected = context.expected;
+    this.actual = context.actual;
+  }
+}
+
+/**
+ * A message class nested deeper than MAX_NESTING (t.message inside t.message ...): refused
+ * when it is defined, because encode and decode apply the same limit (the wasm validator
+ * refuses deeper records, and encoding them recursed until the stack ran out).
+ */
+export class MessageNestingError extends RingKernelError {
+  /** How deep the refused class nests. */
+  readonly depth: number;
+  readonly limit: number;
+  constructor(message: string, context: ErrorContext & { depth: number; limit: number }) {
+    super(message, context);
+    this.depth = context.depth;
+    this.limit = context.limit;
+  }
+}

@@ -66,14 +66,14 @@ try {
   }
 });
 
-test('a message of the wrong class: WrongMessageTypeError naming the kernel and both classes, on send and on a kernel\'s own send, inline and on a worker', () => {
+test('a message of the wrong class: MessageTypeError naming the kernel and both classes, on send and on a kernel\'s own send, inline and on a worker', () => {
   const kernels = (placement: string) => `import { ringKernel, message, t } from 'ringkernel';
 export const A = message('WrongA', { n: t.i32 });
 export const B = message('WrongB', { n: t.i32 });
 export const C = message('WrongC', { n: t.i32 });
 ringKernel({ kernelId: 'wrong_${placement}', placement: '${placement}', module: import.meta.url, input: A, output: B }, async (ctx) => {
   for await (const m of ctx) {
-    try { await ctx.send(new C({ n: m.n })); } catch (e) { await ctx.send(new B({ n: e.constructor.name === 'WrongMessageTypeError' && /wrong_${placement}/.test(e.message) && /WrongB/.test(e.message) && /WrongC/.test(e.message) ? 1 : 0 })); }
+    try { await ctx.send(new C({ n: m.n })); } catch (e) { await ctx.send(new B({ n: e.constructor.name === 'MessageTypeError' && /wrong_${placement}/.test(e.message) && /WrongB/.test(e.message) && /WrongC/.test(e.message) ? 1 : 0 })); }
     await ctx.send(new C({ n: 2 }));   // uncaught: the kernel fails with it
   }
 });
@@ -81,17 +81,17 @@ ringKernel({ kernelId: 'wrong_${placement}', placement: '${placement}', module: 
   for (const placement of ['inline', 'worker']) {
     files({
       [`wrong/${placement}-kernels.mjs`]: kernels(placement),
-      [`wrong/${placement}-main.mjs`]: `import { RingKernelRuntime, RingKernelError, WrongMessageTypeError, KernelFailedError } from 'ringkernel';
+      [`wrong/${placement}-main.mjs`]: `import { RingKernelRuntime, RingKernelError, MessageTypeError, KernelFailedError } from 'ringkernel';
 import { A, C } from './${placement}-kernels.mjs';
 const rt = new RingKernelRuntime({ workers: 1 });
 try {
   await rt.launch('wrong_${placement}'); await rt.activate('wrong_${placement}');
   const e = await rt.send('wrong_${placement}', new C({ n: 1 })).catch((x) => x);
-  const named = e instanceof WrongMessageTypeError && e instanceof RingKernelError && e.kernelId === 'wrong_${placement}' && e.expected === 'WrongA' && e.got === 'WrongC' && /WrongA/.test(e.message) && /WrongC/.test(e.message);
+  const named = e instanceof MessageTypeError && e instanceof RingKernelError && e.kernelId === 'wrong_${placement}' && e.expected === 'WrongA' && e.actual === 'WrongC' && /WrongA/.test(e.message) && /WrongC/.test(e.message);
   await rt.send('wrong_${placement}', new A({ n: 1 }));
   const caught = await rt.receive('wrong_${placement}', { timeout: 5000 });
   const failed = await rt.receive('wrong_${placement}', { timeout: 5000 }).catch((x) => x);
-  console.log(named, caught.n, failed instanceof KernelFailedError, /WrongMessageTypeError/.test(failed.message), rt.getState('wrong_${placement}'));
+  console.log(named, caught.n, failed instanceof KernelFailedError, /MessageTypeError/.test(failed.message), rt.getState('wrong_${placement}'));
 } finally { await rt.shutdown(); }
 `,
     });
@@ -156,7 +156,7 @@ const { Params } = require('./kernels.cjs');
 
 test('wrong classes on the GPU placement (its JS fallback, as where no GPU is found): a send of another class, and a fallback that returns one', () => {
   files({
-    'wrong-gpu/main.mjs': `import { RingKernelRuntime, ringKernel, message, t, WrongMessageTypeError, KernelFailedError } from 'ringkernel';
+    'wrong-gpu/main.mjs': `import { RingKernelRuntime, ringKernel, message, t, MessageTypeError, KernelFailedError } from 'ringkernel';
 const V = message('WgVec', { values: t.array(t.f32, 4) });
 const M = message('WgMean', { mean: t.f32 });
 const wgsl = 'fn handle(m: WgVec) -> WgMean { return WgMean(m.values[0]); }';
@@ -169,8 +169,8 @@ try {
   const ok = await rt.receive('wrong_gpu', { timeout: 5000 });
   await rt.send('wrong_gpu', new V({ values: [-1, 0, 0, 0] }));
   const failed = await rt.receive('wrong_gpu', { timeout: 5000 }).catch((x) => x);
-  console.log(e instanceof WrongMessageTypeError && e.expected === 'WgVec' && e.got === 'WgMean', ok.mean,
-    failed instanceof KernelFailedError && failed.cause instanceof WrongMessageTypeError && /WgMean/.test(failed.message) && /WgVec/.test(failed.message));
+  console.log(e instanceof MessageTypeError && e.expected === 'WgVec' && e.actual === 'WgMean', ok.mean,
+    failed instanceof KernelFailedError && failed.cause instanceof MessageTypeError && /WgMean/.test(failed.message) && /WgVec/.test(failed.message));
 } finally { await rt.shutdown(); }
 `,
   });
