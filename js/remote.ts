@@ -9,7 +9,7 @@
 // - a kernel connected to remote targets keeps sending into its own output ring, and an
 //   Outbox on this (the owner's) thread drains that ring and publishes. A worker kernel's
 //   messages take the same path: the ring, then the owner. There is no second data path.
-import { Message } from './message.js';
+import { Message, sentAt } from './message.js';
 import { encodeMessage } from './encode.js';
 import { validate } from './codec-core.js';
 import { wordsToUuid } from './uuid.js';
@@ -282,7 +282,7 @@ class Outbox {
       this.#busy = true;
       const shares = this.#share(msgs);
       for (const [target, share] of shares) {
-        const records = share.map((m) => ({ bytes: encodeMessage(m, { timestamp: m.timestamp }), messageId: m.messageId, priority: m.priority }));
+        const records = share.map((m) => ({ bytes: encodeMessage(m, { timestamp: sentAt(m) }), messageId: m.messageId, priority: m.priority }));
         await this.#publish(target, records);
       }
       this.#busy = false;

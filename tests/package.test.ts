@@ -59,8 +59,11 @@ test("ringkernel/nats from TypeScript under tsx, with its types", () => {
 });
 
 test('the core bundles never import a NATS client (browsers, workerd); ringkernel/nats keeps it external', () => {
-  for (const f of ['index.js', 'index.cjs', 'workerd.js', 'worker.js']) assert.not.match(readFileSync(new URL(`../dist/${f}`, import.meta.url), 'utf8'), /@nats-io/, f);
+  for (const f of ['index.js', 'index.cjs', 'node.mjs', 'workerd.js', 'worker.js', 'worker.cjs']) assert.not.match(readFileSync(new URL(`../dist/${f}`, import.meta.url), 'utf8'), /@nats-io/, f);
+  // over the one copy of ringkernel of each environment: the ES module bundle, and in Node the CommonJS one
   assert.match(readFileSync(new URL('../dist/nats.js', import.meta.url), 'utf8'), /from "\.\/index\.js"/);
+  assert.match(readFileSync(new URL('../dist/nats.cjs', import.meta.url), 'utf8'), /require\("\.\/index\.cjs"\)/);
+  assert.match(readFileSync(new URL('../dist/nats.mjs', import.meta.url), 'utf8'), /export \* from '\.\/nats\.cjs'/);
   assert.ok(pkg.peerDependenciesMeta['@nats-io/transport-node'].optional && pkg.peerDependenciesMeta['@nats-io/jetstream'].optional);
   assert.ok(existsSync(new URL('../dist/types/nats/index.d.ts', import.meta.url)));
 });
