@@ -1,0 +1,143 @@
+// columns.ts — many messages of one class as columns (one array per field, message after
+// message) turned into records and back, inside the core: the strided copies between the
+// columns and the records happen here, one call per batch, so the facade never loops over
+// records. ring.ts calls columnsEncode / columnsDecode while it pushes and pops
+// (queue_push_columns, queue_pop_columns), writing and reading the records straight in the
+// ring's arena. The records are the ordinary ones of docs/wire-format.md: a message sent as
+// columns and one sent as an object are the same bytes.
+//
+// Only fixed-size numeric fields (f64, f32, i32, u32 and fixed arrays of them) have
+// columns; any bit pattern is a valid value of those, so checking a record's type id and
+// length is all the validation its payload needs (the rules receiveMany applies).
+//
+//   COLUMN LAYOUT (at `layout`, 8-byte aligned; written by the facade, js/columns.ts, before
+//   each call; the columns themselves lie in the calling thread's scratch area)
+//      0  u32 typeId          the message class's type id
+//      4  u32 recordLen       56 + payload bytes: every record of the class has this length
+//      8  f64 timestamp       push: the send time stamped on every record
+//     16  u32 seed[4]         push: random seed of the message ids (see messageId)
+//     32  u32 priority        push: 0..255, one for the batch
+//     36  u32 fieldCount
+//     40  u32 times           pop: address of an f64 per record (its timestamp), 0 for none
+//     44  u32 temp            address of recordLen bytes, for a record that wraps the arena
+//     48  u32 skipped         pop (out): records consumed but not of this class (type or length)
+//     52  u32 skippedType     pop (out): the type id of the first one skipped
+//     56  u32 skippedLen      pop (out): its length
+//     60  u32 index0          push: the batch's index of the first message of this call
+//     64  fieldCount x { u32 column, u32 bytes per message, u32 payload offset, u32 0 }
+//   Message i of a call has its field f at column_f + i * bytesPerMessage_f.
+
+export const COL_TYPE: usize = 0;
+export const COL_RECORD_LEN: usize = 4;
+export const COL_TIMESTAMP: usize = 8;
+export const COL_SEED: usize = 16;
+export const COL_PRIORITY: usize = 32;
+export const COL_FIELD_COUNT: usize = 36;
+export const COL_TIMES: usize = 40;
+export const COL_TEMP: usize = 44;
+export const COL_SKIPPED: usize = 48;
+export const COL_SKIPPED_TYPE: usize = 52;
+export const COL_SKIPPED_LEN: usize = 56;
+export const COL_INDEX0: usize = 60;
+export const COL_FIELDS: usize = 64;
+export const COL_FIELD_BYTES: usize = 16;
+
+const HEADER: usize = 56;
+const H_PAYLOAD: usize = 4;
+const H_TIME: usize = 8;
+const H_ID: usize = 16;
+const H_CORR: usize = 32;
+const H_PRIORITY: usize = 48;
+const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
+
+// memory.copy leaves wasm for the engine's memmove: a word loop is faster for field-sized runs
+@inline function copySmall(dst: usize, src: usize, n: usize): void {
+  if (n > 256) { memory.copy(dst, src, n); return; }
+  let end = dst + n;
+  while (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
+  while (dst < end) { store<u32>(dst, load<u32>(src)); dst += 4; src += 4; } // fields are 4-byte multiples
+}
+
+/**
+ * Writes message i's 16-byte id at `at`: the seed plus i through an invertible mix of four
+ * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The same
+ * function as rk_message_id in shaders/egress.wgsl: ids of one batch never repeat, those of
+ * different batches (fresh random seeds) practically never.
+ */
+@inline function messageId(layout: usize, i: u32, at: usize): void {
+  let x = load<u32>(layout, COL_SEED) + i;
+  let y = load<u32>(layout, COL_SEED + 4);
+  let z = load<u32>(layout, COL_SEED + 8);
+  let w = load<u32>(layout, COL_SEED + 12);
+  x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
+  z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  x ^= x >> 16; y ^= y >> 16; z ^= z >> 16; w ^= w >> 16;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  y = (y & 0xff0fffff) | 0x00400000; // byte 6: version 4
+  z = (z & 0xffffff3f) | 0x00000080; // byte 8: the RFC 4122 variant
+  store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
+}
+
+/** Writes the record of message `i` of this call (index0 + i of the batch) at `dst`. */
+export function columnsEncode(layout: usize, i: u32, dst: usize): void {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  store<u32>(dst, load<u32>(layout, COL_TYPE));
+  store<u32>(dst, len - <u32>HEADER, H_PAYLOAD);
+  store<f64>(dst, load<f64>(layout, COL_TIMESTAMP), H_TIME);
+  messageId(layout, load<u32>(layout, COL_INDEX0) + i, dst + H_ID);
+  store<u64>(dst, 0, H_CORR);
+  store<u64>(dst, 0, H_CORR + 8);
+  store<u64>(dst, VERSION_WORD | <u64>(load<u32>(layout, COL_PRIORITY) & 0xff), H_PRIORITY);
+  let n = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, 4);
+    copySmall(dst + HEADER + <usize>load<u32>(f, 8), <usize>load<u32>(f) + <usize>i * bytes, bytes);
+  }
+}
+
+/**
+ * Reads the record of `len` bytes at `src` into message `i` of the columns, when it is one
+ * of this class (type id and length); returns whether it was. A record that is not is left
+ * alone and counted in `skipped` (the first one's type and length are kept for the error).
+ */
+export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool {
+  let type = load<u32>(src);
+  if (len != load<u32>(layout, COL_RECORD_LEN) || type != load<u32>(layout, COL_TYPE) ||
+      load<u32>(src, H_PAYLOAD) != len - <u32>HEADER) {
+    let skipped = load<u32>(layout, COL_SKIPPED);
+    if (skipped == 0) {
+      store<u32>(layout, len >= 4 ? type : 0, COL_SKIPPED_TYPE);
+      store<u32>(layout, len, COL_SKIPPED_LEN);
+    }
+    store<u32>(layout, skipped + 1, COL_SKIPPED);
+    return false;
+  }
+  let times = <usize>load<u32>(layout, COL_TIMES);
+  if (times != 0) store<f64>(times + (<usize>i << 3), load<f64>(src, H_TIME));
+  let n = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, 4);
+    copySmall(<usize>load<u32>(f) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, 8), bytes);
+  }
+  return true;
+}
+
+/**
+ * Checks `count` records laid out at src as [u32 len][record, padded to 4]... (as
+ * queue_pop_batch leaves them): each must be a record of `len` bytes of type `typeId`.
+ * Writes each one's timestamp to `times` (an f64 per record; 0: none). Returns -1 when all
+ * are, else the index of the first that is not (the GPU pump fails the kernel on it).
+ */
+export function records_check(src: usize, count: u32, len: u32, typeId: u32, times: usize): i32 {
+  let p = src;
+  for (let i: u32 = 0; i < count; i++) {
+    let l = load<u32>(p);
+    if (l != len || load<u32>(p, 4) != typeId || load<u32>(p, 4 + H_PAYLOAD) != len - <u32>HEADER) return <i32>i;
+    if (times != 0) store<f64>(times + (<usize>i << 3), load<f64>(p, 4 + H_TIME));
+    p += 4 + <usize>((l + 3) & ~3);
+  }
+  return -1;
+}
