@@ -3,6 +3,7 @@
 import type { Message } from './message.js';
 import type { RingKernelRuntime } from './runtime.js';
 import type { KernelInstance } from './instance.js';
+import type { ColumnBatch, Columns, SendColumnsOptions } from './columns.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
@@ -15,6 +16,9 @@ export interface SendOptions {
   /** BLOCK: milliseconds to wait for room; QueueFullError after that. Default: no limit. */
   timeout?: number;
 }
+
+/** receiveColumns takes at most this many messages unless told otherwise. */
+export const DEFAULT_COLUMNS_MAX = 65536;
 
 export class KernelContext<In extends Message = Message, Out extends Message = Message> implements AsyncIterable<In> {
   /** The id the kernel was launched under. */
@@ -61,6 +65,23 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    */
   receiveAvailable(max = 256): In[] {
     return this.#inst.receiveAvailable(max) as In[];
+  }
+
+  /**
+   * Every message waiting, up to `max` (default 65,536), as typed arrays, one per field of
+   * the kernel's input class (message after message): at least one, so it waits like
+   * receive() when there is none. Same order, rules and telemetry as receiveMany.
+   */
+  receiveColumns(options?: ReceiveOptions & { max?: number }): Promise<ColumnBatch> {
+    return this.#inst.receiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
+  }
+
+  /**
+   * Sends messages of the kernel's output class given as typed arrays, one per field; same
+   * rules as sendMany. Errors (ColumnError, naming the field) come before anything is sent.
+   */
+  sendColumns(columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    return this.#inst.sendOutColumns(columns, typeof options === 'number' ? { timeout: options } : options);
   }
 
   /** Sends several messages in order, in as few steps as possible (see send). */

@@ -65,3 +65,17 @@ export class KernelFailedError extends RingKernelError {}
 
 /** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
 export class BackendNotAvailableError extends RingKernelError {}
+
+/**
+ * Columns that cannot be sent or received: a class with a field that has no column (not
+ * fixed-size numeric), a typed array of the wrong element type, lengths that disagree or
+ * are not a multiple of the field's elements a message. Nothing was enqueued.
+ */
+export class ColumnError extends RingKernelError {
+  /** The field at fault, when there is one. */
+  readonly field: string | undefined;
+  constructor(message: string, context: ErrorContext & { field: string | undefined }) {
+    super(message, context);
+    this.field = context.field;
+  }
+}

@@ -6,6 +6,7 @@ export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';
 export type { ReceiveOptions, SendOptions } from './context.js';
+export type { ColumnArray, ColumnBatch, Columns, SendColumnsOptions } from './columns.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
 export { message, Message, decodeMessage, encodeMessage, ready, installValidator, messageClassById, messageClassByName } from './message.js';

@@ -9,8 +9,12 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
+import {
+  columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
+  type ColumnBatch, type Columns, type SendColumnsOptions, type Times,
+} from './columns.js';
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -63,6 +67,10 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
+  /** The same, for messages it received as columns. */
+  private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
+  /** Host receives waiting for output to take as columns. */
+  private readonly outputWaiters: Waiter<void>[] = [];
   private currentDeliveredAt = 0;
   private readonly x;
   private readonly telemetry: boolean;
@@ -107,14 +115,19 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is perf.now().
    */
   private finishCurrent(t: number): void {
-    const n = this.inHand.length;
-    if (n === 0) return;
+    const n = this.inHand.length, m = this.columnsInHand.count;
+    if (n === 0 && m === 0) return;
     if (this.telemetry && !this.released) {
-      const busy = (t - this.currentDeliveredAt) / n;
+      const busy = (t - this.currentDeliveredAt) / (n + m);
       for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
+      if (m > 0) recordBatch(this.hub.core, this.kcb, this.columnsInHand, timeOrigin + t, busy * m, t);
     }
     this.inHand.length = 0;
+    this.columnsInHand.count = 0;
   }
+
+  /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
+  private get holding(): boolean { return this.inHand.length > 0 || this.columnsInHand.count > 0; }
 
   /** The kernel function returned: the message in hand, if any, is handled. */
   functionReturned(): void { this.finishCurrent(perf.now()); }
@@ -161,6 +174,83 @@ export class KernelInstance {
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
     return this.takeMany(perf.now(), max);
+  }
+
+  // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
+
+  /** The class a column operation works in (input or output), or a ColumnError when none is declared. */
+  private columnClass(which: 'input' | 'output', operation: string): NonNullable<KernelDefinition['input']> {
+    const cls = this.def[which];
+    if (cls === undefined) throw new ColumnError(`${operation} on kernel '${this.id}': it declares no ${which} message class (ringKernel({ ${which}: ... })), so its columns are unknown`, { kernelId: this.id, operation, field: undefined });
+    return cls;
+  }
+
+  /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
+  receiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+    const t = perf.now();
+    const refused = this.startReceive(t, options);
+    if (refused) return refused;
+    try {
+      const who = { kernelId: this.id, operation: 'receiveColumns' };
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('input', who.operation), who);
+      const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+        if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+          const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
+          if (b !== null) { this.currentDeliveredAt = perf.now(); return Promise.resolve(b); }
+        }
+        return this.waitInput(remaining(options, deadline)).then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Kernel side: sends columns of its output class where its sends go. */
+  sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
+    if (this.holding) this.finishCurrent(perf.now());
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      const who = { kernelId: this.id, operation: 'sendColumns' };
+      const shape = columnShape(this.columnClass('output', who.operation), who);
+      const count = columnCount(shape, columns, who);
+      const route = this.route;
+      if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
+      if (route.mode === 'one' || route.mode === 'broadcast') {
+        return Promise.all(route.targets.map((t) => {
+          const gone = t.goneAsTarget(this.id);
+          if (gone) return Promise.reject(gone);
+          return pushColumns(t.hub, t.input, shape, columns, count, who, t.id, options, () => this.sendCancelled() ?? t.receiveCancelled());
+        })).then(() => undefined);
+      }
+      // routes that choose per message (round-robin, by key) need the messages
+      return this.sendOutMany(columnsToMessages(shape, columns, count, options?.priority), options);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
+  hostReceiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+    try {
+      const who = { kernelId: this.id, operation: 'receiveColumns' };
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('output', who.operation), who);
+      const deadline = options?.timeout === undefined ? undefined : perf.now() + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.released) return Promise.reject(this.stoppedError('receive'));
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        if (this.hostReceivers.length === 0) {
+          const b = popColumns(this.hub, this.output, shape, max, who);
+          if (b !== null) return Promise.resolve(b);
+        }
+        const ended = this.endedError();
+        if (ended) return Promise.reject(ended);
+        const p = this.wait(this.outputWaiters, remaining(options, deadline), 'receive');
+        this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+        return p.then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
   }
 
   /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
@@ -258,7 +348,7 @@ export class KernelInstance {
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
   private readonly outputReady = (): boolean =>
-    !this.released && this.hostReceivers.length > 0 && (!this.output.empty || this.hasEnded());
+    !this.released && (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) && (!this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -269,7 +359,7 @@ export class KernelInstance {
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = perf.now();
-    if (this.inHand.length > 0) this.finishCurrent(t);
+    if (this.holding) this.finishCurrent(t);
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
@@ -282,7 +372,7 @@ export class KernelInstance {
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(perf.now());
+    if (this.holding) this.finishCurrent(perf.now());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
@@ -340,9 +430,9 @@ export class KernelInstance {
    * Resolves once input can be taken (the kernel is active and its queue is not empty) or
    * the kernel is stopping.
    */
-  waitInput(): Promise<void> {
+  waitInput(options?: ReceiveOptions): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
-    const p = this.wait(this.inputWaiters, undefined, 'receive');
+    const p = this.wait(this.inputWaiters, options, 'receive');
     this.armInput();
     return p;
   }
@@ -431,9 +521,10 @@ export class KernelInstance {
 
   deliverToHost(): void {
     if (this.released) {
-      if (this.hostReceivers.length > 0) {
+      if (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) {
         const e = this.stoppedError('receive');
         for (const w of this.hostReceivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.outputWaiters.splice(0)) settle(w, undefined, e);
       }
       return;
     }
@@ -443,9 +534,14 @@ export class KernelInstance {
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }
-    const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
-    if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
-    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+    // receives of columns take what is left themselves, once woken
+    if (this.outputWaiters.length > 0 && !this.output.empty) for (const w of this.outputWaiters.splice(0)) settle(w, undefined);
+    const waiting = this.hostReceivers.length > 0 || this.outputWaiters.length > 0;
+    const ended = waiting ? this.endedError() : null;
+    if (ended) {
+      for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
+      for (const w of this.outputWaiters.splice(0)) settle(w, undefined, ended);
+    } else if (waiting) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
   // ---- lifecycle ----
@@ -516,6 +612,18 @@ export class KernelInstance {
       queue.push(w);
     });
   }
+}
+
+/** `max` of a column receive: an integer >= 1. */
+function checkMax(max: unknown, who: Who): void {
+  if (!(typeof max === 'number' && Number.isInteger(max) && max >= 1))
+    throw new RangeError(`${who.operation} on kernel '${who.kernelId}': max must be an integer >= 1, got ${String(max)}`);
+}
+
+/** The options of a receive that waits again, with what is left of its timeout. */
+function remaining(options: ReceiveOptions | undefined, deadline: number | undefined): ReceiveOptions | undefined {
+  if (deadline === undefined) return options;
+  return { ...options, timeout: Math.max(0, deadline - perf.now()) };
 }
 
 function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {

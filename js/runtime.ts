@@ -9,13 +9,14 @@ import type { DirectoryEntry, SerializedError } from './worker-host.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
-import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
+import { DEFAULT_COLUMNS_MAX, KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
+import { columnCount, columnShape, pushColumns, type ColumnBatch, type Columns, type SendColumnsOptions } from './columns.js';
 import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import { Message, installValidator } from './message.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import {
-  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
+  BackendNotAvailableError, ColumnError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
 } from './errors.js';
 
 export interface RuntimeOptions {
@@ -356,6 +357,47 @@ export class RingKernelRuntime {
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.sendMany(id, messages, options));
       return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Sends many messages of the kernel's input class given as typed arrays, one per field
+   * (t.f32: a Float32Array of one value a message; t.array(t.f32, 16): of 16 a message,
+   * message after message): `{ values: f32 }` sends f32.length / 16 messages. The same ring,
+   * records, order, priority (`options.priority`, one for the batch), backpressure and
+   * telemetry as sendMany. A ColumnError names the field when the class has a field that is
+   * not fixed-size numeric, an array is of the wrong type, or lengths disagree; nothing is
+   * enqueued then.
+   */
+  sendColumns(id: string, columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    try {
+      const inst = this.#sendTarget(id);
+      const who = { kernelId: id, operation: 'sendColumns' };
+      const cls = inst.def.input;
+      if (cls === undefined) throw new ColumnError(`sendColumns to kernel '${id}': it declares no input message class (ringKernel({ input: ... })), so its columns are unknown`, { ...who, field: undefined });
+      const shape = columnShape(cls, who);
+      const count = columnCount(shape, columns, who);
+      const opts = typeof options === 'number' ? { timeout: options } : options;
+      const routing = this.#routesPending.get(inst);
+      if (routing) return routing.then(() => this.sendColumns(id, columns, options));
+      return pushColumns(inst.hub, inst.input, shape, columns, count, who, id, opts, inst.receiveCancelled);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Every message waiting in a kernel's output queue, up to `max` (default 65,536), as
+   * typed arrays, one per field of its output class: `{ count, fields }`. At least one, so
+   * it waits like receive() (same timeout and errors) when there is none.
+   */
+  receiveColumns(id: string, options?: ReceiveOptions & { max?: number }): Promise<ColumnBatch> {
+    try {
+      this.#checkOpen('receive');
+      const inst = this.#get(id, 'receiveColumns');
+      return inst.hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) {
       return Promise.reject(e);
     }

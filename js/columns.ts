@@ -1,0 +1,405 @@
+// columns.ts — many messages of one class as typed arrays, one per field (message after
+// message), sent and received through the same rings, as the same records, as sendMany and
+// receiveMany: no message objects in between. The facade checks the arrays and copies each
+// field's array into this thread's scratch area (one bulk copy a field), and the core turns
+// columns into records and back in the ring's arena (assembly/columns.ts, one call per
+// chunk: queue_push_columns, queue_pop_columns). Order, priorities, backpressure and
+// telemetry are the ring's, as for messages; a column batch and single messages mix in one
+// queue in order.
+//
+// Columns exist for fixed-size numeric fields: t.f32 t.f64 t.i32 t.u32 (one element a
+// message) and t.array(T, n) of them (n elements a message).
+import { Status, Strategy, type Core } from './core.js';
+import type { Ring } from './ring.js';
+import type { Hub, Who } from './hub.js';
+import { type MessageClass, now } from './message.js';
+import type { FieldType } from './schema.js';
+import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from './errors.js';
+
+/** A column: the typed array of one numeric field. */
+export type ColumnArray = Float32Array | Float64Array | Int32Array | Uint32Array;
+export type Columns = Record<string, ColumnArray>;
+
+/** What receiveColumns returns: `count` messages, each field's values back to back. */
+export interface ColumnBatch<F extends Columns = Columns> {
+  count: number;
+  fields: F;
+}
+
+export interface SendColumnsOptions {
+  /** BLOCK: milliseconds to wait for room; QueueFullError after that. Default: no limit. */
+  timeout?: number;
+  /** 0..255, for every message of the batch (default 128). */
+  priority?: number;
+}
+
+type ColumnCtor = { new (n: number): ColumnArray; new (b: ArrayBufferLike, at: number, n: number): ColumnArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
+const CTORS: Record<string, ColumnCtor> = { f32: Float32Array, f64: Float64Array, i32: Int32Array, u32: Uint32Array };
+
+interface ColumnField {
+  readonly name: string;
+  readonly Ctor: ColumnCtor;
+  /** Elements a message (1, or n for t.array(T, n)). */
+  readonly elements: number;
+  /** Bytes a message. */
+  readonly bytes: number;
+  /** Where the field starts in the payload. */
+  readonly offset: number;
+}
+
+/** How a message class lies in columns. */
+export interface ColumnShape {
+  readonly cls: MessageClass<any>;
+  readonly recordLen: number;
+  readonly fields: readonly ColumnField[];
+  /** Bytes of scratch one message takes in a chunk (its fields, and its timestamp). */
+  readonly stride: number;
+}
+
+const shapes = new WeakMap<MessageClass<any>, ColumnShape | { field: string; why: string }>();
+
+/** The class's column shape, or a ColumnError naming the field that has no column. */
+export function columnShape(cls: MessageClass<any>, who: Who): ColumnShape {
+  let s = shapes.get(cls);
+  if (s === undefined) {
+    s = shapeOf(cls);
+    shapes.set(cls, s);
+  }
+  if ('why' in s) {
+    throw new ColumnError(`${who.operation} on kernel '${who.kernelId}': ${cls.typeName}.${s.field} is ${s.why}; columns take only t.f32, t.f64, t.i32, t.u32 and fixed arrays of them (t.array(t.f32, n))`,
+      { ...who, field: s.field });
+  }
+  return s;
+}
+
+function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: string } {
+  const fields: ColumnField[] = [];
+  let offset = 0;
+  for (const [name, type] of Object.entries(cls.schema as Record<string, FieldType>)) {
+    let Ctor = CTORS[type.kind], elements = 1;
+    if (type.kind === 'array' && type.length !== undefined && type.element && CTORS[type.element.kind]) {
+      Ctor = CTORS[type.element.kind];
+      elements = type.length;
+    }
+    if (Ctor === undefined) {
+      const why = type.kind === 'array' ? (type.length === undefined ? 'an array without a fixed length' : `a fixed array of ${type.element!.kind}`) : `a ${type.kind}`;
+      return { field: name, why };
+    }
+    const bytes = elements * Ctor.BYTES_PER_ELEMENT;
+    fields.push({ name, Ctor, elements, bytes, offset });
+    offset += bytes;
+  }
+  if (fields.length === 0) return { field: '(none)', why: 'missing: the class has no fields, so a column batch cannot say how many messages it holds' };
+  // each field's column starts 8-aligned in scratch; a message's timestamp takes 8 bytes
+  return { cls, recordLen: 56 + offset, fields, stride: fields.reduce((n, f) => n + f.bytes, 8) };
+}
+
+/**
+ * Checks `columns` against the shape and returns how many messages they hold: every field
+ * there and no other, each the typed array of its element type, lengths multiples of the
+ * field's elements, all giving the same count. Throws ColumnError naming the field.
+ */
+export function columnCount(shape: ColumnShape, columns: unknown, who: Who): number {
+  const at = `${who.operation} to kernel '${who.kernelId}'`;
+  if (columns === null || typeof columns !== 'object')
+    throw new ColumnError(`${at}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
+  const given = columns as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
+    if (!shape.fields.some((f) => f.name === k))
+      throw new ColumnError(`${at}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
+  }
+  let count = -1, first = '';
+  for (const f of shape.fields) {
+    const a = given[f.name];
+    if (a === undefined) throw new ColumnError(`${at}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
+    if (!(a instanceof f.Ctor)) {
+      const got = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as object).constructor.name : a === null ? 'null' : typeof a;
+      throw new ColumnError(`${at}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
+    }
+    if (a.length % f.elements !== 0)
+      throw new ColumnError(`${at}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
+    const n = a.length / f.elements;
+    if (count < 0) { count = n; first = f.name; }
+    else if (n !== count)
+      throw new ColumnError(`${at}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
+  }
+  return count;
+}
+
+// ---- chunks in scratch ----
+// A chunk's scratch: the column layout (assembly/columns.ts), then room for one record
+// (one that wraps the arena is made there), then each field's column and the timestamps,
+// each 8-aligned.
+
+const LAYOUT_FIELDS = 64, FIELD_BYTES = 16;
+const align8 = (n: number) => (n + 7) & ~7;
+
+interface Chunk { layout: number; max: number; columns: number[]; times: number }
+
+/** Where a chunk of up to `want` messages lies in scratch, and how many fit. */
+function chunkIn(core: Core, shape: ColumnShape, want: number): Chunk {
+  const layout = core.scratch;
+  const temp = layout + align8(LAYOUT_FIELDS + FIELD_BYTES * shape.fields.length);
+  const base = temp + align8(shape.recordLen);
+  // every column rounds up to 8 bytes, so leave that much per field
+  const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
+  const max = Math.max(0, Math.min(want, Math.floor(room / shape.stride)));
+  const columns: number[] = [];
+  let p = base;
+  for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
+  const dv = core.dv;
+  dv.setUint32(layout, shape.cls.typeId, true);
+  dv.setUint32(layout + 4, shape.recordLen, true);
+  dv.setUint32(layout + 36, shape.fields.length, true);
+  dv.setUint32(layout + 40, p, true); // times
+  dv.setUint32(layout + 44, temp, true);
+  shape.fields.forEach((f, i) => {
+    const e = layout + LAYOUT_FIELDS + i * FIELD_BYTES;
+    dv.setUint32(e, columns[i]!, true);
+    dv.setUint32(e + 4, f.bytes, true);
+    dv.setUint32(e + 8, f.offset, true);
+    dv.setUint32(e + 12, 0, true);
+  });
+  return { layout, max, columns, times: p };
+}
+
+function randomSeed(): Uint32Array {
+  const seed = new Uint32Array(4);
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  if (typeof c?.getRandomValues === 'function') c.getRandomValues(seed);
+  else for (let i = 0; i < 4; i++) seed[i] = (Math.random() * 0x100000000) >>> 0;
+  return seed;
+}
+
+function checkPriority(p: unknown, who: Who): number {
+  if (p === undefined) return 128;
+  if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 255) return p;
+  throw new RangeError(`${who.operation} to kernel '${who.kernelId}': priority must be an integer 0..255, got ${String(p)}`);
+}
+
+/** A column batch on its way into a ring. */
+interface Batch {
+  /** Each field's array: message i of the batch at i * elements. */
+  columns: ColumnArray[];
+  count: number;
+  /** Messages pushed so far. */
+  done: number;
+  priority: number;
+  sentAt: number;
+  /** One seed for the batch's message ids (assembly/columns.ts). */
+  seed: Uint32Array;
+}
+
+/**
+ * Pushes `count` messages from checked columns (columnCount) into `ring`, in order, in
+ * chunks that fit this thread's scratch. Under BLOCK a chunk that finds no room waits (with
+ * copies of what is left: the caller may reuse its arrays once this returns); under REJECT
+ * the first refusal ends the call with QueueFullError (`enqueued` says how many went in; the
+ * rest count as rejected). Errors name `who`.
+ */
+export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: Columns, count: number, who: Who, targetId: string,
+  options: SendColumnsOptions | undefined, cancelled?: () => Error | null): Promise<void> {
+  let priority: number;
+  try { priority = checkPriority(options?.priority, who); } catch (e) { return Promise.reject(e); }
+  if (shape.recordLen > ring.maxRecord) {
+    return Promise.reject(new MessageTooLargeError(
+      `${who.operation} to kernel '${targetId}': a ${shape.cls.typeName} record is ${shape.recordLen} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; nothing was enqueued`,
+      { ...who, size: shape.recordLen, limit: ring.maxRecord }));
+  }
+  if (count === 0) return RESOLVED;
+  const b: Batch = { columns: shape.fields.map((f) => columns[f.name]!), count, done: 0, priority, sentAt: now(), seed: randomSeed() };
+  const timeout = options?.timeout;
+  const r = pushChunks(hub, ring, shape, b);
+  if (r === DONE) return RESOLVED;
+  if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0) {
+    // wait for room with a copy of what is left
+    b.columns = b.columns.map((a, f) => a.slice(b.done * shape.fields[f]!.elements));
+    b.count -= b.done;
+    const base = b.done;
+    b.done = 0;
+    return pushWhenRoom(hub, ring, shape, b, base, who, targetId, timeout, cancelled);
+  }
+  return Promise.reject(refusal(hub, ring, shape, b, r, 0, who, targetId, timeout));
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DONE = 1;
+/** The last chunk's refusal (under REJECT the core counted that chunk's refused messages). */
+let refusedInChunk = 0;
+
+/**
+ * Pushes chunks until the batch is in (DONE) or a push takes none (FULL, CLOSED, ...):
+ * copies each field's share into scratch, then one core call makes and pushes the records.
+ */
+function pushChunks(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch): number {
+  const c = hub.core, x = c.x, fields = shape.fields;
+  while (b.done < b.count) {
+    const ch = chunkIn(c, shape, b.count - b.done);
+    const k = ch.max;
+    if (k === 0) return Status.TOO_LARGE;
+    const mem = c.mem, dv = c.dv;
+    for (let f = 0; f < fields.length; f++) {
+      const a = b.columns[f]!;
+      mem.set(new Uint8Array(a.buffer, a.byteOffset + b.done * fields[f]!.bytes, k * fields[f]!.bytes), ch.columns[f]!);
+    }
+    dv.setFloat64(ch.layout + 8, b.sentAt, true);
+    for (let i = 0; i < 4; i++) dv.setUint32(ch.layout + 16 + 4 * i, b.seed[i]!, true);
+    dv.setUint32(ch.layout + 32, b.priority, true);
+    dv.setUint32(ch.layout + 60, b.done, true);
+    const r = x.queue_push_columns(ring.ptr, ch.layout, k);
+    const accepted = r > 0 ? r : 0;
+    if (accepted > 0) hub.wake(ring);
+    b.done += accepted;
+    if (accepted < k) { refusedInChunk = k - accepted; return accepted > 0 ? Status.FULL : r; }
+  }
+  return DONE;
+}
+
+/** The error for a push that stopped with status r; under REJECT (or BLOCK with timeout 0) the rest count as rejected. */
+function refusal(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, r: number, base: number, who: Who, targetId: string, timeout: number | undefined): Error {
+  if (r === Status.TOO_LARGE) return new RangeError(`${who.operation} to kernel '${targetId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
+  if (r !== Status.FULL) return pushError(r, ring, who, targetId, timeout);
+  // the core counted the refusals of the last chunk under REJECT; the rest count here
+  const counted = ring.strategy === Strategy.REJECT ? refusedInChunk : 0;
+  const rest = b.count - b.done - counted;
+  if (rest > 0) hub.core.x.queue_add_rejected(ring.ptr, rest);
+  const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+  e.enqueued = base + b.done;
+  return e;
+}
+
+/** BLOCK: pushes what is left as room appears, up to the timeout (as Hub.push waits for room). */
+async function pushWhenRoom(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, base: number, who: Who, targetId: string,
+  timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
+  const x = hub.core.x;
+  const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+  for (;;) {
+    const stop = cancelled?.();
+    if (stop) throw stop;
+    const seq = x.queue_space_enter(ring.ptr);
+    try {
+      const before = b.done;
+      const r = pushChunks(hub, ring, shape, b);
+      if (r === DONE) return;
+      if (r !== Status.FULL) throw refusal(hub, ring, shape, b, r, base, who, targetId, timeout);
+      if (b.done > before) continue; // some went in: room may be there for more at once
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        x.queue_add_rejected(ring.ptr, b.count - b.done);
+        const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+        e.enqueued = base + b.done;
+        throw e;
+      }
+      await hub.waitForSpace(ring, seq, left);
+    } finally {
+      x.queue_space_leave(ring.ptr);
+    }
+  }
+}
+
+function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: number | undefined): Error {
+  if (r === Status.CLOSED)
+    return new KernelStateError(`${who.operation} to kernel '${targetId}': it is terminated; nothing more was enqueued`, { ...who, state: 'terminated' });
+  return new QueueFullError(ring.strategy === Strategy.BLOCK
+    ? `${who.operation} to kernel '${targetId}': its queue stayed full (${ring.depth} messages) for ${timeout} ms; the messages not yet in were not enqueued`
+    : `${who.operation} to kernel '${targetId}': its queue is full (${ring.depth} messages) and it rejects when full; the messages not yet in were not enqueued`, who);
+}
+
+/** Where a receive puts each message's send time (a kernel's telemetry), and how many are there. */
+export interface Times { at: Float64Array; count: number }
+
+/**
+ * Pops up to `max` messages of the shape's class from `ring` into fresh typed arrays, in
+ * chunks that fit this thread's scratch; null when the ring has none. Records of another
+ * class (or length) are consumed and skipped, as receiveMany skips records that do not
+ * decode; when nothing else came, MessageDecodeError names the first. `times` gets each
+ * message's send time.
+ */
+export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number, who: Who, times?: Times): ColumnBatch | null {
+  const c = hub.core, x = c.x, fields = shape.fields;
+  let out: ColumnArray[] | null = null, capacity = 0, count = 0, skipped = 0, skippedType = 0, skippedLen = 0;
+  while (count < max) {
+    const ch = chunkIn(c, shape, max - count);
+    if (ch.max === 0) throw new RangeError(`${who.operation} from kernel '${who.kernelId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
+    c.dv.setUint32(ch.layout + 48, 0, true);
+    const r = x.queue_pop_columns(ring.ptr, ch.layout, ch.max);
+    if (r <= 0) break;
+    hub.wakeSpace(ring);
+    const bad = c.dv.getUint32(ch.layout + 48, true);
+    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + 52, true); skippedLen = c.dv.getUint32(ch.layout + 56, true); }
+    skipped += bad;
+    const k = r - bad;
+    if (k > 0) {
+      if (out === null || count + k > capacity) {
+        // the first chunk sizes the arrays: what came, or all that is queued (up to max)
+        const want = out === null ? (r === ch.max ? Math.min(max, k + ring.depth) : k) : Math.min(max, 2 * capacity);
+        capacity = Math.max(want, count + k);
+        const prev: ColumnArray[] | null = out;
+        out = fields.map((f, i) => {
+          const a = new f.Ctor(capacity * f.elements);
+          if (prev) a.set(prev[i]!.subarray(0, count * f.elements));
+          return a;
+        });
+      }
+      const buf = c.mem.buffer;
+      for (let f = 0; f < fields.length; f++) {
+        const fd = fields[f]!;
+        out![f]!.set(new fd.Ctor(buf, ch.columns[f]!, k * fd.elements), count * fd.elements);
+      }
+      if (times) {
+        if (times.at.length < times.count + k) {
+          const bigger = new Float64Array(Math.max(2 * times.at.length, times.count + k));
+          bigger.set(times.at.subarray(0, times.count));
+          times.at = bigger;
+        }
+        times.at.set(new Float64Array(buf, ch.times, k), times.count);
+        times.count += k;
+      }
+      count += k;
+    }
+    if (r < ch.max) break; // the ring had no more
+  }
+  if (count === 0) {
+    if (skipped === 0) return null;
+    throw new MessageDecodeError(`${who.operation} from kernel '${who.kernelId}': a record of type id ${skippedType} and ${skippedLen} bytes is not a ${shape.cls.typeName} (type id ${shape.cls.typeId}, ${shape.recordLen} bytes); ${skipped === 1 ? 'it was' : `${skipped} such were`} consumed and skipped`,
+      { ...who, offset: 0 });
+  }
+  const result: Columns = {};
+  fields.forEach((f, i) => { const a = out![i]!; result[f.name] = count === capacity ? a : a.slice(0, count * f.elements); });
+  return { count, fields: result };
+}
+
+/**
+ * Counts the messages whose send times are in `times` as handled now, in one core call per
+ * chunk of scratch (kcb_record_batch): a kernel's telemetry for a column batch.
+ */
+export function recordBatch(core: Core, kcb: number, times: Times, nowEpochMs: number, busyMs: number, nowMs: number): void {
+  const per = Math.floor(core.scratchBytes / 8);
+  for (let i = 0; i < times.count; i += per) {
+    const k = Math.min(per, times.count - i);
+    new Float64Array(core.mem.buffer, core.scratch, k).set(times.at.subarray(i, i + k));
+    core.x.kcb_record_batch(kcb, core.scratch, k, nowEpochMs, busyMs * (k / times.count), nowMs);
+  }
+}
+
+/**
+ * The messages the columns hold, as objects: for routes that choose a target per message
+ * (round-robin, by key), which need them.
+ */
+export function columnsToMessages(shape: ColumnShape, columns: Columns, count: number, priority: number | undefined): InstanceType<MessageClass<any>>[] {
+  const out: InstanceType<MessageClass<any>>[] = [];
+  const Cls = shape.cls;
+  for (let i = 0; i < count; i++) {
+    const init: Record<string, unknown> = priority === undefined ? {} : { priority };
+    for (const f of shape.fields) {
+      const a = columns[f.name]!;
+      init[f.name] = f.elements === 1 && !isFixedArray(shape, f) ? a[i] : Array.from(a.subarray(i * f.elements, (i + 1) * f.elements));
+    }
+    out.push(new Cls(init as never));
+  }
+  return out;
+}
+
+function isFixedArray(shape: ColumnShape, f: ColumnField): boolean {
+  return (shape.cls.schema as Record<string, FieldType>)[f.name]!.kind === 'array';
+}
