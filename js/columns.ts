@@ -12,7 +12,8 @@
 import { Status, Strategy, type Core } from './core.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
-import { type MessageClass, now } from './message.js';
+import type { MessageClass } from './message.js';
+import { epochNow, monotonicNow } from './platform.js';
 import type { FieldType } from './schema.js';
 import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from './errors.js';
 
@@ -207,7 +208,7 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
       { ...who, size: shape.recordLen, limit: ring.maxRecord }));
   }
   if (count === 0) return RESOLVED;
-  const b: Batch = { columns: shape.fields.map((f) => columns[f.name]!), count, done: 0, priority, sentAt: now(), seed: randomSeed() };
+  const b: Batch = { columns: shape.fields.map((f) => columns[f.name]!), count, done: 0, priority, sentAt: epochNow(), seed: randomSeed() };
   const timeout = options?.timeout;
   const r = pushChunks(hub, ring, shape, b);
   if (r === DONE) return RESOLVED;
@@ -272,7 +273,7 @@ function refusal(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, r: number, 
 async function pushWhenRoom(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, base: number, who: Who, targetId: string,
   timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
   const x = hub.core.x;
-  const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+  const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
   for (;;) {
     const stop = cancelled?.();
     if (stop) throw stop;
@@ -283,7 +284,7 @@ async function pushWhenRoom(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, 
       if (r === DONE) return;
       if (r !== Status.FULL) throw refusal(hub, ring, shape, b, r, base, who, targetId, timeout);
       if (b.done > before) continue; // some went in: room may be there for more at once
-      const left = deadline - performance.now();
+      const left = deadline - monotonicNow();
       if (left <= 0) {
         x.queue_add_rejected(ring.ptr, b.count - b.done);
         const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };

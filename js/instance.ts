@@ -15,6 +15,7 @@ import {
   columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
   type ColumnBatch, type Columns, type SendColumnsOptions, type Times,
 } from './columns.js';
+import { monotonicNow, timeOrigin } from './platform.js';
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -32,9 +33,7 @@ export interface Route {
   next: number;
 }
 
-const perf = typeof performance !== 'undefined' ? performance : { now: () => Date.now() };
-/** perf.now() + timeOrigin = ms since the epoch, the clock of record timestamps (message.ts). */
-const timeOrigin = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number' ? performance.timeOrigin : 0;
+const perf = { now: monotonicNow };
 
 export class KernelInstance {
   readonly id: string;
@@ -50,7 +49,7 @@ export class KernelInstance {
   lastError: string | null = null;
   /** Resolves when the kernel function has returned or thrown. */
   finished: Promise<void> = Promise.resolve();
-  /** Worker placement, on the owner: the pool worker that runs it (js/pool.ts). */
+  /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
   worker: unknown = null;
   /** Set once terminated and its memory is released: nothing may touch the rings after. */
   released = false;
@@ -424,7 +423,7 @@ export class KernelInstance {
   /** A send to this kernel waiting for room gives up once it can no longer receive. */
   readonly receiveCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
-  // ---- records, for the GPU pump (js/gpu.ts): the same rings, the bytes left undecoded ----
+  // ---- records, for the GPU pump (js/gpu/): the same rings, the bytes left undecoded ----
 
   /**
    * Resolves once input can be taken (the kernel is active and its queue is not empty) or

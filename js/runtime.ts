@@ -2,10 +2,10 @@
 // between the host and kernels (and between kernels, once connected), and reports
 // telemetry. Every message crosses a ring of the wasm core as bytes.
 import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
-import { WorkerPool, type PoolWorker } from './pool.js';
-import { gpuKernelFunction } from './gpu.js';
-import { availableCores } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker-host.js';
+import { WorkerPool, type PoolWorker } from './worker/pool.js';
+import { gpuKernelFunction } from './gpu/pump.js';
+import { availableCores, monotonicNow } from './platform.js';
+import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
@@ -161,7 +161,7 @@ export class RingKernelRuntime {
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
     let placement = def.placement;
-    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu.ts); made first, so a
+    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu/); made first, so a
     // missing GPU or WGSL that does not compile refuses the launch
     const pump = placement === 'gpu' ? (await gpuKernelFunction(id, def)).pump : null;
     const hub = await this.#ensureHub();
@@ -236,7 +236,7 @@ export class RingKernelRuntime {
       throw new KernelStateError(`${operation}: kernel '${id}' is ${state}; ${operation} needs a ${STATE_BY_CODE[from]} kernel`,
         { kernelId: id, operation, state });
     }
-    if (to === StateCode.ACTIVE && from === StateCode.LAUNCHED) inst.hub.core.x.kcb_set_started(inst.kcb, performance.now());
+    if (to === StateCode.ACTIVE && from === StateCode.LAUNCHED) inst.hub.core.x.kcb_set_started(inst.kcb, monotonicNow());
     inst.stateChanged();
   }
 

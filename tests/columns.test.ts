@@ -197,7 +197,7 @@ test('receiveColumns skips records of another class (as receiveMany skips bad on
   // an inline kernel may send what it likes: its output class is not enforced
   ringKernel({ kernelId: 'col_liar', input: CNum, output: CNum }, async (ctx) => {
     for await (const m of ctx) {
-      if (m.n < 0) await ctx.send(new CText({ x: 1, name: 'not a CNum' }));
+      if (m.n < 0) await ctx.send(new CText({ x: 1, name: 'not a CNum' }) as never);
       else await ctx.send(m);
     }
   });
