@@ -316,6 +316,71 @@ export class Hub {
   }
 
   /**
+   * Pushes `count` records of one size, laid out in `records` as [u32 length][record,
+   * padded to 4]... (`stride` bytes each: a GPU batch's answers), in order, each with the
+   * priority in its own header, all stamped with `sentAt`: one copy into scratch and one
+   * core call (queue_push_records) per chunk, no loop over records here. BLOCK waits for
+   * room (up to `timeout`); REJECT, or a timeout, ends the call with QueueFullError
+   * (`enqueued`: how many went in; the rest count as rejected). Reads `records` until it
+   * resolves.
+   */
+  pushFixedRecords(ring: Ring, records: Uint8Array, count: number, stride: number, who: Who, targetId: string,
+    timeout: number | undefined, cancelled?: () => Error | null, sentAt: number = now()): Promise<void> {
+    const c = this.core, x = c.x;
+    const per = Math.floor(c.scratchBytes / stride);
+    const state = { done: 0, refused: 0 };
+    /** Pushes chunks until all are in (OK) or a push takes none or only some (its status). */
+    const step = (): number => {
+      while (state.done < count) {
+        const k = Math.min(per, count - state.done);
+        c.mem.set(records.subarray(state.done * stride, (state.done + k) * stride), c.scratch);
+        const r = x.queue_push_records(ring.ptr, c.scratch, k, sentAt);
+        const accepted = r > 0 ? r : 0;
+        if (accepted > 0) this.wake(ring);
+        state.done += accepted;
+        if (accepted < k) { state.refused = k - accepted; return accepted > 0 || r === Status.FULL ? Status.FULL : r; }
+      }
+      return Status.OK;
+    };
+    const refusal = (r: number): Error => {
+      if (r !== Status.FULL) {
+        if (r === Status.TOO_LARGE) return new MessageTooLargeError(`${who.operation} to kernel '${targetId}': a record of ${stride - 4} bytes is over the queue's maxMessageSize of ${ring.maxRecord}; nothing more was enqueued`, { ...who, size: stride - 4, limit: ring.maxRecord });
+        return this.pushError(r as Status, ring, who, targetId, timeout);
+      }
+      // under REJECT the core counted the refusals of the last chunk; the rest count here
+      const rest = count - state.done - (ring.strategy === Strategy.REJECT ? state.refused : 0);
+      if (rest > 0) x.queue_add_rejected(ring.ptr, rest);
+      const e = this.pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+      e.enqueued = state.done;
+      return e;
+    };
+    const r = step();
+    if (r === Status.OK) return RESOLVED;
+    if (r !== Status.FULL || ring.strategy !== Strategy.BLOCK || timeout === 0) return Promise.reject(refusal(r));
+    const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
+    const wait = async (): Promise<void> => {
+      for (;;) {
+        const stop = cancelled?.();
+        if (stop) throw stop;
+        const seq = x.queue_space_enter(ring.ptr);
+        try {
+          const before = state.done;
+          const s = step();
+          if (s === Status.OK) return;
+          if (s !== Status.FULL) throw refusal(s);
+          if (state.done > before) continue;
+          const left = deadline - monotonicNow();
+          if (left <= 0) throw refusal(Status.FULL);
+          await this.waitForSpace(ring, seq, left);
+        } finally {
+          x.queue_space_leave(ring.ptr);
+        }
+      }
+    };
+    return wait();
+  }
+
+  /**
    * Pops up to `max` records, undecoded, into scratch as [u32 length][record, padded to
    * 4]... and returns how many (0 when the ring is empty), pushing each one's send time
    * onto `sentAt`.

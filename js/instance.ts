@@ -9,6 +9,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
+import { Status } from './core.js';
 import { ColumnError, KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
@@ -437,49 +438,51 @@ export class KernelInstance {
   }
 
   /**
-   * Pops up to `max` records into this thread's scratch area as [u32 length][record,
-   * padded to 4]... and returns how many (0 unless active). `sentAt` gets each record's
-   * send time, for telemetry once the records are handled (recordsHandled).
+   * Pops up to `max` records into the first `bytes` of this thread's scratch area as
+   * [u32 length][record, padded to 4]... and returns how many (0 unless active). One core
+   * call: the records are checked and their send times read by the core (records_check).
    */
-  takeRecords(max: number, sentAt: number[]): number {
+  takeRecords(max: number, bytes: number): number {
     if (this.stopping || this.code !== StateCode.ACTIVE) return 0;
-    return this.hub.popRecords(this.input, max, sentAt);
+    const c = this.hub.core;
+    let n = c.x.queue_pop_batch(this.input.ptr, c.scratch, bytes, max);
+    // a record bigger than `bytes` (not one the caller expects) comes alone, for it to see
+    if (n === Status.DST_TOO_SMALL) n = c.x.queue_pop_batch(this.input.ptr, c.scratch, c.scratchBytes, 1);
+    if (n <= 0) return 0;
+    this.hub.wakeSpace(this.input);
+    return n;
   }
 
-  /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now. */
-  recordsHandled(sentAt: readonly number[], takenAt: number): void {
-    const n = sentAt.length;
-    if (n === 0 || !this.telemetry || this.released) return;
+  /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now: one core call. */
+  recordsHandled(times: Times, takenAt: number): void {
+    if (times.count === 0 || !this.telemetry || this.released) return;
     const t = perf.now();
-    const busy = (t - takenAt) / n;
-    for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - sentAt[i]!) * 1e6, busy, t);
+    recordBatch(this.hub.core, this.kcb, times, timeOrigin + t, t - takenAt, t);
   }
 
   /**
-   * Sends `count` encoded records ([u32 length][record, padded to 4]... in `records`, whose
-   * timestamps it sets) where the kernel's sends go: its output queue, or the kernels it
-   * is connected to. Routes that choose per message (round-robin, by key) decode them.
+   * Sends `count` records of `stride` bytes each ([u32 length][record, padded to 4]... in
+   * `records`: a GPU batch's answers, each with its own priority) where the kernel's sends
+   * go, stamped with one send time: its output queue, or the kernels it is connected to, in
+   * bulk (Hub.pushFixedRecords). Routes that choose per message (round-robin, by key)
+   * decode them. Reads `records` until it resolves.
    */
-  sendOutRecords(records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
+  sendOutRecords(records: Uint8Array, count: number, stride: number, options: SendOptions | undefined): Promise<void> {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const who = this.sendWho;
     const route = this.route;
     const timeout = options?.timeout;
-    if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);
+    if (route === null) return this.hub.pushFixedRecords(this.output, records, count, stride, who, this.id, timeout, this.sendCancelled);
     if (route.mode === 'one' || route.mode === 'broadcast') {
       return Promise.all(route.targets.map((t) => {
         const gone = t.goneAsTarget(this.id);
         if (gone) return Promise.reject(gone);
-        return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
+        return t.hub.pushFixedRecords(t.input, records, count, stride, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
       })).then(() => undefined);
     }
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
     const msgs: Message[] = [];
-    for (let k = 0, p = 0; k < count; k++) {
-      const len = dv.getUint32(p, true);
-      msgs.push(decodeFrom(records, dv, p + 4, len));
-      p += 4 + ((len + 3) & ~3);
-    }
+    for (let k = 0; k < count; k++) msgs.push(decodeFrom(records, dv, k * stride + 4, dv.getUint32(k * stride, true)));
     return this.sendOutMany(msgs, options);
   }
 

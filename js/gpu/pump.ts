@@ -2,11 +2,8 @@
 // kernels, so "persistent" means: the device, pipeline, buffers and the kernel's declared
 // state are made once at launch and stay on the GPU, and a pump on the owner's thread keeps
 // submitting bounded dispatches while the mailbox has work. The pump is the kernel's own
-// function (receiveMany -> GPU -> sendMany), so lifecycle, backpressure and telemetry are
+// function (records in -> GPU -> records out), so lifecycle, backpressure and telemetry are
 // exactly those of any kernel: messages still cross the rings as bytes.
-//
-// Batches: receiveMany hands over everything waiting (up to 4096), so a lone message goes
-// at once and a busy mailbox goes in large dispatches.
 import type { KernelDefinition } from '../kernel.js';
 import type { KernelContext } from '../context.js';
 import type { Message } from '../message.js';
@@ -15,35 +12,47 @@ import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
-import { deviceLost, gpuRunner, type Runner } from './runner.js';
+import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';
+import type { Times } from '../columns.js';
 
 /**
  * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
- * whatever has arrived meanwhile, up to MAX_BATCH — is popped, uploaded and dispatched, so
+ * whatever has arrived meanwhile, up to maxBatch — is popped, uploaded and dispatched, so
  * a lone message goes at once and a busy mailbox goes in large dispatches. Records go from
- * the input ring to the GPU and from the GPU to the output ring as bytes; answers leave in
- * mailbox order.
+ * the input ring to the GPU and from the GPU to the output ring as bytes, in bulk: the core
+ * pops them into scratch and checks them (type and length) and reads their send times; the
+ * pump copies each chunk whole into the upload buffer; the answers are pushed from the
+ * readback mapping, one core call a chunk, with one send time for the batch; telemetry is
+ * one core call a batch. No loop here runs over records. Answers leave in mailbox order.
  */
-function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slot[]) {
-  const inBytes = (15 + words(inSlots)) * 4;
+function gpuPump(id: string, def: KernelDefinition, runner: Runner) {
+  const { inBytes, outBytes } = runner;
   const inType = def.input!.typeId, inName = def.input!.typeName;
+  // kept across batches, grown (doubling) when a batch needs more: the bytes to upload, and
+  // two sets of send times (a batch's are read after the next one was taken)
   let staging = new ArrayBuffer(64 * inBytes);
-  interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
+  const timeSets: Times[] = [{ at: new Float64Array(64), count: 0 }, { at: new Float64Array(64), count: 0 }];
+  let turn = 0;
+  interface Batch { answers: Promise<Answers>; count: number; times: Times; takenAt: number }
 
   /** Pops up to maxBatch records into `staging`, checking each is an input message. */
   const take = (inst: KernelInstance): Batch | null => {
     const core = inst.hub.core;
-    const sentAt: number[] = [];
+    const times = timeSets[turn % 2]!;
+    times.count = 0;
     const takenAt = monotonicNow();
+    // a chunk of scratch: the records, then their send times (8-aligned)
+    const perChunk = Math.floor((core.scratchBytes - 8) / (inBytes + 8));
+    const timesAt = core.scratch + ((perChunk * inBytes + 7) & ~7);
     let count = 0;
     while (count < runner.maxBatch) {
-      const k = inst.takeRecords(runner.maxBatch - count, sentAt);
+      const k = inst.takeRecords(Math.min(perChunk, runner.maxBatch - count), perChunk * inBytes);
       if (k === 0) break;
-      for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
-        const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
-        if (type !== inType || len !== inBytes - 4) {
-          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
-        }
+      const bad = core.x.records_check(core.scratch, k, inBytes - 4, inType, timesAt);
+      if (bad >= 0) {
+        const p = core.scratch + bad * inBytes;
+        const len = core.dv.getUint32(p, true), type = len >= 4 ? core.dv.getUint32(p + 4, true) : 0;
+        throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
       }
       if ((count + k) * inBytes > staging.byteLength) {
         const bigger = new ArrayBuffer(Math.min(runner.maxBatch, 2 * (count + k)) * inBytes);
@@ -51,21 +60,32 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
         staging = bigger;
       }
       new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
+      if (times.at.length < count + k) {
+        const bigger = new Float64Array(Math.min(runner.maxBatch, Math.max(2 * times.at.length, count + k)));
+        bigger.set(times.at.subarray(0, count));
+        times.at = bigger;
+      }
+      times.at.set(new Float64Array(core.mem.buffer, timesAt, k), count);
       count += k;
     }
-    return count === 0 ? null : { answers: runner.submit(staging, count), count, sentAt, takenAt };
+    if (count === 0) return null;
+    times.count = count;
+    turn++;
+    return { answers: runner.submit(staging, count), count, times, takenAt };
   };
 
   const finish = async (inst: KernelInstance, batch: Batch) => {
     const answers = await batch.answers;
     try {
-      await inst.sendOutRecords(answers, batch.count, undefined);
+      await inst.sendOutRecords(answers.records, batch.count, outBytes, undefined);
     } catch (e) {
       // a connected kernel that rejects when full refused some answers: that is its policy,
       // and its telemetry counts them (messagesRejected); the GPU kernel goes on
       if (!(e instanceof QueueFullError)) throw e;
+    } finally {
+      answers.release();
     }
-    inst.recordsHandled(batch.sentAt, batch.takenAt);
+    inst.recordsHandled(batch.times, batch.takenAt);
   };
 
   return async (inst: KernelInstance, ctx: KernelContext) => {
@@ -121,7 +141,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
     throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
   }
   const runner = await gpuRunner(id, def, gpu, inSlots, outSlots);
-  const pump = gpuPump(id, def, runner, inSlots);
+  const pump = gpuPump(id, def, runner);
   return {
     onGpu: true,
     pump: (inst, ctx) => {

@@ -9,12 +9,24 @@ import { watchdog } from './watchdog.js';
 const MAX_BATCH = 65536;
 const WORKGROUP = 64;
 
+/** A batch's answers, read back: records for the output ring, in the mapped readback buffer. */
+export interface Answers {
+  /** `count` records of outBytes each, [u32 length][record]: valid until release(). */
+  readonly records: Uint8Array;
+  /** Unmaps the readback buffer (the next batch of its buffer set needs it). */
+  release(): void;
+}
+
 export interface Runner {
   /**
    * Starts a batch: `count` input records of `inputBytes` bytes in `records` (as the pump
-   * popped them). Resolves with their answers, as records for the output ring.
+   * popped them); the bytes are copied to the GPU before it returns. Resolves with their
+   * answers, as records for the output ring, in place in the readback buffer.
    */
-  submit(records: ArrayBuffer, count: number): Promise<Uint8Array>;
+  submit(records: ArrayBuffer, count: number): Promise<Answers>;
+  /** Bytes of one input record and of one answer, length word included. */
+  readonly inBytes: number;
+  readonly outBytes: number;
   destroy(): void;
   /** Most messages one dispatch takes: MAX_BATCH, or fewer where the device's buffer limits say so. */
   readonly maxBatch: number;
@@ -88,7 +100,7 @@ export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandl
   const dog = watchdog(id);
 
   return {
-    maxBatch,
+    maxBatch, inBytes, outBytes,
     submit(records, n) {
       if (gpu.lost) return Promise.reject(deviceLost(id, gpu.lost));
       const b = sets[turn++ % 2]!;
@@ -105,11 +117,11 @@ export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandl
       pass.end();
       enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outBytes);
       device.queue.submit([enc.finish()]);
-      return dog.guard(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>).then(() => {
-        const out = new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes).slice(0));
-        b.readBuf.unmap();
-        return out;
-      }, async (e) => {
+      return dog.guard(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>).then(() => ({
+        // pushed straight from the mapping, then unmapped: no copy of the answers in between
+        records: new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes)),
+        release: () => { if (!destroyed) b.readBuf.unmap(); },
+      }), async (e) => {
         // a lost device rejects the mapping a moment before device.lost settles
         await Promise.race([gpu.lostPromise, new Promise((r) => setTimeout(r, 100))]);
         throw gpu.lost ? deviceLost(id, gpu.lost) : e;
