@@ -6,26 +6,37 @@
 // ring's arena. The records are the ordinary ones of docs/wire-format.md: a message sent as
 // columns and one sent as an object are the same bytes.
 //
+// A GPU kernel's batches are columns too: its pump pops the payloads (one column of the
+// whole payload), ids and priorities of its input records into a region of its own, the GPU
+// reads and writes payloads only, and the answers go out as records made here, each with
+// its input's message id as correlation id and its input's priority.
+//
 // Only fixed-size numeric fields (f64, f32, i32, u32 and fixed arrays of them) have
 // columns; any bit pattern is a valid value of those, so checking a record's type id and
 // length is all the validation its payload needs (the rules receiveMany applies).
 //
 //   COLUMN LAYOUT (at `layout`, 8-byte aligned; written by the facade, js/columns.ts, before
-//   each call; the columns themselves lie in the calling thread's scratch area)
+//   each call; the columns lie in the calling thread's scratch area, or in a region of the
+//   GPU pump's)
 //      0  u32 typeId          the message class's type id
 //      4  u32 recordLen       56 + payload bytes: every record of the class has this length
 //      8  f64 timestamp       push: the send time stamped on every record
 //     16  u32 seed[4]         push: random seed of the message ids (see messageId)
-//     32  u32 priority        push: 0..255, one for the batch
+//     32  u32 priority        push: 0..255, for every message (unless `priorities` is set)
 //     36  u32 fieldCount
-//     40  u32 times           pop: address of an f64 per record (its timestamp), 0 for none
+//     40  u32 times           pop: address of an f64 per message (its timestamp), 0 for none
 //     44  u32 temp            address of recordLen bytes, for a record that wraps the arena
 //     48  u32 skipped         pop (out): records consumed but not of this class (type or length)
 //     52  u32 skippedType     pop (out): the type id of the first one skipped
 //     56  u32 skippedLen      pop (out): its length
-//     60  u32 index0          push: the batch's index of the first message of this call
-//     64  fieldCount x { u32 column, u32 bytes per message, u32 payload offset, u32 0 }
-//   Message i of a call has its field f at column_f + i * bytesPerMessage_f.
+//     60  u32 index0          push: the batch's index of message 0 of the columns (message ids)
+//     64  u32 ids             address of 16 bytes a message, or 0: pop: each record's message
+//                             id; push: each record's correlation id (the GPU pump's answers)
+//     68  u32 priorities      address of a u8 a message, or 0: pop: each record's priority;
+//                             push: each record's (instead of `priority`)
+//     72  u32 0, u32 0
+//     80  fieldCount x { u32 column, u32 bytes per message, u32 payload offset, u32 0 }
+//   Message i has its field f at column_f + i * bytesPerMessage_f.
 
 export const COL_TYPE: usize = 0;
 export const COL_RECORD_LEN: usize = 4;
@@ -39,7 +50,9 @@ export const COL_SKIPPED: usize = 48;
 export const COL_SKIPPED_TYPE: usize = 52;
 export const COL_SKIPPED_LEN: usize = 56;
 export const COL_INDEX0: usize = 60;
-export const COL_FIELDS: usize = 64;
+export const COL_IDS: usize = 64;
+export const COL_PRIORITIES: usize = 68;
+export const COL_FIELDS: usize = 80;
 export const COL_FIELD_BYTES: usize = 16;
 
 const HEADER: usize = 56;
@@ -49,6 +62,7 @@ const H_ID: usize = 16;
 const H_CORR: usize = 32;
 const H_PRIORITY: usize = 48;
 const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
+const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a correlation id
 
 // memory.copy leaves wasm for the engine's memmove: a word loop is faster for field-sized runs
 @inline function copySmall(dst: usize, src: usize, n: usize): void {
@@ -79,16 +93,31 @@ const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags
   store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
 }
 
-/** Writes the record of message `i` of this call (index0 + i of the batch) at `dst`. */
+/** The priority of message `i`: its own (`priorities`) or the batch's. */
+export function columnsPriority(layout: usize, i: u32): u32 {
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  return prios != 0 ? <u32>load<u8>(prios + <usize>i) : load<u32>(layout, COL_PRIORITY) & 0xff;
+}
+
+/** Writes the record of message `i` of the columns (index0 + i of the batch) at `dst`. */
 export function columnsEncode(layout: usize, i: u32, dst: usize): void {
   let len = load<u32>(layout, COL_RECORD_LEN);
   store<u32>(dst, load<u32>(layout, COL_TYPE));
   store<u32>(dst, len - <u32>HEADER, H_PAYLOAD);
   store<f64>(dst, load<f64>(layout, COL_TIMESTAMP), H_TIME);
   messageId(layout, load<u32>(layout, COL_INDEX0) + i, dst + H_ID);
-  store<u64>(dst, 0, H_CORR);
-  store<u64>(dst, 0, H_CORR + 8);
-  store<u64>(dst, VERSION_WORD | <u64>(load<u32>(layout, COL_PRIORITY) & 0xff), H_PRIORITY);
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  let word = VERSION_WORD | <u64>columnsPriority(layout, i);
+  if (ids != 0) {
+    let id = ids + (<usize>i << 4);
+    store<u64>(dst, load<u64>(id), H_CORR);
+    store<u64>(dst, load<u64>(id, 8), H_CORR + 8);
+    word |= CORRELATION_FLAG;
+  } else {
+    store<u64>(dst, 0, H_CORR);
+    store<u64>(dst, 0, H_CORR + 8);
+  }
+  store<u64>(dst, word, H_PRIORITY);
   let n = load<u32>(layout, COL_FIELD_COUNT);
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
@@ -116,6 +145,14 @@ export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool
   }
   let times = <usize>load<u32>(layout, COL_TIMES);
   if (times != 0) store<f64>(times + (<usize>i << 3), load<f64>(src, H_TIME));
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  if (ids != 0) {
+    let id = ids + (<usize>i << 4);
+    store<u64>(id, load<u64>(src, H_ID));
+    store<u64>(id, load<u64>(src, H_ID + 8), 8);
+  }
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  if (prios != 0) store<u8>(prios + <usize>i, load<u8>(src, H_PRIORITY));
   let n = load<u32>(layout, COL_FIELD_COUNT);
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
@@ -126,18 +163,16 @@ export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool
 }
 
 /**
- * Checks `count` records laid out at src as [u32 len][record, padded to 4]... (as
- * queue_pop_batch leaves them): each must be a record of `len` bytes of type `typeId`.
- * Writes each one's timestamp to `times` (an f64 per record; 0: none). Returns -1 when all
- * are, else the index of the first that is not (the GPU pump fails the kernel on it).
+ * Writes messages first..first+count-1 of the columns at `dst` as [u32 len][record, padded
+ * to 4]... (the records a push would make), for code that needs them as records: a GPU
+ * kernel's answers on a route that picks a target per message.
  */
-export function records_check(src: usize, count: u32, len: u32, typeId: u32, times: usize): i32 {
-  let p = src;
+export function columns_write_records(layout: usize, first: u32, count: u32, dst: usize): void {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  let p = dst;
   for (let i: u32 = 0; i < count; i++) {
-    let l = load<u32>(p);
-    if (l != len || load<u32>(p, 4) != typeId || load<u32>(p, 4 + H_PAYLOAD) != len - <u32>HEADER) return <i32>i;
-    if (times != 0) store<f64>(times + (<usize>i << 3), load<f64>(p, 4 + H_TIME));
-    p += 4 + <usize>((l + 3) & ~3);
+    store<u32>(p, len);
+    columnsEncode(layout, first + i, p + 4);
+    p += 4 + <usize>((len + 3) & ~3);
   }
-  return -1;
 }

@@ -82,7 +82,7 @@
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
-import { columnsEncode, columnsDecode, COL_RECORD_LEN, COL_PRIORITY, COL_TEMP, COL_SKIPPED } from "./columns";
+import { columnsEncode, columnsDecode, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_TEMP, COL_SKIPPED } from "./columns";
 
 // ---- layout constants (the only place they are written down) ----
 const CAPACITY: u32 = 0;
@@ -664,46 +664,31 @@ export function queue_push_batch(q: usize, src: usize, count: u32, priority: u32
 }
 
 /**
- * Pushes `count` records laid out at src as [u32 len][bytes, padded to 4]..., each with the
- * priority in its own header (byte 48), stamping `timestamp` into each one's header (byte 8):
- * runs of equal priority go in one step each (the GPU pump's answers). Returns how many went
- * in, in order, or an error when none did (see pushRecords). Under REJECT, what did not go in
+ * Pushes messages first..first+count-1 of the columns described at `layout` (columns.ts):
+ * how many went in, in order, or an error when none did (see pushRecords). With per-message
+ * priorities, runs of equal priority go in one step each; under REJECT, what did not go in
  * is counted as rejected, all of it.
  */
-export function queue_push_records(q: usize, src: usize, count: u32, timestamp: f64): i32 {
-  let p = src;
+export function queue_push_columns(q: usize, layout: usize, first: u32, count: u32): i32 {
+  columnLayout = layout;
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  if (load<u32>(layout, COL_PRIORITIES) == 0) return pushRecords(q, <usize>first, count, COLUMNS, len, columnsPriority(layout, 0));
   let done: u32 = 0;
   while (done < count) {
-    let priority = <u32>load<u8>(p, 4 + 48);
-    let e = p;
-    let k: u32 = 0;
-    while (done + k < count && <u32>load<u8>(e, 4 + 48) == priority) {
-      store<f64>(e, timestamp, 4 + 8);
-      e = nextRecord(e, load<u32>(e));
-      k++;
-    }
-    let r = pushRecords(q, p, k, BATCH, 0, priority);
+    let priority = columnsPriority(layout, first + done);
+    let k: u32 = 1;
+    while (done + k < count && columnsPriority(layout, first + done + k) == priority) k++;
+    let r = pushRecords(q, <usize>(first + done), k, COLUMNS, len, priority);
     let accepted: u32 = r > 0 ? <u32>r : 0;
     if (accepted < k) {
-      // pushRecords counted this run's refusals under REJECT; the records after it count too
-      if (load<u32>(q, STRATEGY) == REJECT && (r >= 0 || r == FULL))
-        atomic.add<u64>(q, <u64>(count - done - k), REJECTED);
+      // pushRecords counted this run's refusals under REJECT; the messages after it count too
+      if (load<u32>(q, STRATEGY) == REJECT && (r >= 0 || r == FULL)) atomic.add<u64>(q, <u64>(count - done - k), REJECTED);
       done += accepted;
       return done > 0 ? <i32>done : r < 0 ? r : FULL;
     }
     done += k;
-    p = e;
   }
   return <i32>done;
-}
-
-/**
- * Pushes `count` messages made from the columns described at `layout` (columns.ts), with
- * the layout's priority: how many went in, or an error when none did (see pushRecords).
- */
-export function queue_push_columns(q: usize, layout: usize, count: u32): i32 {
-  columnLayout = layout;
-  return pushRecords(q, 0, count, COLUMNS, load<u32>(layout, COL_RECORD_LEN), load<u32>(layout, COL_PRIORITY));
 }
 
 /**

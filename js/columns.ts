@@ -132,15 +132,63 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
 // (one that wraps the arena is made there), then each field's column and the timestamps,
 // each 8-aligned.
 
-const LAYOUT_FIELDS = 64, FIELD_BYTES = 16;
+const LAYOUT_FIELDS = 80, FIELD_BYTES = 16;
 const align8 = (n: number) => (n + 7) & ~7;
+
+/** What a column layout (assembly/columns.ts) says, addresses in the core's memory. */
+export interface LayoutSpec {
+  typeId: number;
+  recordLen: number;
+  /** Per field: where its column is, its bytes a message, where it starts in the payload. */
+  fields: readonly { column: number; bytes: number; offset: number }[];
+  /** Room for one record (one that wraps the arena is made there). */
+  temp: number;
+  /** Pop: an f64 a message for its send time (0: none). */
+  times: number;
+  /** 16 bytes a message: pop: its message id; push: its correlation id (0: none). */
+  ids: number;
+  /** A u8 a message: its priority (0: one priority for all). */
+  priorities: number;
+}
+
+/** Bytes a layout of `fields` fields takes. */
+export const layoutBytes = (fields: number) => LAYOUT_FIELDS + FIELD_BYTES * fields;
+
+/** Writes a column layout at `at` (8-aligned). The push fields (time, seed, priority, index0) are set per push. */
+export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
+  const dv = core.dv;
+  dv.setUint32(at, spec.typeId, true);
+  dv.setUint32(at + 4, spec.recordLen, true);
+  dv.setUint32(at + 36, spec.fields.length, true);
+  dv.setUint32(at + 40, spec.times, true);
+  dv.setUint32(at + 44, spec.temp, true);
+  dv.setUint32(at + 48, 0, true);
+  dv.setUint32(at + 64, spec.ids, true);
+  dv.setUint32(at + 68, spec.priorities, true);
+  spec.fields.forEach((f, i) => {
+    const e = at + LAYOUT_FIELDS + i * FIELD_BYTES;
+    dv.setUint32(e, f.column, true);
+    dv.setUint32(e + 4, f.bytes, true);
+    dv.setUint32(e + 8, f.offset, true);
+    dv.setUint32(e + 12, 0, true);
+  });
+}
+
+/** Sets a layout's push fields: the send time, the id seed, the batch priority and index0. */
+export function setPushFields(core: Core, at: number, sentAt: number, seed: Uint32Array, priority: number, index0: number): void {
+  const dv = core.dv;
+  dv.setFloat64(at + 8, sentAt, true);
+  for (let i = 0; i < 4; i++) dv.setUint32(at + 16 + 4 * i, seed[i]!, true);
+  dv.setUint32(at + 32, priority, true);
+  dv.setUint32(at + 60, index0, true);
+}
 
 interface Chunk { layout: number; max: number; columns: number[]; times: number }
 
 /** Where a chunk of up to `want` messages lies in scratch, and how many fit. */
 function chunkIn(core: Core, shape: ColumnShape, want: number): Chunk {
   const layout = core.scratch;
-  const temp = layout + align8(LAYOUT_FIELDS + FIELD_BYTES * shape.fields.length);
+  const temp = layout + align8(layoutBytes(shape.fields.length));
   const base = temp + align8(shape.recordLen);
   // every column rounds up to 8 bytes, so leave that much per field
   const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
@@ -148,28 +196,24 @@ function chunkIn(core: Core, shape: ColumnShape, want: number): Chunk {
   const columns: number[] = [];
   let p = base;
   for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
-  const dv = core.dv;
-  dv.setUint32(layout, shape.cls.typeId, true);
-  dv.setUint32(layout + 4, shape.recordLen, true);
-  dv.setUint32(layout + 36, shape.fields.length, true);
-  dv.setUint32(layout + 40, p, true); // times
-  dv.setUint32(layout + 44, temp, true);
-  shape.fields.forEach((f, i) => {
-    const e = layout + LAYOUT_FIELDS + i * FIELD_BYTES;
-    dv.setUint32(e, columns[i]!, true);
-    dv.setUint32(e + 4, f.bytes, true);
-    dv.setUint32(e + 8, f.offset, true);
-    dv.setUint32(e + 12, 0, true);
-  });
+  writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
+    fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
   return { layout, max, columns, times: p };
 }
 
+// Seeds come from a pool refilled 256 seeds at a time: a getRandomValues call costs
+// microseconds, more than a small batch's whole push.
+const seedPool = new Uint32Array(1024);
+let seedAt = seedPool.length;
 function randomSeed(): Uint32Array {
-  const seed = new Uint32Array(4);
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  if (typeof c?.getRandomValues === 'function') c.getRandomValues(seed);
-  else for (let i = 0; i < 4; i++) seed[i] = (Math.random() * 0x100000000) >>> 0;
-  return seed;
+  if (seedAt === seedPool.length) {
+    const c = (globalThis as { crypto?: Crypto }).crypto;
+    if (typeof c?.getRandomValues === 'function') c.getRandomValues(seedPool);
+    else for (let i = 0; i < seedPool.length; i++) seedPool[i] = (Math.random() * 0x100000000) >>> 0;
+    seedAt = 0;
+  }
+  seedAt += 4;
+  return seedPool.slice(seedAt - 4, seedAt);
 }
 
 function checkPriority(p: unknown, who: Who): number {
@@ -178,22 +222,70 @@ function checkPriority(p: unknown, who: Who): number {
   throw new RangeError(`${who.operation} to kernel '${who.kernelId}': priority must be an integer 0..255, got ${String(p)}`);
 }
 
-/** A column batch on its way into a ring. */
-interface Batch {
-  /** Each field's array: message i of the batch at i * elements. */
-  columns: ColumnArray[];
-  count: number;
-  /** Messages pushed so far. */
-  done: number;
-  priority: number;
-  sentAt: number;
-  /** One seed for the batch's message ids (assembly/columns.ts). */
-  seed: Uint32Array;
+/** How far a push has got: `done` of `count` messages in; `refused`: the core counted the last step's refusals (REJECT). */
+interface Progress { count: number; done: number; refused: number; base: number }
+/** Pushes what it can: DONE, Status.FULL (stopped short), or another status (nothing more goes). */
+type Step = (p: Progress) => number;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DONE = 1;
+
+/**
+ * Runs `step` until the messages are in, as Hub.push does for one: under BLOCK waits for
+ * room (up to `timeout`; `beforeWait` runs once, before the first wait), under REJECT the
+ * first refusal ends the call with QueueFullError (`enqueued` says how many went in; the
+ * rest count as rejected), as does a timeout.
+ */
+function pushWith(hub: Hub, ring: Ring, p: Progress, step: Step, beforeWait: (p: Progress) => void, who: Who, targetId: string,
+  timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
+  const r = step(p);
+  if (r === DONE) return RESOLVED;
+  if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0) {
+    beforeWait(p);
+    return pushWhenRoom(hub, ring, p, step, who, targetId, timeout, cancelled);
+  }
+  return Promise.reject(refusal(hub, ring, p, r, who, targetId, timeout));
+}
+
+/** The error for a push that stopped with status r; under REJECT (or BLOCK with timeout 0) the rest count as rejected. */
+function refusal(hub: Hub, ring: Ring, p: Progress, r: number, who: Who, targetId: string, timeout: number | undefined): Error {
+  if (r === Status.TOO_LARGE) return new RangeError(`${who.operation} to kernel '${targetId}': a message does not fit this thread's scratch area`);
+  if (r !== Status.FULL) return pushError(r, ring, who, targetId, timeout);
+  // the core counted the refusals of the last step under REJECT; the rest count here
+  const rest = p.count - p.done - (ring.strategy === Strategy.REJECT ? p.refused : 0);
+  if (rest > 0) hub.core.x.queue_add_rejected(ring.ptr, rest);
+  const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
+  e.enqueued = p.base + p.done;
+  return e;
+}
+
+/** BLOCK: pushes what is left as room appears, up to the timeout (as Hub.push waits for room). */
+async function pushWhenRoom(hub: Hub, ring: Ring, p: Progress, step: Step, who: Who, targetId: string,
+  timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
+  const x = hub.core.x;
+  const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
+  for (;;) {
+    const stop = cancelled?.();
+    if (stop) throw stop;
+    const seq = x.queue_space_enter(ring.ptr);
+    try {
+      const before = p.done;
+      const r = step(p);
+      if (r === DONE) return;
+      if (r !== Status.FULL) throw refusal(hub, ring, p, r, who, targetId, timeout);
+      if (p.done > before) continue; // some went in: room may be there for more at once
+      if (deadline - monotonicNow() <= 0) { p.refused = 0; throw refusal(hub, ring, p, Status.FULL, who, targetId, timeout); }
+      await hub.waitForSpace(ring, seq, deadline - monotonicNow());
+    } finally {
+      x.queue_space_leave(ring.ptr);
+    }
+  }
 }
 
 /**
  * Pushes `count` messages from checked columns (columnCount) into `ring`, in order, in
- * chunks that fit this thread's scratch. Under BLOCK a chunk that finds no room waits (with
+ * chunks that fit this thread's scratch: each field's share is copied there, then one core
+ * call makes the records and pushes them. Under BLOCK a chunk that finds no room waits (with
  * copies of what is left: the caller may reuse its arrays once this returns); under REJECT
  * the first refusal ends the call with QueueFullError (`enqueued` says how many went in; the
  * rest count as rejected). Errors name `who`.
@@ -208,94 +300,56 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
       { ...who, size: shape.recordLen, limit: ring.maxRecord }));
   }
   if (count === 0) return RESOLVED;
-  const b: Batch = { columns: shape.fields.map((f) => columns[f.name]!), count, done: 0, priority, sentAt: epochNow(), seed: randomSeed() };
-  const timeout = options?.timeout;
-  const r = pushChunks(hub, ring, shape, b);
-  if (r === DONE) return RESOLVED;
-  if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0) {
-    // wait for room with a copy of what is left
-    b.columns = b.columns.map((a, f) => a.slice(b.done * shape.fields[f]!.elements));
-    b.count -= b.done;
-    const base = b.done;
-    b.done = 0;
-    return pushWhenRoom(hub, ring, shape, b, base, who, targetId, timeout, cancelled);
-  }
-  return Promise.reject(refusal(hub, ring, shape, b, r, 0, who, targetId, timeout));
+  let arrays = shape.fields.map((f) => columns[f.name]!);
+  const sentAt = epochNow(), seed = randomSeed(), fields = shape.fields, c = hub.core, x = c.x;
+  const step: Step = (p) => {
+    while (p.done < p.count) {
+      const ch = chunkIn(c, shape, p.count - p.done);
+      const k = ch.max;
+      if (k === 0) return Status.TOO_LARGE;
+      const mem = c.mem;
+      for (let f = 0; f < fields.length; f++) {
+        const a = arrays[f]!;
+        mem.set(new Uint8Array(a.buffer, a.byteOffset + p.done * fields[f]!.bytes, k * fields[f]!.bytes), ch.columns[f]!);
+      }
+      setPushFields(c, ch.layout, sentAt, seed, priority, p.base + p.done);
+      const r = x.queue_push_columns(ring.ptr, ch.layout, 0, k);
+      const accepted = r > 0 ? r : 0;
+      if (accepted > 0) hub.wake(ring);
+      p.done += accepted;
+      if (accepted < k) { p.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
+    }
+    return DONE;
+  };
+  // before waiting: a copy of what is left, since the caller may reuse its arrays
+  const copyRest = (p: Progress) => {
+    arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
+    p.base += p.done;
+    p.count -= p.done;
+    p.done = 0;
+  };
+  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, step, copyRest, who, targetId, options?.timeout, cancelled);
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
-const DONE = 1;
-/** The last chunk's refusal (under REJECT the core counted that chunk's refused messages). */
-let refusedInChunk = 0;
 
 /**
- * Pushes chunks until the batch is in (DONE) or a push takes none (FULL, CLOSED, ...):
- * copies each field's share into scratch, then one core call makes and pushes the records.
+ * Pushes messages 0..count-1 of columns already laid out at `layout` in memory that stays
+ * put while this runs (the GPU pump's region, with its per-message priorities and
+ * correlation ids): one core call, and more only while waiting for room; same rules as
+ * pushColumns.
  */
-function pushChunks(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch): number {
-  const c = hub.core, x = c.x, fields = shape.fields;
-  while (b.done < b.count) {
-    const ch = chunkIn(c, shape, b.count - b.done);
-    const k = ch.max;
-    if (k === 0) return Status.TOO_LARGE;
-    const mem = c.mem, dv = c.dv;
-    for (let f = 0; f < fields.length; f++) {
-      const a = b.columns[f]!;
-      mem.set(new Uint8Array(a.buffer, a.byteOffset + b.done * fields[f]!.bytes, k * fields[f]!.bytes), ch.columns[f]!);
-    }
-    dv.setFloat64(ch.layout + 8, b.sentAt, true);
-    for (let i = 0; i < 4; i++) dv.setUint32(ch.layout + 16 + 4 * i, b.seed[i]!, true);
-    dv.setUint32(ch.layout + 32, b.priority, true);
-    dv.setUint32(ch.layout + 60, b.done, true);
-    const r = x.queue_push_columns(ring.ptr, ch.layout, k);
+export function pushLaidOut(hub: Hub, ring: Ring, layout: number, count: number, who: Who, targetId: string,
+  timeout: number | undefined, cancelled?: () => Error | null): Promise<void> {
+  const x = hub.core.x;
+  const step: Step = (p) => {
+    const k = p.count - p.done;
+    const r = x.queue_push_columns(ring.ptr, layout, p.done, k);
     const accepted = r > 0 ? r : 0;
     if (accepted > 0) hub.wake(ring);
-    b.done += accepted;
-    if (accepted < k) { refusedInChunk = k - accepted; return accepted > 0 ? Status.FULL : r; }
-  }
-  return DONE;
-}
-
-/** The error for a push that stopped with status r; under REJECT (or BLOCK with timeout 0) the rest count as rejected. */
-function refusal(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, r: number, base: number, who: Who, targetId: string, timeout: number | undefined): Error {
-  if (r === Status.TOO_LARGE) return new RangeError(`${who.operation} to kernel '${targetId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
-  if (r !== Status.FULL) return pushError(r, ring, who, targetId, timeout);
-  // the core counted the refusals of the last chunk under REJECT; the rest count here
-  const counted = ring.strategy === Strategy.REJECT ? refusedInChunk : 0;
-  const rest = b.count - b.done - counted;
-  if (rest > 0) hub.core.x.queue_add_rejected(ring.ptr, rest);
-  const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
-  e.enqueued = base + b.done;
-  return e;
-}
-
-/** BLOCK: pushes what is left as room appears, up to the timeout (as Hub.push waits for room). */
-async function pushWhenRoom(hub: Hub, ring: Ring, shape: ColumnShape, b: Batch, base: number, who: Who, targetId: string,
-  timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
-  const x = hub.core.x;
-  const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
-  for (;;) {
-    const stop = cancelled?.();
-    if (stop) throw stop;
-    const seq = x.queue_space_enter(ring.ptr);
-    try {
-      const before = b.done;
-      const r = pushChunks(hub, ring, shape, b);
-      if (r === DONE) return;
-      if (r !== Status.FULL) throw refusal(hub, ring, shape, b, r, base, who, targetId, timeout);
-      if (b.done > before) continue; // some went in: room may be there for more at once
-      const left = deadline - monotonicNow();
-      if (left <= 0) {
-        x.queue_add_rejected(ring.ptr, b.count - b.done);
-        const e = pushError(Status.FULL, ring, who, targetId, timeout) as QueueFullError & { enqueued: number };
-        e.enqueued = base + b.done;
-        throw e;
-      }
-      await hub.waitForSpace(ring, seq, left);
-    } finally {
-      x.queue_space_leave(ring.ptr);
-    }
-  }
+    p.done += accepted;
+    if (accepted < k) { p.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
+    return DONE;
+  };
+  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, step, () => {}, who, targetId, timeout, cancelled);
 }
 
 function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: number | undefined): Error {

@@ -35,10 +35,9 @@ export interface CoreExports {
   queue_pop_batch(q: number, dst: number, cap: number, maxCount: number): number;
   queue_note_rejected(q: number): void;
   queue_add_rejected(q: number, n: number): void;
-  queue_push_records(q: number, src: number, count: number, timestamp: number): number;
-  queue_push_columns(q: number, layout: number, count: number): number;
+  queue_push_columns(q: number, layout: number, first: number, count: number): number;
   queue_pop_columns(q: number, layout: number, maxCount: number): number;
-  records_check(src: number, count: number, len: number, typeId: number, times: number): number;
+  columns_write_records(layout: number, first: number, count: number, dst: number): void;
   queue_space_enter(q: number): number;
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;

@@ -1,10 +1,10 @@
 import {
   queue_bytes, queue_init, queue_push, queue_pop, queue_pop_batch, queue_push_columns, queue_pop_columns,
-  queue_push_records, queue_stat, queue_close, BLOCK, REJECT, OK, EMPTY, FULL, CLOSED_ERR, STAT_REJECTED, STAT_DEPTH,
+  queue_stat, queue_close, BLOCK, REJECT, OK, EMPTY, FULL, CLOSED_ERR, STAT_REJECTED, STAT_DEPTH,
 } from "../ring";
 import {
   COL_TYPE, COL_RECORD_LEN, COL_TIMESTAMP, COL_SEED, COL_PRIORITY, COL_FIELD_COUNT, COL_TIMES, COL_TEMP,
-  COL_SKIPPED, COL_SKIPPED_TYPE, COL_SKIPPED_LEN, COL_INDEX0, COL_FIELDS, records_check,
+  COL_SKIPPED, COL_SKIPPED_TYPE, COL_SKIPPED_LEN, COL_INDEX0, COL_FIELDS, COL_IDS, COL_PRIORITIES, columns_write_records,
 } from "../columns";
 import { codec_write_header, codec_put_f32, codec_put_u32, codec_put_f64 } from "../codec";
 import { kcb_init, kcb_record_batch, kcb_stat, hist_count, hist_bucket, KCB_BYTES, KSTAT_PROCESSED } from "../scheduler";
@@ -69,7 +69,7 @@ describe("queue_push_columns", () => {
     expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
     layout(10, 200, 0);
     fillColumns(10, 100);
-    expect(queue_push_columns(QUEUE, LAYOUT, 10)).toBe(10);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 10)).toBe(10);
     expect(queue_pop_batch(QUEUE, DST, 16384, 64)).toBe(10);
     let p = DST;
     for (let i: u32 = 0; i < 10; i++) {
@@ -86,33 +86,58 @@ describe("queue_push_columns", () => {
     }
   });
 
-  it("continues the batch's ids from index0: a call in two halves makes the same ids", () => {
+  it("continues from `first`: a push in two halves makes the same records", () => {
     expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
     layout(8, 128, 0);
     fillColumns(8, 0);
-    expect(queue_push_columns(QUEUE, LAYOUT, 8)).toBe(8);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 8)).toBe(8);
     expect(queue_pop_batch(QUEUE, DST, 16384, 64)).toBe(8);
-    let whole = DST + 4 * (4 + RECORD) + 4 + 16; // id of message 4
-    memory.copy(REC, whole, 16);
-    store<u32>(LAYOUT, 4, COL_INDEX0);
-    store<u32>(LAYOUT + COL_FIELDS, <u32>(COL_ID + 16)); store<u32>(LAYOUT + COL_FIELDS + 16, <u32>(COL_V + 48)); store<u32>(LAYOUT + COL_FIELDS + 32, <u32>(COL_W + 32));
-    expect(queue_push_columns(QUEUE, LAYOUT, 4)).toBe(4);
+    memory.copy(REC, DST + 4 * (4 + RECORD) + 4, RECORD); // message 4
+    expect(queue_push_columns(QUEUE, LAYOUT, 4, 4)).toBe(4);
     expect(queue_pop_batch(QUEUE, DST, 16384, 64)).toBe(4);
-    expect(memory.compare(DST + 4 + 16, REC, 16)).toBe(0);
-    expect(load<u32>(DST + 4 + 56)).toBe(4);
+    expect(memory.compare(DST + 4, REC, RECORD)).toBe(0);
+  });
+
+  it("gives each message its own priority and correlation id when asked, in order within a band", () => {
+    expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
+    layout(5, 0, 0);
+    fillColumns(5, 0);
+    let prios: u8[] = [128, 128, 250, 128, 5];
+    for (let i = 0; i < 5; i++) { store<u8>(TEMP + 128 + i, prios[i]); memory.fill(REC + 16 * i, <u8>(0x10 + i), 16); }
+    store<u32>(LAYOUT, <u32>(TEMP + 128), COL_PRIORITIES);
+    store<u32>(LAYOUT, <u32>REC, COL_IDS);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 5)).toBe(5);
+    let want: u32[] = [2, 0, 1, 3, 4];
+    for (let i = 0; i < 5; i++) {
+      expect(queue_pop(QUEUE, DST, 256)).toBe(RECORD);
+      expect(load<u32>(DST + 56)).toBe(want[i]);
+      expect(load<u8>(DST, 48)).toBe(prios[want[i]]);
+      expect(load<u8>(DST, 49)).toBe(1);                   // has a correlation id
+      expect(load<u8>(DST, 32)).toBe(<u8>(0x10 + want[i])); // ... the one given
+    }
+  });
+
+  it("counts every refused message under REJECT, across runs of priorities", () => {
+    expect(queue_init(QUEUE, 2, 256, 8192, REJECT)).toBe(OK);
+    layout(5, 0, 0);
+    let prios: u8[] = [128, 128, 128, 250, 128];
+    for (let i = 0; i < 5; i++) store<u8>(TEMP + 128 + i, prios[i]);
+    store<u32>(LAYOUT, <u32>(TEMP + 128), COL_PRIORITIES);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 5)).toBe(2);
+    expect(queue_stat(QUEUE, STAT_REJECTED)).toBe(3);
   });
 
   it("stops where a BLOCK queue is full and refuses (counting) under REJECT", () => {
     expect(queue_init(QUEUE, 5, 256, 8192, BLOCK)).toBe(OK);
     layout(8, 128, 0);
     fillColumns(8, 0);
-    expect(queue_push_columns(QUEUE, LAYOUT, 8)).toBe(5);
-    expect(queue_push_columns(QUEUE, LAYOUT, 1)).toBe(FULL);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 8)).toBe(5);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 1)).toBe(FULL);
     expect(queue_init(QUEUE, 5, 256, 8192, REJECT)).toBe(OK);
-    expect(queue_push_columns(QUEUE, LAYOUT, 8)).toBe(5);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 8)).toBe(5);
     expect(queue_stat(QUEUE, STAT_REJECTED)).toBe(3);
     queue_close(QUEUE);
-    expect(queue_push_columns(QUEUE, LAYOUT, 1)).toBe(CLOSED_ERR);
+    expect(queue_push_columns(QUEUE, LAYOUT, 0, 1)).toBe(CLOSED_ERR);
   });
 });
 
@@ -132,6 +157,17 @@ describe("queue_pop_columns", () => {
       expect(load<f64>(TIMES + i * 8)).toBe(42.0);
     }
     expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(EMPTY);
+  });
+
+  it("keeps each record's message id and priority when asked", () => {
+    expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
+    writeRecord(REC, 1, 77); queue_push(QUEUE, REC, RECORD, 77);
+    layout(0, 0, 0);
+    store<u32>(LAYOUT, <u32>(DST + 1024), COL_IDS);
+    store<u32>(LAYOUT, <u32>(DST + 2048), COL_PRIORITIES);
+    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(1);
+    expect(load<u8>(DST + 2048)).toBe(77);
+    expect(load<u64>(DST + 1024)).toBe(0x0707070707070707);
   });
 
   it("takes the highest priority first, at most maxCount", () => {
@@ -168,7 +204,7 @@ describe("queue_pop_columns", () => {
     for (let round: u32 = 0; round < 6; round++) {
       layout(7, 128, 0);
       fillColumns(7, round * 10);
-      expect(queue_push_columns(QUEUE, LAYOUT, 7)).toBe(7);
+      expect(queue_push_columns(QUEUE, LAYOUT, 0, 7)).toBe(7);
       clearColumns();
       expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(7);
       for (let i: u32 = 0; i < 7; i++) {
@@ -182,40 +218,16 @@ describe("queue_pop_columns", () => {
   });
 });
 
-describe("queue_push_records", () => {
-  it("stamps the time and keeps each record's own priority, in order within a band", () => {
+describe("columns_write_records", () => {
+  it("writes the records a push would make, as [len][record]", () => {
     expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
-    let p = DST;
-    let prios: u32[] = [128, 128, 250, 128, 5];
-    for (let i = 0; i < 5; i++) { store<u32>(p, RECORD); writeRecord(p + 4, <u32>i, prios[i]); p += 4 + RECORD; }
-    expect(queue_push_records(QUEUE, DST, 5, 99.5)).toBe(5);
-    let want: u32[] = [2, 0, 1, 3, 4];
-    for (let i = 0; i < 5; i++) {
-      expect(queue_pop(QUEUE, REC, 256)).toBe(RECORD);
-      expect(load<u32>(REC + 56)).toBe(want[i]);
-      expect(load<f64>(REC, 8)).toBe(99.5);
-    }
-  });
-
-  it("counts every refused record under REJECT", () => {
-    expect(queue_init(QUEUE, 2, 256, 8192, REJECT)).toBe(OK);
-    let p = DST;
-    let prios: u32[] = [128, 128, 128, 250, 128];
-    for (let i = 0; i < 5; i++) { store<u32>(p, RECORD); writeRecord(p + 4, <u32>i, prios[i]); p += 4 + RECORD; }
-    expect(queue_push_records(QUEUE, DST, 5, 1.0)).toBe(2);
-    expect(queue_stat(QUEUE, STAT_REJECTED)).toBe(3);
-  });
-});
-
-describe("records_check", () => {
-  it("finds the first record of another type or length and copies the timestamps", () => {
-    let p = DST;
-    for (let i = 0; i < 4; i++) { store<u32>(p, RECORD); writeRecord(p + 4, <u32>i, 128); p += 4 + RECORD; }
-    expect(records_check(DST, 4, RECORD, TYPE, TIMES)).toBe(-1);
-    expect(load<f64>(TIMES + 24)).toBe(42.0);
-    store<u32>(DST + 2 * (4 + RECORD) + 4, 7);
-    expect(records_check(DST, 4, RECORD, TYPE, 0)).toBe(2);
-    expect(records_check(DST, 4, RECORD - 4, TYPE, 0)).toBe(0);
+    layout(3, 9, 0);
+    fillColumns(3, 40);
+    columns_write_records(LAYOUT, 1, 2, DST + 4096);
+    expect(queue_push_columns(QUEUE, LAYOUT, 1, 2)).toBe(2);
+    expect(queue_pop_batch(QUEUE, DST, 4096, 64)).toBe(2);
+    expect(memory.compare(DST, DST + 4096, 2 * (4 + RECORD))).toBe(0);
+    expect(load<u32>(DST + 4 + 56)).toBe(41);
   });
 });
 
