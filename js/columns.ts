@@ -205,7 +205,7 @@ function chunkIn(core: Core, shape: ColumnShape, want: number): Chunk {
 // microseconds, more than a small batch's whole push.
 const seedPool = new Uint32Array(1024);
 let seedAt = seedPool.length;
-function randomSeed(): Uint32Array {
+export function randomSeed(): Uint32Array {
   if (seedAt === seedPool.length) {
     const c = (globalThis as { crypto?: Crypto }).crypto;
     if (typeof c?.getRandomValues === 'function') c.getRandomValues(seedPool);

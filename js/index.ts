@@ -5,11 +5,15 @@ export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';
-export type { ReceiveOptions, SendOptions } from './context.js';
 export type { ColumnArray, ColumnBatch, Columns, SendColumnsOptions } from './columns.js';
+export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
-export { message, Message, decodeMessage, encodeMessage, ready, installValidator, messageClassById, messageClassByName } from './message.js';
+export { message, Message } from './message.js';
+export { decodeMessage } from './decode.js';
+export { encodeMessage } from './encode.js';
+export { ready, installValidator } from './codec-core.js';
+export { messageClassById, messageClassByName } from './message-registry.js';
 export type { MessageClass, MessageInstance, MessageOptions, Init, Values } from './message.js';
 export { t } from './schema.js';
 export type { FieldType, Fields } from './schema.js';

@@ -6,86 +6,70 @@
 // exactly those of any kernel: messages still cross the rings as bytes.
 import type { KernelDefinition } from '../kernel.js';
 import type { KernelContext } from '../context.js';
-import type { Message } from '../message.js';
-import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
+import type { Message, MessageClass } from '../message.js';
+import { BackendNotAvailableError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
 import { findGpu } from './device.js';
-import { slotsOf, words, type Slot } from './wgsl.js';
+import { slotsOf, words } from './wgsl.js';
 import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';
-import type { Times } from '../columns.js';
+import { BatchRegion, batchHandled, ownerCore, sendAnswers, takeBatch, type PayloadShape } from './records.js';
+import { randomSeed } from '../columns.js';
 
 /**
  * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
  * whatever has arrived meanwhile, up to maxBatch — is popped, uploaded and dispatched, so
- * a lone message goes at once and a busy mailbox goes in large dispatches. Records go from
- * the input ring to the GPU and from the GPU to the output ring as bytes, in bulk: the core
- * pops them into scratch and checks them (type and length) and reads their send times; the
- * pump copies each chunk whole into the upload buffer; the answers are pushed from the
- * readback mapping, one core call a chunk, with one send time for the batch; telemetry is
- * one core call a batch. No loop here runs over records. Answers leave in mailbox order.
+ * a lone message goes at once and a busy mailbox goes in large dispatches. Each step is one
+ * bulk move (gpu/records.ts): the input records' payloads popped as one column into the
+ * batch's region, copied whole to the upload buffer, the answers' payloads copied whole
+ * from the readback mapping into the region and pushed as records made by the core;
+ * telemetry is one core call a batch. No loop here runs over records. Answers leave in
+ * mailbox order.
  */
-function gpuPump(id: string, def: KernelDefinition, runner: Runner) {
-  const { inBytes, outBytes } = runner;
-  const inType = def.input!.typeId, inName = def.input!.typeName;
-  // kept across batches, grown (doubling) when a batch needs more: the bytes to upload, and
-  // two sets of send times (a batch's are read after the next one was taken)
-  let staging = new ArrayBuffer(64 * inBytes);
-  const timeSets: Times[] = [{ at: new Float64Array(64), count: 0 }, { at: new Float64Array(64), count: 0 }];
+function gpuPump(def: KernelDefinition, runner: Runner) {
+  const shape = (cls: MessageClass<any>, stride: number): PayloadShape => {
+    const payloadBytes = slotsOf(cls, def.kernelId, 'input').reduce((n, sl) => n + 4 * sl.count, 0);
+    return { typeId: cls.typeId, typeName: cls.typeName, recordLen: 56 + payloadBytes, payloadBytes: Math.min(payloadBytes, stride) };
+  };
+  const input = shape(def.input!, runner.inBytes), output = shape(def.output!, runner.outBytes);
+  // kept across batches, grown (doubling) when a batch needs more: what is uploaded (Dawn
+  // takes no view of shared memory), and a region for each of the two batches in flight
+  let staging = new ArrayBuffer(64 * runner.inBytes);
+  let regions: BatchRegion[] | null = null;
   let turn = 0;
-  interface Batch { answers: Promise<Answers>; count: number; times: Times; takenAt: number }
+  interface Batch { answers: Promise<Answers>; count: number; region: BatchRegion; takenAt: number }
 
-  /** Pops up to maxBatch records into `staging`, checking each is an input message. */
   const take = (inst: KernelInstance): Batch | null => {
-    const core = inst.hub.core;
-    const times = timeSets[turn % 2]!;
-    times.count = 0;
+    const core = ownerCore(inst);
+    regions ??= [0, 1].map(() => new BatchRegion(core, input, output, runner.inBytes, runner.outBytes));
+    const region = regions[turn % 2]!;
     const takenAt = monotonicNow();
-    // a chunk of scratch: the records, then their send times (8-aligned)
-    const perChunk = Math.floor((core.scratchBytes - 8) / (inBytes + 8));
-    const timesAt = core.scratch + ((perChunk * inBytes + 7) & ~7);
-    let count = 0;
-    while (count < runner.maxBatch) {
-      const k = inst.takeRecords(Math.min(perChunk, runner.maxBatch - count), perChunk * inBytes);
-      if (k === 0) break;
-      const bad = core.x.records_check(core.scratch, k, inBytes - 4, inType, timesAt);
-      if (bad >= 0) {
-        const p = core.scratch + bad * inBytes;
-        const len = core.dv.getUint32(p, true), type = len >= 4 ? core.dv.getUint32(p + 4, true) : 0;
-        throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
-      }
-      if ((count + k) * inBytes > staging.byteLength) {
-        const bigger = new ArrayBuffer(Math.min(runner.maxBatch, 2 * (count + k)) * inBytes);
-        new Uint8Array(bigger).set(new Uint8Array(staging, 0, count * inBytes));
-        staging = bigger;
-      }
-      new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
-      if (times.at.length < count + k) {
-        const bigger = new Float64Array(Math.min(runner.maxBatch, Math.max(2 * times.at.length, count + k)));
-        bigger.set(times.at.subarray(0, count));
-        times.at = bigger;
-      }
-      times.at.set(new Float64Array(core.mem.buffer, timesAt, k), count);
-      count += k;
-    }
-    if (count === 0) return null;
-    times.count = count;
+    const n = takeBatch(inst, region, runner.maxBatch, input);
+    if (n === 0) return null;
     turn++;
-    return { answers: runner.submit(staging, count), count, times, takenAt };
+    const bytes = n * runner.inBytes;
+    let answers: Promise<Answers>;
+    if (core.shared) {
+      if (bytes > staging.byteLength) staging = new ArrayBuffer(Math.min(runner.maxBatch, 2 * n) * runner.inBytes);
+      new Uint8Array(staging, 0, bytes).set(core.mem.subarray(region.payloadsIn, region.payloadsIn + bytes));
+      answers = runner.submit(staging, 0, n);
+    } else answers = runner.submit(core.memory.buffer as ArrayBuffer, region.payloadsIn, n); // an ordinary memory: uploaded as it is
+    return { answers, count: n, region, takenAt };
   };
 
   const finish = async (inst: KernelInstance, batch: Batch) => {
     const answers = await batch.answers;
+    const core = inst.hub.core;
+    core.mem.set(answers.payloads, batch.region.payloadsOut);
+    answers.release();
     try {
-      await inst.sendOutRecords(answers.records, batch.count, outBytes, undefined);
+      await sendAnswers(inst, batch.region, batch.count, randomSeed());
     } catch (e) {
       // a connected kernel that rejects when full refused some answers: that is its policy,
       // and its telemetry counts them (messagesRejected); the GPU kernel goes on
       if (!(e instanceof QueueFullError)) throw e;
-    } finally {
-      answers.release();
     }
-    inst.recordsHandled(batch.times, batch.takenAt);
+    batchHandled(inst, batch.region, batch.count, batch.takenAt);
   };
 
   return async (inst: KernelInstance, ctx: KernelContext) => {
@@ -100,6 +84,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner) {
       if (inFlight) await finish(inst, inFlight); // what was on the GPU when terminate came
     } finally {
       runner.destroy(); // terminate frees the GPU resources
+      if (regions && !inst.released) for (const r of regions) r.free();
     }
   };
 }
@@ -141,7 +126,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
     throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
   }
   const runner = await gpuRunner(id, def, gpu, inSlots, outSlots);
-  const pump = gpuPump(id, def, runner);
+  const pump = gpuPump(def, runner);
   return {
     onGpu: true,
     pump: (inst, ctx) => {
