@@ -4,7 +4,8 @@
 // same device, gpuDevice()) and in plain JS, in one run; the single-message round trip of
 // ringkernel and of raw WebGPU; and a CPU kernel (sum of 16 f32, inline) through columns
 // against sendMany / receiveMany of objects. Prints the adapter; on llvmpipe (no GPU) the
-// GPU figures are the CPU's. Each figure is the best of three runs (one for a million).
+// GPU figures are the CPU's. The ways of doing one batch take turns, so that a burst of load
+// on the machine hits them alike; each figure is the best of five turns (two for a million).
 //   node bench/gpu.mjs            BENCH_GPU_SIZES=1,1000 for fewer sizes
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName, gpuDevice } from '../dist/index.js';
@@ -37,17 +38,21 @@ ringKernel({ kernelId: 'bg_sum_objects', input: Vec16, output: Sum, queueSize: Q
 });
 
 const sizes = (process.env.BENCH_GPU_SIZES ?? '1,1000,65536,1000000').split(',').map(Number);
-/** Best of three, but a million messages once (their objects take a while to make). */
-const repeatsFor = (n) => (n >= 1_000_000 ? 1 : 3);
-/** Messages per second of the best of `repeats` runs of `run(r)` (n messages each). */
-async function best(repeats, run, n) {
-  let fastest = Infinity;
+const repeatsFor = (n) => (n >= 1_000_000 ? 2 : 5);
+/**
+ * Messages per second of each of `runs` (name -> run of n messages), the best of `repeats`
+ * turns, the runs taking turns.
+ */
+async function bestOf(repeats, runs, n) {
+  const fastest = Object.fromEntries(Object.keys(runs).map((k) => [k, Infinity]));
   for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await run(r);
-    fastest = Math.min(fastest, performance.now() - t0);
+    for (const [name, run] of Object.entries(runs)) {
+      const t0 = performance.now();
+      await run();
+      fastest[name] = Math.min(fastest[name], performance.now() - t0);
+    }
   }
-  return n / (Math.max(fastest, 1e-6) / 1000);
+  return Object.fromEntries(Object.entries(fastest).map(([k, ms]) => [k, n / (Math.max(ms, 1e-6) / 1000)]));
 }
 const pct = (lat) => { lat.sort((a, b) => a - b); return { p50: lat[Math.floor(lat.length / 2)], p99: lat[Math.floor(lat.length * 0.99)] }; };
 const adapter = await gpuAdapterName();
@@ -84,52 +89,6 @@ async function objectsRoundTrip(id, msgs) {
   await sending;
 }
 
-// warm-up: the pipeline's first dispatches, the JIT, for both paths
-await columnsRoundTrip('bg_mean', floats(4096), 'mean', 7.5);
-await objectsRoundTrip('bg_mean', batchOf(4096));
-for (const n of sizes) {
-  const input = floats(n);
-  results.columns[n] = await best(repeatsFor(n), () => columnsRoundTrip('bg_mean', input, 'mean', 7.5), n);
-  // the messages are made outside the timed window, as the raw version's arrays are
-  const batches = Array.from({ length: repeatsFor(n) }, () => batchOf(n));
-  results.objects[n] = await best(batches.length, (r) => objectsRoundTrip('bg_mean', batches[r]), n);
-}
-const lat = [];
-for (let i = 0; i < 200; i++) {
-  const t0 = performance.now();
-  await rt.send('bg_mean', new Vec16({ values }));
-  await rt.receive('bg_mean', { timeout: 10_000 });
-  if (i >= 20) lat.push((performance.now() - t0) * 1000);
-}
-results.ringkernelLatencyUs = pct(lat);
-const one = floats(1), colLat = [];
-for (let i = 0; i < 200; i++) {
-  const t0 = performance.now();
-  await columnsRoundTrip('bg_mean', one, 'mean', 7.5);
-  if (i >= 20) colLat.push((performance.now() - t0) * 1000);
-}
-results.columnsLatencyUs = pct(colLat);
-
-// the CPU kernel: columns against objects, same sizes
-await columnsRoundTrip('bg_sum_columns', floats(4096), 'sum', 120);
-await objectsRoundTrip('bg_sum_objects', batchOf(4096));
-for (const n of sizes) {
-  const input = floats(n);
-  results.cpuKernel.columns[n] = await best(repeatsFor(n), () => columnsRoundTrip('bg_sum_columns', input, 'sum', 120), n);
-  const batches = Array.from({ length: repeatsFor(n) }, () => batchOf(n));
-  results.cpuKernel.objects[n] = await best(batches.length, (r) => objectsRoundTrip('bg_sum_objects', batches[r]), n);
-}
-
-// plain JS: the same arithmetic over the same Float32Array
-for (const n of sizes) {
-  const input = floats(n);
-  results.plainJs[n] = await best(repeatsFor(n), () => {
-    const out = new Float32Array(n);
-    for (let k = 0; k < n; k++) { let s = 0; for (let i = 0; i < 16; i++) s += input[16 * k + i]; out[k] = s / 16; }
-    if (out[0] !== 7.5) throw new Error('plain JS');
-  }, n);
-}
-
 // raw WebGPU on the same device: one pipeline; per batch size, buffers made beforehand;
 // each batch is upload, dispatch, readback
 const device = await gpuDevice();
@@ -164,18 +123,59 @@ async function rawBatch(b, input) {
   if (out[0] !== 7.5) throw new Error('raw WebGPU');
   return out;
 }
+// warm-up: the pipeline's first dispatches, the JIT, for both paths
+await columnsRoundTrip('bg_mean', floats(4096), 'mean', 7.5);
+await objectsRoundTrip('bg_mean', batchOf(4096));
 for (const n of sizes) {
-  const input = floats(n);
-  const b = rawBuffers(n);
+  // inputs are made outside the timed window: one Float32Array (columns and raw WebGPU take
+  // the same one), one array of message objects (sent again each turn)
+  const input = floats(n), msgs = batchOf(n), b = rawBuffers(n);
   await rawBatch(b, input); // warm-up
-  results.rawWebGpu[n] = await best(repeatsFor(n), () => rawBatch(b, input), n);
+  const r = await bestOf(repeatsFor(n), {
+    columns: () => columnsRoundTrip('bg_mean', input, 'mean', 7.5),
+    objects: () => objectsRoundTrip('bg_mean', msgs),
+    rawWebGpu: () => rawBatch(b, input),
+    plainJs: () => {
+      const out = new Float32Array(n);
+      for (let k = 0; k < n; k++) { let s = 0; for (let i = 0; i < 16; i++) s += input[16 * k + i]; out[k] = s / 16; }
+      if (out[0] !== 7.5) throw new Error('plain JS');
+    },
+  }, n);
   b.destroy();
+  for (const k of Object.keys(r)) results[k][n] = r[k];
 }
-const oneBuf = rawBuffers(1), oneInput = floats(1);
-const rawLat = [];
-for (let i = 0; i < 200; i++) { const t0 = performance.now(); await rawBatch(oneBuf, oneInput); if (i >= 20) rawLat.push((performance.now() - t0) * 1000); }
+// one message's round trip, ringkernel (an object; columns of one) and raw WebGPU taking turns
+const oneBuf = rawBuffers(1), one = floats(1), lat = [], colLat = [], rawLat = [];
+for (let i = 0; i < 220; i++) {
+  let t0 = performance.now();
+  await rt.send('bg_mean', new Vec16({ values }));
+  await rt.receive('bg_mean', { timeout: 10_000 });
+  if (i >= 20) lat.push((performance.now() - t0) * 1000);
+  t0 = performance.now();
+  await columnsRoundTrip('bg_mean', one, 'mean', 7.5);
+  if (i >= 20) colLat.push((performance.now() - t0) * 1000);
+  t0 = performance.now();
+  await rawBatch(oneBuf, one);
+  if (i >= 20) rawLat.push((performance.now() - t0) * 1000);
+}
 oneBuf.destroy();
+results.ringkernelLatencyUs = pct(lat);
+results.columnsLatencyUs = pct(colLat);
 results.rawWebGpuLatencyUs = pct(rawLat);
+
+// the CPU kernel: columns against objects, same sizes
+await columnsRoundTrip('bg_sum_columns', floats(4096), 'sum', 120);
+await objectsRoundTrip('bg_sum_objects', batchOf(4096));
+for (const n of sizes) {
+  const input = floats(n), msgs = batchOf(n);
+  const r = await bestOf(repeatsFor(n), {
+    columns: () => columnsRoundTrip('bg_sum_columns', input, 'sum', 120),
+    objects: () => objectsRoundTrip('bg_sum_objects', msgs),
+  }, n);
+  results.cpuKernel.columns[n] = r.columns;
+  results.cpuKernel.objects[n] = r.objects;
+}
+
 await rt.shutdown();
 
 const f = (x) => `${Math.round(x).toLocaleString('en-US').padStart(12)}`;
