@@ -174,38 +174,57 @@ export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
   });
 }
 
-/** Sets a layout's push fields: the send time, the id seed, the batch priority and index0. */
-export function setPushFields(core: Core, at: number, sentAt: number, seed: Uint32Array, priority: number, index0: number): void {
+/** Sets a layout's push fields: the send time, the id seed (four words), the batch priority and index0. */
+export function setPushFields(core: Core, at: number, sentAt: number, s0: number, s1: number, s2: number, s3: number, priority: number, index0: number): void {
   const dv = core.dv;
   dv.setFloat64(at + 8, sentAt, true);
-  for (let i = 0; i < 4; i++) dv.setUint32(at + 16 + 4 * i, seed[i]!, true);
+  dv.setUint32(at + 16, s0, true);
+  dv.setUint32(at + 20, s1, true);
+  dv.setUint32(at + 24, s2, true);
+  dv.setUint32(at + 28, s3, true);
   dv.setUint32(at + 32, priority, true);
   dv.setUint32(at + 60, index0, true);
 }
 
-interface Chunk { layout: number; max: number; columns: number[]; times: number }
+/** Where a chunk lies in a thread's scratch area: the layout, the columns, the send times. */
+interface Chunk { scratch: number; scratchBytes: number; layout: number; max: number; columns: number[]; times: number; words?: Uint32Array }
+const chunks = new WeakMap<ColumnShape, Chunk>();
 
-/** Where a chunk of up to `want` messages lies in scratch, and how many fit. */
-function chunkIn(core: Core, shape: ColumnShape, want: number): Chunk {
-  const layout = core.scratch;
-  const temp = layout + align8(layoutBytes(shape.fields.length));
-  const base = temp + align8(shape.recordLen);
-  // every column rounds up to 8 bytes, so leave that much per field
-  const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
-  const max = Math.max(0, Math.min(want, Math.floor(room / shape.stride)));
-  const columns: number[] = [];
-  let p = base;
-  for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
-  writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
-    fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
-  return { layout, max, columns, times: p };
+/**
+ * A chunk of up to `max` messages of the shape, in this thread's scratch, with its layout
+ * written (the push fields apart). The places are worked out once per shape and scratch
+ * area: only the layout's words are written each time.
+ */
+function chunkIn(core: Core, shape: ColumnShape): Chunk {
+  let ch = chunks.get(shape);
+  if (ch === undefined || ch.scratch !== core.scratch || ch.scratchBytes !== core.scratchBytes) {
+    const layout = core.scratch;
+    const temp = layout + align8(layoutBytes(shape.fields.length));
+    const base = temp + align8(shape.recordLen);
+    // every column rounds up to 8 bytes, so leave that much per field
+    const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
+    const max = Math.max(0, Math.floor(room / shape.stride));
+    const columns: number[] = [];
+    let p = base;
+    for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
+    ch = { scratch: core.scratch, scratchBytes: core.scratchBytes, layout, max, columns, times: p };
+    chunks.set(shape, ch);
+    writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
+      fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
+    ch.words = new Uint32Array(new Uint8Array(core.mem.buffer, layout, layoutBytes(shape.fields.length)).slice().buffer);
+  } else {
+    // the layout as written the first time (other users of scratch overwrite it)
+    new Uint32Array(core.mem.buffer, ch.layout, ch.words!.length).set(ch.words!);
+  }
+  return ch;
 }
 
 // Seeds come from a pool refilled 256 seeds at a time: a getRandomValues call costs
 // microseconds, more than a small batch's whole push.
-const seedPool = new Uint32Array(1024);
+export const seedPool = new Uint32Array(1024);
 let seedAt = seedPool.length;
-export function randomSeed(): Uint32Array {
+/** A fresh random seed for a batch's message ids: its four words, in `seedPool` at the index returned (valid until the next call). */
+export function nextSeed(): number {
   if (seedAt === seedPool.length) {
     const c = (globalThis as { crypto?: Crypto }).crypto;
     if (typeof c?.getRandomValues === 'function') c.getRandomValues(seedPool);
@@ -213,7 +232,7 @@ export function randomSeed(): Uint32Array {
     seedAt = 0;
   }
   seedAt += 4;
-  return seedPool.slice(seedAt - 4, seedAt);
+  return seedAt - 4;
 }
 
 function checkPriority(p: unknown, who: Who): number {
@@ -301,18 +320,19 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
   }
   if (count === 0) return RESOLVED;
   let arrays = shape.fields.map((f) => columns[f.name]!);
-  const sentAt = epochNow(), seed = randomSeed(), fields = shape.fields, c = hub.core, x = c.x;
+  const sentAt = epochNow(), fields = shape.fields, c = hub.core, x = c.x;
+  const at = nextSeed(), s0 = seedPool[at]!, s1 = seedPool[at + 1]!, s2 = seedPool[at + 2]!, s3 = seedPool[at + 3]!;
   const step: Step = (p) => {
     while (p.done < p.count) {
-      const ch = chunkIn(c, shape, p.count - p.done);
-      const k = ch.max;
+      const ch = chunkIn(c, shape);
+      const k = Math.min(ch.max, p.count - p.done);
       if (k === 0) return Status.TOO_LARGE;
       const mem = c.mem;
       for (let f = 0; f < fields.length; f++) {
         const a = arrays[f]!;
         mem.set(new Uint8Array(a.buffer, a.byteOffset + p.done * fields[f]!.bytes, k * fields[f]!.bytes), ch.columns[f]!);
       }
-      setPushFields(c, ch.layout, sentAt, seed, priority, p.base + p.done);
+      setPushFields(c, ch.layout, sentAt, s0, s1, s2, s3, priority, p.base + p.done);
       const r = x.queue_push_columns(ring.ptr, ch.layout, 0, k);
       const accepted = r > 0 ? r : 0;
       if (accepted > 0) hub.wake(ring);
@@ -360,6 +380,28 @@ function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: n
     : `${who.operation} to kernel '${targetId}': its queue is full (${ring.depth} messages) and it rejects when full; the messages not yet in were not enqueued`, who);
 }
 
+/** A view of the whole memory as `Ctor`s, made once per memory buffer (it grows: then again). */
+const views = new WeakMap<ArrayBufferLike, Map<ColumnCtor, ColumnArray>>();
+function memoryView(core: Core, Ctor: ColumnCtor): ColumnArray {
+  const buf = core.mem.buffer;
+  let m = views.get(buf);
+  if (m === undefined) views.set(buf, (m = new Map()));
+  let v = m.get(Ctor);
+  if (v === undefined) m.set(Ctor, (v = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT))));
+  return v;
+}
+
+/** Appends `k` send times at `at` in the core's memory to `times`. */
+function keepTimes(times: Times, core: Core, at: number, k: number): void {
+  if (times.at.length < times.count + k) {
+    const bigger = new Float64Array(Math.max(2 * times.at.length, times.count + k));
+    bigger.set(times.at.subarray(0, times.count));
+    times.at = bigger;
+  }
+  times.at.set((memoryView(core, Float64Array) as Float64Array).subarray(at / 8, at / 8 + k), times.count);
+  times.count += k;
+}
+
 /** Where a receive puts each message's send time (a kernel's telemetry), and how many are there. */
 export interface Times { at: Float64Array; count: number }
 
@@ -374,21 +416,27 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
   const c = hub.core, x = c.x, fields = shape.fields;
   let out: ColumnArray[] | null = null, capacity = 0, count = 0, skipped = 0, skippedType = 0, skippedLen = 0;
   while (count < max) {
-    const ch = chunkIn(c, shape, max - count);
+    const ch = chunkIn(c, shape);
     if (ch.max === 0) throw new RangeError(`${who.operation} from kernel '${who.kernelId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
-    c.dv.setUint32(ch.layout + 48, 0, true);
-    const r = x.queue_pop_columns(ring.ptr, ch.layout, ch.max);
+    const want = Math.min(ch.max, max - count);
+    const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
     if (r <= 0) break;
     hub.wakeSpace(ring);
     const bad = c.dv.getUint32(ch.layout + 48, true);
     if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + 52, true); skippedLen = c.dv.getUint32(ch.layout + 56, true); }
     skipped += bad;
     const k = r - bad;
-    if (k > 0) {
+    if (k > 0 && out === null && (r < want || k >= max)) {
+      // the whole batch in one chunk (the common case): each column copied out once
+      out = fields.map((f, i) => memoryView(c, f.Ctor).slice(ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT, ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT + k * f.elements));
+      capacity = k;
+      if (times) keepTimes(times, c, ch.times, k);
+      count = k;
+    } else if (k > 0) {
       if (out === null || count + k > capacity) {
         // the first chunk sizes the arrays: what came, or all that is queued (up to max)
-        const want = out === null ? (r === ch.max ? Math.min(max, k + ring.depth) : k) : Math.min(max, 2 * capacity);
-        capacity = Math.max(want, count + k);
+        const size = out === null ? (r === want && want < max ? Math.min(max, k + ring.depth) : k) : Math.min(max, 2 * capacity);
+        capacity = Math.max(size, count + k);
         const prev: ColumnArray[] | null = out;
         out = fields.map((f, i) => {
           const a = new f.Ctor(capacity * f.elements);
@@ -401,18 +449,10 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
         const fd = fields[f]!;
         out![f]!.set(new fd.Ctor(buf, ch.columns[f]!, k * fd.elements), count * fd.elements);
       }
-      if (times) {
-        if (times.at.length < times.count + k) {
-          const bigger = new Float64Array(Math.max(2 * times.at.length, times.count + k));
-          bigger.set(times.at.subarray(0, times.count));
-          times.at = bigger;
-        }
-        times.at.set(new Float64Array(buf, ch.times, k), times.count);
-        times.count += k;
-      }
+      if (times) keepTimes(times, c, ch.times, k);
       count += k;
     }
-    if (r < ch.max) break; // the ring had no more
+    if (r < want) break; // the ring had no more
   }
   if (count === 0) {
     if (skipped === 0) return null;

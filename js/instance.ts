@@ -79,6 +79,8 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
+    this.sendColumnsWho.kernelId = id;
+    this.receiveColumnsWho.kernelId = id;
     if (role === 'local') hub.onReadable(input, () => this.stateChanged());
     hub.onReadable(output, () => this.deliverToHost());
   }
@@ -162,6 +164,9 @@ export class KernelInstance {
 
   // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
 
+  private readonly sendColumnsWho: Who = { kernelId: '', operation: 'sendColumns' };
+  private readonly receiveColumnsWho: Who = { kernelId: '', operation: 'receiveColumns' };
+
   /** The class a column operation works in (input or output), or a ColumnError when none is declared. */
   private columnClass(which: 'input' | 'output', operation: string): NonNullable<KernelDefinition['input']> {
     const cls = this.def[which];
@@ -175,7 +180,7 @@ export class KernelInstance {
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     try {
-      const who = { kernelId: this.id, operation: 'receiveColumns' };
+      const who = this.receiveColumnsWho;
       checkMax(max, who);
       const shape = columnShape(this.columnClass('input', who.operation), who);
       const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
@@ -196,7 +201,7 @@ export class KernelInstance {
     if (this.holding) this.finishCurrent(perf.now());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
-      const who = { kernelId: this.id, operation: 'sendColumns' };
+      const who = this.sendColumnsWho;
       const shape = columnShape(this.columnClass('output', who.operation), who);
       const count = columnCount(shape, columns, who);
       const route = this.route;
@@ -216,7 +221,7 @@ export class KernelInstance {
   /** Host side: sends messages of the kernel's input class, given as columns, to its input queue. */
   sendInColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
     try {
-      const who = { kernelId: this.id, operation: 'sendColumns' };
+      const who = this.sendColumnsWho;
       if (this.stopping) throw this.stoppedError('send');
       const shape = columnShape(this.columnClass('input', who.operation), who);
       const count = columnCount(shape, columns, who);
@@ -227,7 +232,7 @@ export class KernelInstance {
   /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
   hostReceiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
     try {
-      const who = { kernelId: this.id, operation: 'receiveColumns' };
+      const who = this.receiveColumnsWho;
       checkMax(max, who);
       const shape = columnShape(this.columnClass('output', who.operation), who);
       const deadline = options?.timeout === undefined ? undefined : perf.now() + options.timeout;

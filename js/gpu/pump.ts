@@ -14,7 +14,6 @@ import { findGpu } from './device.js';
 import { slotsOf, words } from './wgsl.js';
 import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';
 import { BatchRegion, batchHandled, ownerCore, sendAnswers, takeBatch, type PayloadShape } from './records.js';
-import { randomSeed } from '../columns.js';
 
 /**
  * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
@@ -63,7 +62,7 @@ function gpuPump(def: KernelDefinition, runner: Runner) {
     core.mem.set(answers.payloads, batch.region.payloadsOut);
     answers.release();
     try {
-      await sendAnswers(inst, batch.region, batch.count, randomSeed());
+      await sendAnswers(inst, batch.region, batch.count);
     } catch (e) {
       // a connected kernel that rejects when full refused some answers: that is its policy,
       // and its telemetry counts them (messagesRejected); the GPU kernel goes on

@@ -12,7 +12,7 @@ import { OwnerCore } from '../core.js';
 import { StateCode } from '../state.js';
 import { MessageDecodeError, RingKernelError } from '../errors.js';
 import { epochNow, monotonicNow, timeOrigin } from '../platform.js';
-import { layoutBytes, pushLaidOut, setPushFields, writeLayout } from '../columns.js';
+import { layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../columns.js';
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -118,10 +118,11 @@ export function batchHandled(inst: KernelInstance, region: BatchRegion, count: n
  * by the core, with one send time. Routes that choose per message (round-robin, by key)
  * decode them.
  */
-export function sendAnswers(inst: KernelInstance, region: BatchRegion, count: number, seed: Uint32Array): Promise<void> {
+export function sendAnswers(inst: KernelInstance, region: BatchRegion, count: number): Promise<void> {
   if (inst.stopping && inst.code !== StateCode.TERMINATING) return Promise.reject(inst.stoppedError('send'));
   const core = inst.hub.core;
-  setPushFields(core, region.layoutOut, epochNow(), seed, 0, 0);
+  const s = nextSeed(); // one seed for the batch's message ids
+  setPushFields(core, region.layoutOut, epochNow(), seedPool[s]!, seedPool[s + 1]!, seedPool[s + 2]!, seedPool[s + 3]!, 0, 0);
   const who = inst.sendWho;
   const route = inst.route;
   if (route === null) return pushLaidOut(inst.hub, inst.output, region.layoutOut, count, who, inst.id, undefined, inst.sendCancelled);
