@@ -82,6 +82,18 @@ test('a worker kernel takes and gives columns over the shared rings', () => with
   assert.is(rt.getTelemetry('col_sum_w')!.messagesProcessed, n);
 }, { workers: 1 }));
 
+test('ctx.runtime in a worker sends columns to another kernel', () => withRuntime(async (rt) => {
+  await rt.launch('col_forward_w');
+  await rt.launch('col_sum');
+  await rt.activate('col_forward_w');
+  await rt.activate('col_sum');
+  const n = 2000;
+  const sending = rt.sendColumns('col_forward_w', sampleColumns(n));
+  const out = await drainColumns(rt, 'col_sum', n);
+  await sending;
+  assert.equal(out.id, Array.from({ length: n }, (_, i) => i));
+}, { workers: 1 }));
+
 test('columns are the records messages are: sent as columns, received as objects, and back', () => withRuntime(async (rt) => {
   await rt.launch('col_echo');
   await rt.activate('col_echo');

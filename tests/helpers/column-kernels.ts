@@ -47,3 +47,12 @@ async function sumColumns(ctx: KernelContext): Promise<void> {
 
 export const colSum = ringKernel({ kernelId: 'col_sum', input: CSample, output: CSum, queueSize: 1024 }, sumColumns);
 export const colSumWorker = ringKernel({ kernelId: 'col_sum_w', placement: 'worker', module: import.meta.url, input: CSample, output: CSum, queueSize: 1024 }, sumColumns);
+
+/** Passes each column batch on to kernel 'col_sum' through ctx.runtime (the worker's view of the runtime). */
+export const colForwardWorker = ringKernel({ kernelId: 'col_forward_w', placement: 'worker', module: import.meta.url, input: CSample, output: CSample, queueSize: 1024 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let b;
+    try { b = await ctx.receiveColumns({ max: 700 }); } catch { break; }
+    await ctx.runtime.sendColumns('col_sum', b.fields);
+  }
+});
