@@ -21,7 +21,7 @@
 //      0  u32 typeId          the message class's type id
 //      4  u32 recordLen       56 + payload bytes: every record of the class has this length
 //      8  f64 timestamp       push: the send time stamped on every record
-//     16  u32 seed[4]         push: random seed of the message ids (see messageId)
+//     16  u32 seed[4]         push: random seed of the batch's message ids (see messageId)
 //     32  u32 priority        push: 0..255, for every message (unless `priorities` is set)
 //     36  u32 fieldCount
 //     40  u32 times           pop: address of an f64 per message (its timestamp), 0 for none
@@ -74,9 +74,9 @@ const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a
 
 /**
  * Writes message i's 16-byte id at `at`: the seed plus i through an invertible mix of four
- * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The same
- * function as rk_message_id in shaders/egress.wgsl: ids of one batch never repeat, those of
- * different batches (fresh random seeds) practically never.
+ * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The mix is a
+ * bijection, so two messages of a batch could share an id only through the 6 bits the
+ * version and variant overwrite; ids of different batches come from fresh random seeds.
  */
 @inline function messageId(layout: usize, i: u32, at: usize): void {
   let x = load<u32>(layout, COL_SEED) + i;
