@@ -5,7 +5,7 @@
 // ringkernel and of raw WebGPU; and a CPU kernel (sum of 16 f32, inline) through columns
 // against sendMany / receiveMany of objects. Prints the adapter; on llvmpipe (no GPU) the
 // GPU figures are the CPU's. The ways of doing one batch take turns, so that a burst of load
-// on the machine hits them alike; each figure is the best of five turns (two for a million).
+// on the machine hits them alike; each figure is the best of ten turns (three for a million).
 //   node bench/gpu.mjs            BENCH_GPU_SIZES=1,1000 for fewer sizes
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName, gpuDevice } from '../dist/index.js';
@@ -38,7 +38,7 @@ ringKernel({ kernelId: 'bg_sum_objects', input: Vec16, output: Sum, queueSize: Q
 });
 
 const sizes = (process.env.BENCH_GPU_SIZES ?? '1,1000,65536,1000000').split(',').map(Number);
-const repeatsFor = (n) => (n >= 1_000_000 ? 2 : 5);
+const repeatsFor = (n) => (n >= 1_000_000 ? 3 : 10);
 /**
  * Messages per second of each of `runs` (name -> run of n messages), the best of `repeats`
  * turns, the runs taking turns.
