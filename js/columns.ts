@@ -13,6 +13,7 @@ import { Status, Strategy, type Core } from './core.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import type { MessageClass } from './message.js';
+import { HEADER_BYTES } from './record.js';
 import { epochNow, monotonicNow } from './platform.js';
 import type { FieldType } from './schema.js';
 import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from './errors.js';
@@ -92,7 +93,7 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
   }
   if (fields.length === 0) return { field: '(none)', why: 'missing: the class has no fields, so a column batch cannot say how many messages it holds' };
   // each field's column starts 8-aligned in scratch; a message's timestamp takes 8 bytes
-  return { cls, recordLen: 56 + offset, fields, stride: fields.reduce((n, f) => n + f.bytes, 8) };
+  return { cls, recordLen: HEADER_BYTES + offset, fields, stride: fields.reduce((n, f) => n + f.bytes, 8) };
 }
 
 /**

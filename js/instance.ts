@@ -1,15 +1,17 @@
-// instance.ts — one launched kernel on this thread (inline placement): its control block,
-// its two rings, the promises waiting on them, and its lifecycle as the runtime drives it.
+// instance.ts — one launched kernel as this thread sees it: its control block, its two
+// rings, its receives and sends and the promises waiting on them, and its lifecycle, of
+// which it is the one owner (run, ended, release). 'local': its function runs here (inline,
+// GPU, or hosted by this worker); 'remote': another thread runs it.
 //
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message } from './message.js';
+import { Message, describeMessage } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
@@ -19,8 +21,7 @@ import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
-
-const perf = { now: monotonicNow };
+import type { PoolWorker } from './worker/pool.js';
 
 export class KernelInstance {
   readonly id: string;
@@ -29,13 +30,13 @@ export class KernelInstance {
   readonly input: Ring;
   readonly output: Ring;
   readonly hub: Hub;
-  readonly launchedAt = perf.now();
+  readonly launchedAt = monotonicNow();
   route: Route | null = null;
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
-  /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
-  worker: unknown = null;
+  /** Worker placement, on the owner: the pool worker that runs it. */
+  worker: PoolWorker | null = null;
   #released = false;
   #markReleased!: () => void;
   /** Resolves when released. */
@@ -100,7 +101,7 @@ export class KernelInstance {
 
   /**
    * Counts the message the kernel was working on as handled: when it sends its first
-   * message after receiving one, asks for the next, or ends. `t` is perf.now().
+   * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
     const n = this.inHand.length, m = this.columnsInHand.count;
@@ -118,7 +119,7 @@ export class KernelInstance {
   /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
   private get holding(): boolean { return this.inHand.length > 0 || this.columnsInHand.count > 0; }
 
-  /** Pops the next input (t: perf.now(), the delivery time) or null. */
+  /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
   private take(t: number): Message | null {
     const m = this.hub.pop(this.input);
     if (m !== null) {
@@ -128,7 +129,7 @@ export class KernelInstance {
     return m;
   }
 
-  /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
+  /** Up to `max` queued messages (t: monotonicNow(), the delivery time); empty when none. */
   private takeMany(t: number, max: number): Message[] {
     const ms = this.hub.popMany(this.input, max, this.inHand);
     if (ms.length > 0) this.currentDeliveredAt = t;
@@ -140,7 +141,7 @@ export class KernelInstance {
    * receives together count as handled together, when it next asks or sends.
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    const t = perf.now();
+    const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
@@ -159,7 +160,7 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
-    return this.takeMany(perf.now(), max);
+    return this.takeMany(monotonicNow(), max);
   }
 
   // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
@@ -176,7 +177,7 @@ export class KernelInstance {
 
   /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
   receiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
-    const t = perf.now();
+    const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     try {
@@ -188,7 +189,7 @@ export class KernelInstance {
         if (this.stopping) return Promise.reject(this.stoppedError('receive'));
         if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
-          if (b !== null) { this.currentDeliveredAt = perf.now(); return Promise.resolve(b); }
+          if (b !== null) { this.currentDeliveredAt = monotonicNow(); return Promise.resolve(b); }
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
@@ -198,7 +199,7 @@ export class KernelInstance {
 
   /** Kernel side: sends columns of its output class where its sends go. */
   sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
-    if (this.holding) this.finishCurrent(perf.now());
+    if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const who = this.sendColumnsWho;
@@ -235,7 +236,7 @@ export class KernelInstance {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
       const shape = columnShape(this.columnClass('output', who.operation), who);
-      const deadline = options?.timeout === undefined ? undefined : perf.now() + options.timeout;
+      const deadline = options?.timeout === undefined ? undefined : monotonicNow() + options.timeout;
       const attempt = (): Promise<ColumnBatch> => {
         if (this.released) return Promise.reject(this.stoppedError('receive'));
         if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
@@ -262,7 +263,7 @@ export class KernelInstance {
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = perf.now();
+    const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     let m: Message | null;
@@ -287,7 +288,7 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    const t = perf.now();
+    const t = monotonicNow();
     this.finishCurrent(t);
     if (this.stopping) return Promise.resolve({ done: true, value: undefined });
     let m: Message | null;
@@ -302,7 +303,7 @@ export class KernelInstance {
   deliverOne(): void {
     if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
     let m: Message | null;
-    try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
   }
 
@@ -310,7 +311,7 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
@@ -358,7 +359,7 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = perf.now();
+    const t = monotonicNow();
     if (this.holding) this.finishCurrent(t);
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
@@ -372,7 +373,7 @@ export class KernelInstance {
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.holding) this.finishCurrent(perf.now());
+    if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
@@ -406,7 +407,7 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
     if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
   }
 
@@ -523,7 +524,7 @@ export class KernelInstance {
     if (threw) {
       if (!this.stopping) this.fail(error);
     } else {
-      this.finishCurrent(perf.now()); // the message in hand, if any, is handled
+      this.finishCurrent(monotonicNow()); // the message in hand, if any, is handled
       if (!this.stopping) {
         this.x.kcb_force_state(this.kcb, StateCode.TERMINATED);
         this.input.close();
@@ -551,7 +552,7 @@ export class KernelInstance {
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
-      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+      this.fail(new RingKernelError(`the worker thread running kernel '${this.id}' died: ${reason}`, { kernelId: this.id, operation: 'run' }), c === StateCode.FAILED);
     this.#markEnded();
   }
 
@@ -627,11 +628,6 @@ function checkMax(max: unknown, who: Who): void {
 /** The options of a receive that waits again, with what is left of its timeout. */
 function remaining(options: ReceiveOptions | undefined, deadline: number | undefined): ReceiveOptions | undefined {
   if (deadline === undefined) return options;
-  return { ...options, timeout: Math.max(0, deadline - perf.now()) };
+  return { ...options, timeout: Math.max(0, deadline - monotonicNow()) };
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
-}

@@ -10,6 +10,7 @@ import type { Message, MessageClass } from '../message.js';
 import { BackendNotAvailableError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
+import { HEADER_BYTES } from '../record.js';
 import { findGpu } from './device.js';
 import { slotsOf, words } from './wgsl.js';
 import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';
@@ -28,7 +29,7 @@ import { BatchRegion, batchHandled, ownerCore, sendAnswers, takeBatch, type Payl
 function gpuPump(def: KernelDefinition, runner: Runner) {
   const shape = (cls: MessageClass<any>, stride: number): PayloadShape => {
     const payloadBytes = slotsOf(cls, def.kernelId, 'input').reduce((n, sl) => n + 4 * sl.count, 0);
-    return { typeId: cls.typeId, typeName: cls.typeName, recordLen: 56 + payloadBytes, payloadBytes: Math.min(payloadBytes, stride) };
+    return { typeId: cls.typeId, typeName: cls.typeName, recordLen: HEADER_BYTES + payloadBytes, payloadBytes: Math.min(payloadBytes, stride) };
   };
   const input = shape(def.input!, runner.inBytes), output = shape(def.output!, runner.outBytes);
   // kept across batches, grown (doubling) when a batch needs more: what is uploaded (Dawn
@@ -116,7 +117,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
   const inSlots = slotsOf(def.input, id, 'input');
   const outSlots = slotsOf(def.output, id, 'output');
   for (const [cls, slots] of [[def.input, inSlots], [def.output, outSlots]] as const) {
-    const bytes = 56 + words(slots) * 4;
+    const bytes = HEADER_BYTES + words(slots) * 4;
     if (bytes > def.maxMessageSize) throw new RangeError(`ringKernel '${id}': a ${cls.typeName} record is ${bytes} bytes, over the kernel's maxMessageSize of ${def.maxMessageSize}`);
   }
   const gpu = await findGpu();

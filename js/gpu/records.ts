@@ -7,6 +7,7 @@
 // batch. One core call a step, no loop over records in JS.
 import type { Message } from '../message.js';
 import { decodeFrom } from '../decode.js';
+import { FRAME_PREFIX, frameBytes } from '../record.js';
 import type { KernelInstance } from '../instance.js';
 import { OwnerCore } from '../core.js';
 import { StateCode } from '../state.js';
@@ -135,13 +136,13 @@ export function sendAnswers(inst: KernelInstance, region: BatchRegion, count: nu
   }
   // per message: the records, made in scratch a chunk at a time, decoded
   const recordLen = core.dv.getUint32(region.layoutOut + 4, true);
-  const stride = 4 + ((recordLen + 3) & ~3);
+  const stride = frameBytes(recordLen);
   const per = Math.floor(core.scratchBytes / stride);
   const msgs: Message[] = [];
   for (let i = 0; i < count; i += per) {
     const k = Math.min(per, count - i);
     core.x.columns_write_records(region.layoutOut, i, k, core.scratch);
-    for (let j = 0; j < k; j++) msgs.push(decodeFrom(core.mem, core.dv, core.scratch + j * stride + 4, recordLen));
+    for (let j = 0; j < k; j++) msgs.push(decodeFrom(core.mem, core.dv, core.scratch + j * stride + FRAME_PREFIX, recordLen));
   }
   return inst.sendOutMany(msgs, undefined);
 }
