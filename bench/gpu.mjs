@@ -6,7 +6,7 @@
 // against sendMany / receiveMany of objects. Prints the adapter; on llvmpipe (no GPU) the
 // GPU figures are the CPU's. The ways of doing one batch take turns, so that a burst of load
 // on the machine hits them alike; each figure is the best of ten turns (three for a million).
-//   node bench/gpu.mjs            BENCH_GPU_SIZES=1,1000 for fewer sizes
+//   node --expose-gc bench/gpu.mjs     BENCH_GPU_SIZES=1,1000 for fewer sizes, BENCH_GPU_TRACE=1 for every turn
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName, gpuDevice } from '../dist/index.js';
 
@@ -47,9 +47,15 @@ async function bestOf(repeats, runs, n) {
   const fastest = Object.fromEntries(Object.keys(runs).map((k) => [k, Infinity]));
   for (let r = 0; r < repeats; r++) {
     for (const [name, run] of Object.entries(runs)) {
+      // a turn starts with the garbage of the last one collected: else the collector's
+      // threads run in the next turn, beside llvmpipe's (raw WebGPU was 3x slower after the
+      // objects' turn, at 65,536)
+      globalThis.gc?.();
       const t0 = performance.now();
       await run();
-      fastest[name] = Math.min(fastest[name], performance.now() - t0);
+      const ms = performance.now() - t0;
+      if (process.env.BENCH_GPU_TRACE) console.log(`  ${n} ${name} ${ms.toFixed(2)} ms`);
+      fastest[name] = Math.min(fastest[name], ms);
     }
   }
   return Object.fromEntries(Object.entries(fastest).map(([k, ms]) => [k, n / (Math.max(ms, 1e-6) / 1000)]));
@@ -131,15 +137,17 @@ for (const n of sizes) {
   // the same one), one array of message objects (sent again each turn)
   const input = floats(n), msgs = batchOf(n), b = rawBuffers(n);
   await rawBatch(b, input); // warm-up
+  // raw WebGPU's turn comes right after plain JS's, which reads the same input: raw is
+  // measured with its input warm in the caches, as in a loop of its own (the anchor's best case)
   const r = await bestOf(repeatsFor(n), {
-    columns: () => columnsRoundTrip('bg_mean', input, 'mean', 7.5),
-    objects: () => objectsRoundTrip('bg_mean', msgs),
-    rawWebGpu: () => rawBatch(b, input),
     plainJs: () => {
       const out = new Float32Array(n);
       for (let k = 0; k < n; k++) { let s = 0; for (let i = 0; i < 16; i++) s += input[16 * k + i]; out[k] = s / 16; }
       if (out[0] !== 7.5) throw new Error('plain JS');
     },
+    rawWebGpu: () => rawBatch(b, input),
+    columns: () => columnsRoundTrip('bg_mean', input, 'mean', 7.5),
+    objects: () => objectsRoundTrip('bg_mean', msgs),
   }, n);
   b.destroy();
   for (const k of Object.keys(r)) results[k][n] = r[k];
