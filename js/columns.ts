@@ -215,7 +215,7 @@ function chunkIn(core: Core, shape: ColumnShape): Chunk {
     ch.words = new Uint32Array(new Uint8Array(core.mem.buffer, layout, layoutBytes(shape.fields.length)).slice().buffer);
   } else {
     // the layout as written the first time (other users of scratch overwrite it)
-    new Uint32Array(core.mem.buffer, ch.layout, ch.words!.length).set(ch.words!);
+    (memoryView(core, Uint32Array) as Uint32Array).set(ch.words!, ch.layout / 4);
   }
   return ch;
 }
@@ -328,10 +328,11 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
       const ch = chunkIn(c, shape);
       const k = Math.min(ch.max, p.count - p.done);
       if (k === 0) return Status.TOO_LARGE;
-      const mem = c.mem;
       for (let f = 0; f < fields.length; f++) {
-        const a = arrays[f]!;
-        mem.set(new Uint8Array(a.buffer, a.byteOffset + p.done * fields[f]!.bytes, k * fields[f]!.bytes), ch.columns[f]!);
+        const a = arrays[f]!, fd = fields[f]!, view = memoryView(c, fd.Ctor), at = ch.columns[f]! / fd.Ctor.BYTES_PER_ELEMENT;
+        // the whole array at once when it fits (no view to make), else this chunk's share
+        if (p.done === 0 && k === p.count) view.set(a, at);
+        else view.set(a.subarray(p.done * fd.elements, (p.done + k) * fd.elements), at);
       }
       setPushFields(c, ch.layout, sentAt, s0, s1, s2, s3, priority, p.base + p.done);
       const r = x.queue_push_columns(ring.ptr, ch.layout, 0, k);
