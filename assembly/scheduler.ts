@@ -151,9 +151,16 @@ export function kcb_record_batch(k: usize, times: usize, count: u32, nowEpochMs:
   store<f64>(k, nowMs, K_LAST);
   atomic.store<u64>(k, n + <u64>count, K_PROCESSED);
   store<f64>(k, load<f64>(k, K_BUSY) + busyMs, K_BUSY);
-  for (let i: u32 = 0; i < count; i++) {
-    let h = k + K_HIST + (<usize>hist_bucket((nowEpochMs - load<f64>(times + (<usize>i << 3))) * 1e6) << 2);
-    atomic.store<u32>(h, atomic.load<u32>(h) + 1);
+  // messages sent together share a send time (a batch has one): each run of equal times
+  // is one bucket and one store
+  let i: u32 = 0;
+  while (i < count) {
+    let t = load<f64>(times + (<usize>i << 3));
+    let run: u32 = 1;
+    while (i + run < count && load<f64>(times + (<usize>(i + run) << 3)) == t) run++;
+    let h = k + K_HIST + (<usize>hist_bucket((nowEpochMs - t) * 1e6) << 2);
+    atomic.store<u32>(h, atomic.load<u32>(h) + run);
+    i += run;
   }
 }
 

@@ -240,5 +240,10 @@ describe("kcb_record_batch", () => {
     expect(hist_count(KCB, hist_bucket(1e6))).toBe(2);
     expect(hist_count(KCB, hist_bucket(2e6))).toBe(1);
     expect(kcb_stat(KCB, 3)).toBeCloseTo(0.3); // busy ms
+    // a run of equal send times counts as many as it holds
+    for (let i = 0; i < 5; i++) store<f64>(TIMES + i * 8, 1000.0);
+    kcb_record_batch(KCB, TIMES, 5, 1001.0, 0.1, 6.0);
+    expect(kcb_stat(KCB, KSTAT_PROCESSED)).toBe(8);
+    expect(hist_count(KCB, hist_bucket(1e6))).toBe(7);
   });
 });
