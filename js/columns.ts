@@ -12,6 +12,7 @@
 import { Status, Strategy, type Core } from './core.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
+import type { ReceiveOptions } from './context.js';
 import type { MessageClass } from './message.js';
 import { HEADER_BYTES } from './record.js';
 import { epochNow, monotonicNow } from './platform.js';
@@ -33,6 +34,15 @@ export interface SendColumnsOptions {
   timeout?: number;
   /** 0..255, for every message of the batch (default 128). */
   priority?: number;
+  /** The message class of the columns, for a kernel that declares none (else its own). */
+  as?: MessageClass<any>;
+}
+
+export interface ColumnReceiveOptions extends ReceiveOptions {
+  /** Most messages to take (default 65,536). */
+  max?: number;
+  /** The message class to read the records as, for a kernel that declares none (else its own). */
+  as?: MessageClass<any>;
 }
 
 type ColumnCtor = { new (n: number): ColumnArray; new (b: ArrayBufferLike, at: number, n: number): ColumnArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };

@@ -6,16 +6,16 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, describeMessage } from './message.js';
+import { Message, describeMessage, type MessageClass } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
-  type ColumnBatch, type Columns, type SendColumnsOptions, type Times,
+  type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
 } from './columns.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
@@ -179,26 +179,37 @@ export class KernelInstance {
   private readonly sendColumnsWho: Who = { kernelId: '', operation: 'sendColumns' };
   private readonly receiveColumnsWho: Who = { kernelId: '', operation: 'receiveColumns' };
 
-  /** The class a column operation works in (input or output), or a ColumnError when none is declared. */
-  private columnClass(which: 'input' | 'output', operation: string): NonNullable<KernelDefinition['input']> {
+  /**
+   * The class a column operation works in: `as` when given (a MessageTypeError when the
+   * kernel declares another), else the kernel's input or output class (a ColumnError when it
+   * declares none).
+   */
+  private columnClass(which: 'input' | 'output', operation: string, as?: MessageClass<any>): MessageClass<any> {
     const cls = this.def[which];
-    if (cls === undefined) throw new ColumnError(`${operation} on kernel '${this.id}': it declares no ${which} message class (ringKernel({ ${which}: ... })), so its columns are unknown`, { kernelId: this.id, operation, field: undefined });
+    if (as !== undefined) {
+      if (typeof as !== 'function' || typeof (as as { typeId?: unknown }).typeId !== 'number')
+        throw new TypeError(`${operation} on kernel '${this.id}': as must be a message class, got ${describeMessage(as)}`);
+      if (cls !== undefined && cls !== as)
+        throw new MessageTypeError(`${operation} on kernel '${this.id}': its ${which} class is ${cls.typeName}, not ${as.typeName}`, { kernelId: this.id, operation, expected: cls.typeName, actual: as.typeName });
+      return as;
+    }
+    if (cls === undefined) throw new ColumnError(`${operation} on kernel '${this.id}': it declares no ${which} message class (ringKernel({ ${which}: ... })); name one with { as: Class }`, { kernelId: this.id, operation, field: undefined });
     return cls;
   }
 
   /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
-  receiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+  receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
   }
 
-  #receiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+  #receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('input', who.operation), who);
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
       const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
       const attempt = (): Promise<ColumnBatch> => {
         if (this.stopping) return Promise.reject(this.stoppedError('receive'));
@@ -220,7 +231,7 @@ export class KernelInstance {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const who = this.sendColumnsWho;
-      const shape = columnShape(this.columnClass('output', who.operation), who);
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
       const count = columnCount(shape, columns, who);
       const route = this.route;
       if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
@@ -243,22 +254,22 @@ export class KernelInstance {
     try {
       const who = this.sendColumnsWho;
       if (this.stopping) throw this.stoppedError('send');
-      const shape = columnShape(this.columnClass('input', who.operation), who);
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
       const count = columnCount(shape, columns, who);
       return pushColumns(this.hub, this.input, shape, columns, count, who, this.id, options, this.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
   }
 
   /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
-  hostReceiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+  hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     return mustYield() ? afterTurn().then(() => this.#hostReceiveColumns(max, options)) : this.#hostReceiveColumns(max, options);
   }
 
-  #hostReceiveColumns(max: number, options: ReceiveOptions | undefined): Promise<ColumnBatch> {
+  #hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('output', who.operation), who);
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
       const deadline = options?.timeout === undefined ? undefined : monotonicNow() + options.timeout;
       const attempt = (): Promise<ColumnBatch> => {
         if (this.released) return Promise.reject(this.stoppedError('receive'));
@@ -368,6 +379,9 @@ export class KernelInstance {
   /** True while the kernel function waits in receive. */
   get receiving(): boolean { return this.receivers.length > 0; }
 
+  /** True while the kernel function waits: for input, or to be activated. */
+  get waiting(): boolean { return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0; }
+
   /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
   readonly inputReady = (): boolean => {
     if (this.released) return false;
@@ -397,6 +411,7 @@ export class KernelInstance {
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
+      this.checkOutput(msg);
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
       const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
@@ -421,6 +436,9 @@ export class KernelInstance {
   #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
     if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      for (const m of msgs) this.checkOutput(m);
+    } catch (e) { return Promise.reject(e); }
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
@@ -459,8 +477,21 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
-    if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+    if (!(m instanceof Message))
+      throw new MessageTypeError(`send to kernel '${this.id}': expected ${input ? `a ${input.typeName}` : 'a message (made by a message() class)'}, got ${describeMessage(m)}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input?.typeName ?? null, actual: describeMessage(m) });
+    if (input !== undefined && !(m instanceof input))
+      throw new MessageTypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got a ${m.constructor.name}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input.typeName, actual: m.constructor.name });
+  }
+
+  /** Throws unless `m` is a message of this kernel's declared output class (its own sends). */
+  checkOutput(m: unknown): void {
+    const output = this.def.output;
+    if (m instanceof Message && (output === undefined || m instanceof output)) return;
+    const got = describeMessage(m);
+    throw new MessageTypeError(`kernel '${this.id}' sent a ${got}, but its output is ${output ? output.typeName : 'a message (made by a message() class)'}; nothing was sent`,
+      { kernelId: this.id, operation: 'send', expected: output?.typeName ?? null, actual: got });
   }
 
   /** A send to or from this kernel, as its errors name it (one object, not one per send). */
@@ -656,7 +687,12 @@ export class KernelInstance {
     }
     if (this.stopping) {
       if (this.receivers.length > 0) {
-        const e = this.stoppedError('receive');
+        // a receive waiting when the kernel is terminated times out (KernelTerminatingError
+        // is a QueueTimeoutError), so the documented loops end cleanly; a failed kernel's is an error
+        const c = this.code;
+        const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
+          : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
+            { kernelId: this.id, operation: 'receive' });
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);

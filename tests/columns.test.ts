@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   RingKernelRuntime, ringKernel, message, t, ColumnError, RingKernelError, QueueFullError, QueueTimeoutError,
-  BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError,
+  BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError, MessageTypeError, sentAt,
 } from '../js/index.js';
 import { CSample, CSum, sampleColumns, sampleSum } from './helpers/column-kernels.js';
 
@@ -106,7 +106,7 @@ test('columns are the records messages are: sent as columns, received as objects
     assert.match(m.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.is(m.priority, 128);
     assert.is(m.correlationId, null);
-    assert.ok(Math.abs(m.timestamp - (performance.timeOrigin + performance.now())) < 10_000);
+    assert.ok(Math.abs(sentAt(m) - (performance.timeOrigin + performance.now())) < 10_000);
   }
   assert.is(new Set(ms.map((m) => m.messageId)).size, 3);
   // the bytes of a record made from columns decode through the validating decoder too
@@ -206,10 +206,10 @@ test('receiveColumns waits like receive: timeout, and at least one message', () 
 }));
 
 test('receiveColumns skips records of another class (as receiveMany skips bad ones); only those: MessageDecodeError', () => withRuntime(async (rt) => {
-  // an inline kernel may send what it likes: its output class is not enforced
-  ringKernel({ kernelId: 'col_liar', input: CNum, output: CNum }, async (ctx) => {
+  // a kernel that declares no output class may send what it likes; { as } names the class to read
+  ringKernel({ kernelId: 'col_liar', input: CNum }, async (ctx) => {
     for await (const m of ctx) {
-      if (m.n < 0) await ctx.send(new CText({ x: 1, name: 'not a CNum' }) as never);
+      if (m.n < 0) await ctx.send(new CText({ x: 1, name: 'not a CNum' }));
       else await ctx.send(m);
     }
   });
@@ -217,15 +217,30 @@ test('receiveColumns skips records of another class (as receiveMany skips bad on
   await rt.activate('col_liar');
   await rt.sendMany('col_liar', [new CNum({ n: 1 }), new CNum({ n: -1 }), new CNum({ n: 2 })]);
   await new Promise((r) => setTimeout(r, 30));
-  const b = await rt.receiveColumns('col_liar', { timeout: 3000 });
+  const b = await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum });
   assert.equal([...b.fields.n!], [1, 2]);
   await rt.send('col_liar', new CNum({ n: -1 }));
   await new Promise((r) => setTimeout(r, 30));
-  try { await rt.receiveColumns('col_liar', { timeout: 3000 }); assert.unreachable(); } catch (e) {
+  try { await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum }); assert.unreachable(); } catch (e) {
     assert.instance(e, MessageDecodeError);
     assert.match((e as Error).message, /col_liar/);
     assert.match((e as Error).message, /not a CNum/);
   }
+  // without { as }: the kernel's columns are unknown
+  await refused(rt.receiveColumns('col_liar', { timeout: 10 }), undefined, /declares no output message class/, 'col_liar');
+}));
+
+test('{ as } names the class of a kernel that declares none, and must be its class when it does', () => withRuntime(async (rt) => {
+  await rt.launch('col_any');
+  await rt.sendColumns('col_any', { n: new Int32Array([3, 4]) }, { as: CNum });
+  assert.is(rt.getTelemetry('col_any')!.queueDepth, 2);
+  await rt.launch('col_echo');
+  try { await rt.sendColumns('col_echo', { x: new Float32Array(1), name: undefined } as never, { as: CText }); assert.unreachable(); } catch (e) {
+    assert.instance(e, MessageTypeError);
+    assert.is((e as MessageTypeError).expected, 'CNum');
+    assert.is((e as MessageTypeError).actual, 'CText');
+  }
+  try { await rt.receiveColumns('col_echo', { as: {} as never }); assert.unreachable(); } catch (e) { assert.instance(e, TypeError); }
 }));
 
 // ---- errors: refused before anything is enqueued, naming the kernel and the field ----

@@ -1,9 +1,10 @@
 // worker/view.ts — what a worker kernel's ctx.runtime is: messaging with any kernel of the
 // runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
+import { noteTimeout } from '../timeouts.js';
 import type { Hub } from '../hub.js';
 import type { KernelInstance } from '../instance.js';
 import { DEFAULT_COLUMNS_MAX, type KernelRuntime, type ReceiveOptions, type SendOptions } from '../context.js';
-import type { ColumnBatch, Columns, SendColumnsOptions } from '../columns.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../columns.js';
 import type { Message } from '../message.js';
 import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
 import { RingKernelError } from '../errors.js';
@@ -31,6 +32,7 @@ export class WorkerRuntimeView implements KernelRuntime {
       const k = this.#host.lookup(id, 'send');
       k.checkSendable([message]);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      if (timeout !== undefined) noteTimeout(timeout, 'ctx.runtime.send to kernel', id);
       return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
   }
@@ -38,6 +40,7 @@ export class WorkerRuntimeView implements KernelRuntime {
   receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
     try {
       const k = this.#host.lookup(id, 'receive');
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.runtime.receive from kernel', id);
       return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
     } catch (e) { return Promise.reject(e); }
   }
@@ -54,7 +57,7 @@ export class WorkerRuntimeView implements KernelRuntime {
     } catch (e) { return Promise.reject(e); }
   }
 
-  receiveColumns(id: string, options?: ReceiveOptions & { max?: number }): Promise<ColumnBatch> {
+  receiveColumns(id: string, options?: ColumnReceiveOptions): Promise<ColumnBatch> {
     try {
       return this.#host.lookup(id, 'receiveColumns').hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) { return Promise.reject(e); }
