@@ -28,8 +28,8 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 /** Two runtimes in one namespace of the test server (a fresh namespace per test). */
 async function pair(fn: (a: RingKernelRuntime, b: RingKernelRuntime, ns: string) => Promise<void>, options: NatsRemoteOptions = {}, workers?: number) {
   const ns = `t${++nsCount}`;
-  const a = new RingKernelRuntime({ workers, remote: natsRemote({ servers: server.url, namespace: ns, requestTimeoutMs: 2000, ...options }) });
-  const b = new RingKernelRuntime({ workers, remote: natsRemote({ servers: server.url, namespace: ns, requestTimeoutMs: 2000, ...options }) });
+  const a = new RingKernelRuntime({ workers, remote: natsRemote({ servers: server.url, namespace: ns, requestTimeoutMs: 4000, ...options }) });
+  const b = new RingKernelRuntime({ workers, remote: natsRemote({ servers: server.url, namespace: ns, requestTimeoutMs: 4000, ...options }) });
   try { await fn(a, b, ns); } finally { await Promise.all([a.shutdown({ timeout: 2000 }), b.shutdown({ timeout: 2000 })]); }
 }
 
@@ -126,6 +126,19 @@ test("a kernel id that is no NATS token ('stage.1 *x>') is written in hex and re
   await b.send(`remote:${odd}`, num(3));
   await until(() => sink.got.length === 1);
   assert.equal(sink.got.map((g) => g.n), [3]);
+}));
+
+test('an exposed kernel receiving columns is refused (columns carry no ids to acknowledge by), with KernelStateError', () => pair(async (a) => {
+  const Col = message('RemoteCol', { v: t.f32 });
+  let caught: unknown = null;
+  ringKernel({ kernelId: 'r_cols', input: Col }, async (ctx) => {
+    await ctx.waitActive();                                          // exposed by then
+    try { await ctx.receiveColumns({ timeout: 2000 }); } catch (e) { caught = e; }
+  });
+  await a.launch('r_cols'); await a.expose('r_cols'); await a.activate('r_cols');
+  await until(() => caught !== null, 3000);
+  assert.instance(caught, KernelStateError);
+  assert.match((caught as Error).message, /exposed to other runtimes/);
 }));
 
 test('a retried publish (the same message id) is handed over once', () => pair(async (a, b) => {
