@@ -7,7 +7,7 @@ import { words } from './uuid.js';
 /**
  * A message's header values. One object per message, under one symbol key: the base
  * constructor then makes one store on instances of many classes (a megamorphic site) instead of
- * eight, and the id is kept as four big-endian words, cheap to make (random pool), encode and
+ * eight, and the id is kept as four big-endian words, cheap to make (a counter), encode and
  * decode; its string is only made when someone reads messageId.
  */
 export class Header {

@@ -7,7 +7,7 @@ import { staged, validate } from './codec-core.js';
 import { fnv1a } from './hash.js';
 import { DEFAULT_PRIORITY } from './record.js';
 import { Header, HDR, RAW, raw, checkPriority, setCorrelation } from './header.js';
-import { randomWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
+import { nextIdWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode } from './encode.js';
 import { asBytes, decodeFrom } from './decode.js';
@@ -17,7 +17,7 @@ export interface MessageOptions {
   priority?: number;
   /** The messageId of the message this one answers, or null. */
   correlationId?: string | null;
-  /** A UUID; a random (v4) one by default. */
+  /** A UUID; by default a new v4 one: this thread's random prefix and a counter (js/uuid.ts). */
   messageId?: string;
 }
 
@@ -40,7 +40,7 @@ export class Message {
       return;
     }
     let id: string | null = null;
-    if (init.messageId === undefined) randomWords();
+    if (init.messageId === undefined) nextIdWords();
     else id = uuid(init.messageId, typeName, 'messageId');
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
     const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, false, 0, 0, 0, 0, null, NaN);
@@ -153,7 +153,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const n = keys.length;
   const known = new Set(keys);
   const codec = compileStruct(fields, () => {
-    randomWords();
+    nextIdWords();
     raw.w0 = words[0]!;
     raw.w1 = words[1]!;
     raw.w2 = words[2]!;

@@ -427,3 +427,25 @@ test('shutdown ends every worker thread', async () => {
 });
 
 test.run();
+
+test('message ids made on the host and on two workers are well-formed v4 UUIDs, all different; each thread has its own prefix', () => withRuntime(2, async (rt) => {
+  const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  await rt.launch('ids_a', wDouble);
+  await rt.launch('ids_b', wDouble);
+  assert.is.not(rt.workerOf('ids_a'), rt.workerOf('ids_b'));
+  await rt.activate('ids_a');
+  await rt.activate('ids_b');
+  const ids: string[] = [];
+  for (const id of ['ids_a', 'ids_b']) {
+    const sent = Array.from({ length: 500 }, (_, i) => num(i));
+    ids.push(...sent.map((m) => m.messageId));
+    await rt.sendMany(id, sent);
+    for (let got = 0; got < 500;) for (const m of await rt.receiveMany(id, { timeout: 5000 })) { ids.push(m.messageId); got++; }
+  }
+  assert.is(ids.length, 2000);
+  for (const id of ids) assert.match(id, UUID_V4);
+  assert.is(new Set(ids).size, 2000);
+  // an id's first 24 hex digits are its thread's random prefix: host, worker a, worker b
+  const prefixes = new Set(ids.map((id) => id.slice(0, 28)));
+  assert.is(prefixes.size, 3);
+}));
