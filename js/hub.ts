@@ -337,21 +337,35 @@ export class Hub {
    * error is thrown when it was the only one.
    */
   popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
-    const c = this.core;
-    const times: number[] = [];
-    const n = this.popRecords(ring, max, times);
+    const got: unknown[] = [], times: number[] = [];
+    const n = this.popInto(ring, max, got, times);
     const out: Message[] = [];
-    let p = c.scratch, failure: unknown = null;
+    let failure: unknown = null;
     for (let k = 0; k < n; k++) {
-      const len = c.dv.getUint32(p, true);
-      try {
-        out.push(decodeFrom(c.mem, c.dv, p + 4, len));
-        sentAt.push(times[k]!);
-      } catch (e) { failure ??= e; }
-      p += 4 + ((len + 3) & ~3);
+      const v = got[k];
+      if (v instanceof Message) { out.push(v); sentAt.push(times[k]!); } else failure ??= v;
     }
     if (out.length === 0 && failure !== null) throw failure;
     return out;
+  }
+
+  /**
+   * Pops up to `max` records in one call into the core and decodes each, appending it to
+   * `out` (or, for a record that does not decode, its MessageDecodeError) and its send time
+   * to `sentAt`. Returns how many were popped (0 when the ring is empty).
+   */
+  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
+    const c = this.core;
+    const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+    if (n <= 0) return 0;
+    this.wakeSpace(ring);
+    for (let k = 0, p = c.scratch; k < n; k++) {
+      const len = c.dv.getUint32(p, true);
+      sentAt.push(recordTimestamp(c.dv, p + 4));
+      try { out.push(decodeFrom(c.mem, c.dv, p + 4, len)); } catch (e) { out.push(e); }
+      p += 4 + ((len + 3) & ~3);
+    }
+    return n;
   }
 
   /**

@@ -18,6 +18,9 @@ import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 
 const perf = { now: monotonicNow };
 
+/** Most messages a kernel takes from its input ring in one pop (see take). */
+const TAKE_BATCH = 64;
+
 export class KernelInstance {
   readonly id: string;
   readonly def: KernelDefinition;
@@ -48,7 +51,16 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
-  private currentDeliveredAt = 0;
+  /** When the messages in hand began to be handled (the clock read that delivered them). */
+  private handledSince = 0;
+  /**
+   * Messages taken from the input ring in one pop (up to TAKE_BATCH) and not yet handed out,
+   * with their send times; a record that did not decode sits here as its error. The kernel
+   * gets them one by one without another call into the core or a clock read.
+   */
+  private readonly taken: unknown[] = [];
+  private readonly takenSentAt: number[] = [];
+  private takenNext = 0;
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
@@ -95,25 +107,52 @@ export class KernelInstance {
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
     if (n === 0) return;
-    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
+    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.handledSince, t);
     this.inHand.length = 0;
+    this.handledSince = t;
   }
 
-  /** Pops the next input (t: perf.now(), the delivery time) or null. */
-  private take(t: number): Message | null {
-    const m = this.hub.pop(this.input);
-    if (m !== null) {
-      this.inHand.push(this.hub.lastTimestamp);
-      this.currentDeliveredAt = t;
+  /** Whether input is waiting: taken already, or in the ring. */
+  get hasInput(): boolean { return this.takenNext < this.taken.length || !this.input.empty; }
+
+  /**
+   * The next input, or null. From what the last pop took while there is some; otherwise
+   * one clock read (the messages in hand are handled by now) and one pop of up to
+   * TAKE_BATCH. Throws a record's MessageDecodeError when that record's turn comes.
+   */
+  private take(): Message | null {
+    if (this.takenNext === this.taken.length && !this.refill()) return null;
+    const i = this.takenNext++;
+    const v = this.taken[i];
+    this.taken[i] = undefined; // the kernel owns it now
+    this.inHand.push(this.takenSentAt[i]!);
+    if (!(v instanceof Message)) throw v;
+    return v;
+  }
+
+  private refill(): boolean {
+    const t = perf.now();
+    this.finishCurrent(t);
+    this.taken.length = 0;
+    this.takenSentAt.length = 0;
+    this.takenNext = 0;
+    if (this.hub.popInto(this.input, TAKE_BATCH, this.taken, this.takenSentAt) === 0) return false;
+    this.handledSince = t;
+    return true;
+  }
+
+  /** Up to `max` queued messages, those taken already first; empty when none. */
+  private takeMany(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.takenNext < this.taken.length) {
+      try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
-    return m;
-  }
-
-  /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
-  private takeMany(t: number, max: number): Message[] {
-    const ms = this.hub.popMany(this.input, max, this.inHand);
-    if (ms.length > 0) this.currentDeliveredAt = t;
-    return ms;
+    if (out.length === max) return out;
+    const t = perf.now();
+    this.finishCurrent(t);
+    const more = this.hub.popMany(this.input, max - out.length, this.inHand);
+    if (more.length > 0) this.handledSince = t;
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /**
@@ -121,18 +160,17 @@ export class KernelInstance {
    * receives together count as handled together, when it next asks or sends.
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    const t = perf.now();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
-        const ms = this.takeMany(t, max);
+        const ms = this.takeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.receive(options).then((first) => {
       if (max <= 1) return [first];
-      const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
+      const more = this.code === StateCode.ACTIVE ? this.takeMany(max - 1) : [];
       return [first, ...more];
     });
   }
@@ -140,29 +178,30 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
-    return this.takeMany(perf.now(), max);
+    return this.takeMany(max);
   }
 
-  /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
-  private startReceive(t: number, options: ReceiveOptions | undefined): Promise<never> | null {
-    this.finishCurrent(t);
+  /**
+   * A receive begins; a rejection when it cannot go on. (The message in hand counts as
+   * handled at the next clock read: the next pop, send or the end, see take.)
+   */
+  private startReceive(options: ReceiveOptions | undefined): Promise<never> | null {
     if (this.stopping) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     return null;
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = perf.now();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(this.code); } catch (e) { return Promise.reject(e); }
     return m !== null ? Promise.resolve(m) : this.waitForInput(options);
   }
 
-  /** The next message if one is queued, the kernel is active and no receive waits before this one. */
-  private takeIfFirst(t: number): Message | null {
-    return this.code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take(t) : null;
+  /** The next message if one is queued, the kernel is active (`code`) and no receive waits before this one. */
+  private takeIfFirst(code: StateCode): Message | null {
+    return code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take() : null;
   }
 
   private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
@@ -177,11 +216,11 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    const t = perf.now();
-    this.finishCurrent(t);
-    if (this.stopping) return Promise.resolve({ done: true, value: undefined });
+    const c = this.code; // one read of the state for both checks
+    if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
+      return Promise.resolve({ done: true, value: undefined });
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
     return this.waitForInput(undefined).then(
       (value) => ({ done: false, value }),
@@ -192,7 +231,7 @@ export class KernelInstance {
   deliverOne(): void {
     if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
     let m: Message | null;
-    try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
   }
 
@@ -200,11 +239,11 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
-    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && !this.input.empty)
+    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && this.hasInput)
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
     this.armInput();
   }
@@ -233,7 +272,7 @@ export class KernelInstance {
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
     if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
-    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && !this.input.empty);
+    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && this.hasInput);
   };
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
@@ -248,10 +287,11 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = perf.now();
+    const t = perf.now(); // the send time, and the end of handling the messages in hand
     if (this.inHand.length > 0) this.finishCurrent(t);
     const who = this.sendWho;
-    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    const c = this.code;
+    if (this.released || c === StateCode.TERMINATED || c === StateCode.FAILED) return Promise.reject(this.stoppedError('send'));
     try {
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
