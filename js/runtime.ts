@@ -26,13 +26,15 @@ export interface RuntimeOptions {
   /** Worker threads for `placement: 'worker'` kernels (default: cores - 1, at least 1). */
   workers?: number;
   /**
-   * Microseconds a thread waiting on another thread's ring polls it before it sleeps
-   * (default 0: sleep at once, no CPU while idle). Waking from sleep costs 10-20 us; a spin
-   * of 20-100 us brings a host <-> worker round trip under 10 us once warm (measured on two
-   * cores) when the answer comes quickly, for that much CPU per wait. Applies to worker threads and to this
-   * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
+   * Microseconds a thread waiting on another thread's ring polls it before it sleeps.
+   * Default 'adaptive': up to 50 us, and only when the thread took a message within the
+   * last millisecond (a busy pipeline or a round trip); an idle thread sleeps at once and
+   * uses no CPU. 0: always sleep at once. A number 1..10,000: always poll that long. Waking
+   * from sleep costs 10-20 us here; a short spin catches an answer that comes quickly, for
+   * that much CPU per wait. Applies to worker threads and to this thread's waits for worker
+   * kernels (during which this thread is blocked).
    */
-  spinMicros?: number;
+  spinMicros?: number | 'adaptive';
 }
 
 export interface ConnectOptions {
@@ -55,7 +57,7 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly enableTelemetry: boolean;
   readonly options: Readonly<RuntimeOptions>;
   /** RuntimeOptions.spinMicros, checked. */
-  readonly spinMicros: number;
+  readonly spinMicros: number | 'adaptive';
   #hub: Hub | null = null;
   #core: OwnerCore | null = null;
   #hubPromise: Promise<Hub> | null = null;
@@ -69,9 +71,9 @@ export class RingKernelRuntime implements KernelRuntime {
   constructor(options: RuntimeOptions = {}) {
     this.options = Object.freeze({ ...options });
     this.enableTelemetry = options.enableTelemetry ?? true;
-    const spin = options.spinMicros ?? 0;
-    if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
-      throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
+    const spin = options.spinMicros ?? 'adaptive';
+    if (spin !== 'adaptive' && (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000)))
+      throw new RangeError(`RingKernelRuntime: spinMicros must be 'adaptive' or a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
   }
 

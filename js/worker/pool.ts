@@ -70,10 +70,10 @@ export class WorkerPool {
   private readonly core: OwnerCore;
   private readonly events: PoolEvents;
   private readonly telemetry: boolean;
-  private readonly spinMicros: number;
+  private readonly spinMicros: number | 'adaptive';
   private next = 0;
 
-  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number, events: PoolEvents) {
+  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number | 'adaptive', events: PoolEvents) {
     this.core = core;
     this.size = size;
     this.telemetry = telemetry;
