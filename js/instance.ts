@@ -1,22 +1,23 @@
-// instance.ts — one launched kernel on this thread (inline placement): its control block,
-// its two rings, the promises waiting on them, and its lifecycle as the runtime drives it.
+// instance.ts — one launched kernel as this thread sees it: its control block, its two
+// rings, its receives and sends and the promises waiting on them, and its lifecycle, of
+// which it is the one owner (run, ended, release). 'local': its function runs here (inline,
+// GPU, or hosted by this worker); 'remote': another thread runs it.
 //
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message } from './message.js';
+import { Message, describeMessage } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError } from './errors.js';
+import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
-
-const perf = { now: monotonicNow };
+import type { PoolWorker } from './worker/pool.js';
 
 /** Most messages a kernel takes from its input ring in one pop (see take). */
 const TAKE_BATCH = 64;
@@ -28,13 +29,13 @@ export class KernelInstance {
   readonly input: Ring;
   readonly output: Ring;
   readonly hub: Hub;
-  readonly launchedAt = perf.now();
+  readonly launchedAt = monotonicNow();
   route: Route | null = null;
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
-  /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
-  worker: unknown = null;
+  /** Worker placement, on the owner: the pool worker that runs it. */
+  worker: PoolWorker | null = null;
   #released = false;
   #markReleased!: () => void;
   /** Resolves when released. */
@@ -102,7 +103,7 @@ export class KernelInstance {
 
   /**
    * Counts the message the kernel was working on as handled: when it sends its first
-   * message after receiving one, asks for the next, or ends. `t` is perf.now().
+   * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
@@ -131,7 +132,7 @@ export class KernelInstance {
   }
 
   private refill(): boolean {
-    const t = perf.now();
+    const t = monotonicNow();
     this.finishCurrent(t);
     this.taken.length = 0;
     this.takenSentAt.length = 0;
@@ -148,7 +149,7 @@ export class KernelInstance {
       try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
     if (out.length === max) return out;
-    const t = perf.now();
+    const t = monotonicNow();
     this.finishCurrent(t);
     const more = this.hub.popMany(this.input, max - out.length, this.inHand);
     if (more.length > 0) this.handledSince = t;
@@ -287,7 +288,7 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = perf.now(); // the send time, and the end of handling the messages in hand
+    const t = monotonicNow(); // the send time, and the end of handling the messages in hand
     if (this.inHand.length > 0) this.finishCurrent(t);
     const who = this.sendWho;
     const c = this.code;
@@ -302,7 +303,7 @@ export class KernelInstance {
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(perf.now());
+    if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
@@ -336,7 +337,7 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
     if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
   }
 
@@ -447,7 +448,7 @@ export class KernelInstance {
     if (threw) {
       if (!this.stopping) this.fail(error);
     } else {
-      this.finishCurrent(perf.now()); // the message in hand, if any, is handled
+      this.finishCurrent(monotonicNow()); // the message in hand, if any, is handled
       if (!this.stopping) {
         this.x.kcb_force_state(this.kcb, StateCode.TERMINATED);
         this.input.close();
@@ -475,7 +476,7 @@ export class KernelInstance {
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
-      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+      this.fail(new RingKernelError(`the worker thread running kernel '${this.id}' died: ${reason}`, { kernelId: this.id, operation: 'run' }), c === StateCode.FAILED);
     this.#markEnded();
   }
 
@@ -540,10 +541,4 @@ export class KernelInstance {
   }
 
 
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
 }

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { message, Message } from '../js/message.js';
 import { decodeMessage, decodeFrom } from '../js/decode.js';
 import { encodeMessage, encodeInto, encodedSize } from '../js/encode.js';
@@ -340,8 +341,6 @@ test('ids: correlationId: m.messageId (taken without re-parsing) and ids set lat
   assert.is(decodeMessage(encodeMessage(e)).messageId, other);
 });
 
-test.run();
-
 test('ids read from decoded records: the right string whichever prefix came before (the prefix string is reused)', async () => {
   await ready;
   const a = new Point({ x: 0, y: 0, messageId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeee00000001' });
@@ -354,3 +353,19 @@ test('ids read from decoded records: the right string whichever prefix came befo
   assert.is.not(expected[1], expected[4]);
   assert.is(expected[1]!.slice(0, 28), expected[4]!.slice(0, 28), 'one thread, one prefix');
 });
+
+test('importing ringkernel makes no core of its own: decoding before `await ready` refuses, and `await ready` loads one', () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { message, t, decodeMessage, encodeMessage, ready, BackendNotAvailableError } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+    const P = message('LazyCoreP', { x: t.f64 });
+    const bytes = encodeMessage(new P({ x: 1.5 }));
+    await new Promise((r) => setTimeout(r, 300)); // an import-time load would be done by now
+    let before = 'decoded';
+    try { decodeMessage(bytes); } catch (e) { before = e instanceof BackendNotAvailableError ? 'refused' : String(e); }
+    await ready;
+    console.log(before + ' ' + decodeMessage(bytes).x); // a string: a number would be coloured under FORCE_COLOR`], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'refused 1.5');
+});
+
+test.run();

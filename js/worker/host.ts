@@ -18,7 +18,7 @@ import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
 import { keyOfField } from '../routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { waitAsync } from '../platform.js';
+import { nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
