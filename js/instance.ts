@@ -17,6 +17,7 @@ import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import { TakenBatch } from './taken.js';
 import type { PoolWorker } from './worker/pool.js';
 
 /** Most messages a kernel takes from its input ring in one pop (see take). */
@@ -55,13 +56,12 @@ export class KernelInstance {
   /** When the messages in hand began to be handled (the clock read that delivered them). */
   private handledSince = 0;
   /**
-   * Messages taken from the input ring in one pop (up to TAKE_BATCH) and not yet handed out,
-   * with their send times; a record that did not decode sits here as its error. The kernel
-   * gets them one by one without another call into the core or a clock read.
+   * Messages taken from the input ring in one pop (up to TAKE_BATCH) and not yet handed out:
+   * the kernel gets them one by one without another call into the core or a clock read.
    */
-  private readonly taken: unknown[] = [];
-  private readonly takenSentAt: number[] = [];
-  private takenNext = 0;
+  private readonly taken = new TakenBatch();
+  /** The same for the host's receives from the output ring. */
+  private readonly hostTaken = new TakenBatch();
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
@@ -114,7 +114,7 @@ export class KernelInstance {
   }
 
   /** Whether input is waiting: taken already, or in the ring. */
-  get hasInput(): boolean { return this.takenNext < this.taken.length || !this.input.empty; }
+  get hasInput(): boolean { return this.taken.size > 0 || !this.input.empty; }
 
   /**
    * The next input, or null. From what the last pop took while there is some; otherwise
@@ -122,22 +122,14 @@ export class KernelInstance {
    * TAKE_BATCH. Throws a record's MessageDecodeError when that record's turn comes.
    */
   private take(): Message | null {
-    if (this.takenNext === this.taken.length && !this.refill()) return null;
-    const i = this.takenNext++;
-    const v = this.taken[i];
-    this.taken[i] = undefined; // the kernel owns it now
-    this.inHand.push(this.takenSentAt[i]!);
-    if (!(v instanceof Message)) throw v;
-    return v;
+    if (this.taken.size === 0 && !this.refill()) return null;
+    return this.taken.shift(this.inHand);
   }
 
   private refill(): boolean {
     const t = monotonicNow();
     this.finishCurrent(t);
-    this.taken.length = 0;
-    this.takenSentAt.length = 0;
-    this.takenNext = 0;
-    if (this.hub.popInto(this.input, TAKE_BATCH, this.taken, this.takenSentAt) === 0) return false;
+    if (this.taken.fill(this.hub, this.input, TAKE_BATCH) === 0) return false;
     this.handledSince = t;
     return true;
   }
@@ -145,9 +137,7 @@ export class KernelInstance {
   /** Up to `max` queued messages, those taken already first; empty when none. */
   private takeMany(max: number): Message[] {
     const out: Message[] = [];
-    while (out.length < max && this.takenNext < this.taken.length) {
-      try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
-    }
+    this.taken.shiftInto(out, max, this.inHand);
     if (out.length === max) return out;
     const t = monotonicNow();
     this.finishCurrent(t);
@@ -278,7 +268,7 @@ export class KernelInstance {
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
   private readonly outputReady = (): boolean =>
-    !this.released && this.hostReceivers.length > 0 && (!this.output.empty || this.hasEnded());
+    !this.released && this.hostReceivers.length > 0 && (this.hostTaken.size > 0 || !this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -318,14 +308,29 @@ export class KernelInstance {
   hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
       try {
-        const ms = this.hub.popMany(this.output, max, []);
+        const ms = this.hostTakeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
-      return [first, ...this.hub.popMany(this.output, max - 1, [])];
+      return [first, ...this.hostTakeMany(max - 1)];
     });
+  }
+
+  /** Host side: the next output message (taken in batches, as the kernel's input), or null. */
+  private hostTake(): Message | null {
+    if (this.hostTaken.size === 0 && this.hostTaken.fill(this.hub, this.output, TAKE_BATCH) === 0) return null;
+    return this.hostTaken.shift(null);
+  }
+
+  /** Host side: up to `max` output messages, those taken already first. */
+  private hostTakeMany(max: number): Message[] {
+    const out: Message[] = [];
+    this.hostTaken.shiftInto(out, max, null);
+    if (out.length === max) return out;
+    const more = this.hub.popMany(this.output, max - out.length, []);
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
@@ -375,7 +380,7 @@ export class KernelInstance {
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {
       try {
-        const m = this.hub.pop(this.output);
+        const m = this.hostTake();
         if (m !== null) return Promise.resolve(m);
       } catch (e) { return Promise.reject(e); }
     }
@@ -413,7 +418,7 @@ export class KernelInstance {
     }
     while (this.hostReceivers.length > 0) {
       let m: Message | null;
-      try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
+      try { m = this.hostTake(); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }
