@@ -362,9 +362,9 @@ export class Hub {
   }
 
   /**
-   * Pops up to `max` records in one call into the core and decodes each, appending it to
-   * `out` (or, for a record that does not decode, its MessageDecodeError) and its send time
-   * to `sentAt`. Returns how many were popped (0 when the ring is empty).
+   * Pops up to `max` records in one call into the core and decodes each into `out` from
+   * index 0 (or, for a record that does not decode, its MessageDecodeError), its send time
+   * into `sentAt`. Returns how many were popped (0 when the ring is empty).
    */
   popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
     const c = this.core;
@@ -374,8 +374,8 @@ export class Hub {
     this.wakeSpace(ring);
     for (let k = 0, p = c.scratch; k < n; k++) {
       const len = c.dv.getUint32(p, true);
-      sentAt.push(recordTimestamp(c.dv, p + FRAME_PREFIX));
-      try { out.push(decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len)); } catch (e) { out.push(e); }
+      sentAt[k] = recordTimestamp(c.dv, p + FRAME_PREFIX);
+      try { out[k] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len); } catch (e) { out[k] = e; }
       p += frameBytes(len);
     }
     return n;

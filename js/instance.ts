@@ -53,6 +53,12 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
+  /**
+   * How many of inHand are in hand. (A count, not inHand.length: setting an array's length
+   * to 0 lets V8 drop its backing store, and the next push allocates a new one, 150 bytes
+   * a message here.)
+   */
+  private inHandCount = 0;
   /** When the messages in hand began to be handled (the clock read that delivered them). */
   private handledSince = 0;
   /**
@@ -106,10 +112,10 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
-    const n = this.inHand.length;
+    const n = this.inHandCount;
     if (n === 0) return;
-    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.handledSince, t);
-    this.inHand.length = 0;
+    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, n, this.handledSince, t);
+    this.inHandCount = 0;
     this.handledSince = t;
   }
 
@@ -123,7 +129,8 @@ export class KernelInstance {
    */
   private take(): Message | null {
     if (this.taken.size === 0 && !this.refill()) return null;
-    return this.taken.shift(this.inHand);
+    const taken = this.taken;
+    try { return taken.shift(); } finally { this.inHand[this.inHandCount++] = taken.lastSentAt; }
   }
 
   private refill(): boolean {
@@ -137,11 +144,15 @@ export class KernelInstance {
   /** Up to `max` queued messages, those taken already first; empty when none. */
   private takeMany(max: number): Message[] {
     const out: Message[] = [];
-    this.taken.shiftInto(out, max, this.inHand);
+    while (out.length < max && this.taken.size > 0) {
+      try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
+    }
     if (out.length === max) return out;
     const t = monotonicNow();
     this.finishCurrent(t);
-    const more = this.hub.popMany(this.input, max - out.length, this.inHand);
+    const times: number[] = [];
+    const more = this.hub.popMany(this.input, max - out.length, times);
+    for (const s of times) this.inHand[this.inHandCount++] = s;
     if (more.length > 0) this.handledSince = t;
     return out.length === 0 ? more : out.concat(more);
   }
@@ -279,7 +290,7 @@ export class KernelInstance {
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = monotonicNow(); // the send time, and the end of handling the messages in hand
-    if (this.inHand.length > 0) this.finishCurrent(t);
+    if (this.inHandCount > 0) this.finishCurrent(t);
     const who = this.sendWho;
     const c = this.code;
     if (this.released || c === StateCode.TERMINATED || c === StateCode.FAILED) return Promise.reject(this.stoppedError('send'));
@@ -293,7 +304,7 @@ export class KernelInstance {
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
+    if (this.inHandCount > 0) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
@@ -321,13 +332,15 @@ export class KernelInstance {
   /** Host side: the next output message (taken in batches, as the kernel's input), or null. */
   private hostTake(): Message | null {
     if (this.hostTaken.size === 0 && this.hostTaken.fill(this.hub, this.output, TAKE_BATCH) === 0) return null;
-    return this.hostTaken.shift(null);
+    return this.hostTaken.shift();
   }
 
   /** Host side: up to `max` output messages, those taken already first. */
   private hostTakeMany(max: number): Message[] {
     const out: Message[] = [];
-    this.hostTaken.shiftInto(out, max, null);
+    while (out.length < max && this.hostTaken.size > 0) {
+      try { out.push(this.hostTaken.shift()); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
+    }
     if (out.length === max) return out;
     const more = this.hub.popMany(this.output, max - out.length, []);
     return out.length === 0 ? more : out.concat(more);

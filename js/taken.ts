@@ -8,35 +8,30 @@ import type { Hub } from './hub.js';
 import type { Ring } from './ring.js';
 
 export class TakenBatch {
+  // written by index and never truncated: V8 keeps the backing stores (see instance.inHand)
   private readonly items: unknown[] = [];
   private readonly sentAt: number[] = [];
+  private count = 0;
   private next = 0;
+  /** The send time (ms since the epoch) of the message shift() handed out last. */
+  lastSentAt = 0;
 
   /** Messages taken and not yet handed out. */
-  get size(): number { return this.items.length - this.next; }
+  get size(): number { return this.count - this.next; }
 
   /** Pops up to `max` from `ring` (call it empty); how many came. */
   fill(hub: Hub, ring: Ring, max: number): number {
-    this.items.length = 0;
-    this.sentAt.length = 0;
     this.next = 0;
-    return hub.popInto(ring, max, this.items, this.sentAt);
+    return (this.count = hub.popInto(ring, max, this.items, this.sentAt));
   }
 
-  /** The next message (size > 0), its send time pushed onto `times` when given; throws a record's decode error. */
-  shift(times: number[] | null): Message {
+  /** The next message (size > 0; its send time in lastSentAt); throws a record's decode error. */
+  shift(): Message {
     const i = this.next++;
     const v = this.items[i];
     this.items[i] = undefined; // the receiver owns it now
-    if (times !== null) times.push(this.sentAt[i]!);
+    this.lastSentAt = this.sentAt[i]!;
     if (!(v instanceof Message)) throw v;
     return v;
-  }
-
-  /** Up to `max` messages into `out` (send times onto `times`); a decode error is thrown only when nothing came before it, else skipped (as Hub.popMany). */
-  shiftInto(out: Message[], max: number, times: number[] | null): void {
-    while (out.length < max && this.size > 0) {
-      try { out.push(this.shift(times)); } catch (e) { if (out.length === 0) throw e; }
-    }
   }
 }

@@ -22,7 +22,7 @@ export function takeRecords(inst: KernelInstance, max: number, sentAt: number[])
 /** Counts records taken at `takenAt` (monotonicNow()) with these send times as handled now. */
 export function recordsHandled(inst: KernelInstance, sentAt: readonly number[], takenAt: number): void {
   if (sentAt.length === 0 || !inst.telemetry || inst.released) return;
-  countHandled(inst.hub.core.x, inst.kcb, sentAt, takenAt, monotonicNow());
+  countHandled(inst.hub.core.x, inst.kcb, sentAt, sentAt.length, takenAt, monotonicNow());
 }
 
 /**
