@@ -54,8 +54,6 @@ export class Hub {
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
   /** Rings with an armed wait on this thread: the doorbell it counts itself a sleeper on. */
   private readonly armed = new Map<number, Arm>();
-  /** Timestamp (ms since the epoch) of the record last popped by popMessage. */
-  lastTimestamp = 0;
   /** True once rings may be pushed or popped by other threads (worker kernels exist). */
   remote = false;
   /** RuntimeOptions.spinMicros. */
@@ -379,20 +377,5 @@ export class Hub {
       p += frameBytes(len);
     }
     return n;
-  }
-
-  /**
-   * Pops and decodes the next message, or returns null when the ring has none. Records the
-   * message's send time in lastTimestamp. A record that does not decode is consumed and
-   * the MessageDecodeError thrown.
-   */
-  pop(ring: Ring): Message | null {
-    const c = this.core;
-    const n = ring.popStaged();
-    if (n < 0) return null;
-    if (this.remote) this.took(); // only waits on other threads spin
-    this.wakeSpace(ring);
-    this.lastTimestamp = recordTimestamp(c.dv, c.scratch);
-    return decodeFrom(c.mem, c.dv, c.scratch, n);
   }
 }
