@@ -86,7 +86,9 @@ export const words = new Int32Array(4);
 // an increment; ids from two threads or runtimes differ in their prefixes (two prefixes
 // collide with odds of 2^-90 per pair). After 2^32 ids the thread draws a new prefix.
 const cryptoApi = (globalThis as { crypto?: Crypto }).crypto;
-let p0 = 0, p1 = 0, p2 = 0, counter = 0, counterEnd = 0;
+// The prefix is drawn at the first id, not at import: workerd allows no random values in
+// a module's global scope.
+let p0 = 0, p1 = 0, p2 = 0, counter = 0, counterEnd = 0, drawn = false;
 
 function drawPrefix(): void {
   const r = new Int32Array(4);
@@ -96,15 +98,16 @@ function drawPrefix(): void {
   p1 = (r[1]! & 0xffff0fff) | 0x4000; // version 4
   p2 = (r[2]! & 0x3fffffff) | 0x80000000; // RFC 4122 variant
   counter = counterEnd = r[3]!; // the counter starts anywhere: ids do not start at 0
+  drawn = true;
 }
-drawPrefix();
 
 /** A new v4 UUID into `words`: this thread's prefix and the next count. */
 export function nextIdWords(): void {
+  if (!drawn) drawPrefix();
   words[0] = p0;
   words[1] = p1;
   words[2] = p2;
   words[3] = counter;
   counter = (counter + 1) | 0;
-  if (counter === counterEnd) drawPrefix();
+  if (counter === counterEnd) drawn = false; // 2^32 ids made: the next one draws a new prefix
 }
