@@ -1,5 +1,6 @@
 // context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
+import { noteTimeout } from './timeouts.js';
 import type { Message } from './message.js';
 import type { RingKernelRuntime, TerminateOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
@@ -80,6 +81,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * Rejects with QueueTimeoutError on timeout and KernelStateError once terminating.
    */
   receive(options?: number | ReceiveOptions): Promise<In> {
+    noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.receive in kernel', this.kernelId);
     return this.#inst.receive(typeof options === 'number' ? { timeout: options } : options) as Promise<In>;
   }
 
@@ -88,6 +90,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits like receive() when there is none. One promise per batch instead of per message.
    */
   receiveMany(options?: ReceiveOptions & { max?: number }): Promise<In[]> {
+    noteTimeout(options?.timeout, 'ctx.receiveMany in kernel', this.kernelId);
     return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
   }
 
@@ -101,6 +104,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
 
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
+    noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.sendMany in kernel', this.kernelId);
     return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);
   }
 
@@ -109,6 +113,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits for room up to `timeout` (QueueFullError after it).
    */
   send(message: Out, options?: number | SendOptions): Promise<void> {
+    if (options !== undefined) noteTimeout(typeof options === 'number' ? options : options.timeout, 'ctx.send in kernel', this.kernelId);
     return this.#inst.sendOut(message, typeof options === 'number' ? { timeout: options } : options);
   }
 
