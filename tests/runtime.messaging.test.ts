@@ -614,11 +614,11 @@ test('telemetry: latency percentiles from per-batch clock reads stay within the 
   // the next); 400 messages queued at once are taken in batches, timed once a batch
   const truth: number[] = [];
   const spin = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end) { /* busy */ } };
-  let handled: number | null = null, sentAt = 0;
+  let handled: number | null = null, prevSentAt = 0;
   await withKernels([[{ kernelId: 'msg_tel_batch', input: MsgNum }, async (ctx) => {
     for await (const m of ctx) {
-      if (handled !== null) truth.push(performance.timeOrigin + performance.now() - sentAt);
-      sentAt = m.timestamp;
+      if (handled !== null) truth.push(performance.timeOrigin + performance.now() - prevSentAt);
+      prevSentAt = sentAt(m);
       spin(m.n % 2 === 0 ? 0.1 : 0.2);
       handled = m.n;
     }
