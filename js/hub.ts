@@ -209,7 +209,11 @@ export class Hub {
     throw this.pushError(r === Status.TIMEOUT ? Status.FULL : r, ring, who, targetId, timeout);
   }
 
-  private waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
+  /**
+   * Resolves when a pop may have made room in `ring` (this thread's pops, or the space word
+   * another thread's pops notify, which must not have moved past `seq`), or after `ms`.
+   */
+  waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let set = this.spaceWaiters.get(ring.ptr);
       if (!set) this.spaceWaiters.set(ring.ptr, (set = new Set()));

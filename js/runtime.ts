@@ -11,7 +11,8 @@ import { noteTimeout } from './timeouts.js';
 import { Hub } from './hub.js';
 import { KernelInstance } from './instance.js';
 import { keyOfField, type Route } from './routing.js';
-import { KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
+import { DEFAULT_COLUMNS_MAX, KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
 import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import type { Message } from './message.js';
@@ -459,6 +460,42 @@ export class RingKernelRuntime implements KernelRuntime {
       if (routing) return routing.then(() => this.#sendMany(id, messages, options));
       const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
       return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Sends many messages of the kernel's input class given as typed arrays, one per field
+   * (t.f32: a Float32Array of one value a message; t.array(t.f32, 16): of 16 a message,
+   * message after message): `{ values: f32 }` sends f32.length / 16 messages. The same ring,
+   * records, order, priority (`options.priority`, one for the batch), backpressure and
+   * telemetry as sendMany. A ColumnError names the field when the class has a field that is
+   * not fixed-size numeric, an array is of the wrong type, or lengths disagree; nothing is
+   * enqueued then.
+   */
+  sendColumns(kernel: string | KernelDefinition, columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    try {
+      const id = kernelIdOf(kernel);
+      const inst = this.#sendTarget(id);
+      const routing = this.#routesPending.get(inst);
+      if (routing) return routing.then(() => this.sendColumns(id, columns, options));
+      return inst.sendInColumns(columns, typeof options === 'number' ? { timeout: options } : options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Every message waiting in a kernel's output queue, up to `max` (default 65,536), as
+   * typed arrays, one per field of its output class: `{ count, fields }`. At least one, so
+   * it waits like receive() (same timeout and errors) when there is none.
+   */
+  receiveColumns(kernel: string | KernelDefinition, options?: ColumnReceiveOptions): Promise<ColumnBatch> {
+    try {
+      this.#checkOpen('receive');
+      const inst = this.#get(kernelIdOf(kernel), 'receiveColumns');
+      return inst.hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) {
       return Promise.reject(e);
     }
