@@ -24,6 +24,8 @@ interface Waiter<T> {
 export interface Route {
   targets: KernelInstance[];
   mode: 'one' | 'round-robin' | 'broadcast' | 'key';
+  /** The mode connect was asked for (mode is 'one' for a single target), for topology(). */
+  connectMode: 'round-robin' | 'broadcast' | 'key';
   key: ((m: Message) => unknown) | undefined;
   next: number;
 }
@@ -41,6 +43,8 @@ export class KernelInstance {
   readonly hub: Hub;
   readonly launchedAt = perf.now();
   route: Route | null = null;
+  /** Where it runs (a GPU kernel without a GPU runs its JS fallback inline), for topology(). */
+  placement: 'inline' | 'worker' | 'gpu' = 'inline';
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;

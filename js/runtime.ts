@@ -14,6 +14,10 @@ import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import { Message, installValidator } from './message.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { prometheusText } from './metrics.js';
+import { observeWith, type MeterObservation } from './opentelemetry.js';
+import { topologyOf, type Topology } from './topology.js';
+import type { Meter } from '@opentelemetry/api';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
 } from './errors.js';
@@ -162,7 +166,9 @@ export class RingKernelRuntime {
     let placement = def.placement;
     // a GPU kernel's function is the pump that feeds its WGSL (js/gpu.ts); made first, so a
     // missing GPU or WGSL that does not compile refuses the launch
-    const pump = placement === 'gpu' ? (await gpuKernelFunction(id, def)).pump : null;
+    const gpu = placement === 'gpu' ? await gpuKernelFunction(id, def) : null;
+    const pump = gpu ? gpu.pump : null;
+    if (gpu && !gpu.onGpu) placement = 'inline';
     const hub = await this.#ensureHub();
     this.#checkOpen('launch');
     if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
@@ -186,6 +192,7 @@ export class RingKernelRuntime {
 
     if (placement === 'worker') {
       const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry, 'remote');
+      inst.placement = 'worker';
       let resolveFinished!: () => void;
       inst.finished = new Promise<void>((r) => { resolveFinished = r; });
       (inst as unknown as { resolveFinished(): void }).resolveFinished = resolveFinished;
@@ -214,6 +221,7 @@ export class RingKernelRuntime {
     }
 
     const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry);
+    inst.placement = placement;
     this.#kernels.set(id, inst);
     await this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
@@ -402,6 +410,17 @@ export class RingKernelRuntime {
   /** Ids of the kernels launched in this runtime (terminated ones included until relaunched). */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
+  /** Every kernel's telemetry in the Prometheus text format (js/metrics.ts); no samples when telemetry is off. */
+  metrics(): string {
+    return prometheusText(this.kernelIds().map((id) => this.getTelemetry(id)).filter((t): t is KernelTelemetry => t !== null));
+  }
+
+  /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/opentelemetry.ts). */
+  observeWith(meter: Meter): MeterObservation { return observeWith(this, meter); }
+
+  /** The kernels (placement, state) and the edges connect made between them (js/topology.ts). */
+  topology(): Topology { return topologyOf(this.#kernels.values()); }
+
   /**
    * Wires kernel `from`'s sends into the input of `to` (no host hop): one target, or several
    * with round-robin (default), broadcast or key routing. Many kernels may connect to one
@@ -430,7 +449,7 @@ export class RingKernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, connectMode: mode, key, next: 0 };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }

@@ -187,6 +187,7 @@ class WorkerHost {
     inst.route = {
       targets: msg.targets.map((t) => this.lookup(t, 'connect')),
       mode: msg.mode,
+      connectMode: msg.mode === 'one' ? 'round-robin' : msg.mode,   // topology() reads the owner's route, not this one
       key: keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField],
       next: 0,
     };
