@@ -40,7 +40,7 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
 
 function page(nonce: string): string {
   return '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>ringkernel dashboard</title></head>' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>ringkernel dashboard</title><link rel="icon" href="data:,"></head>' +
     `<body style="margin:0;background:#f7f8fa"><div id="app"></div><script nonce="${nonce}">${PAGE_SCRIPT!.replace(/<\/script/gi, '<\\/script')}</script></body></html>\n`;
 }
 

@@ -30,8 +30,7 @@ export const STYLE = `
 .rkd-status::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:#9aa3b2;margin-right:6px;vertical-align:0}
 .rkd-status.ok::before{background:#1f9d55}
 .rkd-panel{background:var(--panel);border:1px solid var(--line);border-radius:8px;margin-bottom:12px;overflow:auto}
-.rkd-graph{max-height:520px}
-.rkd-graph svg{display:block}
+.rkd-graph svg{display:block;width:100%;height:auto}
 .rkd-node rect.box{fill:#fff;stroke:#c4cad4;stroke-width:1}
 .rkd-node.remote rect.box{stroke-dasharray:4 3}
 .rkd-node text{font-size:12px;fill:var(--ink)}
@@ -40,6 +39,7 @@ export const STYLE = `
 .rkd-edge.broadcast{stroke:#7b4fd6}
 .rkd-edge.key{stroke:#d07a12}
 .rkd-edge.back{stroke-dasharray:5 4}
+.rkd-graph.busy .rkd-edge{stroke-opacity:.4}
 .rkd-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 .rkd-table th,.rkd-table td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 .rkd-table th{font-weight:600;color:var(--dim);font-size:12px;position:sticky;top:0;background:var(--panel)}
@@ -137,7 +137,10 @@ export function createDashboardView(element: Element): DashboardView {
     if (s.kernels.length === 0) graph.append(el('div', 'rkd-empty', 'No kernels launched yet.'));
     else {
       const g = layoutGraph(s.kernels.map((k) => k.id), s.edges);
-      const root = svg('svg', { width: g.width, height: g.height, viewBox: `0 0 ${g.width} ${g.height}`, role: 'img', 'aria-label': 'pipeline graph' });
+      // as wide as the panel allows, never wider than drawn (a big graph scales down to fit)
+      const root = svg('svg', { viewBox: `0 0 ${g.width} ${g.height}`, role: 'img', 'aria-label': 'pipeline graph' }) as SVGSVGElement;
+      root.style.maxWidth = `${g.width}px`;
+      graph.classList.toggle('busy', g.edges.length > 24);
       const defs = svg('defs', {});
       for (const [id, color] of [['rkd-arrow', '#8c96a8'], ['rkd-arrow-broadcast', '#7b4fd6'], ['rkd-arrow-key', '#d07a12']] as const) {
         const m = svg('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
