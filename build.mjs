@@ -27,7 +27,9 @@ await build({ ...common, format: 'cjs', platform: 'node', entryPoints: ['js/inde
   banner: { js: "const __ringkernelModuleUrl = require('node:url').pathToFileURL(__filename).href;" } });
 // the pool worker's entry imports the facade bundle itself, so that the kernel modules it
 // imports (`import ... from 'ringkernel'`) register where its host looks them up
-await build({ ...common, entryPoints: ['js/worker.ts'], outdir: 'dist', external: ['./index.js'] });
+// (the source imports '../index.js'; the bundle sits beside dist/index.js)
+const facadeBeside = { name: 'facade-beside', setup(b) { b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: './index.js', external: true })); } };
+await build({ ...common, entryPoints: [{ in: 'js/worker/entry.ts', out: 'worker' }], outdir: 'dist', plugins: [facadeBeside] });
 
 // ringkernel/dashboard: the page's script first (one IIFE), inlined into the server so the
 // page fetches nothing; the dashboard shares the facade's classes (errors) through ./index

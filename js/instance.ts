@@ -50,7 +50,7 @@ export class KernelInstance {
   lastError: string | null = null;
   /** Resolves when the kernel function has returned or thrown. */
   finished: Promise<void> = Promise.resolve();
-  /** Worker placement, on the owner: the pool worker that runs it (js/pool.ts). */
+  /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
   worker: unknown = null;
   /** Set once terminated and its memory is released: nothing may touch the rings after. */
   released = false;
@@ -338,7 +338,7 @@ export class KernelInstance {
   /** A send to this kernel waiting for room gives up once it can no longer receive. */
   readonly receiveCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
-  // ---- records, for the GPU pump (js/gpu.ts): the same rings, the bytes left undecoded ----
+  // ---- records, for the GPU pump (js/gpu/): the same rings, the bytes left undecoded ----
 
   /**
    * Resolves once input can be taken (the kernel is active and its queue is not empty) or

@@ -2,10 +2,10 @@
 // between the host and kernels (and between kernels, once connected), and reports
 // telemetry. Every message crosses a ring of the wasm core as bytes.
 import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
-import { WorkerPool, type PoolWorker } from './pool.js';
-import { gpuKernelFunction } from './gpu.js';
+import { WorkerPool, type PoolWorker } from './worker/pool.js';
+import { gpuKernelFunction } from './gpu/runner.js';
 import { availableCores } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker-host.js';
+import type { DirectoryEntry, SerializedError } from './worker/host.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
@@ -164,7 +164,7 @@ export class RingKernelRuntime {
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
     let placement = def.placement;
-    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu.ts); made first, so a
+    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu/); made first, so a
     // missing GPU or WGSL that does not compile refuses the launch
     const gpu = placement === 'gpu' ? await gpuKernelFunction(id, def) : null;
     const pump = gpu ? gpu.pump : null;

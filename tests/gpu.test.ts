@@ -91,7 +91,7 @@ gpuTest('WGSL that does not compile is refused at launch with the line and colum
 });
 
 test('a dispatch takes at most 65,536 messages, fewer where the device limits its buffers', async () => {
-  const { batchLimit } = await import('../js/gpu.js');
+  const { batchLimit } = await import('../js/gpu/runner.js');
   assert.is(batchLimit({}, 124, 64), 65536);                                            // defaults: the pump's own cap
   assert.is(batchLimit({ maxStorageBufferBindingSize: 128 * 2 ** 20 }, 64 * 1024 + 60, 64), 2046); // 64 KiB records
   assert.is(batchLimit({ maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 20 }, 60, 1024), 1024);

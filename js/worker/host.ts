@@ -1,4 +1,4 @@
-// worker-host.ts — what runs in each worker thread of the pool: it attaches to the owner's
+// worker/host.ts — what runs in each worker thread of the pool: it attaches to the owner's
 // core (same module, same shared memory), imports kernel modules, and runs the kernels it
 // is given with the same context API as inline kernels. Kernel messages cross the shared
 // rings; only control messages (launch, routes, the kernel directory) use postMessage.
@@ -9,22 +9,22 @@
 // Atomics.waitAsync (its event loop stays free for timers and control messages; producers
 // pay nothing while it is busy). When it rings, the scheduler's round-robin (sched_next)
 // hands one message to each ready kernel in turn, then every kernel hears of state changes.
-import { attachCore, type Core } from './core.js';
-import { Ring } from './ring.js';
-import { Hub, spinUntil, nextTask } from './hub.js';
-import { KernelInstance, type Route } from './instance.js';
-import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
-import { registeredKernel } from './kernel.js';
-import { StateCode } from './state.js';
-import { readTelemetry, type KernelTelemetry } from './telemetry.js';
-import { Message } from './message.js';
-import { KernelNotFoundError, RingKernelError } from './errors.js';
-import { parentPort, type ParentPort } from './platform.js';
-import type { RingKernelRuntime } from './runtime.js';
+import { attachCore, type Core } from '../core.js';
+import { Ring } from '../ring.js';
+import { Hub, spinUntil, nextTask } from '../hub.js';
+import { KernelInstance, type Route } from '../instance.js';
+import { KernelContext, type ReceiveOptions, type SendOptions } from '../context.js';
+import { registeredKernel } from '../kernel.js';
+import { StateCode } from '../state.js';
+import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
+import { Message } from '../message.js';
+import { KernelNotFoundError, RingKernelError } from '../errors.js';
+import { parentPort, type ParentPort } from '../platform.js';
+import type { RingKernelRuntime } from '../runtime.js';
 
 export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
 
-/** Control messages from the owner (js/pool.ts). */
+/** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
   | Request;

@@ -1,4 +1,4 @@
-// gpu.ts — GPU placement: a ring kernel whose handler is WGSL. WebGPU has no persistent
+// gpu/runner.ts — GPU placement: a ring kernel whose handler is WGSL. WebGPU has no persistent
 // kernels, so "persistent" means: the device, pipeline, buffers and the kernel's declared
 // state are made once at launch and stay on the GPU, and a pump on the owner's thread keeps
 // submitting bounded dispatches while the mailbox has work. The pump is the kernel's own
@@ -7,12 +7,12 @@
 //
 // Batches: receiveMany hands over everything waiting (up to 4096), so a lone message goes
 // at once and a busy mailbox goes in large dispatches.
-import type { KernelDefinition } from './kernel.js';
-import type { KernelContext } from './context.js';
-import type { Message, MessageClass } from './message.js';
-import type { FieldType } from './schema.js';
-import { BackendNotAvailableError, MessageDecodeError, QueueFullError, RingKernelError } from './errors.js';
-import type { KernelInstance } from './instance.js';
+import type { KernelDefinition } from '../kernel.js';
+import type { KernelContext } from '../context.js';
+import type { Message, MessageClass } from '../message.js';
+import type { FieldType } from '../schema.js';
+import { BackendNotAvailableError, MessageDecodeError, QueueFullError, RingKernelError } from '../errors.js';
+import type { KernelInstance } from '../instance.js';
 
 /** A GPU kernel's WGSL did not compile: the compiler's first error, in the user's lines. */
 export class ShaderCompileError extends RingKernelError {
@@ -223,7 +223,8 @@ function loadShader(file: string): Promise<string> {
   let text = shaderFiles.get(file);
   if (!text) {
     text = (async () => {
-      const url = new URL(`../shaders/${file}`, import.meta.url);
+      // the package's shaders/: beside dist/ in the bundle, two levels up from this source file under tsx
+      const url = new URL(`${import.meta.url.endsWith('.ts') ? '../' : ''}../shaders/${file}`, import.meta.url);
       if (url.protocol === 'file:') {
         const { readFile } = await import('node:fs/promises');
         return readFile(url, 'utf8');

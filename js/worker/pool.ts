@@ -1,11 +1,11 @@
-// pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
+// worker/pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
 // doorbell and kernel list, assembly/scheduler.ts) and a scratch area in the shared memory,
 // then kernels to run. Kernels are spread so that n workers >= k kernels gives each kernel
 // its own thread; a worker that dies fails only the kernels it hosts.
-import type { OwnerCore } from './core.js';
-import { DEFAULT_SCRATCH_BYTES } from './core.js';
-import { startWorker, type WorkerHandle } from './platform.js';
-import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './worker-host.js';
+import type { OwnerCore } from '../core.js';
+import { DEFAULT_SCRATCH_BYTES } from '../core.js';
+import { startWorker, type WorkerHandle } from '../platform.js';
+import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './host.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
@@ -149,5 +149,5 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** The worker entry next to this module: the bundle's, or under tsx the TypeScript source's. */
 function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./worker-dev.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+  return import.meta.url.endsWith('.ts') ? new URL('./dev-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 }
