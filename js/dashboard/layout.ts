@@ -5,7 +5,7 @@
 // instead of becoming one column two thousand pixels tall. Pure: no DOM, tested in Node.
 import type { TopologyEdge } from '../topology.js';
 
-export const NODE_W = 176, NODE_H = 44, GAP_X = 64, GAP_Y = 12, SUB_GAP_X = 20, PAD = 16, MAX_ROWS = 10;
+export const NODE_W = 150, NODE_H = 44, GAP_X = 48, GAP_Y = 12, SUB_GAP_X = 16, PAD = 16, MAX_ROWS = 12;
 
 export interface PlacedNode { id: string; x: number; y: number; w: number; h: number; layer: number; remote: boolean }
 export interface PlacedEdge { from: string; to: string; mode: TopologyEdge['mode']; back: boolean; path: string }

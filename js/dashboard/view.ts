@@ -41,7 +41,7 @@ export const STYLE = `
 .rkd-edge.back{stroke-dasharray:5 4}
 .rkd-graph.busy .rkd-edge{stroke-opacity:.4}
 .rkd-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-.rkd-table th,.rkd-table td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+.rkd-table th,.rkd-table td{vertical-align:middle;padding:5px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 .rkd-table th{font-weight:600;color:var(--dim);font-size:12px;position:sticky;top:0;background:var(--panel)}
 .rkd-table th:first-child,.rkd-table td:first-child,.rkd-table td.placement,.rkd-table th.placement,.rkd-table td.state,.rkd-table th.state{text-align:left}
 .rkd-table td:first-child{font-weight:600;max-width:240px;overflow:hidden;text-overflow:ellipsis}
@@ -53,7 +53,7 @@ export const STYLE = `
 .rkd-node rect.bar{fill:var(--s,#8a93a3)}
 .rkd-spark{display:inline-flex;align-items:center;gap:8px}
 .rkd-spark canvas{width:120px;height:26px;display:block}
-.rkd-spark span{min-width:64px;display:inline-block}
+.rkd-spark span{min-width:64px;display:inline-block;line-height:26px}
 .rkd-queue{display:inline-flex;align-items:center;gap:8px}
 .rkd-queue .track{width:80px;height:8px;border-radius:4px;background:#e8ebf0;overflow:hidden}
 .rkd-queue .fill{height:100%;background:var(--accent);width:0}
@@ -87,8 +87,8 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   return e;
 }
-/** Fits an id into a node (12px text, about 7px a character), with an ellipsis. */
-const fit = (s: string, chars = 22) => (s.length > chars ? `${s.slice(0, chars - 1)}…` : s);
+/** Fits an id into a node (12px text, about 7px a character, 150px wide), with an ellipsis. */
+const fit = (s: string, chars = 19) => (s.length > chars ? `${s.slice(0, chars - 1)}…` : s);
 const current = (k: KernelSnapshot) => (k.rate.length ? k.rate[k.rate.length - 1]! : 0);
 
 interface Row { tr: HTMLTableRowElement; cells: Map<string, HTMLElement>; canvas: HTMLCanvasElement; rate: HTMLElement; fill: HTMLElement; queue: HTMLElement; queueText: HTMLElement; state: HTMLElement }
@@ -275,7 +275,8 @@ export function createDashboardView(element: Element): DashboardView {
         const n = nodes.get(k.id);
         if (n) {
           n.g.setAttribute('class', `rkd-node ${stateClass(k.state)}`);
-          n.sub.textContent = `${k.placement} · ${k.state} · ${t ? rateText(now) : '–'}`;
+          // inline is the default: only worker and gpu are named
+          n.sub.textContent = `${k.placement === 'inline' ? '' : `${k.placement} · `}${k.state} · ${t ? rateText(now) : '–'}`;
           n.title.textContent = `${k.id}\n${k.placement}, ${k.state}\nqueue ${depth} / ${k.queueCapacity}${t ? `\nprocessed ${integer(t.messagesProcessed)}` : ''}`;
         }
       }
