@@ -62,7 +62,7 @@ async function tallied(cmd, args, env = {}) {
 suites.deno = async () => {
   const deno = denoBinary();
   if (!deno) return { passed: 0, failed: 0, skipped: 1, reason: 'skipped: no Deno binary (npm ci installs the deno package)' };
-  return tallied(deno, ['run', '--allow-read', '--allow-env', 'tests/runtimes/seed-check.mjs']);
+  return tallied(deno, ['run', '--allow-read', '--allow-env', '--allow-net=127.0.0.1', 'tests/runtimes/seed-check.mjs']);
 };
 
 /** The Bun binary of the @oven/bun-<platform> npm package, or null. */
