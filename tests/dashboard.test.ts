@@ -1,4 +1,4 @@
-// serveDashboard from the built package (dist/dashboard.js over dist/index.js, as users get
+// serveDashboard from the built package by its name (ringkernel/dashboard over ringkernel, as users get
 // it): where it listens, what it serves, that it is read-only, live events, closing. The
 // page itself is checked in Chromium (tests/browser/dashboard.mjs).
 import { test } from 'uvu';
@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { RingKernelRuntime, ringKernel, message, t, RingKernelError } from '../dist/index.js';
-import { serveDashboard, type DashboardSnapshot } from '../dist/dashboard.js';
+import { RingKernelRuntime, ringKernel, message, t, RingKernelError } from 'ringkernel';
+import { serveDashboard, type DashboardSnapshot } from 'ringkernel/dashboard';
 
 const DbNum = message('DbNum', { n: t.f64 });
 ringKernel({ kernelId: 'db_echo', input: DbNum, output: DbNum }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
