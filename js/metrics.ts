@@ -47,6 +47,8 @@ export const METRICS: readonly MetricRow[] = [
     help: 'Messages waiting in the input queue.' },
   { name: 'ringkernel_queue_high_water', type: 'gauge', field: 'queueHighWater',
     help: 'Largest input queue depth seen.' },
+  { name: 'ringkernel_queue_capacity', type: 'gauge', field: 'queueCapacity',
+    help: 'Capacity of the input queue (queueSize).' },
   { name: 'ringkernel_latency_seconds', type: 'summary', scale: 1 / 1000,
     help: 'Time from send to handled, in seconds (from the kernel\'s latency histogram).',
     quantiles: [{ quantile: 0.5, field: 'latencyP50Ms' }, { quantile: 0.95, field: 'latencyP95Ms' }, { quantile: 0.99, field: 'latencyP99Ms' }] },

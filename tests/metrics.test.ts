@@ -37,7 +37,7 @@ const COUNTERS = {
   ringkernel_messages_rejected_total: 'messagesRejected',
   ringkernel_errors_total: 'errorCount',
 } as const;
-const GAUGES = { ringkernel_queue_depth: 'queueDepth', ringkernel_queue_high_water: 'queueHighWater' } as const;
+const GAUGES = { ringkernel_queue_depth: 'queueDepth', ringkernel_queue_high_water: 'queueHighWater', ringkernel_queue_capacity: 'queueCapacity' } as const;
 const QUANTILES = { '0.5': 'latencyP50Ms', '0.95': 'latencyP95Ms', '0.99': 'latencyP99Ms' } as const;
 
 interface Family { name: string; help: string; type: string; metrics: Array<{ value?: string; labels?: Record<string, string>; quantiles?: Record<string, string> }> }
@@ -89,6 +89,7 @@ test('inline kernels: every counter and gauge agrees with getTelemetry, HELP and
   assert.is(rt.getTelemetry('mx_reject')!.messagesRejected, 2);
   assert.is(rt.getTelemetry('mx_drop')!.messagesDropped, 3);
   assert.is(rt.getTelemetry('mx_drop')!.queueDepth, 4);
+  assert.is(rt.getTelemetry('mx_drop')!.queueCapacity, 4);
   assert.is(rt.getTelemetry('mx_fragile')!.errorCount, 1);
   assert.match(text, /^# HELP ringkernel_messages_processed_total .+\n# TYPE ringkernel_messages_processed_total counter\n/);
   assert.ok(text.endsWith('\n'));
@@ -134,7 +135,7 @@ test('a terminated kernel keeps its last numbers; telemetry off: families withou
   await withRuntime(async (rt) => {
     await rt.launch('mx_echo');
     const families = parse(rt.metrics());
-    assert.ok(families.length >= 7);
+    assert.ok(families.length >= 8);
     for (const f of families) assert.is(f.metrics.length, 0, `${f.name} has no samples`);
   }, { enableTelemetry: false });
 });

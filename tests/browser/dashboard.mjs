@@ -100,8 +100,8 @@ async function fiftyKernels(browser, check) {
         await rt.send('ingest', new Num({ n: i }));
         await rt.receive('store', { timeout: 2000 });
         await rt.receive('archive', { timeout: 2000 });
-        // a load that rises and falls, so the minute's chart has a shape
-        if (i % 20 === 0) await sleep(2 + 6 * (1 + Math.sin(i / 400)));
+        // a load that rises and falls over ~40 s, so the minute's chart has a shape
+        if (i % 20 === 0) await sleep(2 + 8 * (1 + Math.sin(Date.now() / 6000)));
       }
     })();
     const { page, problems } = await open(browser, dash.url, { width: 1440, height: 1100 });
