@@ -3,7 +3,8 @@
 //
 // That parser groups a summary's quantiles across label sets into one sample (it keeps the
 // last kernel's), so per-kernel quantiles are checked on runtimes with one kernel each; the
-// counters and gauges of many kernels are checked together.
+// counters and gauges of many kernels are checked together. tests/prometheus.test.ts has a
+// real Prometheus scrape many kernels, summary included.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import parsePrometheus from 'parse-prometheus-text-format';
