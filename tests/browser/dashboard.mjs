@@ -78,6 +78,10 @@ async function servedPage(browser, check) {
       check('the header says it is live', /^live/.test(status), status);
       check('the page fetched nothing from elsewhere', requests.every((u) => u.startsWith(dash.url)), requests.filter((u) => !u.startsWith(dash.url)).join(', '));
       check('no script errors, no console errors or warnings', problems.length === 0, problems.join('; '));
+      // the server goes away: the page says so (EventSource keeps retrying on its own)
+      await dash.close();
+      const gone = await page.waitForFunction(() => /^reconnecting/.test(document.querySelector('.rkd-status').textContent), null, { timeout: 5000 }).then(() => true, () => false);
+      check('when the server goes away the page says it is reconnecting', gone, await page.textContent('.rkd-status'));
     } finally { await page.close(); }
   } finally { await dash.close(); await rt.shutdown({ timeout: 1000 }); }
 }
@@ -144,13 +148,20 @@ async function mounted(browser, check, pageUrl) {
     await page.waitForFunction(() => document.querySelector('tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '40', null, { timeout: 5000 }).catch(() => {});
     let rows = await table(page);
     const nodes = await page.$$eval('#dash g.rkd-node', (gs) => gs.length);
+    rows = Object.fromEntries(await page.$$eval('#dash tr[data-kernel]', (trs) => trs.map((tr) => [tr.dataset.kernel, { messagesProcessed: tr.querySelector('td[data-field="messagesProcessed"]').textContent }])));
     check('mountDashboard draws the page\'s own runtime: 3 nodes, a row each with its counts', nodes === 3 && ['parse', 'enrich', 'store'].every((id) => rows[id]?.messagesProcessed === '40'),
       `${nodes} nodes; ${JSON.stringify(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, v.messagesProcessed])))}`);
     await page.evaluate(() => window.__pass(10));
     const updated = await page.waitForFunction(() => document.querySelector('tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '50', null, { timeout: 5000 }).then(() => true, () => false);
     check('and updates by itself', updated);
+    const heads = async (sel) => page.$$eval(`${sel} th`, (ths) => ths.map((th) => th.textContent));
+    const restarts = await page.$eval('#later tr[data-kernel="enrich"] td[data-field="restarts"]', (td) => td.textContent).catch(() => null);
+    check('restarts and discarded get columns only when the telemetry has them',
+      !(await heads('#dash')).includes('restarts') && (await heads('#later')).includes('restarts') && (await heads('#later')).includes('discarded') && restarts === '2',
+      `without: ${(await heads('#dash')).join(' ')}; with: ${(await heads('#later')).join(' ')}; enrich restarts ${restarts}`);
+    await page.evaluate(() => window.__later.close());
     await page.evaluate(() => window.__dash.close());
-    check('close() removes the view', (await page.$$('#dash .rkd')).length === 0);
+    check('close() removes the view', (await page.$$('#dash .rkd')).length === 0 && (await page.$$('#later .rkd')).length === 0);
     check('mountDashboard page: no script errors', problems.length === 0, problems.join('; '));
     rows = null;
   } finally { await page.close(); }
