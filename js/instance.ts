@@ -4,32 +4,17 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, decodeFrom } from './message.js';
+import { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
+import { KernelFailedError, KernelStateError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { monotonicNow, timeOrigin } from './platform.js';
-
-interface Waiter<T> {
-  resolve(v: T): void;
-  reject(e: unknown): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-/** Where a kernel's sends go once `connect` wired it to others. */
-export interface Route {
-  targets: KernelInstance[];
-  mode: 'one' | 'round-robin' | 'broadcast' | 'key';
-  /** The mode connect was asked for (mode is 'one' for a single target), for topology(). */
-  connectMode: 'round-robin' | 'broadcast' | 'key';
-  key: ((m: Message) => unknown) | undefined;
-  next: number;
-}
+import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { settle, waitIn, type Waiter } from './waiters.js';
+import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 
 const perf = { now: monotonicNow };
 
@@ -47,17 +32,16 @@ export class KernelInstance {
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
-  /** Resolves when the kernel function has returned or thrown. */
-  finished: Promise<void> = Promise.resolve();
   /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
   worker: unknown = null;
-  /** Set once terminated and its memory is released: nothing may touch the rings after. */
-  released = false;
+  #released = false;
   #markReleased!: () => void;
   /** Resolves when released. */
   readonly released$ = new Promise<void>((r) => { this.#markReleased = r; });
-  markReleased(): void { this.#markReleased(); }
-  finalTelemetry: unknown = null;
+  #markEnded!: () => void;
+  readonly #ended = new Promise<void>((r) => { this.#markEnded = r; });
+  /** Its telemetry when it was released (getTelemetry after terminate). */
+  finalTelemetry: KernelTelemetry | null = null;
 
   private readonly receivers: Waiter<Message>[] = [];
   private readonly hostReceivers: Waiter<Message>[] = [];
@@ -68,7 +52,8 @@ export class KernelInstance {
   private readonly inHand: number[] = [];
   private currentDeliveredAt = 0;
   private readonly x;
-  private readonly telemetry: boolean;
+  /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
+  readonly telemetry: boolean;
 
   /**
    * 'local': the kernel function runs on this thread, which drains the input.
@@ -112,15 +97,9 @@ export class KernelInstance {
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
     if (n === 0) return;
-    if (this.telemetry && !this.released) {
-      const busy = (t - this.currentDeliveredAt) / n;
-      for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
-    }
+    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
     this.inHand.length = 0;
   }
-
-  /** The kernel function returned: the message in hand, if any, is handled. */
-  functionReturned(): void { this.finishCurrent(perf.now()); }
 
   /** Pops the next input (t: perf.now(), the delivery time) or null. */
   private take(t: number): Message | null {
@@ -189,7 +168,7 @@ export class KernelInstance {
   }
 
   private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
-    const p = this.wait(this.receivers, options, 'receive');
+    const p = waitIn(this.receivers, options, 'receive', this.id);
     this.armInput();
     return p;
   }
@@ -327,7 +306,7 @@ export class KernelInstance {
   readonly sendWho: Who;
 
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */
-  private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
+  readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
   /** Why a kernel connected to this one can no longer send to it (released or failed), or null. */
   goneAsTarget(from: string): Error | null {
@@ -345,56 +324,9 @@ export class KernelInstance {
    */
   waitInput(): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
-    const p = this.wait(this.inputWaiters, undefined, 'receive');
+    const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
     this.armInput();
     return p;
-  }
-
-  /**
-   * Pops up to `max` records into this thread's scratch area as [u32 length][record,
-   * padded to 4]... and returns how many (0 unless active). `sentAt` gets each record's
-   * send time, for telemetry once the records are handled (recordsHandled).
-   */
-  takeRecords(max: number, sentAt: number[]): number {
-    if (this.stopping || this.code !== StateCode.ACTIVE) return 0;
-    return this.hub.popRecords(this.input, max, sentAt);
-  }
-
-  /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now. */
-  recordsHandled(sentAt: readonly number[], takenAt: number): void {
-    const n = sentAt.length;
-    if (n === 0 || !this.telemetry || this.released) return;
-    const t = perf.now();
-    const busy = (t - takenAt) / n;
-    for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - sentAt[i]!) * 1e6, busy, t);
-  }
-
-  /**
-   * Sends `count` encoded records ([u32 length][record, padded to 4]... in `records`, whose
-   * timestamps it sets) where the kernel's sends go: its output queue, or the kernels it
-   * is connected to. Routes that choose per message (round-robin, by key) decode them.
-   */
-  sendOutRecords(records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
-    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
-    const who = this.sendWho;
-    const route = this.route;
-    const timeout = options?.timeout;
-    if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);
-    if (route.mode === 'one' || route.mode === 'broadcast') {
-      return Promise.all(route.targets.map((t) => {
-        const gone = t.goneAsTarget(this.id);
-        if (gone) return Promise.reject(gone);
-        return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
-      })).then(() => undefined);
-    }
-    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const msgs: Message[] = [];
-    for (let k = 0, p = 0; k < count; k++) {
-      const len = dv.getUint32(p, true);
-      msgs.push(decodeFrom(records, dv, p + 4, len));
-      p += 4 + ((len + 3) & ~3);
-    }
-    return this.sendOutMany(msgs, options);
   }
 
   // ---- the host's side (runtime.receive) ----
@@ -410,7 +342,7 @@ export class KernelInstance {
     }
     const ended = this.endedError();
     if (ended) return Promise.reject(ended);
-    const p = this.wait(this.hostReceivers, options, 'receive');
+    const p = waitIn(this.hostReceivers, options, 'receive', this.id);
     this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
     return p;
   }
@@ -451,7 +383,82 @@ export class KernelInstance {
     else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
-  // ---- lifecycle ----
+  // ---- lifecycle: this instance is its one owner ----
+
+  /**
+   * Resolves once the kernel function has returned or thrown: on this thread (run), or on
+   * another one, once its host reported it or the thread died (endedElsewhere, threadDied).
+   */
+  get ended(): Promise<void> { return this.#ended; }
+
+  /** Set once released: nothing on this thread may touch its rings or control block after. */
+  get released(): boolean { return this.#released; }
+
+  /**
+   * Runs the kernel function on this thread. When it returns the kernel is terminated
+   * (unless it is already stopping); when it throws, it fails. `onEnd` then runs (a worker
+   * host tells the owner), and `ended` resolves.
+   */
+  run(fn: () => unknown, onEnd?: (threw: boolean, error: unknown) => void): void {
+    void Promise.resolve().then(fn).then(
+      () => this.#functionEnded(false, undefined, onEnd),
+      (e) => this.#functionEnded(true, e, onEnd));
+  }
+
+  #functionEnded(threw: boolean, error: unknown, onEnd: ((threw: boolean, error: unknown) => void) | undefined): void {
+    if (threw) {
+      if (!this.stopping) this.fail(error);
+    } else {
+      this.finishCurrent(perf.now()); // the message in hand, if any, is handled
+      if (!this.stopping) {
+        this.x.kcb_force_state(this.kcb, StateCode.TERMINATED);
+        this.input.close();
+      }
+    }
+    if (!this.released) this.stateChanged();
+    onEnd?.(threw, error);
+    this.#markEnded();
+  }
+
+  /**
+   * Owner's side of a kernel running on another thread: its host reported that the function
+   * returned (null) or threw `error` (already counted in the control block there).
+   */
+  endedElsewhere(error: Error | null): void {
+    if (this.released) return;
+    if (error) this.fail(error, true);
+    else this.stateChanged();
+    this.#markEnded();
+  }
+
+  /** Owner's side: the thread running this kernel died; it fails unless it was ending anyway. */
+  threadDied(reason: string): void {
+    if (this.released) return;
+    const c = this.code;
+    // (a kernel already marked failed whose error had not arrived yet gets this one)
+    if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
+      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+    this.#markEnded();
+  }
+
+  /**
+   * Lets go of the kernel on this thread: keeps its last state (`finalCode`, default: the
+   * state now, terminating read as terminated) and telemetry, ends every promise still
+   * waiting on it and forgets its rings. Whoever carved the regions frees them. False when
+   * it was released already.
+   */
+  release(finalCode?: StateCode): boolean {
+    if (this.#released) return false;
+    this.finalTelemetry = this.telemetry ? readTelemetry(this) : null;
+    const c = this.code;
+    this.finalCode = finalCode ?? (c === StateCode.TERMINATING ? StateCode.TERMINATED : c);
+    this.#released = true;
+    this.stateChanged();
+    this.hub.forget(this.input);
+    this.hub.forget(this.output);
+    this.#markReleased();
+    return true;
+  }
 
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
   stateChanged(): void {
@@ -494,103 +501,7 @@ export class KernelInstance {
       { kernelId: this.id, operation, cause: this.error });
   }
 
-  private wait<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter<T> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
-      const timeout = options?.timeout;
-      if (timeout !== undefined) {
-        if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${this.id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
-        w.timer = setTimeout(() => {
-          const i = queue.indexOf(w);
-          if (i >= 0) queue.splice(i, 1);
-          settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${this.id}': nothing arrived within ${timeout} ms`, { kernelId: this.id, operation }));
-        }, timeout);
-      }
-      const signal = options?.signal;
-      if (signal) {
-        if (signal.aborted) { settle(w, undefined, signal.reason); return; }
-        w.onAbort = () => {
-          const i = queue.indexOf(w);
-          if (i >= 0) queue.splice(i, 1);
-          settle(w, undefined, signal.reason);
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      queue.push(w);
-    });
-  }
-}
 
-function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
-  if (w.timer !== undefined) clearTimeout(w.timer);
-  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-  if (error !== undefined) w.reject(error);
-  else w.resolve(value as T);
-}
-
-function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
-  const to = (t: KernelInstance) => {
-    const gone = t.goneAsTarget(who.kernelId);
-    if (gone) return Promise.reject(gone);
-    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-  };
-  const ts = route.targets;
-  switch (route.mode) {
-    case 'one': return to(ts[0]!);
-    case 'round-robin': return to(ts[nextInRotation(route)]!);
-    case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
-    case 'key': return to(ts[hashKey(route.key!(msg)) % ts.length]!);
-  }
-  return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
-}
-
-/** The round-robin target for the next message. */
-function nextInRotation(route: Route): number {
-  const i = route.next;
-  route.next = (i + 1) % route.targets.length;
-  return i;
-}
-
-/**
- * sendMany through a route: the messages are shared out as one-by-one sends would share them
- * (round-robin goes on from where it was, by key, every target for broadcast), and each
- * target's share goes into its queue as one batch, in order. The shares go at once; the call
- * resolves when every share is in and rejects with the first refusal (other targets' shares
- * still go in).
- */
-function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
-  cancelled: () => Error | null): Promise<void> {
-  const bad = msgs.findIndex((m) => !(m instanceof Message));
-  if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
-  const ts = route.targets;
-  let shares: (readonly Message[])[];
-  switch (route.mode) {
-    case 'one': shares = [msgs]; break;
-    case 'broadcast': shares = ts.map(() => msgs); break;
-    case 'round-robin': case 'key': {
-      const split: Message[][] = ts.map(() => []);
-      for (const m of msgs) split[route.mode === 'key' ? hashKey(route.key!(m)) % ts.length : nextInRotation(route)]!.push(m);
-      shares = split;
-      break;
-    }
-    default: return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
-  }
-  return Promise.all(shares.map((share, i) => {
-    if (share.length === 0) return undefined;
-    const t = ts[i]!;
-    const gone = t.goneAsTarget(who.kernelId);
-    if (gone) return Promise.reject(gone);
-    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-  })).then(() => undefined);
-}
-
-/** A stable, non-negative hash of a routing key (numbers route by value). */
-export function hashKey(k: unknown): number {
-  if (typeof k === 'number' && Number.isInteger(k)) return Math.abs(k);
-  const s = String(k);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  return h >>> 0;
 }
 
 function describe(v: unknown): string {
