@@ -122,7 +122,8 @@ export async function serveDashboard(runtime: DashboardSource, options: Dashboar
 
   const timer = setInterval(() => {
     try { latest = JSON.stringify(sampler.sample()); } catch { return; /* the runtime is going away: keep the last */ }
-    for (const res of streams) res.write(`data: ${latest}\n\n`);
+    // a client that does not read skips snapshots instead of piling them up here
+    for (const res of streams) if (res.writableLength < 1 << 20) res.write(`data: ${latest}\n\n`);
   }, intervalMs);
   (timer as { unref?: () => void }).unref?.();
 
