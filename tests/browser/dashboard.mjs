@@ -5,11 +5,15 @@
 //  - 50 kernels stay readable (no two nodes overlap, labels large enough), screenshot taken
 //    (DASHBOARD_SCREENSHOT=docs/dashboard.png keeps it);
 //  - mountDashboard in a page of its own (dashboard-mount.html), over a runtime in that page.
-import { RingKernelRuntime, ringKernel, message, t } from '../../dist/index.js';
+import { RingKernelRuntime, ringKernel, message, t, BackpressureStrategy } from '../../dist/index.js';
 import { serveDashboard } from '../../dist/dashboard.js';
+import { RawData } from '../runtimes/seed-kernels.mjs';   // and its worker kernels preprocess_w, compute_w
 
 const Num = message('BdNum', { n: t.f64 });
 const stage = ringKernel({ kernelId: 'bd_stage', input: Num, output: Num }, async (ctx) => { for await (const m of ctx) await ctx.send(new Num({ n: m.n + 1 })); });
+// consumes slowly and sends nothing: its input (a small DROP_OLDEST queue) fills and drops
+const slowSink = ringKernel({ kernelId: 'bd_slow_sink', input: Num, output: Num, queueSize: 256, backpressure: BackpressureStrategy.DROP_OLDEST },
+  async (ctx) => { for await (const _ of ctx) await sleep(3); });
 const fragile = ringKernel({ kernelId: 'bd_fragile', input: Num, output: Num }, async (ctx) => {
   for await (const m of ctx) { if (m.n < 0) throw new RangeError('negative reading'); await ctx.send(m); }
 });
@@ -87,23 +91,35 @@ async function servedPage(browser, check) {
 }
 
 async function fiftyKernels(browser, check) {
-  const rt = new RingKernelRuntime();
+  // a pipeline of 50 with something of everything: a wide fan-out, a broadcast, a slow sink
+  // whose DROP_OLDEST queue is full and dropping, a kernel that failed, two on worker
+  // threads, one launched and never activated
+  const rt = new RingKernelRuntime({ workers: 2 });
   const dash = await serveDashboard(rt, { intervalMs: 500 });
   let stop = false;
   try {
-    const workers = Array.from({ length: 44 }, (_, i) => `score_${String(i).padStart(2, '0')}`);
-    for (const id of ['ingest', 'parse', ...workers, 'join', 'store', 'archive', 'spare']) await rt.launch(id, stage);
+    const scores = Array.from({ length: 41 }, (_, i) => `score_${String(i).padStart(2, '0')}`);
+    // (launch order is the table's order: the varied ones first, the 41 alike last)
+    for (const id of ['ingest', 'parse', 'join', 'store']) await rt.launch(id, stage);
+    await rt.launch('archive', slowSink);
+    await rt.launch('audit', fragile);
+    await rt.launch('preprocess_w');
+    await rt.launch('compute_w');
+    for (const id of ['spare', ...scores]) await rt.launch(id, stage);
     rt.connect('ingest', 'parse');
-    rt.connect('parse', workers);
-    for (const w of workers) rt.connect(w, 'join');
+    rt.connect('parse', scores);
+    for (const w of scores) rt.connect(w, 'join');
     rt.connect('join', ['store', 'archive'], { mode: 'broadcast' });
+    rt.connect('audit', 'store');
+    rt.connect('preprocess_w', 'compute_w');
     for (const id of rt.kernelIds()) if (id !== 'spare') await rt.activate(id);
+    await rt.send('audit', new Num({ n: -1 }));
     const seconds = Number(process.env.DASHBOARD_SCREENSHOT_SECONDS ?? 4);
     const load = (async () => {
       for (let i = 0; !stop; i++) {
         await rt.send('ingest', new Num({ n: i }));
         await rt.receive('store', { timeout: 2000 });
-        await rt.receive('archive', { timeout: 2000 });
+        if (i % 4 === 0) { await rt.send('preprocess_w', new RawData({ values: [i, i + 1, i + 5] })); await rt.receive('compute_w', { timeout: 5000 }); }
         // a load that rises and falls over ~40 s, so the minute's chart has a shape
         if (i % 20 === 0) await sleep(2 + 8 * (1 + Math.sin(Date.now() / 6000)));
       }
@@ -127,6 +143,12 @@ async function fiftyKernels(browser, check) {
       check('50 kernels: 50 nodes, none overlapping another', boxes.length === 50 && !overlap, overlap || `${boxes.length} nodes`);
       check('50 kernels: node labels stay at 10 px or more on a 1440 px page, the graph under 700 px tall', layout.scale * 12 >= 10 && layout.panel < 700, `scale ${layout.scale.toFixed(2)}, graph ${Math.round(layout.panel)} px`);
       check('50 kernels: a row each in the table', layout.rows === 50, `${layout.rows} rows`);
+      const rows = await table(page);
+      const full = await page.$eval('tr[data-kernel="archive"] .rkd-queue', (q) => q.classList.contains('high'));
+      check('a full DROP_OLDEST queue shows as nearly full, its drops counted', full && Number(plain(rows.archive.messagesDropped)) > 0 && Number(plain(rows.archive.messagesDropped)) <= rt.getTelemetry('archive').messagesDropped,
+        `${rows.archive.queueDepth}, dropped ${rows.archive.messagesDropped}`);
+      check('a failed kernel and worker placement are shown', rows.audit.state === 'failed' && rows.preprocess_w.placement === 'worker' && rows.compute_w.placement === 'worker',
+        `audit ${rows.audit.state}, preprocess_w ${rows.preprocess_w.placement}`);
       const path = process.env.DASHBOARD_SCREENSHOT ?? `${process.env.TMPDIR ?? '/tmp'}/ringkernel-dashboard-${process.pid}.png`;
       const png = await page.screenshot({ path, fullPage: !!process.env.DASHBOARD_SCREENSHOT_FULL });
       check('50 kernels: a screenshot', png.length > 20_000, `${path}, ${png.length} bytes`);
