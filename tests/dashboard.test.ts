@@ -146,7 +146,7 @@ test('server-sent events: a snapshot at once, then about once a second, with wha
     const got = await events(dash.url, 4);
     await sending;
     assert.is(got.length, 4);
-    assert.ok(Date.now() - t0 < 4000);
+    assert.ok(Date.now() - t0 < 8000, 'four events at 200 ms take well under 8 s');
     const first = got[0]!;
     assert.equal(first.kernels.map((k) => [k.id, k.placement]), [['db_a', 'inline'], ['db_b', 'inline']]);
     assert.equal(first.edges, [{ from: 'db_a', to: 'db_b', mode: 'round-robin' }]);
@@ -169,7 +169,7 @@ test('the default interval is a second', async () => {
     const got = await events(dash.url, 2);
     const took = Date.now() - t0;
     assert.is(got[0]!.intervalMs, 1000);
-    assert.ok(took >= 500 && took < 2500, `${took} ms for the second event`);
+    assert.ok(took >= 500 && took < 4000, `${took} ms for the second event`);
   } finally { await dash.close(); await rt.shutdown(); }
 });
 
