@@ -33,9 +33,9 @@ async function open(browser, url, viewport = { width: 1400, height: 1000 }) {
   return { page, problems, requests };
 }
 
-/** The table as the page shows it: kernel -> { field: text }. */
-const table = (page) => page.evaluate(() => Object.fromEntries([...document.querySelectorAll('tr[data-kernel]')].map((tr) =>
-  [tr.dataset.kernel, Object.fromEntries([...tr.querySelectorAll('td[data-field]')].map((td) => [td.dataset.field, td.textContent])), ])));
+/** The table as the page shows it (within `scope`, a selector): kernel -> { field: text }. */
+const table = (page, scope = 'body') => page.evaluate((scope) => Object.fromEntries([...document.querySelectorAll(`${scope} tr[data-kernel]`)].map((tr) =>
+  [tr.dataset.kernel, Object.fromEntries([...tr.querySelectorAll('td[data-field]')].map((td) => [td.dataset.field, td.textContent]))])), scope);
 
 async function servedPage(browser, check) {
   const rt = new RingKernelRuntime();
@@ -167,14 +167,13 @@ async function mounted(browser, check, pageUrl) {
     if (result.failed) { check('mountDashboard page ran', false, result.failed); return; }
     check('mountDashboard refuses a non-runtime and a missing element with TypeError, naming itself',
       result.errors.length === 2 && result.errors.every((e) => /^TypeError: mountDashboard: /.test(e)), result.errors.join('; '));
-    await page.waitForFunction(() => document.querySelector('tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '40', null, { timeout: 5000 }).catch(() => {});
-    let rows = await table(page);
+    await page.waitForFunction(() => document.querySelector('#dash tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '40', null, { timeout: 5000 }).catch(() => {});
+    const rows = await table(page, '#dash');
     const nodes = await page.$$eval('#dash g.rkd-node', (gs) => gs.length);
-    rows = Object.fromEntries(await page.$$eval('#dash tr[data-kernel]', (trs) => trs.map((tr) => [tr.dataset.kernel, { messagesProcessed: tr.querySelector('td[data-field="messagesProcessed"]').textContent }])));
     check('mountDashboard draws the page\'s own runtime: 3 nodes, a row each with its counts', nodes === 3 && ['parse', 'enrich', 'store'].every((id) => rows[id]?.messagesProcessed === '40'),
       `${nodes} nodes; ${JSON.stringify(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, v.messagesProcessed])))}`);
     await page.evaluate(() => window.__pass(10));
-    const updated = await page.waitForFunction(() => document.querySelector('tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '50', null, { timeout: 5000 }).then(() => true, () => false);
+    const updated = await page.waitForFunction(() => document.querySelector('#dash tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '50', null, { timeout: 5000 }).then(() => true, () => false);
     check('and updates by itself', updated);
     const heads = async (sel) => page.$$eval(`${sel} th`, (ths) => ths.map((th) => th.textContent));
     const restarts = await page.$eval('#later tr[data-kernel="enrich"] td[data-field="restarts"]', (td) => td.textContent).catch(() => null);
@@ -185,7 +184,6 @@ async function mounted(browser, check, pageUrl) {
     await page.evaluate(() => window.__dash.close());
     check('close() removes the view', (await page.$$('#dash .rkd')).length === 0 && (await page.$$('#later .rkd')).length === 0);
     check('mountDashboard page: no script errors', problems.length === 0, problems.join('; '));
-    rows = null;
   } finally { await page.close(); }
 }
 
