@@ -1,7 +1,7 @@
 // telemetry.ts — a kernel's numbers, read from its control block (assembly/scheduler.ts)
 // and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
 import type { KernelInstance } from './instance.js';
-import { QueueStat } from './core.js';
+import { KernelStat, QueueStat } from './core.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import type { CoreExports } from './core.js';
 
@@ -31,13 +31,11 @@ export interface KernelTelemetry {
   uptimeSeconds: number;
 }
 
-const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9;
-
 export function readTelemetry(inst: KernelInstance): KernelTelemetry {
   const x = inst.hub.core.x;
   const k = inst.kcb;
-  const processed = x.kcb_stat(k, KSTAT_PROCESSED);
-  const span = (x.kcb_stat(k, KSTAT_LAST) - x.kcb_stat(k, KSTAT_FIRST)) / 1000;
+  const processed = x.kcb_stat(k, KernelStat.PROCESSED);
+  const span = (x.kcb_stat(k, KernelStat.LAST) - x.kcb_stat(k, KernelStat.FIRST)) / 1000;
   const q = inst.input.ptr;
   return {
     kernelId: inst.id,
@@ -49,7 +47,7 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
     queueCapacity: inst.def.queueSize,
-    errorCount: x.kcb_stat(k, KSTAT_ERRORS),
+    errorCount: x.kcb_stat(k, KernelStat.ERRORS),
     lastError: inst.lastError,
     latencyP50Ms: x.hist_quantile(k, 0.5) / 1e6,
     latencyP95Ms: x.hist_quantile(k, 0.95) / 1e6,

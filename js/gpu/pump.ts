@@ -13,6 +13,7 @@ import type { Message } from '../message.js';
 import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
+import { FRAME_PREFIX, HEADER_BYTES, frameWords, recordTypeId } from '../record.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
 import { deviceLost, gpuRunner, type Runner } from './runner.js';
@@ -26,7 +27,7 @@ import { recordsHandled, sendOutRecords, takeRecords } from './records.js';
  * mailbox order.
  */
 function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slot[]) {
-  const inBytes = (15 + words(inSlots)) * 4;
+  const inBytes = frameWords(words(inSlots)) * 4;
   const inType = def.input!.typeId, inName = def.input!.typeName;
   let staging = new ArrayBuffer(64 * inBytes);
   interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
@@ -41,9 +42,9 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
       const k = takeRecords(inst, runner.maxBatch - count, sentAt);
       if (k === 0) break;
       for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
-        const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
-        if (type !== inType || len !== inBytes - 4) {
-          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
+        const len = core.dv.getUint32(p, true), type = recordTypeId(core.dv, p + FRAME_PREFIX);
+        if (type !== inType || len !== inBytes - FRAME_PREFIX) {
+          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - FRAME_PREFIX} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
         }
       }
       if ((count + k) * inBytes > staging.byteLength) {
@@ -113,7 +114,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
   const inSlots = slotsOf(def.input, id, 'input');
   const outSlots = slotsOf(def.output, id, 'output');
   for (const [cls, slots] of [[def.input, inSlots], [def.output, outSlots]] as const) {
-    const bytes = 56 + words(slots) * 4;
+    const bytes = HEADER_BYTES + words(slots) * 4;
     if (bytes > def.maxMessageSize) throw new RangeError(`ringKernel '${id}': a ${cls.typeName} record is ${bytes} bytes, over the kernel's maxMessageSize of ${def.maxMessageSize}`);
   }
   const gpu = await findGpu();
