@@ -6,7 +6,7 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message } from './message.js';
+import { Message, describeMessage } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
@@ -299,7 +299,7 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
     if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
   }
 
@@ -503,10 +503,4 @@ export class KernelInstance {
   }
 
 
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
 }
