@@ -6,6 +6,7 @@ import type { KernelInstance } from './instance.js';
 import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
 import type { KernelTelemetry } from './telemetry.js';
+import { paced } from './pace.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
@@ -46,15 +47,22 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * The runtime that launched the kernel, so a coordinator can drive other kernels. In a
    * worker kernel, that thread's view of it: the KernelRuntime calls are there (messaging,
    * states and telemetry work; lifecycle calls reject with RingKernelError), nothing else.
+   * Once the kernel is abandoned (it did not stop within terminate's timeout), a runtime
+   * whose every call that acts is refused.
    */
-  readonly runtime: RingKernelRuntime;
+  get runtime(): RingKernelRuntime {
+    // the public type names the owner's runtime (DESIGN.md)
+    return (this.#inst.abandoned ? (this.#refusing ??= refusingRuntime(this.#inst, this.#runtime)) : this.#runtime) as RingKernelRuntime;
+  }
+  readonly #runtime: KernelRuntime;
+  #refusing: KernelRuntime | undefined;
   readonly #inst: KernelInstance;
 
   /** @internal */
   constructor(inst: KernelInstance, runtime: KernelRuntime) {
     this.#inst = inst;
     this.kernelId = inst.id;
-    this.runtime = runtime as RingKernelRuntime; // the public type names the owner's runtime (DESIGN.md)
+    this.#runtime = runtime;
   }
 
   /** True once the kernel is being terminated (or has failed): leave the loop. */
@@ -112,4 +120,21 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
       return: () => Promise.resolve({ done: true, value: undefined }),
     };
   }
+}
+
+/**
+ * ctx.runtime of an abandoned kernel: reading states and telemetry still works; every call
+ * that acts (sends, receives, lifecycle) is refused with the kernel's KernelStateError.
+ */
+function refusingRuntime(inst: KernelInstance, runtime: KernelRuntime): KernelRuntime {
+  // (paced: a kernel that retries in a loop must not starve the thread either)
+  const refuse = (operation: string) => () => paced(Promise.reject(inst.stoppedError(operation)));
+  return {
+    send: refuse('send'), receive: refuse('receive'), receiveMany: refuse('receive'),
+    launch: refuse('launch'), activate: refuse('activate'), deactivate: refuse('deactivate'),
+    reactivate: refuse('reactivate'), terminate: refuse('terminate'), shutdown: refuse('shutdown'),
+    getState: (id) => runtime.getState(id),
+    getTelemetry: (id) => runtime.getTelemetry(id),
+    kernelIds: () => runtime.kernelIds(),
+  };
 }

@@ -38,6 +38,7 @@ export interface CoreExports {
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;
   queue_close(q: number): void;
+  queue_discard(q: number): number;
   queue_is_empty(q: number): number;
   queue_stat(q: number, which: number): number;
   queue_set_doorbell(q: number, db: number): void;
@@ -55,6 +56,8 @@ export interface CoreExports {
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
   kcb_set_started(k: number, ms: number): void;
+  kcb_discard_input(k: number): number;
+  kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;
   hist_bucket(ns: number): number;
@@ -95,6 +98,7 @@ export const enum QueueStat {
 /** What kcb_stat reads (scheduler.ts KSTAT_*; tests/core.test.ts checks they agree). */
 export const enum KernelStat {
   PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
+  DISCARDED = 10, OUT_DISCARDED = 11,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;

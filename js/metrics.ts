@@ -31,14 +31,18 @@ export interface SummaryMetric {
 export type MetricRow = ScalarMetric | SummaryMetric;
 
 /**
- * Every metric, in exposition order. Rows for telemetry this runtime does not keep yet
- * (messagesDiscarded, restarts) are added together with those fields, never as zeros.
+ * Every metric, in exposition order. A row for telemetry this runtime does not keep yet
+ * (restarts: ringkernel_restarts_total, with supervision) comes with its field, never as zeros.
  */
 export const METRICS: readonly MetricRow[] = [
   { name: 'ringkernel_messages_processed_total', type: 'counter', field: 'messagesProcessed',
     help: 'Messages the kernel has handled.' },
   { name: 'ringkernel_messages_dropped_total', type: 'counter', field: 'messagesDropped',
     help: 'Messages discarded from the input queue to make room (DROP_OLDEST).' },
+  { name: 'ringkernel_messages_discarded_total', type: 'counter', field: 'messagesDiscarded',
+    help: 'Accepted messages never handled: still queued when the kernel failed, its thread died or it was terminated.' },
+  { name: 'ringkernel_output_discarded_total', type: 'counter', field: 'outputDiscarded',
+    help: 'Messages the kernel sent that nobody received before terminate freed its output queue.' },
   { name: 'ringkernel_messages_rejected_total', type: 'counter', field: 'messagesRejected',
     help: 'Sends refused (REJECT on a full queue, or BLOCK after its timeout).' },
   { name: 'ringkernel_errors_total', type: 'counter', field: 'errorCount',

@@ -35,6 +35,8 @@ stuck('mx_drop', BackpressureStrategy.DROP_OLDEST);
 const COUNTERS = {
   ringkernel_messages_processed_total: 'messagesProcessed',
   ringkernel_messages_dropped_total: 'messagesDropped',
+  ringkernel_messages_discarded_total: 'messagesDiscarded',
+  ringkernel_output_discarded_total: 'outputDiscarded',
   ringkernel_messages_rejected_total: 'messagesRejected',
   ringkernel_errors_total: 'errorCount',
 } as const;
@@ -107,7 +109,7 @@ test('the latency summary: quantiles 0.5, 0.95 and 0.99 in seconds, as getTeleme
 test('names are the contract\'s (counters end in _total); families without telemetry fields are absent, not zero', () => withRuntime(async (rt) => {
   await rt.launch('mx_echo');
   const names = parse(rt.metrics()).map((f) => f.name);
-  assert.equal(names.filter((n) => n.endsWith('_total')), Object.keys(COUNTERS));
+  assert.equal(names.filter((n) => n.endsWith('_total')).sort(), Object.keys(COUNTERS).sort());
   for (const n of [...Object.keys(COUNTERS), ...Object.keys(GAUGES), 'ringkernel_latency_seconds']) assert.ok(names.includes(n), n);
   const tm = rt.getTelemetry('mx_echo') as unknown as Record<string, unknown>;
   // restarts and messagesDiscarded come with supervision and accounting: a metric only with its field
@@ -131,6 +133,14 @@ test('a terminated kernel keeps its last numbers; telemetry off: families withou
     await rt.terminate('mx_echo');
     const f = parse(rt.metrics()).find((x) => x.name === 'ringkernel_messages_processed_total')!;
     assert.is(Number(f.metrics[0]!.value), 5);
+    // terminated with 4 messages still queued: discarded, and counted so
+    await rt.launch('mx_drop');
+    await rt.activate('mx_drop');
+    for (let i = 0; i < 4; i++) await rt.send('mx_drop', new MxNum({ n: i }));
+    await rt.terminate('mx_drop');
+    assert.is(rt.getTelemetry('mx_drop')!.messagesDiscarded, 4);
+    const d = parse(rt.metrics()).find((x) => x.name === 'ringkernel_messages_discarded_total')!;
+    assert.is(Number(d.metrics.find((m) => m.labels!.kernel === 'mx_drop')!.value), 4);
     assertAgrees(rt, rt.metrics());
   });
   await withRuntime(async (rt) => {

@@ -38,6 +38,7 @@ async function query(base: string, q: string): Promise<Series[]> {
 
 const FIELDS: Record<string, string> = {
   ringkernel_messages_processed_total: 'messagesProcessed', ringkernel_messages_dropped_total: 'messagesDropped',
+  ringkernel_messages_discarded_total: 'messagesDiscarded', ringkernel_output_discarded_total: 'outputDiscarded',
   ringkernel_messages_rejected_total: 'messagesRejected', ringkernel_errors_total: 'errorCount',
   ringkernel_queue_depth: 'queueDepth', ringkernel_queue_high_water: 'queueHighWater', ringkernel_queue_capacity: 'queueCapacity',
 };
