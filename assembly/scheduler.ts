@@ -138,6 +138,32 @@ export function kcb_record(k: usize, latencyNs: f64, busyMs: f64, nowMs: f64): v
   atomic.store<u32>(h, atomic.load<u32>(h) + 1);
 }
 
+/**
+ * Counts `count` messages handled together, as kcb_record does one: their send times are
+ * the f64s at `times` (ms since the epoch), `nowEpochMs` is now on that clock, `nowMs` on
+ * the host clock, and `busyMs` the time spent on all of them. One call per batch (columns,
+ * a GPU dispatch) instead of one per message.
+ */
+export function kcb_record_batch(k: usize, times: usize, count: u32, nowEpochMs: f64, busyMs: f64, nowMs: f64): void {
+  if (count == 0) return;
+  let n = atomic.load<u64>(k, K_PROCESSED);
+  if (n == 0) store<f64>(k, nowMs, K_FIRST);
+  store<f64>(k, nowMs, K_LAST);
+  atomic.store<u64>(k, n + <u64>count, K_PROCESSED);
+  store<f64>(k, load<f64>(k, K_BUSY) + busyMs, K_BUSY);
+  // messages sent together share a send time (a batch has one): each run of equal times
+  // is one bucket and one store
+  let i: u32 = 0;
+  while (i < count) {
+    let t = load<f64>(times + (<usize>i << 3));
+    let run: u32 = 1;
+    while (i + run < count && load<f64>(times + (<usize>(i + run) << 3)) == t) run++;
+    let h = k + K_HIST + (<usize>hist_bucket((nowEpochMs - t) * 1e6) << 2);
+    atomic.store<u32>(h, atomic.load<u32>(h) + run);
+    i += run;
+  }
+}
+
 /** Counts messages handled without a latency sample (e.g. a GPU batch). */
 export function kcb_add_processed(k: usize, n: u32): void {
   atomic.store<u64>(k, atomic.load<u64>(k, K_PROCESSED) + <u64>n, K_PROCESSED);

@@ -1,18 +1,18 @@
 // SEED "Error Handling in Pipelines": a stage that never dies of a bad input: every input
 // yields a StageResult, successful or carrying the error and the stage's id.
 //   node --import tsx examples/resilient-stage.ts
-import { RingKernelRuntime, ringKernel, message, t, QueueTimeoutError } from 'ringkernel';
+import { RingKernelRuntime, ringKernel, message, t, QueueTimeoutError, type Json, type MessageOf } from 'ringkernel';
 
 export const Payload = message('Payload', { text: t.string });
+// as the seed's dataclass: `data: Any`, `success: bool = True`, `error: str | None = None`, `stage: str = ""`
 export const StageResult = message('StageResult', {
-  data: t.optional(t.f64), success: t.bool, error: t.optional(t.string), stage: t.string,
+  data: t.json, success: t.default(t.bool, true), error: t.optional(t.string), stage: t.default(t.string, ''),
 });
+export type StageResult = MessageOf<typeof StageResult>;
 
-/** Parses a number; throws on anything else. */
-function parse(input: InstanceType<typeof Payload>): number {
-  const v = Number(input.text);
-  if (input.text.trim() === '' || Number.isNaN(v)) throw new Error(`not a number: ${JSON.stringify(input.text)}`);
-  return v;
+/** The stage's work: parses JSON text into any JSON value; throws on anything else. */
+function parse(input: MessageOf<typeof Payload>): Json {
+  try { return JSON.parse(input.text) as Json; } catch { throw new Error(`not JSON: ${JSON.stringify(input.text)}`); }
 }
 
 ringKernel({ kernelId: 'resilient_stage', input: Payload, output: StageResult }, async (ctx) => {
@@ -23,24 +23,28 @@ ringKernel({ kernelId: 'resilient_stage', input: Payload, output: StageResult },
     catch (e) { if (e instanceof QueueTimeoutError) continue; throw e; }
     try {
       const result = parse(input);
-      await ctx.send(new StageResult({ data: result, success: true, stage: ctx.kernelId, correlationId: input.messageId }));
+      await ctx.send(new StageResult({ data: result, stage: ctx.kernelId, correlationId: input.messageId }));
     } catch (e) {
-      await ctx.send(new StageResult({ success: false, error: String((e as Error).message), stage: ctx.kernelId, correlationId: input.messageId }));
+      await ctx.send(new StageResult({ data: null, success: false, error: String((e as Error).message), stage: ctx.kernelId, correlationId: input.messageId }));
     }
   }
 });
 
-export async function main(texts = ['42', 'forty-two', '3.5']) {
-  await using runtime = new RingKernelRuntime();
-  await runtime.launch('resilient_stage');
-  await runtime.activate('resilient_stage');
-  const results = [];
-  for (const text of texts) {
-    await runtime.send('resilient_stage', new Payload({ text }));
-    const r = await runtime.receive('resilient_stage', { timeout: 1000 });
-    results.push({ data: r.data, success: r.success, error: r.error, stage: r.stage });
+export async function main(texts = ['42', 'forty-two', '{"readings": [1.5, null], "ok": true}']) {
+  const runtime = new RingKernelRuntime();
+  try {
+    await runtime.launch('resilient_stage');
+    await runtime.activate('resilient_stage');
+    const results = [];
+    for (const text of texts) {
+      await runtime.send('resilient_stage', new Payload({ text }));
+      const r: StageResult = await runtime.receive('resilient_stage', { timeout: 1000 });
+      results.push({ data: r.data, success: r.success, error: r.error, stage: r.stage });
+    }
+    return { results, state: runtime.getState('resilient_stage'), errors: runtime.getTelemetry('resilient_stage')!.errorCount };
+  } finally {
+    await runtime.shutdown();
   }
-  return { results, state: runtime.getState('resilient_stage'), errors: runtime.getTelemetry('resilient_stage')!.errorCount };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -6,13 +6,17 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, describeMessage } from './message.js';
+import { Message, describeMessage, type MessageClass } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
+import {
+  columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
+  type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
+} from './columns.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
@@ -54,6 +58,10 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
+  /** The same, for messages it received as columns. */
+  private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
+  /** Host receives waiting for output to take as columns. */
+  private readonly outputWaiters: Waiter<void>[] = [];
   private currentDeliveredAt = 0;
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
@@ -77,6 +85,8 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
+    this.sendColumnsWho.kernelId = id;
+    this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') hub.onReadable(input, () => this.stateChanged());
     hub.onReadable(output, () => this.deliverToHost());
@@ -100,11 +110,20 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
-    const n = this.inHand.length;
-    if (n === 0) return;
-    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
+    const n = this.inHand.length, m = this.columnsInHand.count;
+    if (n === 0 && m === 0) return;
+    if (this.telemetry && !this.released) {
+      // what was received together is handled together: the time since spread over all of it
+      const since = this.currentDeliveredAt;
+      if (n > 0) countHandled(this.x, this.kcb, this.inHand, t - (t - since) * n / (n + m), t);
+      if (m > 0) recordBatch(this.hub.core, this.kcb, this.columnsInHand, timeOrigin + t, (t - since) * m / (n + m), t);
+    }
     this.inHand.length = 0;
+    this.columnsInHand.count = 0;
   }
+
+  /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
+  private get holding(): boolean { return this.inHand.length > 0 || this.columnsInHand.count > 0; }
 
   /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
   private take(t: number): Message | null {
@@ -155,6 +174,120 @@ export class KernelInstance {
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
     return this.takeMany(monotonicNow(), max);
+  }
+
+  // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
+
+  private readonly sendColumnsWho: Who = { kernelId: '', operation: 'sendColumns' };
+  private readonly receiveColumnsWho: Who = { kernelId: '', operation: 'receiveColumns' };
+
+  /**
+   * The class a column operation works in: `as` when given (a MessageTypeError when the
+   * kernel declares another), else the kernel's input or output class (a ColumnError when it
+   * declares none).
+   */
+  private columnClass(which: 'input' | 'output', operation: string, as?: MessageClass<any>): MessageClass<any> {
+    const cls = this.def[which];
+    if (as !== undefined) {
+      if (typeof as !== 'function' || typeof (as as { typeId?: unknown }).typeId !== 'number')
+        throw new TypeError(`${operation} on kernel '${this.id}': as must be a message class, got ${describeMessage(as)}`);
+      if (cls !== undefined && cls !== as)
+        throw new MessageTypeError(`${operation} on kernel '${this.id}': its ${which} class is ${cls.typeName}, not ${as.typeName}`, { kernelId: this.id, operation, expected: cls.typeName, actual: as.typeName });
+      return as;
+    }
+    if (cls === undefined) throw new ColumnError(`${operation} on kernel '${this.id}': it declares no ${which} message class (ringKernel({ ${which}: ... })); name one with { as: Class }`, { kernelId: this.id, operation, field: undefined });
+    return cls;
+  }
+
+  /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
+  receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
+  }
+
+  #receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    const t = monotonicNow();
+    const refused = this.startReceive(t, options);
+    if (refused) return refused;
+    try {
+      const who = this.receiveColumnsWho;
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+        if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+          const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
+          if (b !== null) { this.currentDeliveredAt = monotonicNow(); return Promise.resolve(b); }
+        }
+        return this.waitInput(remaining(options, deadline)).then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Kernel side: sends columns of its output class where its sends go. */
+  sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> { return paced(this.#sendOutColumns(columns, options)); }
+
+  #sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
+    if (this.holding) this.finishCurrent(monotonicNow());
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      const who = this.sendColumnsWho;
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const count = columnCount(shape, columns, who);
+      const route = this.route;
+      if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
+      if (route.mode === 'one' || route.mode === 'broadcast') {
+        return Promise.all(route.targets.map((t) => {
+          const gone = t.goneAsTarget(this.id);
+          if (gone) return Promise.reject(gone);
+          return pushColumns(t.hub, t.input, shape, columns, count, who, t.id, options, () => this.sendCancelled() ?? t.receiveCancelled());
+        })).then(() => undefined);
+      }
+      // routes that choose per message (round-robin, by key) need the messages
+      return this.sendOutMany(columnsToMessages(shape, columns, count, options?.priority), options);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Host side: sends messages of the kernel's input class, given as columns, to its input queue. */
+  sendInColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> { return paced(this.#sendInColumns(columns, options)); }
+
+  #sendInColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
+    try {
+      const who = this.sendColumnsWho;
+      if (this.stopping) throw this.stoppedError('send');
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const count = columnCount(shape, columns, who);
+      return pushColumns(this.hub, this.input, shape, columns, count, who, this.id, options, this.receiveCancelled);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
+  hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceiveColumns(max, options)) : this.#hostReceiveColumns(max, options);
+  }
+
+  #hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    try {
+      const who = this.receiveColumnsWho;
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const deadline = options?.timeout === undefined ? undefined : monotonicNow() + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.released) return Promise.reject(this.stoppedError('receive'));
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        if (this.hostReceivers.length === 0) {
+          const b = popColumns(this.hub, this.output, shape, max, who);
+          if (b !== null) return Promise.resolve(b);
+        }
+        const ended = this.endedError();
+        if (ended) return Promise.reject(ended);
+        const p = waitIn(this.outputWaiters, remaining(options, deadline), 'receive', this.id);
+        this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+        return p.then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
   }
 
   /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
@@ -248,6 +381,9 @@ export class KernelInstance {
   /** True while the kernel function waits in receive. */
   get receiving(): boolean { return this.receivers.length > 0; }
 
+  /** True while the kernel function waits: for input, or to be activated. */
+  get waiting(): boolean { return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0; }
+
   /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
   readonly inputReady = (): boolean => {
     if (this.released) return false;
@@ -260,7 +396,7 @@ export class KernelInstance {
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
   private readonly outputReady = (): boolean =>
-    !this.released && this.hostReceivers.length > 0 && (!this.output.empty || this.hasEnded());
+    !this.released && (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) && (!this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -273,10 +409,11 @@ export class KernelInstance {
 
   #sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = monotonicNow();
-    if (this.inHand.length > 0) this.finishCurrent(t);
+    if (this.holding) this.finishCurrent(t);
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
+      this.checkOutput(msg);
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
       const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
@@ -299,8 +436,11 @@ export class KernelInstance {
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> { return paced(this.#sendOutMany(msgs, options)); }
 
   #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
+    if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      for (const m of msgs) this.checkOutput(m);
+    } catch (e) { return Promise.reject(e); }
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
@@ -339,8 +479,21 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
-    if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+    if (!(m instanceof Message))
+      throw new MessageTypeError(`send to kernel '${this.id}': expected ${input ? `a ${input.typeName}` : 'a message (made by a message() class)'}, got ${describeMessage(m)}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input?.typeName ?? null, actual: describeMessage(m) });
+    if (input !== undefined && !(m instanceof input))
+      throw new MessageTypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got a ${m.constructor.name}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input.typeName, actual: m.constructor.name });
+  }
+
+  /** Throws unless `m` is a message of this kernel's declared output class (its own sends). */
+  checkOutput(m: unknown): void {
+    const output = this.def.output;
+    if (m instanceof Message && (output === undefined || m instanceof output)) return;
+    const got = describeMessage(m);
+    throw new MessageTypeError(`kernel '${this.id}' sent a ${got}, but its output is ${output ? output.typeName : 'a message (made by a message() class)'}; nothing was sent`,
+      { kernelId: this.id, operation: 'send', expected: output?.typeName ?? null, actual: got });
   }
 
   /** A send to or from this kernel, as its errors name it (one object, not one per send). */
@@ -363,13 +516,13 @@ export class KernelInstance {
    * Resolves once input can be taken (the kernel is active and its queue is not empty) or
    * the kernel is stopping.
    */
-  waitInput(): Promise<void> {
-    return mustYield() ? afterTurn().then(() => this.#waitInput()) : this.#waitInput();
+  waitInput(options?: ReceiveOptions): Promise<void> {
+    return mustYield() ? afterTurn().then(() => this.#waitInput(options)) : this.#waitInput(options);
   }
 
-  #waitInput(): Promise<void> {
+  #waitInput(options?: ReceiveOptions): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
-    const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
+    const p = waitIn(this.inputWaiters, options, 'receive', this.id);
     this.armInput();
     return p;
   }
@@ -415,9 +568,10 @@ export class KernelInstance {
 
   deliverToHost(): void {
     if (this.released) {
-      if (this.hostReceivers.length > 0) {
+      if (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) {
         const e = this.stoppedError('receive');
         for (const w of this.hostReceivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.outputWaiters.splice(0)) settle(w, undefined, e);
       }
       return;
     }
@@ -427,9 +581,14 @@ export class KernelInstance {
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }
-    const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
-    if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
-    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+    // receives of columns take what is left themselves, once woken
+    if (this.outputWaiters.length > 0 && !this.output.empty) for (const w of this.outputWaiters.splice(0)) settle(w, undefined);
+    const waiting = this.hostReceivers.length > 0 || this.outputWaiters.length > 0;
+    const ended = waiting ? this.endedError() : null;
+    if (ended) {
+      for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
+      for (const w of this.outputWaiters.splice(0)) settle(w, undefined, ended);
+    } else if (waiting) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
   // ---- lifecycle: this instance is its one owner ----
@@ -530,7 +689,12 @@ export class KernelInstance {
     }
     if (this.stopping) {
       if (this.receivers.length > 0) {
-        const e = this.stoppedError('receive');
+        // a receive waiting when the kernel is terminated times out (KernelTerminatingError
+        // is a QueueTimeoutError), so the documented loops end cleanly; a failed kernel's is an error
+        const c = this.code;
+        const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
+          : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
+            { kernelId: this.id, operation: 'receive' });
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
@@ -586,3 +750,16 @@ export class KernelInstance {
 
 
 }
+
+/** `max` of a column receive: an integer >= 1. */
+function checkMax(max: unknown, who: Who): void {
+  if (!(typeof max === 'number' && Number.isInteger(max) && max >= 1))
+    throw new RangeError(`${who.operation} on kernel '${who.kernelId}': max must be an integer >= 1, got ${String(max)}`);
+}
+
+/** The options of a receive that waits again, with what is left of its timeout. */
+function remaining(options: ReceiveOptions | undefined, deadline: number | undefined): ReceiveOptions | undefined {
+  if (deadline === undefined) return options;
+  return { ...options, timeout: Math.max(0, deadline - monotonicNow()) };
+}
+

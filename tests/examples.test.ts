@@ -54,10 +54,11 @@ test('backpressure: BLOCK loses nothing, REJECT refuses, DROP_OLDEST drops and c
 
 test('resilient stage: a bad input becomes a failed StageResult, the stage stays up', async () => {
   const { main } = await import('../examples/resilient-stage.js');
-  const { results, state, errors } = await main(['42', 'forty-two', '3.5']);
+  const { results, state, errors } = await main(['42', 'forty-two', '{"readings": [1.5, null], "ok": true}']);
   assert.equal(results.map((r) => r.success), [true, false, true]);
-  assert.equal(results.map((r) => r.data), [42, null, 3.5]);
-  assert.match(results[1]!.error!, /not a number/);
+  assert.equal(results.map((r) => r.data), [42, null, { readings: [1.5, null], ok: true }]); // data: Any, as in the seed
+  assert.match(results[1]!.error!, /not JSON/);
+  assert.equal(results.map((r) => r.error), [null, results[1]!.error, null]);
   assert.ok(results.every((r) => r.stage === 'resilient_stage'));
   assert.is(state, 'active');
   assert.is(errors, 0);

@@ -12,7 +12,7 @@ export interface DirectoryEntry {
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number }
   | Request;
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
@@ -27,6 +27,8 @@ export type Request = { seq: number } & (
 
 export type FromWorker =
   | { type: 'ready' }
+  /** Every kernel of the worker waits (its idle block's `tell` was set; js/worker/pool.ts). */
+  | { type: 'idle' }
   | { type: 'done'; seq: number; error: SerializedError | null }
   | { type: 'ended'; id: string; error: SerializedError | null };
 

@@ -1,8 +1,10 @@
 // worker/view.ts — what a worker kernel's ctx.runtime is: messaging with any kernel of the
 // runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
+import { noteTimeout } from '../timeouts.js';
 import type { Hub } from '../hub.js';
 import type { KernelInstance } from '../instance.js';
-import type { KernelRuntime, ReceiveOptions, SendOptions } from '../context.js';
+import { DEFAULT_COLUMNS_MAX, type KernelRuntime, type ReceiveOptions, type SendOptions } from '../context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../columns.js';
 import type { Message } from '../message.js';
 import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
 import { RingKernelError } from '../errors.js';
@@ -30,6 +32,7 @@ export class WorkerRuntimeView implements KernelRuntime {
       const k = this.#host.lookup(id, 'send');
       k.checkSendable([message]);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      if (timeout !== undefined) noteTimeout(timeout, 'ctx.runtime.send to kernel', id);
       return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
   }
@@ -37,6 +40,7 @@ export class WorkerRuntimeView implements KernelRuntime {
   receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
     try {
       const k = this.#host.lookup(id, 'receive');
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.runtime.receive from kernel', id);
       return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
     } catch (e) { return Promise.reject(e); }
   }
@@ -44,6 +48,18 @@ export class WorkerRuntimeView implements KernelRuntime {
   receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
     try {
       return this.#host.lookup(id, 'receive').hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  sendColumns(id: string, columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    try {
+      return this.#host.lookup(id, 'sendColumns').sendInColumns(columns, typeof options === 'number' ? { timeout: options } : options);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  receiveColumns(id: string, options?: ColumnReceiveOptions): Promise<ColumnBatch> {
+    try {
+      return this.#host.lookup(id, 'receiveColumns').hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) { return Promise.reject(e); }
   }
 
