@@ -53,6 +53,8 @@ const dashboard = (facade) => ({ ...common, external: ['node:*'], define: { __RI
   plugins: [{ name: 'facade', setup: (b) => b.onResolve({ filter: /^\.\.\/errors\.js$/ }, () => ({ path: facade, external: true })) }] });
 await build({ ...dashboard('./index.js'), entryPoints: { dashboard: 'js/dashboard/index.ts' }, outdir: 'dist' });
 await build({ ...dashboard('./index.cjs'), format: 'cjs', platform: 'node', entryPoints: ['js/dashboard/index.ts'], outfile: 'dist/dashboard.cjs' });
+// in Node, import shares the one CommonJS copy of the facade too (see dist/node.mjs)
+writeFileSync('dist/dashboard-node.mjs', "// Node's ES module entry of ringkernel/dashboard: over the same copy of ringkernel as dist/node.mjs.\nexport * from './dashboard.cjs';\n");
 
 // 3. type declarations, from the same sources
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

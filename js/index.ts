@@ -11,7 +11,7 @@ export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
 export { METRICS, prometheusText, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export type { MetricRow, ScalarMetric, SummaryMetric } from './metrics.js';
-export type { MeterObservation, TelemetrySource } from './opentelemetry.js';
+export type { MeterObservation, MeterLike, TelemetrySource } from './opentelemetry.js';
 export type { Topology, TopologyKernel, TopologyEdge, KernelPlacement, ConnectMode } from './topology.js';
 export { message, Message, sentAt } from './message.js';
 export { decodeMessage } from './decode.js';

@@ -20,9 +20,8 @@ import { installValidator } from './codec-core.js';
 import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { prometheusText } from './metrics.js';
-import { observeWith, type MeterObservation } from './opentelemetry.js';
+import { observeWith, type MeterLike, type MeterObservation } from './opentelemetry.js';
 import { topologyOf, type Topology } from './topology.js';
-import type { Meter } from '@opentelemetry/api';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
 } from './errors.js';
@@ -565,7 +564,7 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/opentelemetry.ts). */
-  observeWith(meter: Meter): MeterObservation { return observeWith(this, meter); }
+  observeWith(meter: MeterLike): MeterObservation { return observeWith(this, meter); }
 
   /** The kernels (placement, state) and the edges connect made between them (js/topology.ts). */
   topology(): Topology { return topologyOf(this.#kernels.values()); }

@@ -107,11 +107,15 @@ test('telemetry off: instruments exist, no data points; a non-Meter is refused w
   } finally { await shutdown(); }
 }, { enableTelemetry: false }));
 
-test('the core bundle never loads @opentelemetry/api (a type-only import)', async () => {
-  const { readFile } = await import('node:fs/promises');
-  for (const f of ['../dist/index.js', '../dist/index.cjs']) {
+test('neither the core bundles nor their type declarations name @opentelemetry/api', async () => {
+  const { readFile, readdir } = await import('node:fs/promises');
+  for (const f of ['../dist/index.js', '../dist/index.cjs', '../dist/dashboard.js', '../dist/dashboard.cjs']) {
     const code = await readFile(new URL(f, import.meta.url), 'utf8');
     assert.not.match(code, /(from|import\(|require\()\s*["']@opentelemetry\/api["']/, f);
+  }
+  const types = new URL('../dist/types/', import.meta.url);
+  for (const f of (await readdir(types, { recursive: true })).filter((n) => String(n).endsWith('.d.ts'))) {
+    assert.not.match(await readFile(new URL(String(f), types), 'utf8'), /['"]@opentelemetry\/api['"]/, String(f));
   }
 });
 
