@@ -14,6 +14,10 @@
 //      8  u32 output         address of the output queue
 //     12  u32 thread         address of the thread block that runs the kernel (0 = none)
 //     16  u32 id             the runtime's number for the kernel
+//     20  u32 taken          messages the running thread popped from the input queue in a
+//                            batch and has not handed to the kernel function yet
+//                            (js/taken.ts): still queued for a drain, and discarded with
+//                            the queue's rest when the kernel ends for good
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted
 //     80  f64 startedAt      ms timestamp of activation (host clock)
@@ -57,6 +61,7 @@ const K_INPUT: u32 = 4;
 const K_OUTPUT: u32 = 8;
 const K_THREAD: u32 = 12;
 const K_ID: u32 = 16;
+const K_TAKEN: u32 = 20;
 const K_PROCESSED: u32 = 64;
 const K_ERRORS: u32 = 72;
 const K_STARTED: u32 = 80;
@@ -181,10 +186,16 @@ export function kcb_record_error(k: usize): void {
  * call this for it.
  */
 export function kcb_discard_input(k: usize): u32 {
-  let n = queue_discard(<usize>load<u32>(k, K_INPUT));
+  let n = queue_discard(<usize>load<u32>(k, K_INPUT)) + atomic.xchg<u32>(k + K_TAKEN, 0);
   if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
   return n;
 }
+
+/** The running thread holds `n` messages taken from the input queue and not handed out yet. */
+export function kcb_set_taken(k: usize, n: u32): void { atomic.store<u32>(k, n, K_TAKEN); }
+
+/** Messages taken from the input queue and not handed out yet (see kcb_set_taken). */
+export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, K_TAKEN); }
 
 /** The output queue is about to be freed: what nobody read is released and counted. */
 export function kcb_discard_output(k: usize): u32 {

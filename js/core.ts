@@ -75,6 +75,8 @@ export interface CoreExports {
   kcb_record_error(k: number): void;
   kcb_set_started(k: number, ms: number): void;
   kcb_discard_input(k: number): number;
+  kcb_set_taken(k: number, n: number): void;
+  kcb_taken(k: number): number;
   kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;

@@ -21,8 +21,14 @@ import { monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
 import type { PoolWorker } from './worker/pool.js';
+
+/** Most messages a kernel takes from its input ring in one pop (see take). */
+const TAKE_BATCH = 64;
+/** Messages a host receive takes from a kernel's output in one pop (see hostTaken). */
+const HOST_TAKE = 1;
 
 export class KernelInstance {
   readonly id: string;
@@ -58,11 +64,31 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
+  /**
+   * How many of inHand are in hand. (A count, not inHand.length: setting an array's length
+   * to 0 lets V8 drop its backing store, and the next push allocates a new one, 150 bytes
+   * a message here.)
+   */
+  private inHandCount = 0;
+  /** When the messages in hand began to be handled (the clock read that delivered them). */
+  private handledSince = 0;
+  /**
+   * Messages taken from the input ring in one pop (up to TAKE_BATCH) and not yet handed out:
+   * the kernel gets them one by one without another call into the core or a clock read.
+   */
+  private readonly taken = new TakenBatch();
+  /** The control block's count of `taken` (kcb_set_taken), as this thread last wrote it. */
+  private takenNoted = 0;
+  /**
+   * The host's receives from the output ring, one message at a time (HOST_TAKE): a batch
+   * taken here, or by a receiver on another thread, would not be counted as discarded when
+   * the kernel is terminated before it was received.
+   */
+  private readonly hostTaken = new TakenBatch();
   /** The same, for messages it received as columns. */
   private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
   /** Host receives waiting for output to take as columns. */
   private readonly outputWaiters: Waiter<void>[] = [];
-  private currentDeliveredAt = 0;
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
@@ -110,36 +136,65 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
-    const n = this.inHand.length, m = this.columnsInHand.count;
+    const n = this.inHandCount, m = this.columnsInHand.count;
     if (n === 0 && m === 0) return;
     if (this.telemetry && !this.released) {
       // what was received together is handled together: the time since spread over all of it
-      const since = this.currentDeliveredAt;
-      if (n > 0) countHandled(this.x, this.kcb, this.inHand, t - (t - since) * n / (n + m), t);
+      const since = this.handledSince;
+      if (n > 0) countHandled(this.x, this.kcb, this.inHand, n, t - (t - since) * n / (n + m), t);
       if (m > 0) recordBatch(this.hub.core, this.kcb, this.columnsInHand, timeOrigin + t, (t - since) * m / (n + m), t);
     }
-    this.inHand.length = 0;
+    this.inHandCount = 0;
     this.columnsInHand.count = 0;
+    this.handledSince = t;
   }
 
   /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
-  private get holding(): boolean { return this.inHand.length > 0 || this.columnsInHand.count > 0; }
+  private get holding(): boolean { return this.inHandCount > 0 || this.columnsInHand.count > 0; }
 
-  /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
-  private take(t: number): Message | null {
-    const m = this.hub.pop(this.input);
-    if (m !== null) {
-      this.inHand.push(this.hub.lastTimestamp);
-      this.currentDeliveredAt = t;
+  /** Whether input is waiting: taken already, or in the ring. */
+  get hasInput(): boolean { return this.taken.size > 0 || !this.input.empty; }
+
+  /**
+   * The next input, or null. From what the last pop took while there is some; otherwise
+   * one clock read (the messages in hand are handled by now) and one pop of up to
+   * TAKE_BATCH. Throws a record's MessageDecodeError when that record's turn comes.
+   */
+  private take(): Message | null {
+    if (this.taken.size === 0 && !this.refill()) return null;
+    const taken = this.taken;
+    try { return taken.shift(); } finally {
+      this.inHand[this.inHandCount++] = taken.lastSentAt;
+      // the control block says how many are taken and not handed out, for a drain and for
+      // the discarded count should the kernel end (or its thread die) before they are
+      if (taken.size !== this.takenNoted && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = taken.size));
     }
-    return m;
   }
 
-  /** Up to `max` queued messages (t: monotonicNow(), the delivery time); empty when none. */
-  private takeMany(t: number, max: number): Message[] {
-    const ms = this.hub.popMany(this.input, max, this.inHand);
-    if (ms.length > 0) this.currentDeliveredAt = t;
-    return ms;
+  private refill(): boolean {
+    const t = monotonicNow();
+    this.finishCurrent(t);
+    const n = this.taken.fill(this.hub, this.input, TAKE_BATCH);
+    if (n === 0) return false;
+    if (n > 1 && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = n));
+    this.handledSince = t;
+    return true;
+  }
+
+  /** Up to `max` queued messages, those taken already first; empty when none. */
+  private takeMany(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.taken.size > 0) {
+      try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
+    }
+    if (out.length === max) return out;
+    const t = monotonicNow();
+    this.finishCurrent(t);
+    const times: number[] = [];
+    const more = this.hub.popMany(this.input, max - out.length, times);
+    for (const s of times) this.inHand[this.inHandCount++] = s;
+    if (more.length > 0) this.handledSince = t;
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /**
@@ -154,18 +209,17 @@ export class KernelInstance {
   }
 
   #receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    const t = monotonicNow();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
-        const ms = this.takeMany(t, max);
+        const ms = this.takeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.#receive(options).then((first) => {
       if (max <= 1) return [first];
-      const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
+      const more = this.code === StateCode.ACTIVE ? this.takeMany(max - 1) : [];
       return [first, ...more];
     });
   }
@@ -173,7 +227,7 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
-    return this.takeMany(monotonicNow(), max);
+    return this.takeMany(max);
   }
 
   // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
@@ -206,7 +260,7 @@ export class KernelInstance {
 
   #receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     const t = monotonicNow();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     try {
       const who = this.receiveColumnsWho;
@@ -216,8 +270,10 @@ export class KernelInstance {
       const attempt = (): Promise<ColumnBatch> => {
         if (this.stopping) return Promise.reject(this.stoppedError('receive'));
         if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+          const now = monotonicNow();
+          if (this.holding) this.finishCurrent(now); // what it holds was handled by now
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
-          if (b !== null) { this.currentDeliveredAt = monotonicNow(); return Promise.resolve(b); }
+          if (b !== null) { this.handledSince = now; return Promise.resolve(b); }
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
@@ -290,9 +346,11 @@ export class KernelInstance {
     } catch (e) { return Promise.reject(e); }
   }
 
-  /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
-  private startReceive(t: number, options: ReceiveOptions | undefined): Promise<never> | null {
-    this.finishCurrent(t);
+  /**
+   * A receive begins; a rejection when it cannot go on. (The message in hand counts as
+   * handled at the next clock read: the next pop, send or the end, see take.)
+   */
+  private startReceive(options: ReceiveOptions | undefined): Promise<never> | null {
     if (this.stopping) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     return null;
@@ -303,17 +361,16 @@ export class KernelInstance {
   }
 
   #receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = monotonicNow();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(this.code); } catch (e) { return Promise.reject(e); }
     return m !== null ? Promise.resolve(m) : this.waitForInput(options);
   }
 
-  /** The next message if one is queued, the kernel is active and no receive waits before this one. */
-  private takeIfFirst(t: number): Message | null {
-    return this.code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take(t) : null;
+  /** The next message if one is queued, the kernel is active (`code`) and no receive waits before this one. */
+  private takeIfFirst(code: StateCode): Message | null {
+    return code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take() : null;
   }
 
   private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
@@ -332,11 +389,11 @@ export class KernelInstance {
   }
 
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
-    const t = monotonicNow();
-    this.finishCurrent(t);
-    if (this.stopping) return Promise.resolve({ done: true, value: undefined });
+    const c = this.code; // one read of the state for both checks
+    if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
+      return Promise.resolve({ done: true, value: undefined });
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
     return this.waitForInput(undefined).then(
       (value) => ({ done: false, value }),
@@ -347,7 +404,7 @@ export class KernelInstance {
   deliverOne(): void {
     if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
     let m: Message | null;
-    try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
   }
 
@@ -355,11 +412,11 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
-    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && !this.input.empty)
+    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && this.hasInput)
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
     this.armInput();
   }
@@ -391,12 +448,12 @@ export class KernelInstance {
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
     if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
-    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && !this.input.empty);
+    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && this.hasInput);
   };
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
   private readonly outputReady = (): boolean =>
-    !this.released && (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) && (!this.output.empty || this.hasEnded());
+    !this.released && (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) && (this.hostTaken.size > 0 || !this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -408,10 +465,11 @@ export class KernelInstance {
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> { return paced(this.#sendOut(msg, options)); }
 
   #sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = monotonicNow();
+    const t = monotonicNow(); // the send time, and the end of handling the messages in hand
     if (this.holding) this.finishCurrent(t);
     const who = this.sendWho;
-    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    const c = this.code;
+    if (this.released || c === StateCode.TERMINATED || c === StateCode.FAILED) return Promise.reject(this.stoppedError('send'));
     try {
       this.checkOutput(msg);
       const route = this.route;
@@ -460,14 +518,31 @@ export class KernelInstance {
   #hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
       try {
-        const ms = this.hub.popMany(this.output, max, []);
+        const ms = this.hostTakeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.#hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
-      return [first, ...this.hub.popMany(this.output, max - 1, [])];
+      return [first, ...this.hostTakeMany(max - 1)];
     });
+  }
+
+  /** Host side: the next output message (taken in batches, as the kernel's input), or null. */
+  private hostTake(): Message | null {
+    if (this.hostTaken.size === 0 && this.hostTaken.fill(this.hub, this.output, HOST_TAKE) === 0) return null;
+    return this.hostTaken.shift();
+  }
+
+  /** Host side: up to `max` output messages, those taken already first. */
+  private hostTakeMany(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.hostTaken.size > 0) {
+      try { out.push(this.hostTaken.shift()); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
+    }
+    if (out.length === max) return out;
+    const more = this.hub.popMany(this.output, max - out.length, []);
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
@@ -538,7 +613,7 @@ export class KernelInstance {
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {
       try {
-        const m = this.hub.pop(this.output);
+        const m = this.hostTake();
         if (m !== null) return Promise.resolve(m);
       } catch (e) { return Promise.reject(e); }
     }
@@ -577,7 +652,7 @@ export class KernelInstance {
     }
     while (this.hostReceivers.length > 0) {
       let m: Message | null;
-      try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
+      try { m = this.hostTake(); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }

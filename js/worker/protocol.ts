@@ -12,7 +12,7 @@ export interface DirectoryEntry {
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number | 'adaptive' }
   | Request;
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
