@@ -345,7 +345,15 @@ export class RingKernelRuntime implements KernelRuntime {
     if (inst.draining) {
       inst.input.close(); // no new messages; the kernel goes on taking what is queued
       // (what the kernel took in a batch and has not handed out yet counts as queued)
-      while ((!inst.input.empty || x.kcb_taken(inst.kcb) > 0) && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+      const queued = () => !inst.input.empty || x.kcb_taken(inst.kcb) > 0;
+      for (;;) {
+        while (queued() && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+        // a worker pops a batch, then notes it as taken, in one task of its own: once a
+        // fence has come back, a pop seen half-way (ring empty, nothing noted) is whole
+        if (!inst.worker || inst.stopping || monotonicNow() >= deadline) break;
+        await inst.worker.request({ type: 'fence' });
+        if (!queued()) break;
+      }
     }
     if (!failed && !inst.released && (inst.code as StateCode) !== StateCode.FAILED) x.kcb_force_state(inst.kcb, StateCode.TERMINATING); // (it may have failed while draining)
     inst.input.close();
