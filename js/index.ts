@@ -10,6 +10,10 @@ export type { ColumnArray, ColumnBatch, ColumnReceiveOptions, Columns, SendColum
 export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
+export { METRICS, prometheusText, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+export type { MetricRow, ScalarMetric, SummaryMetric } from './metrics.js';
+export type { MeterObservation, MeterLike, TelemetrySource } from './opentelemetry.js';
+export type { Topology, TopologyKernel, TopologyEdge, KernelPlacement, ConnectMode } from './topology.js';
 export { message, Message, sentAt } from './message.js';
 export { decodeMessage } from './decode.js';
 export { encodeMessage } from './encode.js';

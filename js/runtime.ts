@@ -19,6 +19,9 @@ import type { Message } from './message.js';
 import { installValidator } from './codec-core.js';
 import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { prometheusText } from './metrics.js';
+import { observeWith, type MeterLike, type MeterObservation } from './opentelemetry.js';
+import { topologyOf, type Topology } from './topology.js';
 import { RemoteBridge, isRemoteTarget, type RemoteTransport, type RemoteStats } from './remote.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
@@ -219,9 +222,10 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   /** A kernel whose function runs on this thread. */
-  async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown): Promise<void> {
+  async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown,
+    placement: 'inline' | 'gpu' = 'inline'): Promise<void> {
     await this.#readyToLaunch(id);
-    const inst = this.#carve(id, def, 'local');
+    const inst = this.#carve(id, def, 'local', placement);
     await this.#publishDirectory();
     const ctx = new KernelContext(inst, this);
     inst.run(() => fn(ctx, inst));
@@ -232,8 +236,9 @@ export class RingKernelRuntime implements KernelRuntime {
    * The pump is made first, so a missing GPU or WGSL that does not compile refuses the launch.
    */
   async #launchGpu(id: string, def: KernelDefinition): Promise<void> {
-    const { pump } = await gpuKernelFunction(id, def);
-    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx));
+    const { pump, onGpu } = await gpuKernelFunction(id, def);
+    // without a GPU, a JS fallback runs inline (topology says so)
+    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? 'gpu' : 'inline');
   }
 
   /** A kernel whose function runs on a pool worker (or inline, with inlineFallback, where threads cannot share memory). */
@@ -280,7 +285,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * Carves a kernel's regions (its two rings and its control block, launched) and registers
    * its instance under `id`, in one synchronous step: of two launches of one id, one wins.
    */
-  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote'): KernelInstance {
+  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', placement: 'inline' | 'gpu' = 'inline'): KernelInstance {
     this.#checkIdFree(id);
     const core = this.#core!;
     if (def.maxMessageSize + 64 > core.scratchBytes) {
@@ -293,6 +298,7 @@ export class RingKernelRuntime implements KernelRuntime {
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
+    inst.placement = role === 'remote' ? 'worker' : placement;
     this.#kernels.set(id, inst);
     return inst;
   }
@@ -373,7 +379,15 @@ export class RingKernelRuntime implements KernelRuntime {
     if (inst.draining) {
       inst.input.close(); // no new messages; the kernel goes on taking what is queued
       // (what the kernel took in a batch and has not handed out yet counts as queued)
-      while ((!inst.input.empty || x.kcb_taken(inst.kcb) > 0) && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+      const queued = () => !inst.input.empty || x.kcb_taken(inst.kcb) > 0;
+      for (;;) {
+        while (queued() && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+        // a worker pops a batch, then notes it as taken, in one task of its own: once a
+        // fence has come back, a pop seen half-way (ring empty, nothing noted) is whole
+        if (!inst.worker || inst.stopping || monotonicNow() >= deadline) break;
+        await inst.worker.request({ type: 'fence' });
+        if (!queued()) break;
+      }
     }
     if (!failed && !inst.released && (inst.code as StateCode) !== StateCode.FAILED) x.kcb_force_state(inst.kcb, StateCode.TERMINATING); // (it may have failed while draining)
     inst.input.close();
@@ -616,6 +630,17 @@ export class RingKernelRuntime implements KernelRuntime {
    */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
+  /** Every kernel's telemetry in the Prometheus text format (js/metrics.ts); no samples when telemetry is off. */
+  metrics(): string {
+    return prometheusText(this.kernelIds().map((id) => this.getTelemetry(id)).filter((t): t is KernelTelemetry => t !== null));
+  }
+
+  /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/opentelemetry.ts). */
+  observeWith(meter: MeterLike): MeterObservation { return observeWith(this, meter); }
+
+  /** The kernels (placement, state) and the edges connect made between them (js/topology.ts). */
+  topology(): Topology { return topologyOf(this.#kernels.values()); }
+
   /**
    * Wires kernel `from`'s sends into the input of `to` (no host hop): one target, or several
    * with round-robin (default), broadcast or key routing. Many kernels may connect to one
@@ -656,7 +681,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined, keyField };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, connectMode: mode, checked: out !== undefined, keyField };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
