@@ -53,6 +53,9 @@ export interface CoreExports {
   kcb_record(k: number, latencyNs: number, busyMs: number, nowMs: number): void;
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
+  kcb_record_restart(k: number): void;
+  kcb_record_dead_letter(k: number, n: number): void;
+  kcb_record_dead_letter_dropped(k: number, n: number): void;
   kcb_set_started(k: number, ms: number): void;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;

@@ -65,3 +65,9 @@ export class KernelFailedError extends RingKernelError {}
 
 /** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
 export class BackendNotAvailableError extends RingKernelError {}
+
+/** A kernel definition's `restart` policy that is not valid (ringKernel). */
+export class RestartPolicyError extends RingKernelError {}
+
+/** A checkpoint or restore value that cannot be kept: not structured-cloneable. */
+export class CheckpointError extends RingKernelError {}
