@@ -19,6 +19,7 @@
 // workerd) the memory is an ordinary one: everything works on the one thread there is.
 
 import { BackendNotAvailableError } from './errors.js';
+import { monotonicNow, packageFile, readBytes } from './platform.js';
 
 /** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
 export interface CoreExports {
@@ -125,13 +126,11 @@ export function whyNoSharedMemory(): string | null {
   return null;
 }
 
-const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
-
 function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   return {
     env: {
       memory,
-      now,
+      now: monotonicNow,
       abort(msg: number, file: number, line: number, col: number) {
         throw new Error(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
       },
@@ -273,20 +272,19 @@ export function setWasmSource(source: { shared?: WasmSource; single?: WasmSource
   if (source.single !== undefined) { wasmSource.single = source.single; compiled.single = undefined; }
 }
 
+/** The wasm file beside the bundle (dist/), or from the sources (tsx) the one in dist/. */
 async function defaultSource(file: string): Promise<BufferSource> {
-  const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
-  const candidates = [new URL('./' + file, import.meta.url), new URL('../dist/' + file, import.meta.url)];
-  if (isNode || candidates[0]!.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    let last: unknown;
-    for (const url of candidates) {
-      try { return await readFile(url); } catch (e) { last = e; }
+  const beside = packageFile('./' + file);
+  if (beside.protocol !== 'file:') {
+    try { return await readBytes(beside); } catch (e) {
+      throw new BackendNotAvailableError(`ringkernel: fetching the wasm core from ${beside} failed: ${(e as Error).message}`, { cause: e });
     }
-    throw new BackendNotAvailableError(`ringkernel: cannot find the wasm core next to ${import.meta.url} (run \`npm run build\`)`, { cause: last });
   }
-  const res = await fetch(candidates[0]!);
-  if (!res.ok) throw new BackendNotAvailableError(`ringkernel: fetching the wasm core from ${candidates[0]} failed: HTTP ${res.status}`);
-  return await res.arrayBuffer();
+  let last: unknown;
+  for (const url of [beside, packageFile('../dist/' + file)]) {
+    try { return await readBytes(url); } catch (e) { last = e; }
+  }
+  throw new BackendNotAvailableError(`ringkernel: cannot find the wasm core next to ${import.meta.url} (run \`npm run build\`)`, { cause: last });
 }
 
 /** The compiled module (shared-memory build or not), compiled once per thread and cached. */
@@ -299,15 +297,7 @@ export function compileCore(shared: boolean): Promise<WebAssembly.Module> {
       if (typeof src === 'function') src = await src();
       if (src instanceof WebAssembly.Module) return src;
       if (src === undefined) return WebAssembly.compile(await defaultSource(shared ? 'ringkernel.wasm' : 'ringkernel-single.wasm'));
-      if (typeof src === 'string' || src instanceof URL) {
-        const url = new URL(String(src), import.meta.url);
-        if (url.protocol === 'file:') {
-          const { readFile } = await import('node:fs/promises');
-          return WebAssembly.compile(await readFile(url));
-        }
-        const res = await fetch(url);
-        return WebAssembly.compile(await res.arrayBuffer());
-      }
+      if (typeof src === 'string' || src instanceof URL) return WebAssembly.compile(await readBytes(packageFile(String(src))));
       return WebAssembly.compile(src as BufferSource);
     })();
     p.catch(() => { compiled[which] = undefined; });

@@ -66,6 +66,19 @@ export class KernelFailedError extends RingKernelError {}
 /** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
 export class BackendNotAvailableError extends RingKernelError {}
 
+/** A GPU kernel's WGSL did not compile: the compiler's first error, in the user's lines. */
+export class ShaderCompileError extends RingKernelError {
+  readonly line: number;
+  readonly column: number;
+  constructor(message: string, context: { kernelId: string; line: number; column: number }) {
+    super(message, { kernelId: context.kernelId, operation: 'launch' });
+    this.line = context.line;
+    this.column = context.column;
+  }
+}
+
+/** The GPU device a kernel ran on was lost (destroyed, driver reset, GPU removed). */
+export class GpuDeviceLostError extends RingKernelError {}
 /** A kernel definition's `restart` policy that is not valid (ringKernel). */
 export class RestartPolicyError extends RingKernelError {}
 

@@ -12,15 +12,13 @@
 // for CPU time, and only while the other side is about to answer.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
-import { encodeInto, decodeFrom, recordTimestamp, Message, now } from './message.js';
+import { encodeInto, decodeFrom, recordTimestamp, Message } from './message.js';
+import { epochNow as now, hasWaitAsync, monotonicNow, waitAsync } from './platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
 
 export interface Who { kernelId: string; operation: string }
 
-const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
-type WaitAsync = (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string };
 const RESOLVED: Promise<void> = Promise.resolve();
-const clock = typeof performance !== 'undefined' ? performance : Date;
 
 /**
  * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon
@@ -29,8 +27,8 @@ const clock = typeof performance !== 'undefined' ? performance : Date;
  */
 export function spinUntil(ready: () => boolean, micros: number): boolean {
   if (micros <= 0) return false;
-  const until = clock.now() + micros / 1000;
-  do { if (ready()) return true; } while (clock.now() < until);
+  const until = monotonicNow() + micros / 1000;
+  do { if (ready()) return true; } while (monotonicNow() < until);
   return false;
 }
 
@@ -111,9 +109,9 @@ export class Hub {
     if (ready()) { queueMicrotask(fire); return; }
     const sleep = () => {
       if (arm.cancelled) return;
-      const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(new Int32Array(this.core.memory.buffer, db, 1), 0, seq, Infinity);
+      const w = waitAsync(this.core.memory, db, seq, Infinity);
       if (!w.async) fire();
-      else (w.value as Promise<string>).then(fire);
+      else w.value.then(fire);
     };
     // counted as a sleeper already, so a push meanwhile moves seq and the wait returns at once
     if (spin && this.spinMicros > 0) nextTask(() => { if (!arm.cancelled && spinUntil(ready, this.spinMicros)) fire(); else sleep(); });
@@ -173,7 +171,7 @@ export class Hub {
   private async pushWhenRoom(ring: Ring, bytes: Uint8Array, priority: number, who: Who, targetId: string,
     timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
     const x = this.core.x;
-    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
     for (;;) {
       const stop = cancelled?.();
       if (stop) throw stop;
@@ -182,7 +180,7 @@ export class Hub {
       try {
         r = ring.push(bytes, priority);
         if (r === Status.FULL) {
-          const left = deadline - performance.now();
+          const left = deadline - monotonicNow();
           if (left <= 0) {
             x.queue_note_rejected(ring.ptr);
             throw this.pushError(r, ring, who, targetId, timeout);
@@ -208,10 +206,9 @@ export class Hub {
       if (ms !== Infinity) timer = setTimeout(done, ms + 1);
       if (this.core.shared && hasWaitAsync && (this.remote || !this.readers.has(ring.ptr))) {
         // the consumer may be on another thread: its pops notify the space word
-        const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(
-          new Int32Array(this.core.memory.buffer, this.core.x.queue_space_word(ring.ptr), 1), 0, seq, ms);
+        const w = waitAsync(this.core.memory, this.core.x.queue_space_word(ring.ptr), seq, ms);
         if (!w.async) done();
-        else (w.value as Promise<string>).then(done);
+        else w.value.then(done);
       }
     });
   }

@@ -17,7 +17,7 @@ export { createCore, attachCore, compileCore, setWasmSource, canShareMemory, why
 export type { CoreExports, QueueStats, WasmSource } from './core.js';
 export { Ring } from './ring.js';
 export type { RingOptions } from './ring.js';
-export { ShaderCompileError, GpuDeviceLostError, gpuAdapterName, gpuDevice } from './gpu/runner.js';
-export type { GpuState } from './gpu/runner.js';
+export { gpuAdapterName, gpuDevice } from './gpu/device.js';
+export type { GpuState } from './gpu/wgsl.js';
 // Internal: the entry of pool workers (dist/worker.js). Not part of the API.
 export { startWorkerHost as __startWorkerHost } from './worker/host.js';

@@ -11,6 +11,7 @@ import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
+import { monotonicNow, timeOrigin } from './platform.js';
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -28,9 +29,7 @@ export interface Route {
   next: number;
 }
 
-const perf = typeof performance !== 'undefined' ? performance : { now: () => Date.now() };
-/** perf.now() + timeOrigin = ms since the epoch, the clock of record timestamps (message.ts). */
-const timeOrigin = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number' ? performance.timeOrigin : 0;
+const perf = { now: monotonicNow };
 
 export class KernelInstance {
   readonly id: string;

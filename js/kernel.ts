@@ -5,7 +5,7 @@ import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
 import type { MessageClass } from './message.js';
 import type { KernelContext } from './context.js';
-import type { GpuState } from './gpu/runner.js';
+import type { GpuState } from './gpu/wgsl.js';
 
 export type Placement = 'inline' | 'worker' | 'gpu';
 

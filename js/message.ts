@@ -14,6 +14,7 @@ import {
   type Fields, type FieldType, type InputOf, type StructCodec, type ValueOf,
 } from './schema.js';
 import { setSchemaSource, staged, validate } from './codec-core.js';
+import { epochNow as now } from './platform.js';
 
 export { ready, installValidator } from './codec-core.js';
 
@@ -250,10 +251,6 @@ export function randomUuid(): string {
 }
 
 
-/** Milliseconds since the Unix epoch, sub-millisecond where the platform allows; the clock of record timestamps. */
-export const now: () => number = typeof performance !== 'undefined' && typeof performance.timeOrigin === 'number'
-  ? () => performance.timeOrigin + performance.now()
-  : () => Date.now();
 
 // ---- the registry: every message class defined in this thread ----
 

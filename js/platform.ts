@@ -1,79 +1,68 @@
-// platform.ts — starting a worker thread and talking to it, the same way in Node
-// (worker_threads), browsers, Deno and Bun (Web Workers). Only control messages travel
-// this way (launch, terminate, routes); kernel messages cross the shared rings.
+// platform.ts — what differs between the JavaScript environments ringkernel runs in (Node,
+// Deno, Bun, browsers, workerd), decided once here: which one this is, the clocks, reading
+// the package's own files (the wasm core, the GPU shaders), Atomics.waitAsync and the cores
+// there are. Starting worker threads is js/worker/thread.ts.
+import { BackendNotAvailableError } from './errors.js';
 
-export interface WorkerHandle {
-  post(message: unknown): void;
-  onMessage(listener: (message: any) => void): void;
-  /** The thread ended (Node: exit code; web: an uncaught error), or cannot start. */
-  onExit(listener: (reason: string) => void): void;
-  terminate(): Promise<void>;
-}
+const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
 
-const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node &&
-  typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined';
+/**
+ * The environment. Deno and Bun also set process.versions.node; they count as themselves.
+ * 'web': a browser page or worker, or workerd.
+ */
+export const runtimeKind: 'node' | 'deno' | 'bun' | 'web' =
+  g.Deno !== undefined ? 'deno' : g.Bun !== undefined ? 'bun' : g.process?.versions?.node ? 'node' : 'web';
+/** Node itself (worker_threads, node:os), not Deno or Bun. */
+export const isNode = runtimeKind === 'node';
 
-/** Starts a module worker running `url`. */
-export async function startWorker(url: URL, name: string): Promise<WorkerHandle> {
-  if (isNode) {
-    const { Worker } = await import('node:worker_threads');
-    // The worker inherits node's flags (--import tsx, --conditions, ...), but not one that
-    // only makes sense for `node -e`. Leaving that out means listing the flags, and a listed
-    // flag a worker cannot take itself (--max-old-space-size, --trace-gc) is refused: those
-    // stay with the process, as they do when a worker inherits.
-    let execArgv: string[] | undefined;
-    if (process.execArgv.some((a) => a.startsWith('--input-type'))) execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    let w: InstanceType<typeof Worker>;
-    try {
-      w = new Worker(url, { name, execArgv });
-    } catch (e) {
-      if (execArgv === undefined || (e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
-      const refused = new Set(String((e as Error).message).replace(/^.*flags: /, '').split(', '));
-      w = new Worker(url, { name, execArgv: execArgv.filter((a) => !refused.has(a)) });
-    }
-    let ended = false;
-    const exitListeners: Array<(reason: string) => void> = [];
-    const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };
-    w.on('error', (e) => end(`it threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`));
-    w.on('exit', (code) => end(`it exited with code ${code}`));
-    return {
-      post: (m) => w.postMessage(m),
-      onMessage: (f) => { w.on('message', f); },
-      onExit: (f) => { exitListeners.push(f); },
-      terminate: async () => { ended = true; await w.terminate(); },
-    };
+// ---- clocks ----
+
+const perf: { now(): number; timeOrigin?: number } = typeof performance !== 'undefined' ? performance : { now: () => Date.now() };
+/** Milliseconds, monotonic: the clock of deadlines, busy times and the core's `now` import. */
+export const monotonicNow: () => number = () => perf.now();
+/** monotonicNow() + timeOrigin = milliseconds since the Unix epoch. */
+export const timeOrigin: number = typeof perf.timeOrigin === 'number' ? perf.timeOrigin : Date.now() - perf.now();
+/** Milliseconds since the Unix epoch, sub-millisecond where the platform allows: the clock of record timestamps. */
+export const epochNow: () => number = () => timeOrigin + perf.now();
+
+// ---- the package's own files ----
+
+/**
+ * The URL of a file of the package, `path` relative to the bundle (dist/index.js): this
+ * module sits at the same depth in the sources (js/platform.ts), so under tsx the same
+ * path reaches the same file.
+ */
+export function packageFile(path: string): URL { return new URL(path, import.meta.url); }
+
+/** The bytes at `url`: read from disk for a file: URL (Node, Deno, Bun), fetched otherwise. */
+export async function readBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return (await readFile(url)) as Uint8Array<ArrayBuffer>; // a Buffer over its own (not shared) memory
   }
-  const W = (globalThis as { Worker?: new (u: URL | string, o?: object) => Worker }).Worker;
-  if (!W) throw new Error('this JavaScript environment has no Worker');
-  const w = new W(url, { type: 'module', name });
-  let ended = false;
-  const exitListeners: Array<(reason: string) => void> = [];
-  const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };
-  w.addEventListener('error', (e: Event) => { e.preventDefault?.(); end(`it threw ${(e as ErrorEvent).message ?? 'an error'}`); });
-  w.addEventListener('messageerror', () => end('a control message could not be read'));
-  return {
-    post: (m) => w.postMessage(m),
-    onMessage: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
-    onExit: (f) => { exitListeners.push(f); },
-    terminate: async () => { ended = true; w.terminate(); },
-  };
+  const res = await fetch(url);
+  if (!res.ok) throw new BackendNotAvailableError(`cannot load ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
-export interface ParentPort {
-  post(message: unknown): void;
-  onMessage(listener: (message: any) => void): void;
+/** The text at `url`, as readBytes finds it. */
+export async function readText(url: URL): Promise<string> {
+  return new TextDecoder().decode(await readBytes(url));
 }
 
-/** Inside a worker: the channel to the thread that started it. */
-export async function parentPort(): Promise<ParentPort> {
-  if (isNode) {
-    const { parentPort: port } = await import('node:worker_threads');
-    if (!port) throw new Error('ringkernel worker host started outside a worker thread');
-    return { post: (m) => port.postMessage(m), onMessage: (f) => { port.on('message', f); } };
-  }
-  const self = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(t: string, f: (e: MessageEvent) => void): void };
-  return { post: (m) => self.postMessage(m), onMessage: (f) => self.addEventListener('message', (e) => f(e.data)) };
+// ---- Atomics.waitAsync (ES2024, not in the ES2022 lib this package compiles against) ----
+
+export type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const atomics = Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult };
+/** Whether Atomics.waitAsync exists here (Node 16+, Deno, Chromium; not every browser). */
+export const hasWaitAsync = typeof atomics.waitAsync === 'function';
+
+/** Atomics.waitAsync on the i32 at byte `addr` of `memory`, while it holds `value`, for up to `ms` (Infinity: no limit). */
+export function waitAsync(memory: WebAssembly.Memory, addr: number, value: number, ms: number): WaitAsyncResult {
+  return atomics.waitAsync!(new Int32Array(memory.buffer, addr, 1), 0, value, ms);
 }
+
+// ---- cores ----
 
 /** Cores available to this process, for the default pool size. */
 export async function availableCores(): Promise<number> {

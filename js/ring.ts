@@ -4,6 +4,7 @@
 // has the core copy the record into scratch and hands back a copy, so the caller owns it.
 
 import { type Core, type OwnerCore, Status, Strategy, QueueStat, QUEUE_STATS, type QueueStats } from './core.js';
+import { hasWaitAsync, monotonicNow as now, waitAsync } from './platform.js';
 
 export interface RingOptions {
   /** Most messages queued at once, all priorities together. */
@@ -16,8 +17,6 @@ export interface RingOptions {
 }
 
 const DEFAULT_PRIORITY = 128;
-const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
-const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
 
 export function nextPow2(n: number): number {
   let p = 1;
@@ -174,9 +173,7 @@ export class Ring {
   private async sleep(addr: number, seq: number, ms: number): Promise<void> {
     const c = this.core;
     if (c.shared && hasWaitAsync) {
-      const i32 = new Int32Array(c.memory.buffer, addr, 1);
-      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
-        .waitAsync(i32, 0, seq, ms);
+      const w = waitAsync(c.memory, addr, seq, ms);
       if (!w.async) return;
       if (ms === Infinity) { await w.value; return; }
       // Node does not keep its event loop alive for a pending waitAsync: a timer does.

@@ -3,9 +3,9 @@
 // telemetry. Every message crosses a ring of the wasm core as bytes.
 import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
-import { gpuKernelFunction } from './gpu/runner.js';
-import { availableCores } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker/host.js';
+import { gpuKernelFunction } from './gpu/pump.js';
+import { availableCores, monotonicNow } from './platform.js';
+import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
@@ -235,7 +235,7 @@ export class RingKernelRuntime {
       throw new KernelStateError(`${operation}: kernel '${id}' is ${state}; ${operation} needs a ${STATE_BY_CODE[from]} kernel`,
         { kernelId: id, operation, state });
     }
-    if (to === StateCode.ACTIVE && from === StateCode.LAUNCHED) inst.hub.core.x.kcb_set_started(inst.kcb, performance.now());
+    if (to === StateCode.ACTIVE && from === StateCode.LAUNCHED) inst.hub.core.x.kcb_set_started(inst.kcb, monotonicNow());
     inst.stateChanged();
   }
 

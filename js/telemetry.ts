@@ -2,6 +2,7 @@
 // and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
 import type { KernelInstance } from './instance.js';
 import { QueueStat } from './core.js';
+import { monotonicNow } from './platform.js';
 
 export interface KernelTelemetry {
   kernelId: string;
@@ -49,6 +50,6 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     latencyP50Ms: x.hist_quantile(k, 0.5) / 1e6,
     latencyP95Ms: x.hist_quantile(k, 0.95) / 1e6,
     latencyP99Ms: x.hist_quantile(k, 0.99) / 1e6,
-    uptimeSeconds: (performance.now() - inst.launchedAt) / 1000,
+    uptimeSeconds: (monotonicNow() - inst.launchedAt) / 1000,
   };
 }

@@ -7,7 +7,7 @@
 // reach the owner as record bytes (WireDeadLetter, a control message), never as live objects.
 import { Message, decodeMessage, encodeMessage } from '../message.js';
 import * as errors from '../errors.js';
-import { serializeError, type SerializedError } from '../worker/host.js';
+import { serializeError, type SerializedError } from '../worker/protocol.js';
 
 export interface DeadLetter<M extends Message = Message> {
   /** The id the kernel was launched under. */

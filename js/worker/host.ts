@@ -12,42 +12,19 @@
 import { attachCore, type Core } from '../core.js';
 import { Ring } from '../ring.js';
 import { Hub, spinUntil, nextTask } from '../hub.js';
-import { KernelInstance, type Route } from '../instance.js';
-import { KernelContext, type ReceiveOptions, type SendOptions } from '../context.js';
+import { KernelInstance } from '../instance.js';
+import { KernelContext } from '../context.js';
 import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
-import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
-import { Message } from '../message.js';
+import type { Message } from '../message.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { parentPort, type ParentPort } from '../platform.js';
+import { waitAsync } from '../platform.js';
+import { parentPort, type ParentPort } from './thread.js';
 import type { RingKernelRuntime } from '../runtime.js';
+import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
+import { WorkerRuntimeView, type ViewHost } from './view.js';
 
-export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
-
-/** Control messages from the owner (js/worker/pool.ts). */
-export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
-  | Request;
-
-/** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
-export type Request = { seq: number } & (
-  | { type: 'launch'; entry: DirectoryEntry; module: string }
-  | { type: 'directory'; kernels: DirectoryEntry[] }
-  | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
-  | { type: 'drop'; id: string });
-
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'done'; seq: number; error: SerializedError | null }
-  | { type: 'ended'; id: string; error: SerializedError | null };
-
-export interface SerializedError { name: string; message: string; stack: string | undefined }
-
-export function serializeError(e: unknown): SerializedError {
-  return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e), stack: undefined };
-}
-
-class WorkerHost {
+class WorkerHost implements ViewHost {
   readonly core: Core;
   readonly hub: Hub;
   readonly thread: number;
@@ -147,10 +124,9 @@ class WorkerHost {
     // anything that came before we counted as a sleeper?
     if (this.anyReady()) { queueMicrotask(wake); return; }
     const wait = () => {
-      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
-        .waitAsync(new Int32Array(this.core.memory.buffer, this.thread, 1), 0, seq, Infinity);
+      const w = waitAsync(this.core.memory, this.thread, seq, Infinity);
       if (!w.async) queueMicrotask(wake);
-      else (w.value as Promise<string>).then(wake);
+      else w.value.then(wake);
     };
     // spinMicros: poll first, once this thread's own pending work has run
     const spin = this.hub.spinMicros;
@@ -228,50 +204,6 @@ async function importKernelModule(url: string): Promise<void> {
     api.register();
     await import(/* @vite-ignore */ url);
   }
-}
-
-/** ctx.runtime inside a worker: messaging with any kernel; lifecycle stays with the owner. */
-class WorkerRuntimeView {
-  readonly #host: WorkerHost;
-  constructor(host: WorkerHost) { this.#host = host; }
-
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
-    try {
-      const k = this.#host.lookup(id, 'send');
-      k.checkSendable([message]);
-      const timeout = typeof options === 'number' ? options : options?.timeout;
-      return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
-    } catch (e) { return Promise.reject(e); }
-  }
-
-  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
-    try {
-      const k = this.#host.lookup(id, 'receive');
-      return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
-    } catch (e) { return Promise.reject(e); }
-  }
-
-  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
-    try {
-      return this.#host.lookup(id, 'receive').hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
-    } catch (e) { return Promise.reject(e); }
-  }
-
-  getState(id: string) { return this.#host.lookup(id, 'getState').state; }
-  getTelemetry(id: string): KernelTelemetry | null {
-    return this.#host.telemetry ? readTelemetry(this.#host.lookup(id, 'getTelemetry')) : null;
-  }
-  kernelIds(): string[] { return [...new Set([...this.#host.hosted.keys(), ...this.#host.directory.keys()])]; }
-
-  #ownerOnly(operation: string): Promise<never> {
-    return Promise.reject(new RingKernelError(`${operation}: inside a worker kernel, ctx.runtime sends and receives; launch and lifecycle calls belong to the thread that owns the runtime`, { operation }));
-  }
-  launch() { return this.#ownerOnly('launch'); }
-  activate() { return this.#ownerOnly('activate'); }
-  deactivate() { return this.#ownerOnly('deactivate'); }
-  reactivate() { return this.#ownerOnly('reactivate'); }
-  terminate() { return this.#ownerOnly('terminate'); }
-  shutdown() { return this.#ownerOnly('shutdown'); }
 }
 
 /** Entry of a pool worker (dist/worker.js calls it). */

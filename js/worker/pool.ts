@@ -4,8 +4,8 @@
 // its own thread; a worker that dies fails only the kernels it hosts.
 import type { OwnerCore } from '../core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core.js';
-import { startWorker, type WorkerHandle } from '../platform.js';
-import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './host.js';
+import { startWorker, type WorkerHandle } from './thread.js';
+import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './protocol.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */

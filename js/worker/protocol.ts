@@ -1,0 +1,29 @@
+// worker/protocol.ts — the control messages between the pool (js/worker/pool.ts, on the
+// owner's thread) and its workers (js/worker/host.ts), and the types both sides share.
+// Only control travels this way (postMessage); kernel messages cross the shared rings.
+import type { Route } from '../instance.js';
+
+export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
+
+/** Control messages from the owner (js/worker/pool.ts). */
+export type ToWorker =
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
+  | Request;
+
+/** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
+export type Request = { seq: number } & (
+  | { type: 'launch'; entry: DirectoryEntry; module: string }
+  | { type: 'directory'; kernels: DirectoryEntry[] }
+  | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
+  | { type: 'drop'; id: string });
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; seq: number; error: SerializedError | null }
+  | { type: 'ended'; id: string; error: SerializedError | null };
+
+export interface SerializedError { name: string; message: string; stack: string | undefined }
+
+export function serializeError(e: unknown): SerializedError {
+  return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e), stack: undefined };
+}

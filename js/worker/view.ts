@@ -1,0 +1,61 @@
+// worker/view.ts — what a worker kernel's ctx.runtime is: messaging with any kernel of the
+// runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
+import type { Hub } from '../hub.js';
+import type { KernelInstance } from '../instance.js';
+import type { ReceiveOptions, SendOptions } from '../context.js';
+import type { Message } from '../message.js';
+import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
+import { RingKernelError } from '../errors.js';
+
+/** What the view needs of its worker host (js/worker/host.ts). */
+export interface ViewHost {
+  readonly hub: Hub;
+  readonly telemetry: boolean;
+  readonly hosted: ReadonlyMap<string, KernelInstance>;
+  readonly directory: ReadonlyMap<string, KernelInstance>;
+  lookup(id: string, operation: string): KernelInstance;
+}
+
+/** ctx.runtime inside a worker: messaging with any kernel; lifecycle stays with the owner. */
+export class WorkerRuntimeView {
+  readonly #host: ViewHost;
+  constructor(host: ViewHost) { this.#host = host; }
+
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+    try {
+      const k = this.#host.lookup(id, 'send');
+      k.checkSendable([message]);
+      const timeout = typeof options === 'number' ? options : options?.timeout;
+      return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
+    try {
+      const k = this.#host.lookup(id, 'receive');
+      return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+    try {
+      return this.#host.lookup(id, 'receive').hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  getState(id: string) { return this.#host.lookup(id, 'getState').state; }
+  getTelemetry(id: string): KernelTelemetry | null {
+    return this.#host.telemetry ? readTelemetry(this.#host.lookup(id, 'getTelemetry')) : null;
+  }
+  kernelIds(): string[] { return [...new Set([...this.#host.hosted.keys(), ...this.#host.directory.keys()])]; }
+
+  #ownerOnly(operation: string): Promise<never> {
+    return Promise.reject(new RingKernelError(`${operation}: inside a worker kernel, ctx.runtime sends and receives; launch and lifecycle calls belong to the thread that owns the runtime`, { operation }));
+  }
+  launch() { return this.#ownerOnly('launch'); }
+  activate() { return this.#ownerOnly('activate'); }
+  deactivate() { return this.#ownerOnly('deactivate'); }
+  reactivate() { return this.#ownerOnly('reactivate'); }
+  terminate() { return this.#ownerOnly('terminate'); }
+  shutdown() { return this.#ownerOnly('shutdown'); }
+}
