@@ -79,6 +79,7 @@ export class ShaderCompileError extends RingKernelError {
 
 /** The GPU device a kernel ran on was lost (destroyed, driver reset, GPU removed). */
 export class GpuDeviceLostError extends RingKernelError {}
+
 /** A kernel definition's `restart` policy that is not valid (ringKernel). */
 export class RestartPolicyError extends RingKernelError {}
 

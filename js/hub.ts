@@ -54,6 +54,7 @@ interface Arm { readonly db: number; cancelled: boolean }
 export class Hub {
   readonly core: Core;
   private readonly readers = new Map<number, () => void>();
+  private readonly badRecords = new Map<number, (bytes: Uint8Array, error: unknown) => void>();
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
   /** Rings with an armed wait on this thread: the doorbell it counts itself a sleeper on. */
   private readonly armed = new Map<number, Arm>();
@@ -68,6 +69,11 @@ export class Hub {
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
   /**
+   * Where records of `ring` that do not decode go (a kernel's dead letters): a copy of
+   * their bytes and the MessageDecodeError. Only for rings a kernel on this thread drains.
+   */
+  onBadRecord(ring: Ring, handler: (bytes: Uint8Array, error: unknown) => void): void { this.badRecords.set(ring.ptr, handler); }
+  /**
    * The ring is about to be freed (its kernel released): nothing here may touch its memory
    * afterwards. An armed wait is called off now, while the memory is still the ring's: it
    * stops counting as a sleeper and its waitAsync is rung loose; when that settles, it does
@@ -76,6 +82,7 @@ export class Hub {
    */
   forget(ring: Ring): void {
     this.readers.delete(ring.ptr);
+    this.badRecords.delete(ring.ptr);
     this.spaceWaiters.delete(ring.ptr);
     const arm = this.armed.get(ring.ptr);
     if (arm !== undefined) {
@@ -330,21 +337,26 @@ export class Hub {
 
   /**
    * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
-   * send time onto `sentAt`. A record that does not decode is consumed and skipped; its
-   * error is thrown when it was the only one.
+   * send time onto `sentAt`. A record that does not decode is consumed and goes to the
+   * ring's bad-record handler (onBadRecord) when it has one; without one it is skipped and
+   * its error thrown when it was the only one.
    */
   popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
     const c = this.core;
     const times: number[] = [];
     const n = this.popRecords(ring, max, times);
     const out: Message[] = [];
+    const bad = this.badRecords.get(ring.ptr);
     let p = c.scratch, failure: unknown = null;
     for (let k = 0; k < n; k++) {
       const len = c.dv.getUint32(p, true);
       try {
         out.push(decodeFrom(c.mem, c.dv, p + 4, len));
         sentAt.push(times[k]!);
-      } catch (e) { failure ??= e; }
+      } catch (e) {
+        if (bad !== undefined) bad(c.mem.slice(p + 4, p + 4 + len), e);
+        else failure ??= e;
+      }
       p += 4 + ((len + 3) & ~3);
     }
     if (out.length === 0 && failure !== null) throw failure;
@@ -354,14 +366,23 @@ export class Hub {
   /**
    * Pops and decodes the next message, or returns null when the ring has none. Records the
    * message's send time in lastTimestamp. A record that does not decode is consumed and
-   * the MessageDecodeError thrown.
+   * goes to the ring's bad-record handler, and the next one is tried; without a handler
+   * the MessageDecodeError is thrown.
    */
   pop(ring: Ring): Message | null {
     const c = this.core;
-    const n = ring.popStaged();
-    if (n < 0) return null;
-    this.wakeSpace(ring);
-    this.lastTimestamp = recordTimestamp(c.dv, c.scratch);
-    return decodeFrom(c.mem, c.dv, c.scratch, n);
+    for (;;) {
+      const n = ring.popStaged();
+      if (n < 0) return null;
+      this.wakeSpace(ring);
+      this.lastTimestamp = recordTimestamp(c.dv, c.scratch);
+      try {
+        return decodeFrom(c.mem, c.dv, c.scratch, n);
+      } catch (e) {
+        const bad = this.badRecords.get(ring.ptr);
+        if (bad === undefined) throw e;
+        bad(c.mem.slice(c.scratch, c.scratch + n), e);
+      }
+    }
   }
 }

@@ -14,6 +14,12 @@ export interface KernelTelemetry {
   messagesDropped: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
   messagesRejected: number;
+  /** Times the kernel function threw and was started again (its restart policy). */
+  restarts: number;
+  /** Messages that became dead letters (runtime.deadLetters), dropped ones included. */
+  deadLetters: number;
+  /** Dead letters pushed out of the bounded list by newer ones (RuntimeOptions.deadLetterLimit). */
+  deadLettersDropped: number;
   /** Messages waiting in the input queue now. */
   queueDepth: number;
   /** Largest input queue depth seen. */
@@ -29,6 +35,7 @@ export interface KernelTelemetry {
 }
 
 const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9;
+const KSTAT_RESTARTS = 12, KSTAT_DEAD_LETTERS = 13, KSTAT_DEAD_DROPPED = 14;
 
 export function readTelemetry(inst: KernelInstance): KernelTelemetry {
   const x = inst.hub.core.x;
@@ -43,6 +50,9 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     messagesProcessed: processed,
     messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
+    restarts: x.kcb_stat(k, KSTAT_RESTARTS),
+    deadLetters: x.kcb_stat(k, KSTAT_DEAD_LETTERS),
+    deadLettersDropped: x.kcb_stat(k, KSTAT_DEAD_DROPPED),
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
     errorCount: x.kcb_stat(k, KSTAT_ERRORS),
