@@ -47,15 +47,18 @@ test('backpressure: BLOCK loses nothing, REJECT refuses, DROP_OLDEST drops and c
   assert.is(r.slow_drop!.refused, 0);
 });
 
-test('resilient stage: a bad input becomes a failed StageResult, the stage stays up', async () => {
+test('resilient stage: a bad input becomes a dead letter and a failed StageResult; the stage restarts and stays up', async () => {
   const { main } = await import('../examples/resilient-stage.js');
-  const { results, state, errors } = await main(['42', 'forty-two', '3.5']);
-  assert.equal(results.map((r) => r.success), [true, false, true]);
-  assert.equal(results.map((r) => r.data), [42, null, 3.5]);
-  assert.match(results[1]!.error!, /not a number/);
+  const { results, state, errors, restarts, deadLetters, log } = await main(['42', 'forty-two', '3.5', '', '7']);
+  assert.equal(results.map((r) => r.success), [true, false, true, false, true]);
+  assert.equal(results.map((r) => r.data), [42, null, 3.5, null, 7]);
+  assert.match(results[1]!.error!, /not a number: "forty-two"/);
+  assert.match(results[3]!.error!, /not a number: ""/);
   assert.ok(results.every((r) => r.stage === 'resilient_stage'));
   assert.is(state, 'active');
-  assert.is(errors, 0);
+  assert.equal([errors, restarts, deadLetters], [2, 2, 2]);
+  assert.equal(log, ['resilient_stage: dead letter (not a number: "forty-two")', 'resilient_stage: restart 1 after 10 ms',
+    'resilient_stage: dead letter (not a number: "")', 'resilient_stage: restart 2 after 20 ms']);
 });
 
 test('monitoring: per-stage telemetry after a stream', async () => {

@@ -10,6 +10,7 @@
 import type { Message } from '../message.js';
 import type { DeadLetter } from './dead-letters.js';
 import { RestartWindow, type CheckedRestartPolicy } from './policy.js';
+import { epochNow, monotonicNow } from '../platform.js';
 
 /** The kernel as the supervisor sees it (js/instance.ts). */
 export interface SupervisedKernel {
@@ -29,8 +30,6 @@ export interface SupervisionSink {
   restarting(error: unknown, restarts: number, delayMs: number): void;
 }
 
-const clock = typeof performance !== 'undefined' ? performance : Date;
-
 /**
  * Runs `start` (one run of the kernel function with a fresh context) until a run returns,
  * the kernel stops, or a throw finds no restart left: then it rejects with that error.
@@ -45,10 +44,10 @@ export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolic
       return;
     } catch (error) {
       if (k.stopping) throw error;
-      const at = Date.now();
+      const at = epochNow();
       const reason = asError(error);
       for (const message of k.dropInHand()) sink.deadLetter({ kernelId: k.id, message, error: reason, at });
-      const delay = window === null ? null : window.next(clock.now());
+      const delay = window === null ? null : window.next(monotonicNow());
       if (delay === null) throw error;
       sink.restarting(error, ++restarts, delay);
       await k.pause(delay);
