@@ -1,8 +1,11 @@
 // context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
 import type { Message } from './message.js';
-import type { RingKernelRuntime } from './runtime.js';
+import type { RingKernelRuntime, TerminateOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
+import type { KernelDefinition } from './kernel.js';
+import type { KernelState } from './state.js';
+import type { KernelTelemetry } from './telemetry.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
@@ -16,17 +19,42 @@ export interface SendOptions {
   timeout?: number;
 }
 
+/**
+ * The runtime as a kernel function reaches it (ctx.runtime). On the owner's thread it is the
+ * RingKernelRuntime itself; on a pool worker it is that thread's view (js/worker/view.ts),
+ * where the messaging calls work and the lifecycle calls reject (they belong to the owner).
+ */
+export interface KernelRuntime {
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void>;
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M>;
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]>;
+  getState(id: string): KernelState;
+  getTelemetry(id: string): KernelTelemetry | null;
+  kernelIds(): string[];
+  launch(id: string, definition?: KernelDefinition | string): Promise<void>;
+  activate(id: string): Promise<void>;
+  deactivate(id: string): Promise<void>;
+  reactivate(id: string): Promise<void>;
+  terminate(id: string, options?: TerminateOptions): Promise<void>;
+  shutdown(options?: TerminateOptions): Promise<void>;
+}
+
 export class KernelContext<In extends Message = Message, Out extends Message = Message> implements AsyncIterable<In> {
   /** The id the kernel was launched under. */
   readonly kernelId: string;
+  /**
+   * The runtime that launched the kernel, so a coordinator can drive other kernels. In a
+   * worker kernel, that thread's view of it: the KernelRuntime calls are there (messaging,
+   * states and telemetry work; lifecycle calls reject with RingKernelError), nothing else.
+   */
   readonly runtime: RingKernelRuntime;
   readonly #inst: KernelInstance;
 
   /** @internal */
-  constructor(inst: KernelInstance, runtime: RingKernelRuntime) {
+  constructor(inst: KernelInstance, runtime: KernelRuntime) {
     this.#inst = inst;
     this.kernelId = inst.id;
-    this.runtime = runtime;
+    this.runtime = runtime as RingKernelRuntime; // the public type names the owner's runtime (DESIGN.md)
   }
 
   /** True once the kernel is being terminated (or has failed): leave the loop. */

@@ -5,7 +5,7 @@ export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';
-export type { ReceiveOptions, SendOptions } from './context.js';
+export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
 export type { RestartPolicy } from './supervision/policy.js';

@@ -12,6 +12,7 @@ import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { monotonicNow, timeOrigin } from './platform.js';
+import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -43,17 +44,16 @@ export class KernelInstance {
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
-  /** Resolves when the kernel function has returned or thrown. */
-  finished: Promise<void> = Promise.resolve();
   /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
   worker: unknown = null;
-  /** Set once terminated and its memory is released: nothing may touch the rings after. */
-  released = false;
+  #released = false;
   #markReleased!: () => void;
   /** Resolves when released. */
   readonly released$ = new Promise<void>((r) => { this.#markReleased = r; });
-  markReleased(): void { this.#markReleased(); }
-  finalTelemetry: unknown = null;
+  #markEnded!: () => void;
+  readonly #ended = new Promise<void>((r) => { this.#markEnded = r; });
+  /** Its telemetry when it was released (getTelemetry after terminate). */
+  finalTelemetry: KernelTelemetry | null = null;
 
   private readonly receivers: Waiter<Message>[] = [];
   private readonly hostReceivers: Waiter<Message>[] = [];
@@ -114,9 +114,6 @@ export class KernelInstance {
     }
     this.inHand.length = 0;
   }
-
-  /** The kernel function returned: the message in hand, if any, is handled. */
-  functionReturned(): void { this.finishCurrent(perf.now()); }
 
   /** Pops the next input (t: perf.now(), the delivery time) or null. */
   private take(t: number): Message | null {
@@ -447,7 +444,82 @@ export class KernelInstance {
     else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
-  // ---- lifecycle ----
+  // ---- lifecycle: this instance is its one owner ----
+
+  /**
+   * Resolves once the kernel function has returned or thrown: on this thread (run), or on
+   * another one, once its host reported it or the thread died (endedElsewhere, threadDied).
+   */
+  get ended(): Promise<void> { return this.#ended; }
+
+  /** Set once released: nothing on this thread may touch its rings or control block after. */
+  get released(): boolean { return this.#released; }
+
+  /**
+   * Runs the kernel function on this thread. When it returns the kernel is terminated
+   * (unless it is already stopping); when it throws, it fails. `onEnd` then runs (a worker
+   * host tells the owner), and `ended` resolves.
+   */
+  run(fn: () => unknown, onEnd?: (threw: boolean, error: unknown) => void): void {
+    void Promise.resolve().then(fn).then(
+      () => this.#functionEnded(false, undefined, onEnd),
+      (e) => this.#functionEnded(true, e, onEnd));
+  }
+
+  #functionEnded(threw: boolean, error: unknown, onEnd: ((threw: boolean, error: unknown) => void) | undefined): void {
+    if (threw) {
+      if (!this.stopping) this.fail(error);
+    } else {
+      this.finishCurrent(perf.now()); // the message in hand, if any, is handled
+      if (!this.stopping) {
+        this.x.kcb_force_state(this.kcb, StateCode.TERMINATED);
+        this.input.close();
+      }
+    }
+    if (!this.released) this.stateChanged();
+    onEnd?.(threw, error);
+    this.#markEnded();
+  }
+
+  /**
+   * Owner's side of a kernel running on another thread: its host reported that the function
+   * returned (null) or threw `error` (already counted in the control block there).
+   */
+  endedElsewhere(error: Error | null): void {
+    if (this.released) return;
+    if (error) this.fail(error, true);
+    else this.stateChanged();
+    this.#markEnded();
+  }
+
+  /** Owner's side: the thread running this kernel died; it fails unless it was ending anyway. */
+  threadDied(reason: string): void {
+    if (this.released) return;
+    const c = this.code;
+    // (a kernel already marked failed whose error had not arrived yet gets this one)
+    if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
+      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+    this.#markEnded();
+  }
+
+  /**
+   * Lets go of the kernel on this thread: keeps its last state (`finalCode`, default: the
+   * state now, terminating read as terminated) and telemetry, ends every promise still
+   * waiting on it and forgets its rings. Whoever carved the regions frees them. False when
+   * it was released already.
+   */
+  release(finalCode?: StateCode): boolean {
+    if (this.#released) return false;
+    this.finalTelemetry = this.telemetry ? readTelemetry(this) : null;
+    const c = this.code;
+    this.finalCode = finalCode ?? (c === StateCode.TERMINATING ? StateCode.TERMINATED : c);
+    this.#released = true;
+    this.stateChanged();
+    this.hub.forget(this.input);
+    this.hub.forget(this.output);
+    this.#markReleased();
+    return true;
+  }
 
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
   stateChanged(): void {

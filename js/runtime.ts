@@ -9,7 +9,7 @@ import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance, type Route } from './instance.js';
-import { KernelContext, type ReceiveOptions, type SendOptions } from './context.js';
+import { KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
 import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import { Message, installValidator } from './message.js';
@@ -49,7 +49,7 @@ export interface TerminateOptions {
 
 const DEFAULT_STOP_TIMEOUT = 5000;
 
-export class RingKernelRuntime {
+export class RingKernelRuntime implements KernelRuntime {
   readonly enableTelemetry: boolean;
   readonly options: Readonly<RuntimeOptions>;
   /** RuntimeOptions.spinMicros, checked. */
@@ -114,24 +114,11 @@ export class RingKernelRuntime {
   }
 
   #workerKernelEnded(_w: PoolWorker, id: string, error: SerializedError | null): void {
-    const inst = this.#kernels.get(id);
-    if (!inst || inst.released) return;
-    if (error) {
-      const e = Object.assign(new Error(error.message), { name: error.name, stack: error.stack });
-      inst.fail(e, true);
-    } else inst.stateChanged();
-    (inst as unknown as { resolveFinished(): void }).resolveFinished?.();
+    this.#kernels.get(id)?.endedElsewhere(error === null ? null : Object.assign(new Error(error.message), { name: error.name, stack: error.stack }));
   }
 
   #workerDied(w: PoolWorker, reason: string): void {
-    for (const inst of this.#kernels.values()) {
-      if (inst.worker !== w || inst.released) continue;
-      const c = inst.code;
-      // (a kernel already marked failed whose error had not arrived yet gets this one)
-      if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || inst.error === undefined))
-        inst.fail(new Error(`the worker thread running kernel '${inst.id}' died: ${reason}`), c === StateCode.FAILED);
-      (inst as unknown as { resolveFinished(): void }).resolveFinished?.();
-    }
+    for (const inst of this.#kernels.values()) if (inst.worker === w) inst.threadDied(reason);
   }
 
   #get(id: string, operation: string): KernelInstance {
@@ -159,21 +146,80 @@ export class RingKernelRuntime {
     if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
-    let placement = def.placement;
-    // a GPU kernel's function is the pump that feeds its WGSL (js/gpu/); made first, so a
-    // missing GPU or WGSL that does not compile refuses the launch
-    const pump = placement === 'gpu' ? (await gpuKernelFunction(id, def)).pump : null;
-    const hub = await this.#ensureHub();
-    this.#checkOpen('launch');
-    if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
-    const core = this.#core!;
-    if (placement === 'worker' && !core.shared) {
+    switch (def.placement) {
+      case 'gpu': return this.#launchGpu(id, def);
+      case 'worker': return this.#launchWorker(id, def);
+      default: return this.#launchInline(id, def, def.fn);
+    }
+  }
+
+  /** A kernel whose function runs on this thread. */
+  async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown): Promise<void> {
+    await this.#readyToLaunch(id);
+    const inst = this.#carve(id, def, 'local');
+    await this.#publishDirectory();
+    const ctx = new KernelContext(inst, this);
+    inst.run(() => fn(ctx, inst));
+  }
+
+  /**
+   * A GPU kernel: its function, on this thread, is the pump that feeds its WGSL (js/gpu/).
+   * The pump is made first, so a missing GPU or WGSL that does not compile refuses the launch.
+   */
+  async #launchGpu(id: string, def: KernelDefinition): Promise<void> {
+    const { pump } = await gpuKernelFunction(id, def);
+    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx));
+  }
+
+  /** A kernel whose function runs on a pool worker (or inline, with inlineFallback, where threads cannot share memory). */
+  async #launchWorker(id: string, def: KernelDefinition): Promise<void> {
+    const core = await this.#readyToLaunch(id);
+    if (!core.shared) {
       if (!def.inlineFallback) {
         throw new BackendNotAvailableError(`launch '${id}': worker placement needs memory shared between threads, and ${whyNoSharedMemory() ?? 'this runtime was created without it'}; define the kernel with inlineFallback: true to run it inline here`,
           { kernelId: id, operation: 'launch' });
       }
-      placement = 'inline';
+      return this.#launchInline(id, def, def.fn);
     }
+    const inst = this.#carve(id, def, 'remote');
+    try {
+      const pool = await this.#ensurePool();
+      if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
+      const worker = await pool.pick();
+      inst.worker = worker;
+      worker.kernels.add(id);
+      await this.#publishDirectory();
+      await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!);
+    } catch (e) {
+      this.#kernels.delete(id);
+      (inst.worker as PoolWorker | null)?.kernels.delete(id);
+      inst.release(StateCode.TERMINATED);
+      this.#free(inst, this.#publishDirectory());
+      if (e instanceof Error) throw e;
+      const err = e as SerializedError;
+      throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
+    }
+  }
+
+  /** The core, once the runtime is open and no live kernel has the id. */
+  async #readyToLaunch(id: string): Promise<OwnerCore> {
+    await this.#ensureHub();
+    this.#checkOpen('launch');
+    this.#checkIdFree(id);
+    return this.#core!;
+  }
+
+  #checkIdFree(id: string): void {
+    if (this.#kernels.get(id) && !this.#kernels.get(id)!.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched`, { kernelId: id, operation: 'launch' });
+  }
+
+  /**
+   * Carves a kernel's regions (its two rings and its control block, launched) and registers
+   * its instance under `id`, in one synchronous step: of two launches of one id, one wins.
+   */
+  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote'): KernelInstance {
+    this.#checkIdFree(id);
+    const core = this.#core!;
     if (def.maxMessageSize + 64 > core.scratchBytes) {
       const bytes = def.maxMessageSize + 64 * 1024;
       core.useScratch(core.alloc(bytes), bytes);
@@ -183,45 +229,27 @@ export class RingKernelRuntime {
     const kcb = core.alloc(core.constant('KCB_BYTES'));
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
-
-    if (placement === 'worker') {
-      const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry, 'remote');
-      let resolveFinished!: () => void;
-      inst.finished = new Promise<void>((r) => { resolveFinished = r; });
-      (inst as unknown as { resolveFinished(): void }).resolveFinished = resolveFinished;
-      this.#kernels.set(id, inst);
-      try {
-        const pool = await this.#ensurePool();
-        if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
-        const worker = await pool.pick();
-        inst.worker = worker;
-        worker.kernels.add(id);
-        await this.#publishDirectory();
-        await worker.launch({ id, kernelId: def.kernelId, kcb, input: input.ptr, output: output.ptr }, def.module!);
-      } catch (e) {
-        this.#kernels.delete(id);
-        (inst.worker as PoolWorker | null)?.kernels.delete(id);
-        inst.finalCode = StateCode.TERMINATED;
-        inst.released = true;
-        hub.forget(input); hub.forget(output);
-        core.free(input.ptr); core.free(output.ptr); core.free(kcb);
-        void this.#publishDirectory().catch(() => {});
-        if (e instanceof Error) throw e;
-        const err = e as SerializedError;
-        throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
-      }
-      return;
-    }
-
-    const inst = new KernelInstance(id, def, kcb, input, output, hub, this.enableTelemetry);
+    const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
     this.#kernels.set(id, inst);
-    await this.#publishDirectory();
-    const ctx = new KernelContext(inst, this);
-    inst.finished = Promise.resolve()
-      .then(() => (pump ? pump(inst, ctx) : def.fn(ctx)))
-      .then(
-        () => { inst.functionReturned(); if (!inst.stopping) { core.x.kcb_force_state(kcb, StateCode.TERMINATED); inst.input.close(); inst.stateChanged(); } },
-        (e) => { if (!inst.stopping) inst.fail(e); });
+    return inst;
+  }
+
+  /**
+   * Frees a released kernel's regions. Other threads may hold its rings (routes, ctx.runtime)
+   * until they have read the directory without it (`unpublished`): with a pool, the regions
+   * are reused only once that is done (or, failing that, when the pool is gone).
+   */
+  #free(inst: KernelInstance, unpublished: Promise<unknown>): void {
+    const core = this.#core!;
+    const regions = [inst.input.ptr, inst.output.ptr, inst.kcb];
+    if (!this.#pool) { for (const ptr of regions) core.free(ptr); return; }
+    this.#graveyard.push(...regions);
+    unpublished.then(() => {
+      for (const ptr of regions) {
+        const i = this.#graveyard.indexOf(ptr);
+        if (i >= 0) { this.#graveyard.splice(i, 1); core.free(ptr); }
+      }
+    }, () => { /* a worker did not answer: the regions wait for shutdown */ });
   }
 
   async #transition(id: string, operation: string, from: StateCode, to: StateCode): Promise<void> {
@@ -265,7 +293,7 @@ export class RingKernelRuntime {
     inst.stateChanged();
     inst.hub.wakeAllSpace();
     let ended = false;
-    await withTimeout(inst.finished.then(() => { ended = true; }), timeout);
+    await withTimeout(inst.ended.then(() => { ended = true; }), timeout);
     const worker = inst.worker as PoolWorker | null;
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
@@ -277,39 +305,15 @@ export class RingKernelRuntime {
 
   /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
   #release(inst: KernelInstance): void {
-    if (inst.released) return;
-    inst.finalTelemetry = this.enableTelemetry ? readTelemetry(inst) : null;
-    inst.finalCode = inst.code === StateCode.TERMINATING ? StateCode.TERMINATED : inst.code;
-    inst.released = true;
-    inst.stateChanged();
-    const core = this.#core!;
-    inst.hub.forget(inst.input);
-    inst.hub.forget(inst.output);
+    if (!inst.release()) return;
     const worker = inst.worker as PoolWorker | null;
     let dropped: Promise<void> = Promise.resolve();
     if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
-    if (this.#pool) {
-      // other threads may hold this kernel's rings (routes, ctx.runtime) until they have read
-      // the new directory: its regions are reused only once every worker has acknowledged it
-      // (or, failing that, when the pool is gone)
-      const regions = [inst.input.ptr, inst.output.ptr, inst.kcb];
-      this.#graveyard.push(...regions);
-      Promise.all([dropped, this.#publishDirectory()]).then(() => {
-        for (const ptr of regions) {
-          const i = this.#graveyard.indexOf(ptr);
-          if (i >= 0) { this.#graveyard.splice(i, 1); core.free(ptr); }
-        }
-      }, () => { /* a worker did not answer: the regions wait for shutdown */ });
-    } else {
-      core.free(inst.input.ptr);
-      core.free(inst.output.ptr);
-      core.free(inst.kcb);
-    }
+    this.#free(inst, this.#pool ? Promise.all([dropped, this.#publishDirectory()]) : dropped);
     for (const k of this.#kernels.values()) {
       if (k.route && k.route.targets.includes(inst)) k.route.targets = k.route.targets.filter((t) => t !== inst);
       if (k.route && k.route.targets.length === 0) k.route = null;
     }
-    inst.markReleased();
   }
 
   /**

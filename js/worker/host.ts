@@ -20,7 +20,6 @@ import type { Message } from '../message.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
 import { waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
-import type { RingKernelRuntime } from '../runtime.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
 
@@ -79,35 +78,18 @@ class WorkerHost implements ViewHost {
       this.hosted.set(e.id, inst);
       this.byKcb.set(e.kcb, inst);
       this.directory.delete(e.id);
-      const ctx = new KernelContext(inst, this.view as unknown as RingKernelRuntime);
-      inst.finished = Promise.resolve()
-        .then(() => def.fn(ctx))
-        .then(() => this.ended(inst, null), (err) => this.ended(inst, err));
+      const ctx = new KernelContext(inst, this.view);
+      inst.run(() => def.fn(ctx), (threw, error) => this.ended(inst, threw, error));
       this.port.post({ type: 'done', seq: msg.seq, error: null } satisfies FromWorker);
     } catch (err) {
       this.port.post({ type: 'done', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
     }
   }
 
-  /** The kernel function returned or threw: mark the control block, tell the owner. */
-  private ended(inst: KernelInstance, err: unknown): void {
-    inst.functionReturned();
-    if (!inst.released) {
-      const x = this.core.x;
-      if (err !== null && !inst.stopping) {
-        inst.error = err;
-        inst.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        x.kcb_record_error(inst.kcb);
-        x.kcb_force_state(inst.kcb, StateCode.FAILED);
-        inst.input.close();
-      } else if (!inst.stopping) {
-        x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
-        inst.input.close();
-      }
-      x.sched_remove(this.thread, inst.kcb);
-      inst.stateChanged();
-    }
-    this.port.post({ type: 'ended', id: inst.id, error: err === null || inst.code !== StateCode.FAILED ? null : serializeError(err) } satisfies FromWorker);
+  /** The kernel function returned or threw (its instance took that in): it leaves the scheduler, the owner hears of it. */
+  private ended(inst: KernelInstance, threw: boolean, err: unknown): void {
+    if (!inst.released) this.core.x.sched_remove(this.thread, inst.kcb);
+    this.port.post({ type: 'ended', id: inst.id, error: threw && inst.code === StateCode.FAILED ? serializeError(err) : null } satisfies FromWorker);
   }
 
   /** Sleeps on the thread's doorbell until a hosted kernel has work (one wait for them all). */
@@ -172,9 +154,7 @@ class WorkerHost implements ViewHost {
     const inst = this.hosted.get(id);
     if (inst) {
       if (!inst.released) this.core.x.sched_remove(this.thread, inst.kcb);
-      inst.released = true;
-      this.hub.forget(inst.input);
-      this.hub.forget(inst.output);
+      inst.release();
       this.hosted.delete(id);
       this.byKcb.delete(inst.kcb);
     }
@@ -184,11 +164,8 @@ class WorkerHost implements ViewHost {
 
   /** A kernel hosted elsewhere is gone: receives waiting on it here end, its rings are let go. */
   private retireView(id: string, view: KernelInstance): void {
-    view.released = true;
     this.directory.delete(id);
-    view.stateChanged();
-    this.hub.forget(view.input);
-    this.hub.forget(view.output);
+    view.release();
   }
 }
 

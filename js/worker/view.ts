@@ -2,10 +2,11 @@
 // runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
 import type { Hub } from '../hub.js';
 import type { KernelInstance } from '../instance.js';
-import type { ReceiveOptions, SendOptions } from '../context.js';
+import type { KernelRuntime, ReceiveOptions, SendOptions } from '../context.js';
 import type { Message } from '../message.js';
 import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
 import { RingKernelError } from '../errors.js';
+import type { KernelState } from '../state.js';
 
 /** What the view needs of its worker host (js/worker/host.ts). */
 export interface ViewHost {
@@ -17,7 +18,7 @@ export interface ViewHost {
 }
 
 /** ctx.runtime inside a worker: messaging with any kernel; lifecycle stays with the owner. */
-export class WorkerRuntimeView {
+export class WorkerRuntimeView implements KernelRuntime {
   readonly #host: ViewHost;
   constructor(host: ViewHost) { this.#host = host; }
 
@@ -43,7 +44,7 @@ export class WorkerRuntimeView {
     } catch (e) { return Promise.reject(e); }
   }
 
-  getState(id: string) { return this.#host.lookup(id, 'getState').state; }
+  getState(id: string): KernelState { return this.#host.lookup(id, 'getState').state; }
   getTelemetry(id: string): KernelTelemetry | null {
     return this.#host.telemetry ? readTelemetry(this.#host.lookup(id, 'getTelemetry')) : null;
   }
@@ -52,10 +53,10 @@ export class WorkerRuntimeView {
   #ownerOnly(operation: string): Promise<never> {
     return Promise.reject(new RingKernelError(`${operation}: inside a worker kernel, ctx.runtime sends and receives; launch and lifecycle calls belong to the thread that owns the runtime`, { operation }));
   }
-  launch() { return this.#ownerOnly('launch'); }
-  activate() { return this.#ownerOnly('activate'); }
-  deactivate() { return this.#ownerOnly('deactivate'); }
-  reactivate() { return this.#ownerOnly('reactivate'); }
-  terminate() { return this.#ownerOnly('terminate'); }
-  shutdown() { return this.#ownerOnly('shutdown'); }
+  launch(): Promise<void> { return this.#ownerOnly('launch'); }
+  activate(): Promise<void> { return this.#ownerOnly('activate'); }
+  deactivate(): Promise<void> { return this.#ownerOnly('deactivate'); }
+  reactivate(): Promise<void> { return this.#ownerOnly('reactivate'); }
+  terminate(): Promise<void> { return this.#ownerOnly('terminate'); }
+  shutdown(): Promise<void> { return this.#ownerOnly('shutdown'); }
 }
