@@ -1,11 +1,12 @@
 // context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
 import type { Message } from './message.js';
-import type { RingKernelRuntime, TerminateOptions } from './runtime.js';
+import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
 import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
 import type { KernelTelemetry } from './telemetry.js';
+import { KernelStateError } from './errors.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
@@ -31,7 +32,7 @@ export interface KernelRuntime {
   getState(id: string): KernelState;
   getTelemetry(id: string): KernelTelemetry | null;
   kernelIds(): string[];
-  launch(id: string, definition?: KernelDefinition | string): Promise<void>;
+  launch(id: string, definition?: KernelDefinition | string, options?: LaunchOptions): Promise<void>;
   activate(id: string): Promise<void>;
   deactivate(id: string): Promise<void>;
   reactivate(id: string): Promise<void>;
@@ -48,17 +49,46 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * states and telemetry work; lifecycle calls reject with RingKernelError), nothing else.
    */
   readonly runtime: RingKernelRuntime;
+  /**
+   * The kernel's last checkpoint when this run of its function began (a copy of its own):
+   * after a restart, what the previous run kept with ctx.checkpoint; at the first run, the
+   * `restore` value of launch; undefined before any.
+   */
+  readonly restored: unknown;
   readonly #inst: KernelInstance;
+  /** The run of the kernel function this context belongs to (a restart makes a new one). */
+  readonly #run: number;
 
   /** @internal */
   constructor(inst: KernelInstance, runtime: KernelRuntime) {
     this.#inst = inst;
+    this.#run = inst.runs;
     this.kernelId = inst.id;
     this.runtime = runtime as RingKernelRuntime; // the public type names the owner's runtime (DESIGN.md)
+    this.restored = inst.restored();
+  }
+
+  /** True once the run this context belongs to has ended (the function threw; a restart has a context of its own). */
+  get #retired(): boolean { return this.#run !== this.#inst.runs; }
+
+  #retiredError(operation: string): Promise<never> {
+    return Promise.reject(new KernelStateError(`${operation} on kernel '${this.kernelId}': this context belongs to a run of the kernel function that threw; the restarted run has its own`,
+      { kernelId: this.kernelId, operation, state: this.#inst.state }));
   }
 
   /** True once the kernel is being terminated (or has failed): leave the loop. */
-  get shouldTerminate(): boolean { return this.#inst.stopping; }
+  get shouldTerminate(): boolean { return this.#retired || this.#inst.stopping; }
+
+  /**
+   * Keeps a snapshot of `value` (a structured clone, so the kernel may go on changing it):
+   * a restarted run finds it in ctx.restored, and runtime.checkpoint(id) returns it. Throws
+   * CheckpointError at once for a value that cannot be cloned. Resolves once the runtime's
+   * owner holds it (at once inline; a worker kernel's travels as a control message).
+   */
+  checkpoint(value: unknown): Promise<void> {
+    if (this.#retired) return this.#retiredError('checkpoint');
+    return this.#inst.checkpoint(value);
+  }
 
   /** True while the kernel is active (not launched-only, not deactivated). */
   get isActive(): boolean { return this.#inst.active; }
@@ -72,6 +102,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * Rejects with QueueTimeoutError on timeout and KernelStateError once terminating.
    */
   receive(options?: number | ReceiveOptions): Promise<In> {
+    if (this.#retired) return this.#retiredError('receive');
     return this.#inst.receive(typeof options === 'number' ? { timeout: options } : options) as Promise<In>;
   }
 
@@ -80,6 +111,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits like receive() when there is none. One promise per batch instead of per message.
    */
   receiveMany(options?: ReceiveOptions & { max?: number }): Promise<In[]> {
+    if (this.#retired) return this.#retiredError('receive');
     return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
   }
 
@@ -88,11 +120,13 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * array when there are none or the kernel is not active.
    */
   receiveAvailable(max = 256): In[] {
+    if (this.#retired) return [];
     return this.#inst.receiveAvailable(max) as In[];
   }
 
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
+    if (this.#retired) return this.#retiredError('send');
     return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);
   }
 
@@ -101,6 +135,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits for room up to `timeout` (QueueFullError after it).
    */
   send(message: Out, options?: number | SendOptions): Promise<void> {
+    if (this.#retired) return this.#retiredError('send');
     return this.#inst.sendOut(message, typeof options === 'number' ? { timeout: options } : options);
   }
 
@@ -108,7 +143,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   [Symbol.asyncIterator](): AsyncIterator<In> {
     const inst = this.#inst;
     return {
-      next: () => inst.receiveOrEnd() as Promise<IteratorResult<In>>,
+      next: () => (this.#retired ? Promise.resolve({ done: true, value: undefined }) : inst.receiveOrEnd()) as Promise<IteratorResult<In>>,
       return: () => Promise.resolve({ done: true, value: undefined }),
     };
   }

@@ -1,7 +1,7 @@
 // ringkernel — public entry point.
 export * from './errors.js';
 export { RingKernelRuntime } from './runtime.js';
-export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime.js';
+export type { RuntimeOptions, ConnectOptions, TerminateOptions, LaunchOptions } from './runtime.js';
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement } from './kernel.js';
 export { KernelContext } from './context.js';

@@ -11,8 +11,12 @@ import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
-import { monotonicNow, timeOrigin } from './platform.js';
+import { epochNow, monotonicNow, timeOrigin } from './platform.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { supervise, type SupervisionSink } from './supervision/supervisor.js';
+import type { SupervisionRecord } from './supervision/record.js';
+import type { CheckedRestartPolicy } from './supervision/policy.js';
+import { snapshot } from './supervision/checkpoints.js';
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -62,6 +66,19 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
+  /** Those messages themselves: they become dead letters if the function throws now. */
+  private readonly inHandMessages: Message[] = [];
+  /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
+  private readonly pauseWaiters: Array<() => void> = [];
+  /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
+  runs = 0;
+  /**
+   * Where the supervision of the kernel running on this thread reports (dead letters,
+   * restarts, checkpoints): its owner's record, or a worker's control messages to it.
+   */
+  sink: SupervisionSink | null = null;
+  /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
+  record: SupervisionRecord | null = null;
   private currentDeliveredAt = 0;
   private readonly x;
   private readonly telemetry: boolean;
@@ -84,7 +101,12 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
-    if (role === 'local') hub.onReadable(input, () => this.stateChanged());
+    if (role === 'local') {
+      hub.onReadable(input, () => this.stateChanged());
+      hub.onBadRecord(input, (bytes, error) => {
+        this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
+      });
+    }
     hub.onReadable(output, () => this.deliverToHost());
   }
 
@@ -113,6 +135,13 @@ export class KernelInstance {
       for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
     }
     this.inHand.length = 0;
+    this.inHandMessages.length = 0;
+  }
+
+  /** The messages in hand, not counted as handled: the function threw while it held them. */
+  dropInHand(): Message[] {
+    this.inHand.length = 0;
+    return this.inHandMessages.splice(0);
   }
 
   /** Pops the next input (t: perf.now(), the delivery time) or null. */
@@ -120,6 +149,7 @@ export class KernelInstance {
     const m = this.hub.pop(this.input);
     if (m !== null) {
       this.inHand.push(this.hub.lastTimestamp);
+      this.inHandMessages.push(m);
       this.currentDeliveredAt = t;
     }
     return m;
@@ -128,7 +158,10 @@ export class KernelInstance {
   /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
   private takeMany(t: number, max: number): Message[] {
     const ms = this.hub.popMany(this.input, max, this.inHand);
-    if (ms.length > 0) this.currentDeliveredAt = t;
+    if (ms.length > 0) {
+      this.currentDeliveredAt = t;
+      this.inHandMessages.push(...ms);
+    }
     return ms;
   }
 
@@ -149,6 +182,7 @@ export class KernelInstance {
     return this.receive(options).then((first) => {
       if (max <= 1) return [first];
       const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
+      this.inHandMessages.push(...more);
       return [first, ...more];
     });
   }
@@ -234,7 +268,7 @@ export class KernelInstance {
 
   /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
   private armInput(): void {
-    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0 && this.inputWaiters.length === 0)) return;
+    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0 && this.inputWaiters.length === 0 && this.pauseWaiters.length === 0)) return;
     if (this.wakeOnInput) this.wakeOnInput(this);
     else this.hub.armRemote(this.input, this.inputReady);
   }
@@ -247,7 +281,7 @@ export class KernelInstance {
     if (this.released) return false;
     const c = this.code;
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
-    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0;
+    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0 || this.pauseWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
     return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && !this.input.empty);
   };
@@ -456,15 +490,57 @@ export class KernelInstance {
   get released(): boolean { return this.#released; }
 
   /**
-   * Runs the kernel function on this thread. When it returns the kernel is terminated
-   * (unless it is already stopping); when it throws, it fails. `onEnd` then runs (a worker
-   * host tells the owner), and `ended` resolves.
+   * Runs the kernel function on this thread: `start` runs it once, with a fresh context.
+   * When it returns the kernel is terminated (unless it is already stopping). When it
+   * throws, supervision takes over (js/supervision/supervisor.ts): the messages in hand
+   * become dead letters and, while `restart` allows, `start` runs again after its backoff;
+   * with no restart left the kernel fails. `onEnd` then runs (a worker host tells the
+   * owner), and `ended` resolves.
    */
-  run(fn: () => unknown, onEnd?: (threw: boolean, error: unknown) => void): void {
-    void Promise.resolve().then(fn).then(
+  run(start: () => unknown, restart: CheckedRestartPolicy | undefined, onEnd?: (threw: boolean, error: unknown) => void): void {
+    const once = () => { this.#newRun(); return start(); };
+    const sink = this.sink;
+    void Promise.resolve().then(() => (sink ? supervise(this, restart, once, sink) : once())).then(
       () => this.#functionEnded(false, undefined, onEnd),
       (e) => this.#functionEnded(true, e, onEnd));
   }
+
+  /** A run begins: what an earlier run left waiting is dropped unsettled (nobody awaits it now). */
+  #newRun(): void {
+    if (this.runs++ === 0) return;
+    for (const w of this.receivers.splice(0)) unhook(w);
+    for (const w of this.inputWaiters.splice(0)) unhook(w);
+    this.activeWaiters = [];
+  }
+
+  /** A restart's backoff: resolves after `ms`, or at once when the kernel starts stopping. */
+  pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        const i = this.pauseWaiters.indexOf(done);
+        if (i >= 0) this.pauseWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pauseWaiters.push(done);
+      this.armInput();
+    });
+  }
+
+  /**
+   * ctx.checkpoint: keeps a snapshot of `value` where a restarted run finds it (throws
+   * CheckpointError when it cannot be cloned); resolves once the kernel's owner holds it.
+   */
+  checkpoint(value: unknown): Promise<void> {
+    const sink = this.sink!;
+    sink.checkpoint.keepSnapshot(snapshot(value, this.id, 'checkpoint'), epochNow());
+    return sink.checkpointed();
+  }
+
+  /** ctx.restored: the last checkpoint, a copy of its own for each run (undefined before any). */
+  restored(): unknown { return this.sink?.checkpoint.read(); }
 
   #functionEnded(threw: boolean, error: unknown, onEnd: ((threw: boolean, error: unknown) => void) | undefined): void {
     if (threw) {
@@ -534,6 +610,7 @@ export class KernelInstance {
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
+      for (const f of this.pauseWaiters.splice(0)) f();
     } else this.deliver();
     this.deliverToHost();
   }
@@ -549,6 +626,7 @@ export class KernelInstance {
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
+    this.record?.failed(error);
   }
 
   stoppedError(operation: string): Error {
@@ -587,6 +665,12 @@ export class KernelInstance {
       queue.push(w);
     });
   }
+}
+
+/** Takes a waiter's timer and abort listener away; it never settles. */
+function unhook<T>(w: Waiter<T>): void {
+  if (w.timer !== undefined) clearTimeout(w.timer);
+  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
 }
 
 function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {

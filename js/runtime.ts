@@ -14,6 +14,10 @@ import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import { Message, installValidator } from './message.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { SupervisionRecord } from './supervision/record.js';
+import { snapshot } from './supervision/checkpoints.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter } from './supervision/dead-letters.js';
+import type { CheckedRestartPolicy } from './supervision/policy.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
 } from './errors.js';
@@ -31,6 +35,19 @@ export interface RuntimeOptions {
    * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
    */
   spinMicros?: number;
+  /**
+   * Dead letters kept per kernel (runtime.deadLetters), default 1000: past it the oldest
+   * goes, counted in telemetry's deadLettersDropped. 0 keeps none (they are still counted).
+   */
+  deadLetterLimit?: number;
+}
+
+export interface LaunchOptions {
+  /**
+   * A checkpoint to start from (structured-cloneable): the function's first ctx.restored,
+   * and runtime.checkpoint(id) until the kernel keeps one of its own.
+   */
+  restore?: unknown;
 }
 
 export interface ConnectOptions {
@@ -54,6 +71,14 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly options: Readonly<RuntimeOptions>;
   /** RuntimeOptions.spinMicros, checked. */
   readonly spinMicros: number;
+  /** RuntimeOptions.deadLetterLimit, checked. */
+  readonly deadLetterLimit: number;
+  /**
+   * Supervision events, each with a `detail` naming the kernel: 'failed' (it failed for
+   * good), 'restarted' (its function threw and starts again), 'deadletter' (a message went
+   * to its dead letters). See docs/supervision.md.
+   */
+  readonly events: EventTarget = new EventTarget();
   #hub: Hub | null = null;
   #core: OwnerCore | null = null;
   #hubPromise: Promise<Hub> | null = null;
@@ -71,6 +96,10 @@ export class RingKernelRuntime implements KernelRuntime {
     if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
       throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
+    const limit = options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`RingKernelRuntime: deadLetterLimit must be an integer >= 0, got ${typeof limit === 'string' ? JSON.stringify(limit) : String(limit)}`);
+    this.deadLetterLimit = limit;
   }
 
   /** The core and its plumbing, made on first use (launch). */
@@ -96,6 +125,7 @@ export class RingKernelRuntime implements KernelRuntime {
       if (!Number.isInteger(size) || size < 1) throw new RangeError(`RingKernelRuntime: workers must be an integer >= 1, got ${String(size)}`);
       this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, this.spinMicros, {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
+        report: (_w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === _w) k.record?.fromWorker(report); },
         died: (w, reason) => this.#workerDied(w, reason),
       });
       this.#hub!.remote = true;
@@ -139,49 +169,52 @@ export class RingKernelRuntime implements KernelRuntime {
    * waiting until `activate`. `definition` defaults to the kernel registered under `id`;
    * pass a definition (or a registered kernelId) to launch another instance under a new id.
    */
-  async launch(id: string, definition?: KernelDefinition | string): Promise<void> {
+  async launch(id: string, definition?: KernelDefinition | string, options: LaunchOptions = {}): Promise<void> {
     this.#checkOpen('launch');
     if (typeof id !== 'string' || id.length === 0) throw new TypeError(`launch: kernel id must be a non-empty string, got ${String(id)}`);
     const old = this.#kernels.get(id);
     if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
+    const restore = options.restore === undefined ? undefined : snapshot(options.restore, id, 'launch');
     switch (def.placement) {
-      case 'gpu': return this.#launchGpu(id, def);
-      case 'worker': return this.#launchWorker(id, def);
-      default: return this.#launchInline(id, def, def.fn);
+      case 'gpu': return this.#launchGpu(id, def, restore);
+      case 'worker': return this.#launchWorker(id, def, restore);
+      default: return this.#launchInline(id, def, def.fn, def.restart, restore);
     }
   }
 
-  /** A kernel whose function runs on this thread. */
-  async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown): Promise<void> {
+  /** A kernel whose function runs on this thread, restarted under `restart` when it throws. */
+  async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown,
+    restart: CheckedRestartPolicy | undefined, restore: unknown): Promise<void> {
     await this.#readyToLaunch(id);
-    const inst = this.#carve(id, def, 'local');
+    const inst = this.#carve(id, def, 'local', restore);
     await this.#publishDirectory();
-    const ctx = new KernelContext(inst, this);
-    inst.run(() => fn(ctx, inst));
+    inst.run(() => fn(new KernelContext(inst, this), inst), restart);
   }
 
   /**
    * A GPU kernel: its function, on this thread, is the pump that feeds its WGSL (js/gpu/).
    * The pump is made first, so a missing GPU or WGSL that does not compile refuses the launch.
+   * On the GPU nothing throws per message (WGSL has no exceptions) and a lost device takes
+   * the pipeline and resident state with it: no restart. A JS fallback restarts like inline.
    */
-  async #launchGpu(id: string, def: KernelDefinition): Promise<void> {
-    const { pump } = await gpuKernelFunction(id, def);
-    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx));
+  async #launchGpu(id: string, def: KernelDefinition, restore: unknown): Promise<void> {
+    const { pump, onGpu } = await gpuKernelFunction(id, def);
+    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? undefined : def.restart, restore);
   }
 
   /** A kernel whose function runs on a pool worker (or inline, with inlineFallback, where threads cannot share memory). */
-  async #launchWorker(id: string, def: KernelDefinition): Promise<void> {
+  async #launchWorker(id: string, def: KernelDefinition, restore: unknown): Promise<void> {
     const core = await this.#readyToLaunch(id);
     if (!core.shared) {
       if (!def.inlineFallback) {
         throw new BackendNotAvailableError(`launch '${id}': worker placement needs memory shared between threads, and ${whyNoSharedMemory() ?? 'this runtime was created without it'}; define the kernel with inlineFallback: true to run it inline here`,
           { kernelId: id, operation: 'launch' });
       }
-      return this.#launchInline(id, def, def.fn);
+      return this.#launchInline(id, def, def.fn, def.restart, restore);
     }
-    const inst = this.#carve(id, def, 'remote');
+    const inst = this.#carve(id, def, 'remote', restore);
     try {
       const pool = await this.#ensurePool();
       if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
@@ -189,7 +222,7 @@ export class RingKernelRuntime implements KernelRuntime {
       inst.worker = worker;
       worker.kernels.add(id);
       await this.#publishDirectory();
-      await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!);
+      await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!, restore);
     } catch (e) {
       this.#kernels.delete(id);
       (inst.worker as PoolWorker | null)?.kernels.delete(id);
@@ -217,7 +250,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * Carves a kernel's regions (its two rings and its control block, launched) and registers
    * its instance under `id`, in one synchronous step: of two launches of one id, one wins.
    */
-  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote'): KernelInstance {
+  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', restore: unknown): KernelInstance {
     this.#checkIdFree(id);
     const core = this.#core!;
     if (def.maxMessageSize + 64 > core.scratchBytes) {
@@ -230,6 +263,10 @@ export class RingKernelRuntime implements KernelRuntime {
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
+    const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released);
+    if (restore !== undefined) record.checkpoint.keepSnapshot(restore);
+    inst.record = record;
+    if (role === 'local') inst.sink = record;
     this.#kernels.set(id, inst);
     return inst;
   }
@@ -395,6 +432,21 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   getState(id: string): KernelState { return this.#get(id, 'getState').state; }
+
+  /**
+   * The messages a kernel could not handle, oldest first: the one it held when its function
+   * threw, and records that did not decode on their way in (as bytes). At most
+   * deadLetterLimit; kept after the kernel ended, until its id is launched again. A worker
+   * kernel's arrive by control message: before its restarted run goes on, and before its
+   * failure is reported.
+   */
+  deadLetters(id: string): DeadLetter[] { return this.#get(id, 'deadLetters').record!.letters.list(); }
+
+  /**
+   * The kernel's last checkpoint (ctx.checkpoint, or launch's restore), as a copy of its
+   * own; undefined before any. Kept after the kernel ended, until its id is launched again.
+   */
+  checkpoint(id: string): unknown { return this.#get(id, 'checkpoint').record!.checkpoint.read(); }
 
   /** Telemetry of a kernel, or null when telemetry is off. */
   getTelemetry(id: string): KernelTelemetry | null {

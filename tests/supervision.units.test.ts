@@ -7,7 +7,7 @@ import { checkRestartPolicy, backoffDelay, RestartWindow, DEFAULT_MAX_BACKOFF_MS
 import { DeadLetterList, toWire, fromWire, reviveError } from '../js/supervision/dead-letters.js';
 import { snapshot, CheckpointSlot } from '../js/supervision/checkpoints.js';
 import { kernelEvent, emit } from '../js/supervision/events.js';
-import { supervise, type SupervisedKernel } from '../js/supervision/supervisor.js';
+import { supervise, type SupervisedKernel, type SupervisionSink } from '../js/supervision/supervisor.js';
 
 const Item = message('SupItem', { n: t.i32, label: t.string });
 
@@ -143,13 +143,18 @@ function fakeKernel(): SupervisedKernel & { hand: InstanceType<typeof Item>[]; p
   return k;
 }
 
+/** A sink for supervise() alone, with the parts a test cares about. */
+function sink(parts: Partial<SupervisionSink>): SupervisionSink {
+  return { checkpoint: new CheckpointSlot(), deadLetter() {}, restarting() {}, checkpointed: () => Promise.resolve(), ...parts };
+}
+
 test('supervise: dead letters for what was in hand, restarts within the policy, then the error', async () => {
   const k = fakeKernel();
   const letters: unknown[] = [], restarts: number[] = [];
   let runs = 0;
   const policy = checkRestartPolicy({ maxRestarts: 2, withinMs: 10_000, backoffMs: 1 }, 'fake');
   const err = await supervise(k, policy, () => { runs++; k.hand.push(new Item({ n: runs, label: '' })); throw new Error(`run ${runs}`); },
-    { deadLetter: (l) => letters.push((l.message as InstanceType<typeof Item>).n), restarting: (_e, n) => restarts.push(n) }).catch((e) => e);
+    sink({ deadLetter: (l) => { letters.push((l.message as InstanceType<typeof Item>).n); }, restarting: (_e, n) => { restarts.push(n); } })).catch((e) => e);
   assert.is((err as Error).message, 'run 3');
   assert.is(runs, 3);
   assert.equal(letters, [1, 2, 3]);
@@ -162,7 +167,7 @@ test('supervise: a stop during the backoff ends it at once, with no further run'
   let runs = 0;
   const t0 = performance.now();
   const done = supervise(k, checkRestartPolicy({ maxRestarts: 5, withinMs: 10_000, backoffMs: 5000 }, 'fake'),
-    () => { runs++; throw new Error('x'); }, { deadLetter() {}, restarting() {} });
+    () => { runs++; throw new Error('x'); }, sink({}));
   setTimeout(() => k.stop(), 20);
   await done;
   assert.is(runs, 1);
@@ -173,7 +178,7 @@ test('supervise: a non-Error throw becomes an Error in the dead letter', async (
   const k = fakeKernel();
   k.hand.push(new Item({ n: 1, label: '' }));
   let error: unknown;
-  await supervise(k, undefined, () => { throw 'plain string'; }, { deadLetter: (l) => { error = l.error; }, restarting() {} }).catch(() => {});
+  await supervise(k, undefined, () => { throw 'plain string'; }, sink({ deadLetter: (l) => { error = l.error; } })).catch(() => {});
   assert.instance(error, Error);
   assert.is((error as Error).message, 'plain string');
 });

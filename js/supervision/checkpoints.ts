@@ -29,6 +29,9 @@ export class CheckpointSlot {
     this.at = at;
   }
 
+  /** The snapshot itself (for postMessage, which copies it); never hand it to user code. */
+  get kept(): unknown { return this.#value; }
+
   /** The last checkpoint as a fresh copy (undefined before any), so no reader can change it. */
   read(): unknown {
     return this.#value === undefined ? undefined : structuredClone(this.#value);

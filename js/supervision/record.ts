@@ -11,6 +11,7 @@ import { DeadLetterList, fromWire, reviveError, type DeadLetter, type WireDeadLe
 import { CheckpointSlot } from './checkpoints.js';
 import { emit } from './events.js';
 import type { SerializedError } from '../worker/protocol.js';
+import type { SupervisionSink } from './supervisor.js';
 
 /** A worker kernel's supervision news, in one control message (js/worker/host.ts). */
 export interface WorkerReport {
@@ -21,7 +22,9 @@ export interface WorkerReport {
   restarted?: { error: SerializedError; restarts: number; delayMs: number };
 }
 
-export class SupervisionRecord {
+const RESOLVED = Promise.resolve();
+
+export class SupervisionRecord implements SupervisionSink {
   readonly kernelId: string;
   readonly letters: DeadLetterList;
   readonly checkpoint = new CheckpointSlot();
@@ -59,6 +62,9 @@ export class SupervisionRecord {
     }
     emit(this.#events, 'restarted', { kernelId: this.kernelId, error, restarts, delayMs });
   }
+
+  /** A checkpoint of a kernel on this thread: kept in `checkpoint` already, so held. */
+  checkpointed(): Promise<void> { return RESOLVED; }
 
   /** The kernel failed for good. */
   failed(error: unknown): void {

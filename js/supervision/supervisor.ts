@@ -9,6 +9,7 @@
 // shutdown during the backoff ends it at once: the kernel stops and no run starts.
 import type { Message } from '../message.js';
 import type { DeadLetter } from './dead-letters.js';
+import type { CheckpointSlot } from './checkpoints.js';
 import { RestartWindow, type CheckedRestartPolicy } from './policy.js';
 import { epochNow, monotonicNow } from '../platform.js';
 
@@ -23,11 +24,21 @@ export interface SupervisedKernel {
   pause(ms: number): Promise<void>;
 }
 
-/** Where supervision's news goes: the owner's runtime, or a control message to it. */
+/**
+ * Where the supervision of a kernel reports, on the thread that runs it: the owner's record
+ * (js/supervision/record.ts), or a worker's control messages to the owner (js/worker/).
+ */
 export interface SupervisionSink {
+  /** The kernel's last checkpoint on this thread: a restarted run's ctx.restored. */
+  readonly checkpoint: CheckpointSlot;
   deadLetter(letter: DeadLetter): void;
-  /** The function threw and will run again (the `restarts`-th time) after `delayMs`. */
-  restarting(error: unknown, restarts: number, delayMs: number): void;
+  /**
+   * The function threw and runs again (the `restarts`-th time) after `delayMs`. A promise:
+   * the next run waits for it too (a worker's report has reached the owner).
+   */
+  restarting(error: unknown, restarts: number, delayMs: number): void | Promise<void>;
+  /** A checkpoint was kept in `checkpoint`: resolves once the kernel's owner holds it. */
+  checkpointed(): Promise<void>;
 }
 
 /**
@@ -49,8 +60,9 @@ export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolic
       for (const message of k.dropInHand()) sink.deadLetter({ kernelId: k.id, message, error: reason, at });
       const delay = window === null ? null : window.next(monotonicNow());
       if (delay === null) throw error;
-      sink.restarting(error, ++restarts, delay);
+      const reported = sink.restarting(error, ++restarts, delay);
       await k.pause(delay);
+      if (reported && !k.stopping) await reported;
       if (k.stopping) return;
     }
   }

@@ -22,6 +22,7 @@ import { waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
+import { Reports, WorkerSupervision } from './reports.js';
 
 class WorkerHost implements ViewHost {
   readonly core: Core;
@@ -33,6 +34,7 @@ class WorkerHost implements ViewHost {
   readonly directory = new Map<string, KernelInstance>();
   readonly port: ParentPort;
   readonly view: WorkerRuntimeView;
+  readonly reports: Reports;
   private readonly byKcb = new Map<number, KernelInstance>();
   private sleeping = false;
 
@@ -44,6 +46,7 @@ class WorkerHost implements ViewHost {
     this.telemetry = init.telemetry;
     this.port = port;
     this.view = new WorkerRuntimeView(this);
+    this.reports = new Reports(port);
   }
 
   /** The instance for a kernel id: hosted here, or a view of one elsewhere. */
@@ -78,8 +81,10 @@ class WorkerHost implements ViewHost {
       this.hosted.set(e.id, inst);
       this.byKcb.set(e.kcb, inst);
       this.directory.delete(e.id);
-      const ctx = new KernelContext(inst, this.view);
-      inst.run(() => def.fn(ctx), (threw, error) => this.ended(inst, threw, error));
+      const sink = new WorkerSupervision(e.id, this.core.x, e.kcb, this.reports, () => !inst.released);
+      if (msg.restore !== undefined) sink.checkpoint.keepSnapshot(msg.restore);
+      inst.sink = sink;
+      inst.run(() => def.fn(new KernelContext(inst, this.view)), def.restart, (threw, error) => this.ended(inst, threw, error));
       this.port.post({ type: 'done', seq: msg.seq, error: null } satisfies FromWorker);
     } catch (err) {
       this.port.post({ type: 'done', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
@@ -194,6 +199,7 @@ export async function startWorkerHost(): Promise<void> {
       return;
     }
     if (msg.type === 'launch') { void host!.launch(msg); return; }
+    if (msg.type === 'ack') { host!.reports.acked(msg.seq); return; }
     let error: SerializedError | null = null;
     try {
       switch (msg.type) {

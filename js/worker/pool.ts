@@ -6,10 +6,13 @@ import type { OwnerCore } from '../core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
 import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './protocol.js';
+import type { WorkerReport } from '../supervision/record.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
   ended(worker: PoolWorker, id: string, error: SerializedError | null): void;
+  /** Supervision news of a hosted kernel (js/supervision/record.ts). */
+  report(worker: PoolWorker, id: string, report: WorkerReport): void;
   /** The thread is gone; its kernels cannot run any more. */
   died(worker: PoolWorker, reason: string): void;
 }
@@ -47,8 +50,8 @@ export class PoolWorker {
   }
 
   /** Asks the worker to import `module` and start the kernel; rejects with its error. */
-  launch(entry: DirectoryEntry, module: string): Promise<void> {
-    return this.request({ type: 'launch', entry, module });
+  launch(entry: DirectoryEntry, module: string, restore: unknown): Promise<void> {
+    return this.request({ type: 'launch', entry, module, restore });
   }
 
   settle(seq: number, error: SerializedError | null): void {
@@ -105,6 +108,7 @@ export class WorkerPool {
           case 'ready': resolve(); return;
           case 'done': w.settle(m.seq, m.error); return;
           case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); return;
+          case 'report': this.events.report(w, m.id, m.report); w.post({ type: 'ack', seq: m.seq }); return;
         }
       });
       handle.onExit((reason) => {

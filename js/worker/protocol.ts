@@ -2,17 +2,21 @@
 // owner's thread) and its workers (js/worker/host.ts), and the types both sides share.
 // Only control travels this way (postMessage); kernel messages cross the shared rings.
 import type { Route } from '../instance.js';
+import type { WorkerReport } from '../supervision/record.js';
 
 export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
-  | Request;
+  | Request
+  /** The owner holds what report `seq` said (a restart waits for it). */
+  | { type: 'ack'; seq: number };
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
 export type Request = { seq: number } & (
-  | { type: 'launch'; entry: DirectoryEntry; module: string }
+  /** `restore`: a checkpoint to start from (a structured clone), or undefined. */
+  | { type: 'launch'; entry: DirectoryEntry; module: string; restore: unknown }
   | { type: 'directory'; kernels: DirectoryEntry[] }
   | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
   | { type: 'drop'; id: string });
@@ -20,7 +24,9 @@ export type Request = { seq: number } & (
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; seq: number; error: SerializedError | null }
-  | { type: 'ended'; id: string; error: SerializedError | null };
+  | { type: 'ended'; id: string; error: SerializedError | null }
+  /** Supervision news of a hosted kernel (dead letters, a checkpoint, a restart); the owner answers { type: 'ack', seq }. */
+  | { type: 'report'; seq: number; id: string; report: WorkerReport };
 
 export interface SerializedError { name: string; message: string; stack: string | undefined }
 
