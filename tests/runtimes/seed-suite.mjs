@@ -1,7 +1,8 @@
 // The seed pipeline's checks, for any JavaScript runtime (Node, Deno, a browser page): the
 // two stages inline, then on worker threads. `check(name, ok, detail)` records each result.
 import { RingKernelRuntime, canShareMemory, whyNoSharedMemory, BackendNotAvailableError } from '../../dist/index.js';
-import { RawData } from './seed-kernels.mjs';
+import { RawData, Num } from './seed-kernels.mjs';
+import { supervisionChecks } from './supervision-check.mjs';
 
 async function pipeline(check, pre, comp, onWorkers, spinMicros = 0) {
   const rt = new RingKernelRuntime({ workers: 2, spinMicros });
@@ -32,6 +33,11 @@ async function pipeline(check, pre, comp, onWorkers, spinMicros = 0) {
   }
 }
 
+async function supervised(check, id) {
+  const rt = new RingKernelRuntime({ workers: 1 });
+  try { await supervisionChecks(check, rt, id, Num); } finally { await rt.shutdown({ timeout: 2000 }); }
+}
+
 /**
  * expectWorkers: true where threads can share memory (the seed runs on workers too); false
  * where they cannot (inline works; a worker kernel is refused, saying why).
@@ -39,11 +45,13 @@ async function pipeline(check, pre, comp, onWorkers, spinMicros = 0) {
 export async function runSeedChecks(check, expectWorkers) {
   try {
     await pipeline(check, 'preprocess', 'compute', false);
+    await supervised(check, 'resilient');
     check(`shared memory is ${expectWorkers ? '' : 'not '}available`, canShareMemory() === expectWorkers, whyNoSharedMemory() ?? 'available');
     if (expectWorkers) {
       await pipeline(check, 'preprocess_w', 'compute_w', true);
       // threads that poll before sleeping (where there is no setImmediate, a MessageChannel task)
       await pipeline(check, 'preprocess_w', 'compute_w', true, 100);
+      await supervised(check, 'resilient_w');
     }
     else {
       const rt = new RingKernelRuntime();
