@@ -1,7 +1,10 @@
 // Codec timings: encodeInto + decodeFrom (the ring path), encode/decode (validated, the
 // public path) and construction, for a message of ten f64 values.
 //   node --import tsx bench/codec.ts
-import { message, encodeInto, decodeFrom, ready } from '../js/message.js';
+import { message } from '../js/message.js';
+import { encodeInto } from '../js/encode.js';
+import { decodeFrom } from '../js/decode.js';
+import { ready } from '../js/codec-core.js';
 import { t } from '../js/schema.js';
 
 await ready;

@@ -3,7 +3,8 @@
 // telemetry or clock reads, hence the most any design that gives each side its own
 // message object could stream here.   node --import tsx bench/inline-parts.mts
 import { message, t, createCore, Ring, Strategy } from '../js/index.js';
-import { encodeInto, decodeFrom } from '../js/message.js';
+import { encodeInto } from '../js/encode.js';
+import { decodeFrom } from '../js/decode.js';
 
 const Floats = message('PartsFloats', { values: t.array(t.f64) });
 const Sum = message('PartsSum', { sum: t.f64 });

@@ -12,7 +12,10 @@
 // for CPU time, and only while the other side is about to answer.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
-import { encodeInto, decodeFrom, recordTimestamp, Message } from './message.js';
+import { Message } from './message.js';
+import { encodeInto } from './encode.js';
+import { decodeFrom } from './decode.js';
+import { recordTimestamp } from './record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, waitAsync } from './platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
 

@@ -4,35 +4,21 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, decodeFrom } from './message.js';
+import { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, QueueTimeoutError, RingKernelError } from './errors.js';
+import { KernelFailedError, KernelStateError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { epochNow, monotonicNow, timeOrigin } from './platform.js';
-import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { settle, unhook, waitIn, type Waiter } from './waiters.js';
+import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { supervise, type SupervisionSink } from './supervision/supervisor.js';
 import type { SupervisionRecord } from './supervision/record.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import { snapshot } from './supervision/checkpoints.js';
-
-interface Waiter<T> {
-  resolve(v: T): void;
-  reject(e: unknown): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-/** Where a kernel's sends go once `connect` wired it to others. */
-export interface Route {
-  targets: KernelInstance[];
-  mode: 'one' | 'round-robin' | 'broadcast' | 'key';
-  key: ((m: Message) => unknown) | undefined;
-  next: number;
-}
 
 const perf = { now: monotonicNow };
 
@@ -81,7 +67,8 @@ export class KernelInstance {
   record: SupervisionRecord | null = null;
   private currentDeliveredAt = 0;
   private readonly x;
-  private readonly telemetry: boolean;
+  /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
+  readonly telemetry: boolean;
 
   /**
    * 'local': the kernel function runs on this thread, which drains the input.
@@ -130,10 +117,7 @@ export class KernelInstance {
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
     if (n === 0) return;
-    if (this.telemetry && !this.released) {
-      const busy = (t - this.currentDeliveredAt) / n;
-      for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - this.inHand[i]!) * 1e6, busy, t);
-    }
+    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
     this.inHand.length = 0;
     this.inHandMessages.length = 0;
   }
@@ -216,7 +200,7 @@ export class KernelInstance {
   }
 
   private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
-    const p = this.wait(this.receivers, options, 'receive');
+    const p = waitIn(this.receivers, options, 'receive', this.id);
     this.armInput();
     return p;
   }
@@ -354,7 +338,7 @@ export class KernelInstance {
   readonly sendWho: Who;
 
   /** A send of this kernel waiting for room gives up once the kernel is stopping. */
-  private readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
+  readonly sendCancelled = (): Error | null => (this.stopping ? this.stoppedError('send') : null);
 
   /** Why a kernel connected to this one can no longer send to it (released or failed), or null. */
   goneAsTarget(from: string): Error | null {
@@ -372,56 +356,9 @@ export class KernelInstance {
    */
   waitInput(): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
-    const p = this.wait(this.inputWaiters, undefined, 'receive');
+    const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
     this.armInput();
     return p;
-  }
-
-  /**
-   * Pops up to `max` records into this thread's scratch area as [u32 length][record,
-   * padded to 4]... and returns how many (0 unless active). `sentAt` gets each record's
-   * send time, for telemetry once the records are handled (recordsHandled).
-   */
-  takeRecords(max: number, sentAt: number[]): number {
-    if (this.stopping || this.code !== StateCode.ACTIVE) return 0;
-    return this.hub.popRecords(this.input, max, sentAt);
-  }
-
-  /** Counts records taken at `takenAt` (perf.now()) with these send times as handled now. */
-  recordsHandled(sentAt: readonly number[], takenAt: number): void {
-    const n = sentAt.length;
-    if (n === 0 || !this.telemetry || this.released) return;
-    const t = perf.now();
-    const busy = (t - takenAt) / n;
-    for (let i = 0; i < n; i++) this.x.kcb_record(this.kcb, (timeOrigin + t - sentAt[i]!) * 1e6, busy, t);
-  }
-
-  /**
-   * Sends `count` encoded records ([u32 length][record, padded to 4]... in `records`, whose
-   * timestamps it sets) where the kernel's sends go: its output queue, or the kernels it
-   * is connected to. Routes that choose per message (round-robin, by key) decode them.
-   */
-  sendOutRecords(records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
-    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
-    const who = this.sendWho;
-    const route = this.route;
-    const timeout = options?.timeout;
-    if (route === null) return this.hub.pushRecords(this.output, records, count, who, this.id, timeout, this.sendCancelled);
-    if (route.mode === 'one' || route.mode === 'broadcast') {
-      return Promise.all(route.targets.map((t) => {
-        const gone = t.goneAsTarget(this.id);
-        if (gone) return Promise.reject(gone);
-        return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => this.sendCancelled() ?? t.receiveCancelled());
-      })).then(() => undefined);
-    }
-    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const msgs: Message[] = [];
-    for (let k = 0, p = 0; k < count; k++) {
-      const len = dv.getUint32(p, true);
-      msgs.push(decodeFrom(records, dv, p + 4, len));
-      p += 4 + ((len + 3) & ~3);
-    }
-    return this.sendOutMany(msgs, options);
   }
 
   // ---- the host's side (runtime.receive) ----
@@ -437,7 +374,7 @@ export class KernelInstance {
     }
     const ended = this.endedError();
     if (ended) return Promise.reject(ended);
-    const p = this.wait(this.hostReceivers, options, 'receive');
+    const p = waitIn(this.hostReceivers, options, 'receive', this.id);
     this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
     return p;
   }
@@ -639,110 +576,6 @@ export class KernelInstance {
     return new KernelFailedError(`kernel '${this.id}' failed: ${this.lastError ?? 'unknown error'} (${operation})`,
       { kernelId: this.id, operation, cause: this.error });
   }
-
-  private wait<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter<T> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
-      const timeout = options?.timeout;
-      if (timeout !== undefined) {
-        if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${this.id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
-        w.timer = setTimeout(() => {
-          const i = queue.indexOf(w);
-          if (i >= 0) queue.splice(i, 1);
-          settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${this.id}': nothing arrived within ${timeout} ms`, { kernelId: this.id, operation }));
-        }, timeout);
-      }
-      const signal = options?.signal;
-      if (signal) {
-        if (signal.aborted) { settle(w, undefined, signal.reason); return; }
-        w.onAbort = () => {
-          const i = queue.indexOf(w);
-          if (i >= 0) queue.splice(i, 1);
-          settle(w, undefined, signal.reason);
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      queue.push(w);
-    });
-  }
-}
-
-/** Takes a waiter's timer and abort listener away; it never settles. */
-function unhook<T>(w: Waiter<T>): void {
-  if (w.timer !== undefined) clearTimeout(w.timer);
-  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-}
-
-function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
-  if (w.timer !== undefined) clearTimeout(w.timer);
-  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-  if (error !== undefined) w.reject(error);
-  else w.resolve(value as T);
-}
-
-function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
-  const to = (t: KernelInstance) => {
-    const gone = t.goneAsTarget(who.kernelId);
-    if (gone) return Promise.reject(gone);
-    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-  };
-  const ts = route.targets;
-  switch (route.mode) {
-    case 'one': return to(ts[0]!);
-    case 'round-robin': return to(ts[nextInRotation(route)]!);
-    case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
-    case 'key': return to(ts[hashKey(route.key!(msg)) % ts.length]!);
-  }
-  return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
-}
-
-/** The round-robin target for the next message. */
-function nextInRotation(route: Route): number {
-  const i = route.next;
-  route.next = (i + 1) % route.targets.length;
-  return i;
-}
-
-/**
- * sendMany through a route: the messages are shared out as one-by-one sends would share them
- * (round-robin goes on from where it was, by key, every target for broadcast), and each
- * target's share goes into its queue as one batch, in order. The shares go at once; the call
- * resolves when every share is in and rejects with the first refusal (other targets' shares
- * still go in).
- */
-function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
-  cancelled: () => Error | null): Promise<void> {
-  const bad = msgs.findIndex((m) => !(m instanceof Message));
-  if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
-  const ts = route.targets;
-  let shares: (readonly Message[])[];
-  switch (route.mode) {
-    case 'one': shares = [msgs]; break;
-    case 'broadcast': shares = ts.map(() => msgs); break;
-    case 'round-robin': case 'key': {
-      const split: Message[][] = ts.map(() => []);
-      for (const m of msgs) split[route.mode === 'key' ? hashKey(route.key!(m)) % ts.length : nextInRotation(route)]!.push(m);
-      shares = split;
-      break;
-    }
-    default: return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
-  }
-  return Promise.all(shares.map((share, i) => {
-    if (share.length === 0) return undefined;
-    const t = ts[i]!;
-    const gone = t.goneAsTarget(who.kernelId);
-    if (gone) return Promise.reject(gone);
-    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-  })).then(() => undefined);
-}
-
-/** A stable, non-negative hash of a routing key (numbers route by value). */
-export function hashKey(k: unknown): number {
-  if (typeof k === 'number' && Number.isInteger(k)) return Math.abs(k);
-  const s = String(k);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  return h >>> 0;
 }
 
 function describe(v: unknown): string {

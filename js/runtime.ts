@@ -8,11 +8,13 @@ import { availableCores, monotonicNow } from './platform.js';
 import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
-import { KernelInstance, type Route } from './instance.js';
+import { KernelInstance } from './instance.js';
+import { keyOfField, type Route } from './routing.js';
 import { KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
 import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
-import { Message, installValidator } from './message.js';
+import type { Message } from './message.js';
+import { installValidator } from './codec-core.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { SupervisionRecord } from './supervision/record.js';
 import { snapshot } from './supervision/checkpoints.js';
@@ -485,7 +487,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (mode === 'key' && typeof options.key !== 'function' && typeof keyField !== 'string') throw new TypeError(`connect '${from}': mode 'key' needs a key function or a keyField`);
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
-    const key = options.key ?? (keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField]);
+    const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
     const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });

@@ -2,7 +2,8 @@
 // and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
 import type { KernelInstance } from './instance.js';
 import { QueueStat } from './core.js';
-import { monotonicNow } from './platform.js';
+import { monotonicNow, timeOrigin } from './platform.js';
+import type { CoreExports } from './core.js';
 
 export interface KernelTelemetry {
   kernelId: string;
@@ -62,4 +63,15 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     latencyP99Ms: x.hist_quantile(k, 0.99) / 1e6,
     uptimeSeconds: (monotonicNow() - inst.launchedAt) / 1000,
   };
+}
+
+/**
+ * Counts messages as handled in a control block: each one's latency, from its send time
+ * (`sentAt`, ms since the epoch) to `t` (monotonicNow()), and an even share of the time
+ * busy with them since `since`.
+ */
+export function countHandled(x: CoreExports, kcb: number, sentAt: readonly number[], since: number, t: number): void {
+  const n = sentAt.length;
+  const busy = (t - since) / n;
+  for (let i = 0; i < n; i++) x.kcb_record(kcb, (timeOrigin + t - sentAt[i]!) * 1e6, busy, t);
 }

@@ -4,7 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { message, decodeMessage, decodeFrom, encodeInto, encodedSize, ready, type MessageClass } from '../js/message.js';
+import { message, type MessageClass } from '../js/message.js';
+import { decodeMessage, decodeFrom } from '../js/decode.js';
+import { encodeInto, encodedSize } from '../js/encode.js';
+import { ready } from '../js/codec-core.js';
 import { t, type FieldType, type Fields } from '../js/schema.js';
 import { MessageDecodeError } from '../js/errors.js';
 import { same } from './helpers/same.js';

@@ -4,11 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import {
-  message, decodeMessage, encodeMessage, encodeInto, decodeFrom, encodedSize, ready, installValidator,
-  Message, buildSchemaTable, fnv1a, recordTypeId, recordPriority, recordTimestamp,
-  messageClassById, messageClassByName,
-} from '../js/message.js';
+import { message, Message } from '../js/message.js';
+import { decodeMessage, decodeFrom } from '../js/decode.js';
+import { encodeMessage, encodeInto, encodedSize } from '../js/encode.js';
+import { ready, installValidator } from '../js/codec-core.js';
+import { buildSchemaTable } from '../js/schema-table.js';
+import { fnv1a } from '../js/hash.js';
+import { recordTypeId, recordPriority, recordTimestamp } from '../js/record.js';
+import { messageClassById, messageClassByName } from '../js/message-registry.js';
 import { t } from '../js/schema.js';
 import { CodecError } from '../js/codec-core.js';
 import { MessageDecodeError } from '../js/errors.js';

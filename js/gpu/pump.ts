@@ -16,6 +16,7 @@ import { monotonicNow } from '../platform.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
 import { deviceLost, gpuRunner, type Runner } from './runner.js';
+import { recordsHandled, sendOutRecords, takeRecords } from './records.js';
 
 /**
  * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
@@ -37,7 +38,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
     const takenAt = monotonicNow();
     let count = 0;
     while (count < runner.maxBatch) {
-      const k = inst.takeRecords(runner.maxBatch - count, sentAt);
+      const k = takeRecords(inst, runner.maxBatch - count, sentAt);
       if (k === 0) break;
       for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
         const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
@@ -59,13 +60,13 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
   const finish = async (inst: KernelInstance, batch: Batch) => {
     const answers = await batch.answers;
     try {
-      await inst.sendOutRecords(answers, batch.count, undefined);
+      await sendOutRecords(inst, answers, batch.count, undefined);
     } catch (e) {
       // a connected kernel that rejects when full refused some answers: that is its policy,
       // and its telemetry counts them (messagesRejected); the GPU kernel goes on
       if (!(e instanceof QueueFullError)) throw e;
     }
-    inst.recordsHandled(batch.sentAt, batch.takenAt);
+    recordsHandled(inst, batch.sentAt, batch.takenAt);
   };
 
   return async (inst: KernelInstance, ctx: KernelContext) => {

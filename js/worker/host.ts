@@ -16,7 +16,7 @@ import { KernelInstance } from '../instance.js';
 import { KernelContext } from '../context.js';
 import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
-import type { Message } from '../message.js';
+import { keyOfField } from '../routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
 import { waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
@@ -150,7 +150,7 @@ class WorkerHost implements ViewHost {
     inst.route = {
       targets: msg.targets.map((t) => this.lookup(t, 'connect')),
       mode: msg.mode,
-      key: keyField === undefined ? undefined : (m: Message) => (m as unknown as Record<string, unknown>)[keyField],
+      key: keyField === undefined ? undefined : keyOfField(keyField),
       next: 0,
     };
   }

@@ -1,7 +1,7 @@
 // worker/protocol.ts — the control messages between the pool (js/worker/pool.ts, on the
 // owner's thread) and its workers (js/worker/host.ts), and the types both sides share.
 // Only control travels this way (postMessage); kernel messages cross the shared rings.
-import type { Route } from '../instance.js';
+import type { Route } from '../routing.js';
 import type { WorkerReport } from '../supervision/record.js';
 
 export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }

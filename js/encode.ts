@@ -1,0 +1,65 @@
+// encode.ts — a message into a record: the header (js/record.ts) and the payload its class's
+// codec writes (js/schema.ts), straight into the caller's buffer (a ring's staging area).
+import { CODEC } from './schema.js';
+import { Message, describeMessage, type MessageClass } from './message.js';
+import { HDR } from './header.js';
+import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE, H_VERSION, WIRE_VERSION } from './record.js';
+import { epochNow as now } from './platform.js';
+
+/**
+ * Writes `msg` as one record at `offset`, using no bytes at or past `limit`. Returns the
+ * record's length in bytes; when it does not fit, returns minus the length it needs (and
+ * the bytes in [offset, limit) are garbage), so the caller can grow its buffer or throw
+ * MessageTooLargeError. `timestamp` defaults to now (ms since the Unix epoch).
+ */
+export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: number, limit: number, timestamp: number = now()): number {
+  const codec = (msg.constructor as MessageClass)[CODEC];
+  if (codec === undefined) throw new TypeError(`encodeInto: expected a message, got ${describeMessage(msg)}`);
+  const start = offset + HEADER_BYTES;
+  const end = start <= limit ? codec.write(msg, u8, dv, start, limit) : -1;
+  if (end < 0) return -(HEADER_BYTES + codec.size(msg));
+  dv.setUint32(offset + H_TYPE, (msg.constructor as MessageClass).typeId, true);
+  dv.setUint32(offset + H_PAYLOAD, end - start, true);
+  dv.setFloat64(offset + H_TIME, timestamp, true);
+  const h = msg[HDR];
+  dv.setUint32(offset + H_ID, h.w0, false);
+  dv.setUint32(offset + H_ID + 4, h.w1, false);
+  dv.setUint32(offset + H_ID + 8, h.w2, false);
+  dv.setUint32(offset + H_ID + 12, h.w3, false);
+  const corr = h.hasCorr;
+  dv.setUint32(offset + H_CORR, corr ? h.c0 : 0, false);
+  dv.setUint32(offset + H_CORR + 4, corr ? h.c1 : 0, false);
+  dv.setUint32(offset + H_CORR + 8, corr ? h.c2 : 0, false);
+  dv.setUint32(offset + H_CORR + 12, corr ? h.c3 : 0, false);
+  // priority, flags, version, then five reserved zero bytes
+  u8[offset + H_PRIORITY] = h.priority;
+  u8[offset + H_FLAGS] = corr ? FLAG_CORRELATION : 0;
+  u8[offset + H_VERSION] = WIRE_VERSION;
+  u8[offset + 51] = 0;
+  dv.setUint32(offset + 52, 0, true);
+  return end - offset;
+}
+
+/** Encoded size of `msg` in bytes, header included. */
+export function encodedSize(msg: Message): number {
+  return HEADER_BYTES + (msg.constructor as MessageClass)[CODEC].size(msg);
+}
+
+let buf = new Uint8Array(4096);
+let bufView = new DataView(buf.buffer);
+
+export function encode(msg: Message, timestamp: number = now()): Uint8Array {
+  let n = encodeInto(msg, buf, bufView, 0, buf.length, timestamp);
+  if (n < 0) {
+    buf = new Uint8Array(2 ** Math.ceil(Math.log2(-n)));
+    bufView = new DataView(buf.buffer);
+    n = encodeInto(msg, buf, bufView, 0, buf.length, timestamp);
+  }
+  return buf.slice(0, n);
+}
+
+/** The record of any message (RawData.encode(msg) does the same for one type). */
+export function encodeMessage(msg: Message, options?: { timestamp?: number }): Uint8Array {
+  if (!(msg instanceof Message)) throw new TypeError(`encodeMessage: expected a message, got ${describeMessage(msg)}`);
+  return encode(msg, options?.timestamp);
+}

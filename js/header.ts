@@ -1,0 +1,39 @@
+// header.ts — a message's header values in memory: one Header object per message (under
+// one symbol key), and the values the decode path hands to a constructor. Their place in a
+// record is js/record.ts.
+import { DEFAULT_PRIORITY } from './record.js';
+import { words } from './uuid.js';
+
+/**
+ * A message's header values. One object per message, under one symbol key: the base
+ * constructor then makes one store on instances of many classes (a megamorphic site) instead of
+ * eight, and the id is kept as four big-endian words, cheap to make (random pool), encode and
+ * decode; its string is only made when someone reads messageId.
+ */
+export class Header {
+  constructor(
+    public w0: number, public w1: number, public w2: number, public w3: number,
+    public id: string | null, public priority: number,
+    /** The correlation id, as words (c0..c3, when hasCorr) and, once read, as a string. */
+    public hasCorr: boolean, public c0: number, public c1: number, public c2: number, public c3: number,
+    public corr: string | null,
+    public timestamp: number,
+  ) {}
+}
+export const HDR: unique symbol = Symbol('ringkernel.header');
+
+/** Sets h's correlation id to `s`, whose words uuid() just left in `words`. */
+export function setCorrelation(h: Header, s: string): void {
+  h.hasCorr = true;
+  h.c0 = words[0]!; h.c1 = words[1]!; h.c2 = words[2]!; h.c3 = words[3]!;
+  h.corr = s;
+}
+
+export function checkPriority(p: unknown, typeName: string): number {
+  if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 255) return p;
+  throw new RangeError(`${typeName}: priority must be an integer 0..255, got ${typeof p === 'string' ? JSON.stringify(p) : String(p)}`);
+}
+
+/** Header values for the constructor's decode path (decoding is never re-entered). */
+export const RAW: unique symbol = Symbol('ringkernel.raw');
+export const raw = { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: NaN };

@@ -1,0 +1,28 @@
+// message-registry.ts — every message class defined in this thread, by name and by type id:
+// what decoding looks types up in, and the schema source of the core's validator.
+import type { MessageClass } from './message.js';
+import { setSchemaSource } from './codec-core.js';
+import { buildSchemaTable } from './schema-table.js';
+
+const byName = new Map<string, MessageClass<any>>();
+const byId = new Map<number, MessageClass<any>>();
+let version = 0;
+
+/** Adds a class just defined. */
+export function registerMessageClass(C: MessageClass<any>): void {
+  byName.set(C.typeName, C);
+  byId.set(C.typeId, C);
+  version++;
+}
+
+/** The class defined for a type id in this thread, if any. */
+export function messageClassById(typeId: number): MessageClass | undefined { return byId.get(typeId); }
+/** The class defined under a name in this thread, if any. */
+export function messageClassByName(name: string): MessageClass | undefined { return byName.get(name); }
+
+setSchemaSource({
+  get version() { return version; },
+  table: () => buildSchemaTable([...byId.values()]),
+  typeName: (id) => byId.get(id)?.typeName,
+  fieldName: (id, i) => { const C = byId.get(id); return C ? Object.keys(C.schema)[i] : undefined; },
+});

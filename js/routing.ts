@@ -1,0 +1,82 @@
+// routing.ts — where a connected kernel's sends go (runtime.connect): one target, or several
+// by round-robin, broadcast or key. Each send still goes into the target's input ring.
+import { Message } from './message.js';
+import type { Who } from './hub.js';
+import type { KernelInstance } from './instance.js';
+import { RingKernelError } from './errors.js';
+import { fnv1a } from './hash.js';
+
+/** Where a kernel's sends go once `connect` wired it to others. */
+export interface Route {
+  targets: KernelInstance[];
+  mode: 'one' | 'round-robin' | 'broadcast' | 'key';
+  key: ((m: Message) => unknown) | undefined;
+  next: number;
+}
+
+/** The key of mode 'key' routing by a field: the same on the owner and in a worker. */
+export function keyOfField(field: string): (m: Message) => unknown {
+  return (m) => (m as unknown as Record<string, unknown>)[field];
+}
+
+export function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
+  const to = (t: KernelInstance) => {
+    const gone = t.goneAsTarget(who.kernelId);
+    if (gone) return Promise.reject(gone);
+    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+  };
+  const ts = route.targets;
+  switch (route.mode) {
+    case 'one': return to(ts[0]!);
+    case 'round-robin': return to(ts[nextInRotation(route)]!);
+    case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
+    case 'key': return to(ts[hashKey(route.key!(msg)) % ts.length]!);
+  }
+  return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+}
+
+/** The round-robin target for the next message. */
+function nextInRotation(route: Route): number {
+  const i = route.next;
+  route.next = (i + 1) % route.targets.length;
+  return i;
+}
+
+/**
+ * sendMany through a route: the messages are shared out as one-by-one sends would share them
+ * (round-robin goes on from where it was, by key, every target for broadcast), and each
+ * target's share goes into its queue as one batch, in order. The shares go at once; the call
+ * resolves when every share is in and rejects with the first refusal (other targets' shares
+ * still go in).
+ */
+export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
+  cancelled: () => Error | null): Promise<void> {
+  const bad = msgs.findIndex((m) => !(m instanceof Message));
+  if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
+  const ts = route.targets;
+  let shares: (readonly Message[])[];
+  switch (route.mode) {
+    case 'one': shares = [msgs]; break;
+    case 'broadcast': shares = ts.map(() => msgs); break;
+    case 'round-robin': case 'key': {
+      const split: Message[][] = ts.map(() => []);
+      for (const m of msgs) split[route.mode === 'key' ? hashKey(route.key!(m)) % ts.length : nextInRotation(route)]!.push(m);
+      shares = split;
+      break;
+    }
+    default: return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+  }
+  return Promise.all(shares.map((share, i) => {
+    if (share.length === 0) return undefined;
+    const t = ts[i]!;
+    const gone = t.goneAsTarget(who.kernelId);
+    if (gone) return Promise.reject(gone);
+    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+  })).then(() => undefined);
+}
+
+/** A stable, non-negative hash of a routing key (numbers route by value). */
+export function hashKey(k: unknown): number {
+  if (typeof k === 'number' && Number.isInteger(k)) return Math.abs(k);
+  return fnv1a(String(k));
+}
