@@ -8,7 +8,7 @@ import {
   type DeadLetter, type KernelEvent,
 } from '../js/index.js';
 import {
-  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink,
+  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh,
 } from './helpers/supervised-kernels.js';
 
 type Placement = 'inline' | 'worker';
@@ -249,6 +249,32 @@ for (const placement of placements) {
     const tel = rt.getTelemetry(id)!;
     assert.equal([tel.deadLetters, tel.deadLettersDropped, tel.restarts], [4, 2, 4]);
   }, { deadLetterLimit: 2 }));
+
+  test(`${P} a batch taken with receiveMany goes to the dead letters whole when the function throws on it`, () => withRuntime(async (rt) => {
+    const id = batched[placement];
+    await rt.launch(id);
+    for (const n of [1, -1, 2]) await rt.send(id, new SNum({ n }));   // queued before activate: one batch
+    const restarted = new Promise((r) => rt.events.addEventListener('restarted', r, { once: true }));
+    await rt.activate(id);
+    await restarted;                                                 // (or 5 could join the batch)
+    await rt.send(id, new SNum({ n: 5 }));
+    const r = await rt.receive(id, { timeout: 5000 });
+    assert.equal([r.what, r.n], ['sum', 5]);
+    assert.equal(rt.deadLetters(id).map(nOf), [1, -1, 2]);
+    const tel = rt.getTelemetry(id)!;
+    assert.equal([tel.restarts, tel.deadLetters, tel.messagesProcessed], [1, 3, 1]);
+  }));
+
+  test(`${P} a restarted run has a fresh ctx; the old one is retired (its calls end, it takes no message)`, () => withRuntime(async (rt) => {
+    const id = fresh[placement];
+    await start(rt, id);
+    await rt.send(id, new SNum({ n: -1 }));
+    await rt.send(id, new SNum({ n: 3 }));
+    const seen = await rt.receive(id, { timeout: 5000 });
+    assert.is(seen.what, 'true true KernelStateError KernelStateError nothing');
+    const r = await rt.receive(id, { timeout: 5000 });
+    assert.equal([r.what, r.n], ['answer', 3]);          // the new run got it, not the old ctx
+  }));
 
   test(`${P} a kernel without a policy fails at its first throw, and the message goes to its dead letters`, () => withRuntime(async (rt) => {
     const id = fragile[placement];

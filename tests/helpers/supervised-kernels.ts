@@ -116,3 +116,31 @@ export const stranger = both('sup_stranger', {}, async (ctx) => {
 export const sink = both('sup_sink', {}, async (ctx) => {
   for await (const m of ctx) await ctx.send(report('got', m.n));
 });
+
+/** Takes its input in batches (receiveMany) and throws on a batch holding a negative n. */
+export const batched = both('sup_batched', { restart: { maxRestarts: 5, withinMs: 60_000 } }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveMany({ max: 16 }); } catch { break; }
+    if (batch.some((m) => m.n < 0)) throw new RangeError('a poison batch');
+    await ctx.send(report('sum', batch.reduce((a, m) => a + m.n, 0)));
+  }
+});
+
+/** Each run looks at the context of the run before it (kept across the throw). */
+let previous: Ctx | null = null;
+export const fresh = both('sup_fresh', { restart: { maxRestarts: 5, withinMs: 60_000 } }, async (ctx) => {
+  if (previous !== null) {
+    const old = previous;
+    const got = await old.receive(50).then(() => 'a message', (e: Error) => e.name);
+    const sent = await old.send(report('from the old run')).then(() => 'sent', (e: Error) => e.name);
+    let iterated = 'nothing';
+    for await (const m of old) { iterated = `message ${m.n}`; break; }
+    await ctx.send(new SReport({ what: `${old !== ctx} ${old.shouldTerminate} ${got} ${sent} ${iterated}`, n: 0, at: Date.now() }));
+  }
+  previous = ctx;
+  for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`poison ${m.n}`);
+    await ctx.send(report('answer', m.n));
+  }
+});
