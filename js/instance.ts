@@ -7,7 +7,7 @@
 import { Message } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
-import type { Hub, Who } from './hub.js';
+import { nextTask, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
@@ -453,6 +453,8 @@ export class KernelInstance {
   /** A restart's backoff: resolves after `ms`, or at once when the kernel starts stopping. */
   pause(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    // no backoff: the next macrotask (not a timer, which Node clamps to 1 ms)
+    if (ms === 0) return new Promise<void>((resolve) => nextTask(resolve));
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
