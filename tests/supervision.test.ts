@@ -316,6 +316,28 @@ test('records that do not decode on their way into a kernel land in its dead let
   }
 }));
 
+test('a GPU kernel running its JS fallback restarts like an inline one (the message it threw on is a dead letter)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { RingKernelRuntime, ringKernel, message, t } from '${new URL('../js/index.ts', import.meta.url).href}';
+    const V = message('SgVec', { values: t.array(t.f32, 2) });
+    const M = message('SgSum', { sum: t.f32 });
+    ringKernel({ kernelId: 'g_resilient', placement: 'gpu', input: V, output: M, restart: { maxRestarts: 3, withinMs: 60000 },
+      wgsl: 'fn handle(m: SgVec) -> SgSum { return SgSum(m.values[0] + m.values[1]); }' },
+      (m) => { if (m.values[0] < 0) throw new RangeError('negative'); return new M({ sum: m.values[0] + m.values[1] }); });
+    const rt = new RingKernelRuntime();
+    await rt.launch('g_resilient'); await rt.activate('g_resilient');
+    for (const v of [[1, 2], [-1, 0], [3, 4]]) await rt.send('g_resilient', new V({ values: v }));
+    const a = await rt.receive('g_resilient', { timeout: 2000 }), b = await rt.receive('g_resilient', { timeout: 2000 });
+    const tel = rt.getTelemetry('g_resilient');
+    console.log(a.sum, b.sum, rt.deadLetters('g_resilient').map((d) => d.message.values[0]).join(), tel.restarts, rt.getState('g_resilient'));
+    await rt.shutdown();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, RINGKERNEL_GPU: 'none', NO_COLOR: '1', FORCE_COLOR: '0' } });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), '3 7 -1 1 active');
+});
+
 test('runtime.events is an EventTarget; deadLetters and checkpoint of an unknown kernel throw KernelNotFoundError; deadLetterLimit is checked', async () => {
   await withRuntime(async (rt) => {
     assert.instance(rt.events, EventTarget);
