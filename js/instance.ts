@@ -15,7 +15,7 @@ import { epochNow, monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
-import { supervise, type SupervisionSink } from './supervision/supervisor.js';
+import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
 import type { SupervisionRecord } from './supervision/record.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import { snapshot } from './supervision/checkpoints.js';
@@ -557,7 +557,7 @@ export class KernelInstance {
   /** The kernel function threw (not while terminating), or its thread died: the kernel fails. */
   fail(error: unknown, counted = false): void {
     this.error = error;
-    this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.lastError = describeError(error);
     if (!this.released) {
       if (!counted) this.x.kcb_record_error(this.kcb);
       this.x.kcb_force_state(this.kcb, StateCode.FAILED);

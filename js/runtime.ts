@@ -17,6 +17,7 @@ import type { Message } from './message.js';
 import { installValidator } from './codec-core.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { SupervisionRecord } from './supervision/record.js';
+import { describeError } from './supervision/supervisor.js';
 import { snapshot } from './supervision/checkpoints.js';
 import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter } from './supervision/dead-letters.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
@@ -265,7 +266,8 @@ export class RingKernelRuntime implements KernelRuntime {
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
-    const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released);
+    const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released,
+      (e) => { inst.lastError = describeError(e); });
     if (restore !== undefined) record.checkpoint.keepSnapshot(restore);
     inst.record = record;
     if (role === 'local') inst.sink = record;

@@ -67,6 +67,7 @@ for (const placement of placements) {
     }
     const tel = rt.getTelemetry(id)!;
     assert.equal([tel.restarts, tel.deadLetters, tel.deadLettersDropped, tel.messagesProcessed, tel.errorCount, tel.state], [3, 3, 0, 5, 3, 'active']);
+    assert.is(tel.lastError, 'RangeError: poison -3');
     await sleep(0);
     assert.equal(events.seen.filter((s) => s.startsWith('restarted')).length, 3);
     assert.equal(events.seen.filter((s) => s.startsWith('deadletter')), [`deadletter:${id}`, `deadletter:${id}`, `deadletter:${id}`]);

@@ -35,14 +35,18 @@ export class SupervisionRecord implements SupervisionSink {
   readonly #kcb: number;
   /** False once the kernel's control block is freed: nothing is counted there after. */
   readonly #live: () => boolean;
+  /** Tells the kernel's telemetry of a throw that restarts it (lastError). */
+  readonly #noteError: (error: unknown) => void;
 
-  constructor(kernelId: string, deadLetterLimit: number, events: EventTarget, x: CoreExports, kcb: number, live: () => boolean) {
+  constructor(kernelId: string, deadLetterLimit: number, events: EventTarget, x: CoreExports, kcb: number, live: () => boolean,
+    noteError: (error: unknown) => void) {
     this.kernelId = kernelId;
     this.letters = new DeadLetterList(deadLetterLimit);
     this.#events = events;
     this.#x = x;
     this.#kcb = kcb;
     this.#live = live;
+    this.#noteError = noteError;
   }
 
   /** A dead letter; `counted`: the thread that ran the kernel counted it already. */
@@ -56,6 +60,7 @@ export class SupervisionRecord implements SupervisionSink {
   /** The function threw and is started again; `counted` as for deadLetter. */
   restarting(error: unknown, restarts: number, delayMs: number, counted = false): void {
     this.restarts = restarts;
+    this.#noteError(error);
     if (!counted && this.#live()) {
       this.#x.kcb_record_restart(this.#kcb);
       this.#x.kcb_record_error(this.#kcb);

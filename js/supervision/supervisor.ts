@@ -68,6 +68,11 @@ export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolic
   }
 }
 
+/** A thrown value as telemetry's lastError shows it. */
+export function describeError(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
 /** A thrown value as an Error (a kernel may throw anything). */
 export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
