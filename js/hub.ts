@@ -42,6 +42,7 @@ let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
  */
 export function nextTask(fn: () => void): void {
   if (typeof setImmediate === 'function') { setImmediate(fn); return; }
+  if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; } // workerd has neither
   if (taskChannel === null) { // browsers
     const ch = new MessageChannel();
     const queue: Array<() => void> = [];
