@@ -305,8 +305,3 @@ export function sched_wait_next(t: usize, timeoutMs: f64): usize {
   return k != 0 ? k : sched_next(t);
 }
 
-/** Wakes the thread (a state change, a new kernel, shutdown). */
-export function sched_wake(t: usize): void {
-  atomic.add<i32>(t, 1, 0);
-  atomic.notify(t, -1);
-}

@@ -2,9 +2,9 @@
 // There is one validator, in the core; JS only stages the bytes, calls it and turns its
 // error report into a MessageDecodeError that names the message, the field and the offset.
 //
-// decode() is synchronous, so a core must already be loaded when it runs. At import this
-// module starts loading a private single-thread core (`ready` settles when it is there);
-// a runtime that creates its own core may hand it over with installValidator instead.
+// decode() is synchronous, so a core must already be loaded when it runs: a runtime hands
+// over its own core (installValidator) at its first launch; elsewhere `await ready` loads a
+// private single-thread core.
 
 import { createCore, OwnerCore, type Core } from './core.js';
 import { BackendNotAvailableError, MessageDecodeError } from './errors.js';
@@ -17,7 +17,7 @@ export const CodecError = {
   TOO_DEEP: -16, BAD_SCHEMA: -17,
 } as const;
 
-/** What the validator needs to know about the messages defined so far (js/message.ts). */
+/** What the validator needs to know about the messages defined so far (js/message-registry.ts). */
 export interface SchemaSource {
   /** Changes whenever a message is defined. */
   readonly version: number;
@@ -47,29 +47,45 @@ let validator: Validator | null = null;
 export function setSchemaSource(s: SchemaSource): void { source = s; }
 
 let settle!: (error?: unknown) => void;
-/**
- * Settles once a validator is in place. `await ready` before decoding untrusted bytes
- * (creating a RingKernelRuntime does it too). Rejects with BackendNotAvailableError when
- * the wasm core cannot be loaded here.
- */
-export const ready: Promise<void> = new Promise<void>((resolve, reject) => {
+const settled = new Promise<void>((resolve, reject) => {
   settle = (error) => (error === undefined ? resolve() : reject(error));
 });
-ready.catch(() => {}); // nobody awaiting it is not an unhandled rejection
+settled.catch(() => {}); // nobody awaiting it is not an unhandled rejection
 
-// Started after the current module graph has evaluated, so an entry point's setWasmSource
-// (workerd, bundlers) runs before the core is looked for.
-void Promise.resolve().then(async () => {
-  if (validator) return;
-  try {
-    const core = await createCore({ shared: false });
-    if (!validator) installValidator(core);
-    settle();
-  } catch (e) {
-    if (validator) settle();
-    else settle(new BackendNotAvailableError('ringkernel: could not load the wasm core that validates untrusted messages', { cause: e }));
-  }
-});
+let privateCoreStarted = false;
+/**
+ * Loads a private single-thread core to validate with, unless this thread has a validator
+ * already (a runtime's core, or one installValidator was given). Only `ready` asks for it:
+ * importing ringkernel makes no core, so a thread with a runtime (or a pool worker, which
+ * validates nothing) has no second one.
+ */
+function startPrivateCore(): void {
+  if (privateCoreStarted || validator) return;
+  privateCoreStarted = true;
+  void (async () => {
+    try {
+      const core = await createCore({ shared: false });
+      if (!validator) installValidator(core);
+      settle();
+    } catch (e) {
+      if (validator) settle();
+      else settle(new BackendNotAvailableError('ringkernel: could not load the wasm core that validates untrusted messages', { cause: e }));
+    }
+  })();
+}
+
+/**
+ * Settles once a validator is in place. `await ready` before decoding untrusted bytes (a
+ * runtime's first launch installs its core too). Rejects with BackendNotAvailableError when
+ * the wasm core cannot be loaded here. Awaiting it (then, catch, finally) is what loads a
+ * private core where there is no validator yet.
+ */
+export const ready: Promise<void> = {
+  then(onFulfilled, onRejected) { startPrivateCore(); return settled.then(onFulfilled, onRejected); },
+  catch(onRejected) { startPrivateCore(); return settled.catch(onRejected); },
+  finally(onFinally) { startPrivateCore(); return settled.finally(onFinally); },
+  [Symbol.toStringTag]: 'Promise',
+} as Promise<void>;
 
 /**
  * Makes `core` the validator of this thread: its schema table and staging area are carved

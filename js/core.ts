@@ -18,7 +18,7 @@
 // Where SharedArrayBuffer is missing (a browser page without cross-origin isolation,
 // workerd) the memory is an ordinary one: everything works on the one thread there is.
 
-import { BackendNotAvailableError } from './errors.js';
+import { BackendNotAvailableError, RingKernelError } from './errors.js';
 import { monotonicNow, packageFile, readBytes } from './platform.js';
 
 /** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
@@ -71,8 +71,7 @@ export interface CoreExports {
   sched_enter_sleep(t: number): number;
   sched_leave_sleep(t: number): void;
   sched_kernel_count(t: number): number;
-  sched_wake(t: number): void;
-  // codec.ts (see js/codec.ts)
+  // codec.ts (see js/codec-core.ts)
   [name: string]: unknown;
 }
 
@@ -94,6 +93,12 @@ export const enum Strategy { BLOCK = 0, REJECT = 1, DROP_OLDEST = 2 }
 export const enum QueueStat {
   DEPTH = 0, HIGH_WATER = 1, ENQUEUED = 2, DEQUEUED = 3, REJECTED = 4, DROPPED = 5,
   CAPACITY = 6, MAX_RECORD = 7, BAND_BYTES = 8, STRATEGY = 9, CLOSED = 10,
+}
+
+/** What kcb_stat reads (scheduler.ts KSTAT_*; tests/core.test.ts checks they agree). */
+export const enum KernelStat {
+  PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
+  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;
@@ -132,7 +137,7 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
       memory,
       now: monotonicNow,
       abort(msg: number, file: number, line: number, col: number) {
-        throw new Error(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
+        throw new RingKernelError(`ringkernel core aborted at ${line}:${col} (message @${msg}, file @${file})`);
       },
     },
   };
@@ -178,7 +183,7 @@ export class Core {
   /** A constant the core exports (a layout size, say), read from its wasm global. */
   constant(name: string): number {
     const g = (this.x as Record<string, unknown>)[name];
-    if (!(g instanceof WebAssembly.Global)) throw new Error(`ringkernel core exports no constant ${name}`);
+    if (!(g instanceof WebAssembly.Global)) throw new BackendNotAvailableError(`ringkernel core exports no constant ${name} (rebuild it with \`npm run build\`)`);
     return Number(g.value);
   }
 

@@ -15,7 +15,7 @@ import type { Ring } from './ring.js';
 import { Message } from './message.js';
 import { encodeInto } from './encode.js';
 import { decodeFrom } from './decode.js';
-import { recordTimestamp } from './record.js';
+import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from './record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, waitAsync } from './platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
 
@@ -181,30 +181,10 @@ export class Hub {
 
   private async pushWhenRoom(ring: Ring, bytes: Uint8Array, priority: number, who: Who, targetId: string,
     timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
-    const x = this.core.x;
     const deadline = timeout === undefined ? Infinity : monotonicNow() + timeout;
-    for (;;) {
-      const stop = cancelled?.();
-      if (stop) throw stop;
-      const seq = x.queue_space_enter(ring.ptr);
-      let r: Status;
-      try {
-        r = ring.push(bytes, priority);
-        if (r === Status.FULL) {
-          const left = deadline - monotonicNow();
-          if (left <= 0) {
-            x.queue_note_rejected(ring.ptr);
-            throw this.pushError(r, ring, who, targetId, timeout);
-          }
-          await this.waitForSpace(ring, seq, left);
-          continue;
-        }
-      } finally {
-        x.queue_space_leave(ring.ptr);
-      }
-      if (r === Status.OK) { this.wake(ring); return; }
-      throw this.pushError(r, ring, who, targetId, timeout);
-    }
+    const r = await ring.pushWhenRoom(bytes, priority, deadline, (seq, ms) => this.waitForSpace(ring, seq, ms), cancelled);
+    if (r === Status.OK) { this.wake(ring); return; }
+    throw this.pushError(r === Status.TIMEOUT ? Status.FULL : r, ring, who, targetId, timeout);
   }
 
   private waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
@@ -235,13 +215,13 @@ export class Hub {
   pushMany(ring: Ring, msgs: readonly Message[], who: Who, targetId: string, timeout: number | undefined,
     cancelled?: () => Error | null): Promise<void> {
     const sentAt = now(); // one clock read for the batch: its messages are sent together
-    const room = 4 + ring.maxRecord;
+    const room = FRAME_PREFIX + ring.maxRecord;
     let p = 0, i = 0, refusal: Error | null = null;
     for (; i < msgs.length; i++) {
       const m = msgs[i]!;
       if (!(m instanceof Message)) { refusal = new TypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`); break; }
       if (p + room > this.staging.length) this.growStaging(p + room);
-      const n = encodeInto(m, this.staging, this.stagingView, p + 4, p + room, sentAt);
+      const n = encodeInto(m, this.staging, this.stagingView, p + FRAME_PREFIX, p + room, sentAt);
       if (n < 0) {
         refusal = new MessageTooLargeError(
           `${who.operation} to kernel '${targetId}': ${m.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; it and the messages after it were not enqueued`,
@@ -249,7 +229,7 @@ export class Hub {
         break;
       }
       this.stagingView.setUint32(p, n, true);
-      p += 4 + ((n + 3) & ~3);
+      p += frameBytes(n);
     }
     const pushed = i > 0 ? this.pushRecords(ring, this.staging.subarray(0, p), i, who, targetId, timeout, cancelled, sentAt) : RESOLVED;
     if (refusal === null) return pushed;
@@ -279,12 +259,12 @@ export class Hub {
     cancelled?: () => Error | null, sentAt: number = now()): Promise<void> {
     const c = this.core, x = c.x;
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const size = (p: number) => 4 + ((dv.getUint32(p, true) + 3) & ~3);
+    const size = (p: number) => frameBytes(dv.getUint32(p, true));
     let i = 0, p = 0;
     while (i < count) {
-      const priority = records[p + 4 + 48]!;
+      const priority = records[p + FRAME_PREFIX + H_PRIORITY]!;
       let q = p, k = 0;
-      while (i + k < count && records[q + 4 + 48] === priority && q + size(q) - p <= c.scratchBytes) {
+      while (i + k < count && records[q + FRAME_PREFIX + H_PRIORITY] === priority && q + size(q) - p <= c.scratchBytes) {
         const len = dv.getUint32(q, true);
         if (len > ring.maxRecord) {
           if (k > 0) break;
@@ -292,7 +272,7 @@ export class Hub {
             `${who.operation} to kernel '${targetId}': a record of ${len} bytes is over the queue's maxMessageSize of ${ring.maxRecord}; nothing more was enqueued`,
             { ...who, size: len, limit: ring.maxRecord }));
         }
-        dv.setFloat64(q + 4 + 8, sentAt, true);
+        dv.setFloat64(q + FRAME_PREFIX + H_TIME, sentAt, true);
         q += size(q);
         k++;
       }
@@ -316,7 +296,7 @@ export class Hub {
       // rest: the caller may reuse `records` once this returns)
       const len = dv.getUint32(p, true), next = p + size(p);
       const rest = records.slice(next);
-      return this.pushWhenRoom(ring, records.slice(p + 4, p + 4 + len), priority, who, targetId, timeout, cancelled)
+      return this.pushWhenRoom(ring, records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), priority, who, targetId, timeout, cancelled)
         .then(() => this.pushRecords(ring, rest, count - i - 1, who, targetId, timeout, cancelled, sentAt));
     }
     return RESOLVED;
@@ -333,8 +313,8 @@ export class Hub {
     if (n <= 0) return 0;
     this.wakeSpace(ring);
     for (let k = 0, p = c.scratch; k < n; k++) {
-      sentAt.push(recordTimestamp(c.dv, p + 4));
-      p += 4 + ((c.dv.getUint32(p, true) + 3) & ~3);
+      sentAt.push(recordTimestamp(c.dv, p + FRAME_PREFIX));
+      p += frameBytes(c.dv.getUint32(p, true));
     }
     return n;
   }
@@ -355,13 +335,13 @@ export class Hub {
     for (let k = 0; k < n; k++) {
       const len = c.dv.getUint32(p, true);
       try {
-        out.push(decodeFrom(c.mem, c.dv, p + 4, len));
+        out.push(decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len));
         sentAt.push(times[k]!);
       } catch (e) {
-        if (bad !== undefined) bad(c.mem.slice(p + 4, p + 4 + len), e);
+        if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
         else failure ??= e;
       }
-      p += 4 + ((len + 3) & ~3);
+      p += frameBytes(len);
     }
     if (out.length === 0 && failure !== null) throw failure;
     return out;

@@ -1,5 +1,7 @@
-// instance.ts — one launched kernel on this thread (inline placement): its control block,
-// its two rings, the promises waiting on them, and its lifecycle as the runtime drives it.
+// instance.ts — one launched kernel as this thread sees it: its control block, its two
+// rings, its receives and sends and the promises waiting on them, and its lifecycle, of
+// which it is the one owner (run, ended, release). 'local': its function runs here (inline,
+// GPU, or hosted by this worker); 'remote': another thread runs it.
 //
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
@@ -9,18 +11,17 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import { nextTask, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError } from './errors.js';
+import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { epochNow, monotonicNow, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import type { PoolWorker } from './worker/pool.js';
 import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
 import type { SupervisionRecord } from './supervision/record.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import { snapshot } from './supervision/checkpoints.js';
-
-const perf = { now: monotonicNow };
 
 export class KernelInstance {
   readonly id: string;
@@ -29,13 +30,13 @@ export class KernelInstance {
   readonly input: Ring;
   readonly output: Ring;
   readonly hub: Hub;
-  readonly launchedAt = perf.now();
+  readonly launchedAt = monotonicNow();
   route: Route | null = null;
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
-  /** Worker placement, on the owner: the pool worker that runs it (js/worker/pool.ts). */
-  worker: unknown = null;
+  /** Worker placement, on the owner: the pool worker that runs it. */
+  worker: PoolWorker | null = null;
   #released = false;
   #markReleased!: () => void;
   /** Resolves when released. */
@@ -112,7 +113,7 @@ export class KernelInstance {
 
   /**
    * Counts the message the kernel was working on as handled: when it sends its first
-   * message after receiving one, asks for the next, or ends. `t` is perf.now().
+   * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
     const n = this.inHand.length;
@@ -128,7 +129,7 @@ export class KernelInstance {
     return this.inHandMessages.splice(0);
   }
 
-  /** Pops the next input (t: perf.now(), the delivery time) or null. */
+  /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
   private take(t: number): Message | null {
     const m = this.hub.pop(this.input);
     if (m !== null) {
@@ -139,7 +140,7 @@ export class KernelInstance {
     return m;
   }
 
-  /** Up to `max` queued messages (t: perf.now(), the delivery time); empty when none. */
+  /** Up to `max` queued messages (t: monotonicNow(), the delivery time); empty when none. */
   private takeMany(t: number, max: number): Message[] {
     const ms = this.hub.popMany(this.input, max, this.inHand);
     if (ms.length > 0) {
@@ -154,7 +155,7 @@ export class KernelInstance {
    * receives together count as handled together, when it next asks or sends.
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    const t = perf.now();
+    const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
@@ -174,7 +175,7 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
-    return this.takeMany(perf.now(), max);
+    return this.takeMany(monotonicNow(), max);
   }
 
   /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
@@ -186,7 +187,7 @@ export class KernelInstance {
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = perf.now();
+    const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
     let m: Message | null;
@@ -211,7 +212,7 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    const t = perf.now();
+    const t = monotonicNow();
     this.finishCurrent(t);
     if (this.stopping) return Promise.resolve({ done: true, value: undefined });
     let m: Message | null;
@@ -226,7 +227,7 @@ export class KernelInstance {
   deliverOne(): void {
     if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
     let m: Message | null;
-    try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
   }
 
@@ -234,7 +235,7 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(perf.now()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
@@ -282,7 +283,7 @@ export class KernelInstance {
   }
 
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = perf.now();
+    const t = monotonicNow();
     if (this.inHand.length > 0) this.finishCurrent(t);
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
@@ -296,7 +297,7 @@ export class KernelInstance {
   }
 
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(perf.now());
+    if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
@@ -485,7 +486,7 @@ export class KernelInstance {
     if (threw) {
       if (!this.stopping) this.fail(error);
     } else {
-      this.finishCurrent(perf.now()); // the message in hand, if any, is handled
+      this.finishCurrent(monotonicNow()); // the message in hand, if any, is handled
       if (!this.stopping) {
         this.x.kcb_force_state(this.kcb, StateCode.TERMINATED);
         this.input.close();
@@ -513,7 +514,7 @@ export class KernelInstance {
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
-      this.fail(new Error(`the worker thread running kernel '${this.id}' died: ${reason}`), c === StateCode.FAILED);
+      this.fail(new RingKernelError(`the worker thread running kernel '${this.id}' died: ${reason}`, { kernelId: this.id, operation: 'run' }), c === StateCode.FAILED);
     this.#markEnded();
   }
 

@@ -1,5 +1,6 @@
 // record.ts — where things are in a record (docs/wire-format.md; the same offsets as
-// assembly/codec.ts): the 56-byte header, then the payload in field order.
+// assembly/codec.ts): the 56-byte header, then the payload in field order; and how records
+// follow one another in a batch.
 
 export const HEADER_BYTES = 56;
 export const H_TYPE = 0, H_PAYLOAD = 4, H_TIME = 8, H_ID = 16, H_CORR = 32, H_PRIORITY = 48, H_FLAGS = 49, H_VERSION = 50;
@@ -11,3 +12,13 @@ export const DEFAULT_PRIORITY = 128;
 export function recordTypeId(dv: DataView, offset: number): number { return dv.getUint32(offset + H_TYPE, true); }
 export function recordPriority(u8: Uint8Array, offset: number): number { return u8[offset + H_PRIORITY]!; }
 export function recordTimestamp(dv: DataView, offset: number): number { return dv.getFloat64(offset + H_TIME, true); }
+
+// ---- batches: [u32 length][record, padded to 4 bytes]... (queue_push_batch and
+// queue_pop_batch, assembly/ring.ts; the GPU's input and output buffers) ----
+
+/** Bytes before each record in a batch: its length. */
+export const FRAME_PREFIX = 4;
+/** Bytes a record of `len` bytes takes in a batch. */
+export function frameBytes(len: number): number { return FRAME_PREFIX + ((len + 3) & ~3); }
+/** Words a record with `payloadWords` 4-byte words of payload takes in a batch (GPU kernels' fixed-size records). */
+export function frameWords(payloadWords: number): number { return (FRAME_PREFIX + HEADER_BYTES) / 4 + payloadWords; }

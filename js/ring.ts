@@ -5,6 +5,7 @@
 
 import { type Core, type OwnerCore, Status, Strategy, QueueStat, QUEUE_STATS, type QueueStats } from './core.js';
 import { hasWaitAsync, monotonicNow as now, waitAsync } from './platform.js';
+import { DEFAULT_PRIORITY, FRAME_PREFIX, frameBytes } from './record.js';
 
 export interface RingOptions {
   /** Most messages queued at once, all priorities together. */
@@ -16,7 +17,6 @@ export interface RingOptions {
   strategy: Strategy;
 }
 
-const DEFAULT_PRIORITY = 128;
 
 export function nextPow2(n: number): number {
   let p = 1;
@@ -88,10 +88,10 @@ export class Ring {
     let count = 0;
     for (const r of records) {
       if (r.length > this.maxRecord) { if (count === 0) return Status.TOO_LARGE; break; }
-      const next = p + 4 + ((r.length + 3) & ~3);
+      const next = p + frameBytes(r.length);
       if (next > end) break;
       c.dv.setUint32(p, r.length, true);
-      c.mem.set(r, p + 4);
+      c.mem.set(r, p + FRAME_PREFIX);
       p = next;
       count++;
     }
@@ -106,8 +106,8 @@ export class Ring {
     let p = c.scratch;
     for (let i = 0; i < n; i++) {
       const len = c.dv.getUint32(p, true);
-      out.push(c.mem.slice(p + 4, p + 4 + len));
-      p += 4 + ((len + 3) & ~3);
+      out.push(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len));
+      p += frameBytes(len);
     }
     return out;
   }
@@ -120,31 +120,42 @@ export class Ring {
     return c.x.queue_push_wait(this.ptr, c.scratch, bytes.length, priority, timeoutMs);
   }
 
-  /** Worker threads: pops, waiting up to timeoutMs (-1: forever). null on timeout or closed. */
-  popWait(timeoutMs = -1): Uint8Array | null {
-    const c = this.core;
-    const n = c.x.queue_pop_wait(this.ptr, c.scratch, c.scratchBytes, timeoutMs);
-    return n >= 0 ? c.mem.slice(c.scratch, c.scratch + n) : null;
-  }
-
   /**
    * Any thread, without blocking it: pushes, waiting (Atomics.waitAsync) up to timeoutMs
    * for room under BLOCK. Returns OK, FULL (REJECT), TIMEOUT (counted as rejected),
    * TOO_LARGE or CLOSED.
    */
   async pushAsync(bytes: Uint8Array, priority = DEFAULT_PRIORITY, timeoutMs = -1): Promise<Status> {
-    let r = this.push(bytes, priority);
+    const r = this.push(bytes, priority);
     if (r !== Status.FULL || this.strategy !== Strategy.BLOCK) return r;
-    const x = this.core.x;
     const deadline = timeoutMs < 0 ? Infinity : now() + timeoutMs;
+    const space = this.core.x.queue_space_word(this.ptr);
+    return this.pushWhenRoom(bytes, priority, deadline, (seq, ms) => this.sleep(space, seq, ms));
+  }
+
+  /**
+   * Pushes a copy of `bytes` under BLOCK once there is room (pushAsync, and every send of
+   * the runtime that finds the queue full): `wait(seq, ms)` sleeps until a pop moves the
+   * queue's space word off `seq`, or ms pass. Gives up at `deadline` (monotonicNow(); TIMEOUT,
+   * counted as rejected), or throws what `cancelled` returns once it returns an error.
+   * Otherwise returns what the push that went in (or was refused for good) returned.
+   */
+  async pushWhenRoom(bytes: Uint8Array, priority: number, deadline: number, wait: (seq: number, ms: number) => Promise<void>,
+    cancelled?: () => Error | null): Promise<Status> {
+    const x = this.core.x;
     for (;;) {
+      const stop = cancelled?.();
+      if (stop) throw stop;
       const seq = x.queue_space_enter(this.ptr);
-      r = this.push(bytes, priority);
-      if (r !== Status.FULL) { x.queue_space_leave(this.ptr); return r; }
-      const left = deadline - now();
-      if (left <= 0) { x.queue_space_leave(this.ptr); x.queue_note_rejected(this.ptr); return Status.TIMEOUT; }
-      await this.sleep(x.queue_space_word(this.ptr), seq, left);
-      x.queue_space_leave(this.ptr);
+      try {
+        const r = this.push(bytes, priority);
+        if (r !== Status.FULL) return r;
+        const left = deadline - now();
+        if (left <= 0) { x.queue_note_rejected(this.ptr); return Status.TIMEOUT; }
+        await wait(seq, left);
+      } finally {
+        x.queue_space_leave(this.ptr);
+      }
     }
   }
 

@@ -5,7 +5,7 @@ import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATC
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
 import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
-import type { DirectoryEntry, SerializedError } from './worker/protocol.js';
+import { WorkerRequestError, type DirectoryEntry, type SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
 import { Hub } from './hub.js';
 import { KernelInstance } from './instance.js';
@@ -228,12 +228,11 @@ export class RingKernelRuntime implements KernelRuntime {
       await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!, restore);
     } catch (e) {
       this.#kernels.delete(id);
-      (inst.worker as PoolWorker | null)?.kernels.delete(id);
+      inst.worker?.kernels.delete(id);
       inst.release(StateCode.TERMINATED);
       this.#free(inst, this.#publishDirectory());
-      if (e instanceof Error) throw e;
-      const err = e as SerializedError;
-      throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${err.name}: ${err.message}`, { kernelId: id, operation: 'launch', cause: e });
+      if (!(e instanceof WorkerRequestError)) throw e;
+      throw new BackendNotAvailableError(`launch '${id}': the worker could not start it: ${e.message}`, { kernelId: id, operation: 'launch', cause: e.remote });
     }
   }
 
@@ -335,7 +334,7 @@ export class RingKernelRuntime implements KernelRuntime {
     inst.hub.wakeAllSpace();
     let ended = false;
     await withTimeout(inst.ended.then(() => { ended = true; }), timeout);
-    const worker = inst.worker as PoolWorker | null;
+    const worker = inst.worker;
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
       await this.#pool!.kill(worker, `kernel '${id}' did not stop within ${timeout} ms of terminate, so its worker thread was ended`);
@@ -347,7 +346,7 @@ export class RingKernelRuntime implements KernelRuntime {
   /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
   #release(inst: KernelInstance): void {
     if (!inst.release()) return;
-    const worker = inst.worker as PoolWorker | null;
+    const worker = inst.worker;
     let dropped: Promise<void> = Promise.resolve();
     if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
     this.#free(inst, this.#pool ? Promise.all([dropped, this.#publishDirectory()]) : dropped);
@@ -501,7 +500,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * message sent after connect() is routed the new way.
    */
   #routeToWorker(src: KernelInstance, m: Parameters<PoolWorker['request']>[0]): void {
-    const ready = (src.worker as PoolWorker).request(m);
+    const ready = src.worker!.request(m);
     const all: Promise<void> = Promise.all([this.#routesPending.get(src), ready]).then(() => undefined, () => undefined);
     this.#routesPending.set(src, all);
     void all.then(() => { if (this.#routesPending.get(src) === all) this.#routesPending.delete(src); });
@@ -518,7 +517,7 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /** Which pool worker runs a kernel (0, 1, ...), or null for a kernel on this thread. */
   workerOf(id: string): number | null {
-    const w = this.#get(id, 'workerOf').worker as PoolWorker | null;
+    const w = this.#get(id, 'workerOf').worker;
     return w ? w.index : null;
   }
 

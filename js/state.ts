@@ -18,6 +18,7 @@ export const STATE_BY_CODE: readonly KernelState[] = [
   KernelState.CREATED, KernelState.LAUNCHED, KernelState.ACTIVE, KernelState.DEACTIVATED,
   KernelState.TERMINATING, KernelState.TERMINATED, KernelState.FAILED,
 ];
+/** The core's state codes (scheduler.ts STATE_*; tests/core.test.ts checks they agree). */
 export const enum StateCode { CREATED = 0, LAUNCHED = 1, ACTIVE = 2, DEACTIVATED = 3, TERMINATING = 4, TERMINATED = 5, FAILED = 6 }
 
 export const BackpressureStrategy = {

@@ -1,7 +1,7 @@
 // telemetry.ts — a kernel's numbers, read from its control block (assembly/scheduler.ts)
 // and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
 import type { KernelInstance } from './instance.js';
-import { QueueStat } from './core.js';
+import { KernelStat, QueueStat } from './core.js';
 import { monotonicNow, timeOrigin } from './platform.js';
 import type { CoreExports } from './core.js';
 
@@ -35,14 +35,11 @@ export interface KernelTelemetry {
   uptimeSeconds: number;
 }
 
-const KSTAT_PROCESSED = 0, KSTAT_ERRORS = 1, KSTAT_FIRST = 8, KSTAT_LAST = 9;
-const KSTAT_RESTARTS = 12, KSTAT_DEAD_LETTERS = 13, KSTAT_DEAD_DROPPED = 14;
-
 export function readTelemetry(inst: KernelInstance): KernelTelemetry {
   const x = inst.hub.core.x;
   const k = inst.kcb;
-  const processed = x.kcb_stat(k, KSTAT_PROCESSED);
-  const span = (x.kcb_stat(k, KSTAT_LAST) - x.kcb_stat(k, KSTAT_FIRST)) / 1000;
+  const processed = x.kcb_stat(k, KernelStat.PROCESSED);
+  const span = (x.kcb_stat(k, KernelStat.LAST) - x.kcb_stat(k, KernelStat.FIRST)) / 1000;
   const q = inst.input.ptr;
   return {
     kernelId: inst.id,
@@ -51,12 +48,12 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     messagesProcessed: processed,
     messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
-    restarts: x.kcb_stat(k, KSTAT_RESTARTS),
-    deadLetters: x.kcb_stat(k, KSTAT_DEAD_LETTERS),
-    deadLettersDropped: x.kcb_stat(k, KSTAT_DEAD_DROPPED),
+    restarts: x.kcb_stat(k, KernelStat.RESTARTS),
+    deadLetters: x.kcb_stat(k, KernelStat.DEAD_LETTERS),
+    deadLettersDropped: x.kcb_stat(k, KernelStat.DEAD_LETTERS_DROPPED),
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
-    errorCount: x.kcb_stat(k, KSTAT_ERRORS),
+    errorCount: x.kcb_stat(k, KernelStat.ERRORS),
     lastError: inst.lastError,
     latencyP50Ms: x.hist_quantile(k, 0.5) / 1e6,
     latencyP95Ms: x.hist_quantile(k, 0.95) / 1e6,

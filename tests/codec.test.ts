@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { message, Message } from '../js/message.js';
 import { decodeMessage, decodeFrom } from '../js/decode.js';
 import { encodeMessage, encodeInto, encodedSize } from '../js/encode.js';
@@ -341,3 +342,18 @@ test('ids: correlationId: m.messageId (taken without re-parsing) and ids set lat
 });
 
 test.run();
+
+test('importing ringkernel makes no core of its own: decoding before `await ready` refuses, and `await ready` loads one', () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { message, t, decodeMessage, encodeMessage, ready, BackendNotAvailableError } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+    const P = message('LazyCoreP', { x: t.f64 });
+    const bytes = encodeMessage(new P({ x: 1.5 }));
+    await new Promise((r) => setTimeout(r, 300)); // an import-time load would be done by now
+    let before = 'decoded';
+    try { decodeMessage(bytes); } catch (e) { before = e instanceof BackendNotAvailableError ? 'refused' : String(e); }
+    await ready;
+    console.log(before + ' ' + decodeMessage(bytes).x); // a string: a number would be coloured under FORCE_COLOR`], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'refused 1.5');
+});
+

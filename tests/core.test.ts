@@ -1,7 +1,8 @@
 // The core as the facade sees it: loading, regions, and the ring API over it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCore, compileCore, Status, Strategy, QueueStat } from '../js/core.js';
+import { createCore, compileCore, Status, Strategy, QueueStat, KernelStat } from '../js/core.js';
+import { StateCode, STATE_BY_CODE } from '../js/state.js';
 import { Ring } from '../js/ring.js';
 
 test('the JS status, strategy and stat codes match the ones the core exports', async () => {
@@ -23,6 +24,30 @@ test('the JS status, strategy and stat codes match the ones the core exports', a
   assert.is(g('STAT_DEPTH'), QueueStat.DEPTH);
   assert.is(g('STAT_DROPPED'), QueueStat.DROPPED);
   assert.is(g('STAT_CLOSED'), QueueStat.CLOSED);
+});
+
+test('the JS kernel state and kernel stat codes match the ones the core exports', async () => {
+  const module = await compileCore(true);
+  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536, shared: true });
+  const inst = new WebAssembly.Instance(module, { env: { memory, now: () => 0, abort() {} } });
+  const g = (name: string) => (inst.exports[name] as WebAssembly.Global).value;
+  const states: Array<[string, StateCode]> = [
+    ['CREATED', StateCode.CREATED], ['LAUNCHED', StateCode.LAUNCHED], ['ACTIVE', StateCode.ACTIVE],
+    ['DEACTIVATED', StateCode.DEACTIVATED], ['TERMINATING', StateCode.TERMINATING],
+    ['TERMINATED', StateCode.TERMINATED], ['FAILED', StateCode.FAILED],
+  ];
+  for (const [name, code] of states) {
+    assert.is(g(`STATE_${name}`), code, `STATE_${name}`);
+    assert.is(STATE_BY_CODE[code], name.toLowerCase(), `the name of state ${code}`);
+  }
+  assert.is(STATE_BY_CODE.length, states.length);
+  const stats: Array<[string, KernelStat]> = [
+    ['PROCESSED', KernelStat.PROCESSED], ['ERRORS', KernelStat.ERRORS], ['STARTED', KernelStat.STARTED],
+    ['BUSY', KernelStat.BUSY], ['INPUT', KernelStat.INPUT], ['OUTPUT', KernelStat.OUTPUT],
+    ['THREAD', KernelStat.THREAD], ['ID', KernelStat.ID], ['FIRST', KernelStat.FIRST], ['LAST', KernelStat.LAST],
+    ['RESTARTS', KernelStat.RESTARTS], ['DEAD_LETTERS', KernelStat.DEAD_LETTERS], ['DEAD_DROPPED', KernelStat.DEAD_LETTERS_DROPPED],
+  ];
+  for (const [name, code] of stats) assert.is(g(`KSTAT_${name}`), code, `KSTAT_${name}`);
 });
 
 for (const shared of [true, false]) {

@@ -13,6 +13,7 @@ import type { Message } from '../message.js';
 import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { epochNow, monotonicNow } from '../platform.js';
+import { FRAME_PREFIX, HEADER_BYTES, frameBytes, frameWords, recordTypeId } from '../record.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
 import { deviceLost, gpuRunner, type Runner } from './runner.js';
@@ -26,7 +27,7 @@ import { recordsHandled, sendOutRecords, takeRecords } from './records.js';
  * mailbox order.
  */
 function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slot[]) {
-  const inBytes = (15 + words(inSlots)) * 4;
+  const inBytes = frameWords(words(inSlots)) * 4;
   const inType = def.input!.typeId, inName = def.input!.typeName;
   let staging = new ArrayBuffer(64 * inBytes);
   interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
@@ -51,7 +52,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
       }
       let fits = true;
       for (let r = 0, p = core.scratch; r < k && fits; r++, p += inBytes)
-        fits = core.dv.getUint32(p, true) === inBytes - 4 && core.dv.getUint32(p + 4, true) === inType;
+        fits = core.dv.getUint32(p, true) === inBytes - FRAME_PREFIX && recordTypeId(core.dv, p + FRAME_PREFIX) === inType;
       if (fits) {
         new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
         count += k;
@@ -66,15 +67,15 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
     const first = sentAt.length - k;
     let kept = 0;
     for (let r = 0, p = core.scratch; r < k; r++) {
-      const len = core.dv.getUint32(p, true), type = core.dv.getUint32(p + 4, true);
-      if (type === inType && len === inBytes - 4) {
+      const len = core.dv.getUint32(p, true), type = recordTypeId(core.dv, p + FRAME_PREFIX);
+      if (type === inType && len === inBytes - FRAME_PREFIX) {
         new Uint8Array(staging, (count + kept) * inBytes, inBytes).set(core.mem.subarray(p, p + inBytes));
         sentAt[first + kept++] = sentAt[first + r]!;
       } else {
-        const error = new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - 4} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
-        inst.sink?.deadLetter({ kernelId: id, message: core.mem.slice(p + 4, p + 4 + len), error, at: epochNow() });
+        const error = new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - FRAME_PREFIX} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
+        inst.sink?.deadLetter({ kernelId: id, message: core.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), error, at: epochNow() });
       }
-      p += 4 + ((len + 3) & ~3);
+      p += frameBytes(len);
     }
     sentAt.length = first + kept;
     return kept;
@@ -136,7 +137,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
   const inSlots = slotsOf(def.input, id, 'input');
   const outSlots = slotsOf(def.output, id, 'output');
   for (const [cls, slots] of [[def.input, inSlots], [def.output, outSlots]] as const) {
-    const bytes = 56 + words(slots) * 4;
+    const bytes = HEADER_BYTES + words(slots) * 4;
     if (bytes > def.maxMessageSize) throw new RangeError(`ringKernel '${id}': a ${cls.typeName} record is ${bytes} bytes, over the kernel's maxMessageSize of ${def.maxMessageSize}`);
   }
   const gpu = await findGpu();

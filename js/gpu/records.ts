@@ -7,6 +7,7 @@ import type { KernelInstance } from '../instance.js';
 import { StateCode } from '../state.js';
 import { countHandled } from '../telemetry.js';
 import { monotonicNow } from '../platform.js';
+import { FRAME_PREFIX, frameBytes } from '../record.js';
 
 /**
  * Pops up to `max` records into this thread's scratch area as [u32 length][record,
@@ -46,8 +47,8 @@ export function sendOutRecords(inst: KernelInstance, records: Uint8Array, count:
   const msgs: Message[] = [];
   for (let k = 0, p = 0; k < count; k++) {
     const len = dv.getUint32(p, true);
-    msgs.push(decodeFrom(records, dv, p + 4, len));
-    p += 4 + ((len + 3) & ~3);
+    msgs.push(decodeFrom(records, dv, p + FRAME_PREFIX, len));
+    p += frameBytes(len);
   }
   return inst.sendOutMany(msgs, options);
 }

@@ -5,6 +5,7 @@ import { GpuDeviceLostError, ShaderCompileError } from '../errors.js';
 import type { GpuHandle } from './device.js';
 import { kernelWgsl, words, type Slot } from './wgsl.js';
 import { watchdog } from './watchdog.js';
+import { frameWords } from '../record.js';
 
 const MAX_BATCH = 65536;
 const WORKGROUP = 64;
@@ -33,7 +34,7 @@ export function batchLimit(limits: { maxStorageBufferBindingSize?: number; maxBu
 }
 
 export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSlots: Slot[], outSlots: Slot[]): Promise<Runner> {
-  const inBytes = (15 + words(inSlots)) * 4, outBytes = (15 + words(outSlots)) * 4;
+  const inBytes = frameWords(words(inSlots)) * 4, outBytes = frameWords(words(outSlots)) * 4;
   const state = def.gpuState;
   const { code, userLine } = await kernelWgsl(def, inSlots, outSlots);
   const device = gpu.device;

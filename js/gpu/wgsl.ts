@@ -5,6 +5,7 @@ import type { KernelDefinition } from '../kernel.js';
 import type { MessageClass } from '../message.js';
 import type { FieldType } from '../schema.js';
 import { packageFile, readText } from '../platform.js';
+import { HEADER_BYTES, frameWords } from '../record.js';
 
 export interface GpuState {
   /** Element type of the state array (WGSL `array<type, words>`, named `state`). */
@@ -82,8 +83,8 @@ export async function kernelWgsl(def: KernelDefinition, inSlots: Slot[], outSlot
   const outPayload = words(outSlots) * 4;
   const values: Record<string, string> = {
     IN: inCls.typeName, OUT: outCls.typeName,
-    IN_WORDS: String(15 + words(inSlots)), OUT_WORDS: String(15 + words(outSlots)),
-    OUT_TYPE_ID: `0x${outCls.typeId.toString(16)}`, OUT_PAYLOAD_BYTES: String(outPayload), OUT_RECORD_BYTES: String(56 + outPayload),
+    IN_WORDS: String(frameWords(words(inSlots))), OUT_WORDS: String(frameWords(words(outSlots))),
+    OUT_TYPE_ID: `0x${outCls.typeId.toString(16)}`, OUT_PAYLOAD_BYTES: String(outPayload), OUT_RECORD_BYTES: String(HEADER_BYTES + outPayload),
   };
   const fill = (text: string) => text.replace(/\$([A-Z_]+)/g, (all, name: string) => values[name] ?? all);
   const structs = inCls === outCls ? structWgsl(inCls.typeName, inSlots) : `${structWgsl(inCls.typeName, inSlots)}\n\n${structWgsl(outCls.typeName, outSlots)}`;

@@ -5,7 +5,8 @@
 import type { OwnerCore } from '../core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
-import type { DirectoryEntry, FromWorker, Request, SerializedError, ToWorker } from './protocol.js';
+import { WorkerRequestError, type DirectoryEntry, type FromWorker, type Request, type SerializedError, type ToWorker } from './protocol.js';
+import { BackendNotAvailableError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
 
 export interface PoolEvents {
@@ -25,7 +26,7 @@ export class PoolWorker {
   readonly kernels = new Set<string>();
   alive = true;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve(): void; reject(e: SerializedError): void }>();
+  private readonly pending = new Map<number, { resolve(): void; reject(e: WorkerRequestError): void }>();
 
   constructor(index: number, handle: WorkerHandle, thread: number, scratch: number) {
     this.index = index;
@@ -37,7 +38,7 @@ export class PoolWorker {
   post(m: ToWorker): void { if (this.alive) this.handle.post(m); }
 
   /**
-   * Sends a request; resolves once the worker has carried it out (rejects with its error).
+   * Sends a request; resolves once the worker has carried it out (rejects with its error, a WorkerRequestError).
    * Control messages travel in order, so a later request sees the effect of earlier ones.
    */
   request(m: DistributiveOmit<Request, 'seq'>): Promise<void> {
@@ -58,11 +59,11 @@ export class PoolWorker {
     const p = this.pending.get(seq);
     if (!p) return;
     this.pending.delete(seq);
-    if (error) p.reject(error); else p.resolve();
+    if (error) p.reject(new WorkerRequestError(error)); else p.resolve();
   }
 
   failPending(reason: string): void {
-    for (const p of this.pending.values()) p.reject({ name: 'Error', message: reason, stack: undefined });
+    for (const p of this.pending.values()) p.reject(new WorkerRequestError({ name: 'Error', message: reason, stack: undefined }));
     this.pending.clear();
   }
 }
@@ -112,7 +113,7 @@ export class WorkerPool {
         }
       });
       handle.onExit((reason) => {
-        reject(new Error(`worker ${index} could not start: ${reason}`));
+        reject(new BackendNotAvailableError(`worker ${index} could not start: ${reason}`));
         if (!w.alive) return;
         w.alive = false;
         w.failPending(`worker thread ${index} ended: ${reason}`);

@@ -2,6 +2,7 @@
 // owner's thread) and its workers (js/worker/host.ts), and the types both sides share.
 // Only control travels this way (postMessage); kernel messages cross the shared rings.
 import type { Route } from '../routing.js';
+import { RingKernelError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
 
 export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
@@ -29,6 +30,15 @@ export type FromWorker =
   | { type: 'report'; seq: number; id: string; report: WorkerReport };
 
 export interface SerializedError { name: string; message: string; stack: string | undefined }
+
+/** A request the worker did not carry out (its error, as it came back), or could not answer (its thread ended). */
+export class WorkerRequestError extends RingKernelError {
+  readonly remote: SerializedError;
+  constructor(remote: SerializedError) {
+    super(`${remote.name}: ${remote.message}`);
+    this.remote = remote;
+  }
+}
 
 export function serializeError(e: unknown): SerializedError {
   return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e), stack: undefined };
