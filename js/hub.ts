@@ -16,7 +16,7 @@ import { Message } from './message.js';
 import { encodeInto } from './encode.js';
 import { decodeFrom } from './decode.js';
 import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from './record.js';
-import { epochNow as now, hasWaitAsync, monotonicNow, waitAsync } from './platform.js';
+import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from './platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
 
 export interface Who { kernelId: string; operation: string }
@@ -33,24 +33,6 @@ export function spinUntil(ready: () => boolean, micros: number): boolean {
   const until = monotonicNow() + micros / 1000;
   do { if (ready()) return true; } while (monotonicNow() < until);
   return false;
-}
-
-let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
-/**
- * Runs `fn` as a task of its own, after the microtasks queued so far: a spin there cannot
- * hold back work this thread was about to do (which may be what it waits for).
- */
-export function nextTask(fn: () => void): void {
-  if (typeof setImmediate === 'function') { setImmediate(fn); return; }
-  if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; } // workerd has neither
-  if (taskChannel === null) { // browsers
-    const ch = new MessageChannel();
-    const queue: Array<() => void> = [];
-    ch.port1.onmessage = () => queue.shift()!();
-    taskChannel = { queue, port: ch.port2 };
-  }
-  taskChannel.queue.push(fn);
-  taskChannel.port.postMessage(0);
 }
 
 interface Arm { readonly db: number; cancelled: boolean }

@@ -6,14 +6,14 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message } from './message.js';
+import { Message, describeMessage } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
-import { nextTask, type Hub, type Who } from './hub.js';
+import type { Hub, Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
-import { epochNow, monotonicNow, timeOrigin } from './platform.js';
+import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
@@ -331,7 +331,7 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describe(m)}`);
+    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
     if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
   }
 
@@ -579,10 +579,4 @@ export class KernelInstance {
     return new KernelFailedError(`kernel '${this.id}' failed: ${this.lastError ?? 'unknown error'} (${operation})`,
       { kernelId: this.id, operation, cause: this.error });
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
 }

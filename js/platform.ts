@@ -1,7 +1,7 @@
 // platform.ts — what differs between the JavaScript environments ringkernel runs in (Node,
 // Deno, Bun, browsers, workerd), decided once here: which one this is, the clocks, reading
-// the package's own files (the wasm core, the GPU shaders), Atomics.waitAsync and the cores
-// there are. Starting worker threads is js/worker/thread.ts.
+// the package's own files (the wasm core, the GPU shaders), Atomics.waitAsync, running a
+// task of its own, and the cores there are. Starting worker threads is js/worker/thread.ts.
 import { BackendNotAvailableError } from './errors.js';
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
@@ -60,6 +60,26 @@ export const hasWaitAsync = typeof atomics.waitAsync === 'function';
 /** Atomics.waitAsync on the i32 at byte `addr` of `memory`, while it holds `value`, for up to `ms` (Infinity: no limit). */
 export function waitAsync(memory: WebAssembly.Memory, addr: number, value: number, ms: number): WaitAsyncResult {
   return atomics.waitAsync!(new Int32Array(memory.buffer, addr, 1), 0, value, ms);
+}
+
+// ---- tasks ----
+
+let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
+/**
+ * Runs `fn` as a task of its own, after the microtasks queued so far: a spin there cannot
+ * hold back work this thread was about to do (which may be what it waits for).
+ */
+export function nextTask(fn: () => void): void {
+  if (typeof setImmediate === 'function') { setImmediate(fn); return; }
+  if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; } // workerd has neither
+  if (taskChannel === null) { // browsers
+    const ch = new MessageChannel();
+    const queue: Array<() => void> = [];
+    ch.port1.onmessage = () => queue.shift()!();
+    taskChannel = { queue, port: ch.port2 };
+  }
+  taskChannel.queue.push(fn);
+  taskChannel.port.postMessage(0);
 }
 
 // ---- cores ----

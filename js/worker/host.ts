@@ -11,14 +11,14 @@
 // hands one message to each ready kernel in turn, then every kernel hears of state changes.
 import { attachCore, type Core } from '../core.js';
 import { Ring } from '../ring.js';
-import { Hub, spinUntil, nextTask } from '../hub.js';
+import { Hub, spinUntil } from '../hub.js';
 import { KernelInstance } from '../instance.js';
 import { KernelContext } from '../context.js';
 import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
 import { keyOfField } from '../routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { waitAsync } from '../platform.js';
+import { nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
