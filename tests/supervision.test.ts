@@ -8,7 +8,7 @@ import {
   type DeadLetter, type KernelEvent,
 } from '../js/index.js';
 import {
-  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh,
+  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh, doomed,
 } from './helpers/supervised-kernels.js';
 
 type Placement = 'inline' | 'worker';
@@ -338,6 +338,18 @@ test('a GPU kernel running its JS fallback restarts like an inline one (the mess
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), '3 7 -1 1 active');
 });
+
+test('a worker kernel\'s checkpoint is on the owner: it outlives the worker thread', () => withRuntime(async (rt) => {
+  const id = doomed.worker;
+  await start(rt, id);
+  await rt.send(id, new SNum({ n: 1 }));
+  assert.is((await rt.receive(id, { timeout: 5000 })).n, 1);
+  await rt.send(id, new SNum({ n: 666 }));          // checkpoints { n: 666 }, then never yields
+  for (let i = 0; i < 200 && (rt.checkpoint(id) as { n: number }).n !== 666; i++) await sleep(10);
+  await rt.terminate(id, { timeout: 200 });         // the thread is ended
+  assert.is(rt.getState(id), 'terminated');
+  assert.equal(rt.checkpoint(id), { n: 666 });
+}));
 
 test('runtime.events is an EventTarget; deadLetters and checkpoint of an unknown kernel throw KernelNotFoundError; deadLetterLimit is checked', async () => {
   await withRuntime(async (rt) => {

@@ -144,3 +144,12 @@ export const fresh = both('sup_fresh', { restart: { maxRestarts: 5, withinMs: 60
     await ctx.send(report('answer', m.n));
   }
 });
+
+/** Checkpoints each n, answers it; on 666 it checkpoints, then spins for ever (its thread must be ended). */
+export const doomed = both('sup_doomed', {}, async (ctx) => {
+  for await (const m of ctx) {
+    await ctx.checkpoint({ n: m.n });
+    if (m.n === 666) for (;;) { /* never yields */ }
+    await ctx.send(report('kept', m.n));
+  }
+});
