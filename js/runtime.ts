@@ -19,7 +19,7 @@ import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { SupervisionRecord } from './supervision/record.js';
 import { describeError } from './supervision/supervisor.js';
 import { snapshot } from './supervision/checkpoints.js';
-import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter } from './supervision/dead-letters.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, reviveError, type DeadLetter } from './supervision/dead-letters.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
@@ -147,7 +147,7 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   #workerKernelEnded(_w: PoolWorker, id: string, error: SerializedError | null): void {
-    this.#kernels.get(id)?.endedElsewhere(error === null ? null : Object.assign(new Error(error.message), { name: error.name, stack: error.stack }));
+    this.#kernels.get(id)?.endedElsewhere(error === null ? null : reviveError(error));
   }
 
   #workerDied(w: PoolWorker, reason: string): void {

@@ -53,15 +53,19 @@ export class DeadLetterList {
   get size(): number { return this.letters.length; }
 }
 
+const BUILTIN_ERRORS: Record<string, new (m: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
 /**
- * An error rebuilt from a control message: a ringkernel error comes back as its own class
- * (a MessageDecodeError stays one), anything else as an Error with the original name.
+ * An error rebuilt from a control message: a ringkernel error or a built-in one comes back
+ * as its own class (a MessageDecodeError stays one, a RangeError one), anything else as an
+ * Error with the original name.
  */
 export function reviveError(s: SerializedError): Error {
-  const C = (errors as Record<string, unknown>)[s.name];
-  const e = typeof C === 'function' && (C === errors.RingKernelError || (C as { prototype: unknown }).prototype instanceof errors.RingKernelError)
-    ? new (C as new (m: string) => Error)(s.message)
-    : Object.assign(new Error(s.message), { name: s.name });
+  const own = (errors as Record<string, unknown>)[s.name];
+  const C = typeof own === 'function' && (own === errors.RingKernelError || (own as { prototype: unknown }).prototype instanceof errors.RingKernelError)
+    ? own as new (m: string) => Error
+    : BUILTIN_ERRORS[s.name];
+  const e = C ? new C(s.message) : Object.assign(new Error(s.message), { name: s.name });
   if (s.stack !== undefined) e.stack = s.stack;
   return e;
 }
