@@ -128,7 +128,7 @@ export class RingKernelRuntime implements KernelRuntime {
       if (!Number.isInteger(size) || size < 1) throw new RangeError(`RingKernelRuntime: workers must be an integer >= 1, got ${String(size)}`);
       this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, this.spinMicros, {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
-        report: (_w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === _w) k.record?.fromWorker(report); },
+        report: (w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === w) k.record?.fromWorker(report); },
         died: (w, reason) => this.#workerDied(w, reason),
       });
       this.#hub!.remote = true;
@@ -179,7 +179,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
-    const restore = options.restore === undefined ? undefined : snapshot(options.restore, id, 'launch');
+    const restore = options?.restore === undefined ? undefined : snapshot(options.restore, id, 'launch');
     switch (def.placement) {
       case 'gpu': return this.#launchGpu(id, def, restore);
       case 'worker': return this.#launchWorker(id, def, restore);
