@@ -130,6 +130,18 @@ test('events: an Event with a detail naming the kernel, dispatched after the cur
   assert.equal(seen, ['k2']);
 });
 
+test('events where CustomEvent is missing: a plain Event carrying detail', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    delete globalThis.CustomEvent;
+    const { kernelEvent } = await import('${new URL('../js/supervision/events.ts', import.meta.url).href}');
+    const e = kernelEvent('deadletter', { kernelId: 'k', letter: null });
+    console.log(typeof CustomEvent, e instanceof Event, e.type, e.detail.kernelId);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'undefined true deadletter k');
+});
+
 /** A kernel for supervise() alone: stopping on demand, messages in hand, pauses recorded. */
 function fakeKernel(): SupervisedKernel & { hand: InstanceType<typeof Item>[]; pauses: number[]; stop(): void } {
   let stopping = false;
