@@ -136,7 +136,7 @@ test('events where CustomEvent is missing: a plain Event carrying detail', async
     delete globalThis.CustomEvent;
     const { kernelEvent } = await import('${new URL('../js/supervision/events.ts', import.meta.url).href}');
     const e = kernelEvent('deadletter', { kernelId: 'k', letter: null });
-    console.log(typeof CustomEvent, e instanceof Event, e.type, e.detail.kernelId);`;
+    console.log([typeof CustomEvent, e instanceof Event, e.type, e.detail.kernelId].join(' '));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), 'undefined true deadletter k');
