@@ -53,8 +53,13 @@ export class KernelInstance {
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
-  /** Those messages themselves: they become dead letters if the function throws now. */
-  private readonly inHandMessages: Message[] = [];
+  /**
+   * Those messages themselves: they become dead letters if the function throws now. The
+   * usual one in a field of its own: truncating an array for every message costs a call.
+   */
+  #held: Message | null = null;
+  /** More of them, in the order taken (batches, or receives that overlap). */
+  readonly #heldMore: Message[] = [];
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
   private readonly pauseWaiters: Array<() => void> = [];
   /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
@@ -120,13 +125,22 @@ export class KernelInstance {
     if (n === 0) return;
     if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
     this.inHand.length = 0;
-    this.inHandMessages.length = 0;
+    this.#held = null;
+    if (this.#heldMore.length !== 0) this.#heldMore.length = 0;
   }
 
   /** The messages in hand, not counted as handled: the function threw while it held them. */
   dropInHand(): Message[] {
     this.inHand.length = 0;
-    return this.inHandMessages.splice(0);
+    const held = this.#held === null ? [] : [this.#held];
+    this.#held = null;
+    return held.concat(this.#heldMore.splice(0));
+  }
+
+  /** Keeps `m` as in hand (after those taken before it). */
+  #hold(m: Message): void {
+    if (this.#held === null && this.#heldMore.length === 0) this.#held = m;
+    else this.#heldMore.push(m);
   }
 
   /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
@@ -134,7 +148,7 @@ export class KernelInstance {
     const m = this.hub.pop(this.input);
     if (m !== null) {
       this.inHand.push(this.hub.lastTimestamp);
-      this.inHandMessages.push(m);
+      this.#hold(m);
       this.currentDeliveredAt = t;
     }
     return m;
@@ -145,7 +159,7 @@ export class KernelInstance {
     const ms = this.hub.popMany(this.input, max, this.inHand);
     if (ms.length > 0) {
       this.currentDeliveredAt = t;
-      this.inHandMessages.push(...ms);
+      for (const m of ms) this.#hold(m);
     }
     return ms;
   }
@@ -167,7 +181,7 @@ export class KernelInstance {
     return this.receive(options).then((first) => {
       if (max <= 1) return [first];
       const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
-      this.inHandMessages.push(...more);
+      for (const m of more) this.#hold(m);
       return [first, ...more];
     });
   }
