@@ -233,9 +233,29 @@ export function doorbell_ring(db: usize): void {
 /** Announces a sleeper; returns the seq value to wait on. Re-check the condition, then wait. */
 export function doorbell_enter(db: usize): i32 {
   atomic.add<i32>(db, 1, DB_SLEEPERS);
-  let seq = atomic.load<i32>(db, DB_SEQ);
-  atomic.store<i32>(db, seq, DB_WAIT_SEQ);
-  return seq;
+  while (true) {
+    let seq = atomic.load<i32>(db, DB_SEQ);
+    if (doorbell_announce(db, seq)) return seq;
+  }
+  return 0;
+}
+
+/**
+ * Records that a sleeper waits on `seq`: moves waitSeq up to it, never down. False when seq
+ * has moved on meanwhile (read it again). A plain store lost wake-ups: a sleeper on another
+ * thread that read seq just before a ring stored the older value after a later sleeper had
+ * stored the newer one, so waitSeq fell behind seq, every ring after it was skipped (seq !=
+ * waitSeq), and the later sleeper slept until its timeout: under load a worker kernel's
+ * producers blocked for room all timed out while its queue stayed full.
+ */
+export function doorbell_announce(db: usize, seq: i32): bool {
+  while (true) {
+    let w = atomic.load<i32>(db, DB_WAIT_SEQ);
+    if (w == seq) return true;
+    if (w - seq > 0) return false; // a later sleeper saw a later seq (differences wrap with the counter)
+    if (atomic.cmpxchg<i32>(db, w, seq, DB_WAIT_SEQ) == w) return true;
+  }
+  return false;
 }
 
 export function doorbell_leave(db: usize): void { atomic.sub<i32>(db, 1, DB_SLEEPERS); }
@@ -404,8 +424,8 @@ function tryPush(q: usize, src: usize, count: u32, single: bool, singleLen: u32,
   return <i32>got;
 }
 
-/** Discards the oldest committed record of band b. Returns true if one was discarded. */
-function dropOldestOf(q: usize, b: u32): bool {
+/** Releases the oldest committed record of band b unread. Returns true if there was one. */
+function releaseOldestOf(q: usize, b: u32): bool {
   let bh = band(q, b);
   let slotMask = load<u32>(q, SLOT_MASK);
   while (true) {
@@ -414,12 +434,29 @@ function dropOldestOf(q: usize, b: u32): bool {
     let slot = slotAt(<usize>load<u32>(bh, SLOTS), index, slotMask);
     if (atomic.load<u32>(slot) != index + 1) return false;
     let len = atomic.load<u32>(slot, 4);
-    if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) {
-      atomic.add<u64>(q, 1, DROPPED);
-      return true;
-    }
+    if (atomic.cmpxchg<u64>(bh, t, pack(index + 1, lo(t) + align8(len)), TAIL) == t) return true;
   }
   return false;
+}
+
+/** Discards the oldest committed record of band b (DROP_OLDEST), counted in `dropped`. */
+function dropOldestOf(q: usize, b: u32): bool {
+  if (!releaseOldestOf(q, b)) return false;
+  atomic.add<u64>(q, 1, DROPPED);
+  return true;
+}
+
+/**
+ * Releases every committed record unread and returns how many: the queue's consumer is
+ * gone for good (its kernel failed, its thread died, it was terminated). The caller counts
+ * them (scheduler.ts kcb_discard_input); `dropped` is for DROP_OLDEST only. A record still
+ * being written when this runs is left (close the queue first, so no new one can start).
+ */
+export function queue_discard(q: usize): u32 {
+  let n: u32 = 0;
+  for (let b: u32 = 0; b < BAND_COUNT; b++) while (releaseOldestOf(q, b)) n++;
+  if (n > 0) signalSpace(q);
+  return n;
 }
 
 /** Discards the oldest message of the lowest-priority band that has one. */

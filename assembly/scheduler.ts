@@ -20,6 +20,10 @@
 //     88  f64 busyMs         time spent handling messages
 //     96  f64 firstAt        ms timestamp when the first message was handled
 //    104  f64 lastAt         ms timestamp when the latest message was handled
+//    112  u64 discarded      accepted messages left in the input queue when the kernel
+//                            ended for good (failed, its thread died, terminated) and freed
+//                            unread; any thread that ends it adds here (kcb_discard_input)
+//    120  u64 outDiscarded   messages left unread in the output queue when it was freed
 //    128  u32 histogram[HIST_BUCKETS]   latency histogram, see below
 //   1408  u64 restarts       times the kernel function threw and was started again
 //                            (supervision; the thread running the kernel adds)
@@ -46,7 +50,7 @@
 //   disagree with the queues. sched_next scans it round-robin from the cursor, so a busy
 //   kernel cannot starve its neighbours.
 
-import { queue_is_empty, queue_set_doorbell, doorbell_enter, doorbell_leave, doorbell_ring, doorbell_wait } from "./ring";
+import { queue_is_empty, queue_discard, queue_set_doorbell, doorbell_enter, doorbell_leave, doorbell_ring, doorbell_wait } from "./ring";
 
 export const KCB_BYTES: u32 = 1536;
 export const THREAD_BYTES: u32 = 1024;
@@ -64,6 +68,8 @@ const K_STARTED: u32 = 80;
 const K_BUSY: u32 = 88;
 const K_FIRST: u32 = 96;
 const K_LAST: u32 = 104;
+const K_DISCARDED: u32 = 112;
+const K_OUT_DISCARDED: u32 = 120;
 const K_HIST: u32 = 128;
 const K_RESTARTS: u32 = 1408;
 const K_DEAD_LETTERS: u32 = 1416;
@@ -93,6 +99,8 @@ export const KSTAT_THREAD: i32 = 6;
 export const KSTAT_ID: i32 = 7;
 export const KSTAT_FIRST: i32 = 8;
 export const KSTAT_LAST: i32 = 9;
+export const KSTAT_DISCARDED: i32 = 10;
+export const KSTAT_OUT_DISCARDED: i32 = 11;
 export const KSTAT_RESTARTS: i32 = 12;
 export const KSTAT_DEAD_LETTERS: i32 = 13;
 export const KSTAT_DEAD_DROPPED: i32 = 14;
@@ -150,6 +158,26 @@ export function kcb_record_error(k: usize): void {
   atomic.add<u64>(k, 1, K_ERRORS);
 }
 
+/**
+ * The kernel ended for good: every message still in its input queue is released unread
+ * and counted as discarded (so processed + dropped + discarded + depth = admitted holds at
+ * every moment). Returns how many. Idempotent: a second call finds the queue empty. Close
+ * the queue first. A kernel that will be restarted (supervision) keeps its queue: do not
+ * call this for it.
+ */
+export function kcb_discard_input(k: usize): u32 {
+  let n = queue_discard(<usize>load<u32>(k, K_INPUT));
+  if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
+  return n;
+}
+
+/** The output queue is about to be freed: what nobody read is released and counted. */
+export function kcb_discard_output(k: usize): u32 {
+  let n = queue_discard(<usize>load<u32>(k, K_OUTPUT));
+  if (n > 0) atomic.add<u64>(k, <u64>n, K_OUT_DISCARDED);
+  return n;
+}
+
 /** Counts one restart of the kernel function (supervision). Any thread may call it. */
 export function kcb_record_restart(k: usize): void {
   atomic.add<u64>(k, 1, K_RESTARTS);
@@ -179,6 +207,8 @@ export function kcb_stat(k: usize, which: i32): f64 {
     case KSTAT_ID: return <f64>load<u32>(k, K_ID);
     case KSTAT_FIRST: return load<f64>(k, K_FIRST);
     case KSTAT_LAST: return load<f64>(k, K_LAST);
+    case KSTAT_DISCARDED: return <f64>atomic.load<u64>(k, K_DISCARDED);
+    case KSTAT_OUT_DISCARDED: return <f64>atomic.load<u64>(k, K_OUT_DISCARDED);
     case KSTAT_RESTARTS: return <f64>atomic.load<u64>(k, K_RESTARTS);
     case KSTAT_DEAD_LETTERS: return <f64>atomic.load<u64>(k, K_DEAD_LETTERS);
     case KSTAT_DEAD_DROPPED: return <f64>atomic.load<u64>(k, K_DEAD_DROPPED);

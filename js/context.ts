@@ -7,6 +7,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
 import type { KernelTelemetry } from './telemetry.js';
 import { KernelStateError } from './errors.js';
+import { paced } from './pace.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a message; QueueTimeoutError after that. Default: no limit. */
@@ -47,8 +48,15 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * The runtime that launched the kernel, so a coordinator can drive other kernels. In a
    * worker kernel, that thread's view of it: the KernelRuntime calls are there (messaging,
    * states and telemetry work; lifecycle calls reject with RingKernelError), nothing else.
+   * Once the kernel is abandoned (it did not stop within terminate's timeout), a runtime
+   * whose every call that acts is refused.
    */
-  readonly runtime: RingKernelRuntime;
+  get runtime(): RingKernelRuntime {
+    // the public type names the owner's runtime (DESIGN.md)
+    return (this.#inst.abandoned ? (this.#refusing ??= refusingRuntime(this.#inst, this.#runtime)) : this.#runtime) as RingKernelRuntime;
+  }
+  readonly #runtime: KernelRuntime;
+  #refusing: KernelRuntime | undefined;
   /**
    * The kernel's last checkpoint when this run of its function began (a copy of its own):
    * after a restart, what the previous run kept with ctx.checkpoint; at the first run, the
@@ -64,7 +72,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
     this.#inst = inst;
     this.#run = inst.runs;
     this.kernelId = inst.id;
-    this.runtime = runtime as RingKernelRuntime; // the public type names the owner's runtime (DESIGN.md)
+    this.#runtime = runtime;
     this.restored = inst.restored();
   }
 
@@ -72,8 +80,9 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   get #retired(): boolean { return this.#run !== this.#inst.runs; }
 
   #retiredError(operation: string): Promise<never> {
-    return Promise.reject(new KernelStateError(`${operation} on kernel '${this.kernelId}': this context belongs to a run of the kernel function that threw; the restarted run has its own`,
-      { kernelId: this.kernelId, operation, state: this.#inst.state }));
+    // (paced: a dead run's stray loop that retries must not starve the thread)
+    return paced(Promise.reject(new KernelStateError(`${operation} on kernel '${this.kernelId}': this context belongs to a run of the kernel function that threw; the restarted run has its own`,
+      { kernelId: this.kernelId, operation, state: this.#inst.state })));
   }
 
   /** True once the kernel is being terminated (or has failed): leave the loop. */
@@ -147,4 +156,21 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
       return: () => Promise.resolve({ done: true, value: undefined }),
     };
   }
+}
+
+/**
+ * ctx.runtime of an abandoned kernel: reading states and telemetry still works; every call
+ * that acts (sends, receives, lifecycle) is refused with the kernel's KernelStateError.
+ */
+function refusingRuntime(inst: KernelInstance, runtime: KernelRuntime): KernelRuntime {
+  // (paced: a kernel that retries in a loop must not starve the thread either)
+  const refuse = (operation: string) => () => paced(Promise.reject(inst.stoppedError(operation)));
+  return {
+    send: refuse('send'), receive: refuse('receive'), receiveMany: refuse('receive'),
+    launch: refuse('launch'), activate: refuse('activate'), deactivate: refuse('deactivate'),
+    reactivate: refuse('reactivate'), terminate: refuse('terminate'), shutdown: refuse('shutdown'),
+    getState: (id) => runtime.getState(id),
+    getTelemetry: (id) => runtime.getTelemetry(id),
+    kernelIds: () => runtime.kernelIds(),
+  };
 }

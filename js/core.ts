@@ -38,6 +38,7 @@ export interface CoreExports {
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;
   queue_close(q: number): void;
+  queue_discard(q: number): number;
   queue_is_empty(q: number): number;
   queue_stat(q: number, which: number): number;
   queue_set_doorbell(q: number, db: number): void;
@@ -58,6 +59,8 @@ export interface CoreExports {
   kcb_record_dead_letter(k: number, n: number): void;
   kcb_record_dead_letter_dropped(k: number, n: number): void;
   kcb_set_started(k: number, ms: number): void;
+  kcb_discard_input(k: number): number;
+  kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;
   hist_bucket(ns: number): number;
@@ -98,6 +101,7 @@ export const enum QueueStat {
 /** What kcb_stat reads (scheduler.ts KSTAT_*; tests/core.test.ts checks they agree). */
 export const enum KernelStat {
   PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
+  DISCARDED = 10, OUT_DISCARDED = 11,
   RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14,
 }
 

@@ -49,6 +49,9 @@ let buf = new Uint8Array(4096);
 let bufView = new DataView(buf.buffer);
 
 export function encode(msg: Message, timestamp: number = now()): Uint8Array {
+  // decode refuses a record whose timestamp is not a finite number: never write one
+  if (!Number.isFinite(timestamp))
+    throw new RangeError(`${describeMessage(msg)}.encode: timestamp must be a finite number of milliseconds since the Unix epoch, got ${String(timestamp)}`);
   let n = encodeInto(msg, buf, bufView, 0, buf.length, timestamp);
   if (n < 0) {
     buf = new Uint8Array(2 ** Math.ceil(Math.log2(-n)));

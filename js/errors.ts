@@ -80,6 +80,39 @@ export class ShaderCompileError extends RingKernelError {
 /** The GPU device a kernel ran on was lost (destroyed, driver reset, GPU removed). */
 export class GpuDeviceLostError extends RingKernelError {}
 
+/**
+ * A message of another class than the one it must be: `connect` from a kernel whose output
+ * class is not the target's input class, or a routed send that `connect` could not check
+ * (the sender declares no output) of a message the target does not take. Nothing was sent.
+ */
+export class MessageTypeError extends RingKernelError {
+  /** The class the target takes. */
+  readonly expected: string;
+  /** The class it was offered. */
+  readonly actual: string;
+  constructor(message: string, context: ErrorContext & { expected: string; actual: string }) {
+    super(message, context);
+    this.expected = context.expected;
+    this.actual = context.actual;
+  }
+}
+
+/**
+ * A message class nested deeper than MAX_NESTING (t.message inside t.message ...): refused
+ * when it is defined, because encode and decode apply the same limit (the wasm validator
+ * refuses deeper records, and encoding them recursed until the stack ran out).
+ */
+export class MessageNestingError extends RingKernelError {
+  /** How deep the refused class nests. */
+  readonly depth: number;
+  readonly limit: number;
+  constructor(message: string, context: ErrorContext & { depth: number; limit: number }) {
+    super(message, context);
+    this.depth = context.depth;
+    this.limit = context.limit;
+  }
+}
+
 /** A kernel definition's `restart` policy that is not valid (ringKernel). */
 export class RestartPolicyError extends RingKernelError {}
 

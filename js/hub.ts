@@ -21,7 +21,8 @@ import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors
 
 export interface Who { kernelId: string; operation: string }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** What a push that went in at once returns (callers may compare: nothing to wait for). */
+export const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon
@@ -250,9 +251,9 @@ export class Hub {
         const len = dv.getUint32(q, true);
         if (len > ring.maxRecord) {
           if (k > 0) break;
-          return Promise.reject(new MessageTooLargeError(
+          return Promise.reject(withEnqueued(new MessageTooLargeError(
             `${who.operation} to kernel '${targetId}': a record of ${len} bytes is over the queue's maxMessageSize of ${ring.maxRecord}; nothing more was enqueued`,
-            { ...who, size: len, limit: ring.maxRecord }));
+            { ...who, size: len, limit: ring.maxRecord }), i));
         }
         dv.setFloat64(q + FRAME_PREFIX + H_TIME, sentAt, true);
         q += size(q);
@@ -265,7 +266,7 @@ export class Hub {
       for (let a = 0; a < accepted; a++) p += size(p);
       i += accepted;
       if (accepted === k) continue;
-      if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(this.pushError(r as Status, ring, who, targetId, timeout));
+      if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(withEnqueued(this.pushError(r as Status, ring, who, targetId, timeout), i));
       if (ring.strategy === Strategy.REJECT || timeout === 0) {
         // under REJECT the core counted the refusals of this call; the rest count here
         const counted = ring.strategy === Strategy.REJECT ? k - accepted : 0;
@@ -278,8 +279,13 @@ export class Hub {
       // rest: the caller may reuse `records` once this returns)
       const len = dv.getUint32(p, true), next = p + size(p);
       const rest = records.slice(next);
+      // (a refusal says how many of these records went in: `enqueued`, counted from here)
+      const before = i;
       return this.pushWhenRoom(ring, records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), priority, who, targetId, timeout, cancelled)
-        .then(() => this.pushRecords(ring, rest, count - i - 1, who, targetId, timeout, cancelled, sentAt));
+        .then(
+          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, sentAt)
+            .catch((e) => { throw withEnqueued(e, before + 1 + ((e as { enqueued?: number }).enqueued ?? 0), true); }),
+          (e) => { throw withEnqueued(e, before); });
     }
     return RESOLVED;
   }
@@ -351,4 +357,14 @@ export class Hub {
       }
     }
   }
+}
+
+/**
+ * Sets `enqueued` on a refusal of a batch push: how many of its messages went in before it
+ * (what a caller that sends the rest elsewhere must leave out). `replace`: an inner count,
+ * relative to a later part of the batch, becomes the whole batch's.
+ */
+function withEnqueued<E>(e: E, enqueued: number, replace = false): E {
+  if (e !== null && typeof e === 'object' && (replace || (e as { enqueued?: number }).enqueued === undefined)) (e as { enqueued?: number }).enqueued = enqueued;
+  return e;
 }

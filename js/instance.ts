@@ -9,7 +9,7 @@
 import { Message, describeMessage } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
-import type { Hub, Who } from './hub.js';
+import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
@@ -17,6 +17,7 @@ import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import { afterTurn, mustYield, paced } from './pace.js';
 import type { PoolWorker } from './worker/pool.js';
 import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
 import type { SupervisionRecord } from './supervision/record.js';
@@ -35,6 +36,8 @@ export class KernelInstance {
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;
+  /** The class of message its input takes (type id and name), or null for any (routing.ts wrongClass). */
+  takes: { readonly typeId: number; readonly typeName: string } | null;
   /** Worker placement, on the owner: the pool worker that runs it. */
   worker: PoolWorker | null = null;
   #released = false;
@@ -94,6 +97,7 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
+    this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
       hub.onReadable(input, () => this.stateChanged());
       hub.onBadRecord(input, (bytes, error) => {
@@ -169,6 +173,13 @@ export class KernelInstance {
    * receives together count as handled together, when it next asks or sends.
    */
   receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    // (a receive that yields goes on after the turn without asking again, so that it gets
+    // its turn however busy the thread stays; it takes its message after the turn, so
+    // deactivate stays a barrier)
+    return mustYield() ? afterTurn().then(() => this.#receiveMany(max, options)) : this.#receiveMany(max, options);
+  }
+
+  #receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
@@ -178,7 +189,7 @@ export class KernelInstance {
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
-    return this.receive(options).then((first) => {
+    return this.#receive(options).then((first) => {
       if (max <= 1) return [first];
       const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
       for (const m of more) this.#hold(m);
@@ -201,6 +212,10 @@ export class KernelInstance {
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
+    return mustYield() ? afterTurn().then(() => this.#receive(options)) : this.#receive(options);
+  }
+
+  #receive(options: ReceiveOptions | undefined): Promise<Message> {
     const t = monotonicNow();
     const refused = this.startReceive(t, options);
     if (refused) return refused;
@@ -226,6 +241,10 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
+    return mustYield() ? afterTurn().then(() => this.#receiveOrEnd()) : this.#receiveOrEnd();
+  }
+
+  #receiveOrEnd(): Promise<IteratorResult<Message>> {
     const t = monotonicNow();
     this.finishCurrent(t);
     if (this.stopping) return Promise.resolve({ done: true, value: undefined });
@@ -296,7 +315,9 @@ export class KernelInstance {
     return p;
   }
 
-  sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
+  sendOut(msg: Message, options: SendOptions | undefined): Promise<void> { return paced(this.#sendOut(msg, options)); }
+
+  #sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
     const t = monotonicNow();
     if (this.inHand.length > 0) this.finishCurrent(t);
     const who = this.sendWho;
@@ -304,19 +325,34 @@ export class KernelInstance {
     try {
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
-      return sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
+      const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
+      return p === RESOLVED ? p : p.catch((e) => this.#routeChanged(e, route, () => this.#sendOut(msg, options)));
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
+  /**
+   * A routed send was refused because its target stopped, and the route changed meanwhile
+   * (terminate disconnects a kernel from its senders first): the message goes the new way
+   * (`again`); for broadcast, the targets still there have it already. Otherwise: `e`.
+   */
+  #routeChanged(e: unknown, old: Route, again: () => Promise<void>): Promise<void> {
+    if (!(e instanceof KernelStateError) || this.route === old || this.stopping) return Promise.reject(e);
+    return old.mode === 'broadcast' ? Promise.resolve() : again();
+  }
+
+  sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> { return paced(this.#sendOutMany(msgs, options)); }
+
+  #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
     if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
-      return sendRoutedMany(route, msgs, this.sendWho, options?.timeout, this.sendCancelled);
+      // a share refused by a target that went away goes again, the new way
+      return sendRoutedMany(route, msgs, this.sendWho, options?.timeout, this.sendCancelled,
+        (e, share) => this.#routeChanged(e, route, () => this.#sendOutMany(share.slice((e as { enqueued?: number }).enqueued ?? 0), options)));
     } catch (e) {
       return Promise.reject(e); // a key function that threw
     }
@@ -324,13 +360,17 @@ export class KernelInstance {
 
   /** Host side: up to `max` messages of the output (at least one: waits like hostReceive). */
   hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceiveMany(max, options)) : this.#hostReceiveMany(max, options);
+  }
+
+  #hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
       try {
         const ms = this.hub.popMany(this.output, max, []);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
-    return this.hostReceive(options).then((first) => {
+    return this.#hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
       return [first, ...this.hub.popMany(this.output, max - 1, [])];
     });
@@ -370,6 +410,10 @@ export class KernelInstance {
    * the kernel is stopping.
    */
   waitInput(): Promise<void> {
+    return mustYield() ? afterTurn().then(() => this.#waitInput()) : this.#waitInput();
+  }
+
+  #waitInput(): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
     const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
     this.armInput();
@@ -379,6 +423,10 @@ export class KernelInstance {
   // ---- the host's side (runtime.receive) ----
 
   hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceive(options)) : this.#hostReceive(options);
+  }
+
+  #hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
     if (this.released) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {
@@ -551,6 +599,18 @@ export class KernelInstance {
     return true;
   }
 
+  /**
+   * The kernel is ending for good (terminate, on the thread that frees its memory): what is
+   * left in its input queue, and what nobody received from its output, is counted as
+   * discarded before the queues are freed. The input is closed first.
+   */
+  discardQueues(): void {
+    if (this.released) return;
+    this.input.close();
+    this.x.kcb_discard_input(this.kcb);
+    this.x.kcb_discard_output(this.kcb);
+  }
+
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
   stateChanged(): void {
     if (this.activeWaiters.length > 0 && (this.code === StateCode.ACTIVE || this.stopping)) {
@@ -577,13 +637,35 @@ export class KernelInstance {
       if (!counted) this.x.kcb_record_error(this.kcb);
       this.x.kcb_force_state(this.kcb, StateCode.FAILED);
       this.input.close();
+      // what it had accepted and not taken will never be handled: counted as discarded.
+      // (Supervision restarts a kernel before this point, and keeps its queue.)
+      this.x.kcb_discard_input(this.kcb);
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
     this.record?.failed(error);
   }
 
+  /**
+   * Terminate gave up on it: its function did not return within the timeout (an inline
+   * kernel cannot be stopped by force). Set once; from then on everything it asks is refused.
+   */
+  abandoned = false;
+  /** terminate({ drain: true }) is handling what is queued: no new message is accepted. */
+  draining = false;
+  #abandonedAfter = 0;
+
+  /** terminate's timeout ran out before the function returned (inline: it cannot be stopped by force). */
+  abandon(timeout: number): void {
+    this.abandoned = true;
+    this.#abandonedAfter = timeout;
+  }
+
   stoppedError(operation: string): Error {
+    if (this.abandoned) {
+      return new KernelStateError(`kernel '${this.id}' was abandoned: its function did not return within ${this.#abandonedAfter} ms of terminate, so whatever it does now is refused; cannot ${operation}`,
+        { kernelId: this.id, operation, state: 'terminated' });
+    }
     if (this.code === StateCode.FAILED && !this.released) return this.failedError(operation);
     const state = this.released ? 'terminated' : this.state;
     return new KernelStateError(`kernel '${this.id}' is ${state}; cannot ${operation}`, { kernelId: this.id, operation, state });

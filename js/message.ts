@@ -11,6 +11,7 @@ import { randomWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode } from './encode.js';
 import { asBytes, decodeFrom } from './decode.js';
+import { MessageNestingError } from './errors.js';
 
 export interface MessageOptions {
   /** 0..255, higher is received first; default 128. */
@@ -145,6 +146,11 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     if (existing.canonical === canonical) return existing as unknown as MessageClass<S>;
     throw new TypeError(`message ${name} is already defined with a different schema (${existing.canonical}, now ${canonical})`);
   }
+  const nesting = Math.max(0, ...keys.map((k) => nestingOf(fields[k]!)));
+  if (nesting > MAX_NESTING) {
+    throw new MessageNestingError(`message ${name}: its messages would be nested ${nesting} deep (t.message inside t.message), over the limit of ${MAX_NESTING} that encode and decode both apply`,
+      { operation: 'define', depth: nesting, limit: MAX_NESTING });
+  }
   const typeId = fnv1a(canonical);
   const clash = messageClassById(typeId);
   if (clash) throw new TypeError(`message ${name}: its type id ${typeId} collides with ${clash.typeName}'s; rename one of them`);
@@ -189,6 +195,8 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     }
 
     static readonly typeId = typeId;
+    /** How deep its messages nest: 0 without t.message fields, else 1 + the deepest nested class's. */
+    static readonly nesting = nesting;
     static readonly typeName = name;
     static readonly schema = Object.freeze({ ...fields });
     static readonly canonical = canonical;
@@ -209,6 +217,17 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const C = Cls as unknown as MessageClass<S>;
   registerMessageClass(C);
   return C;
+}
+
+/**
+ * The deepest nesting of messages a record may have, counted from the top-level message (0):
+ * the wasm validator's limit (assembly/codec.ts MAX_DEPTH), applied when a class is defined.
+ */
+export const MAX_NESTING = 64;
+
+function nestingOf(f: FieldType): number {
+  if (f.kind === 'message') return 1 + ((f.messageClass as { nesting?: number } | undefined)?.nesting ?? 0);
+  return f.element ? nestingOf(f.element) : 0;
 }
 
 /** A value as an error message names it: a message by its type name. */

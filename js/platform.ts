@@ -71,7 +71,8 @@ let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
  */
 export function nextTask(fn: () => void): void {
   if (typeof setImmediate === 'function') { setImmediate(fn); return; }
-  if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; } // workerd has neither
+  // workerd has neither setImmediate nor MessageChannel (js/pace.ts yields there too)
+  if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; }
   if (taskChannel === null) { // browsers
     const ch = new MessageChannel();
     const queue: Array<() => void> = [];

@@ -3,7 +3,7 @@
 import { Message } from './message.js';
 import type { Who } from './hub.js';
 import type { KernelInstance } from './instance.js';
-import { RingKernelError } from './errors.js';
+import { MessageTypeError, RingKernelError } from './errors.js';
 import { fnv1a } from './hash.js';
 
 /** Where a kernel's sends go once `connect` wired it to others. */
@@ -12,6 +12,23 @@ export interface Route {
   mode: 'one' | 'round-robin' | 'broadcast' | 'key';
   key: ((m: Message) => unknown) | undefined;
   next: number;
+  /**
+   * False when connect could not check classes (the sender declares no output class): each
+   * send is then checked against its target's input class (MessageTypeError).
+   */
+  checked: boolean;
+  /** For mode 'key' by a field: its name (a worker's copy of the route is made from it). */
+  keyField?: string | undefined;
+}
+
+/** Why `target` cannot take `m` from kernel `from` (its input is of another class), or null. */
+export function wrongClass(target: KernelInstance, m: Message, from: string, operation: string): MessageTypeError | null {
+  const takes = target.takes;
+  const C = m.constructor as { typeId?: number; typeName?: string; name: string };
+  if (takes === null || C.typeId === takes.typeId) return null;
+  const actual = C.typeName ?? C.name;
+  return new MessageTypeError(`${operation} from kernel '${from}' to kernel '${target.id}': it takes ${takes.typeName} messages, got ${actual}; nothing was sent`,
+    { kernelId: from, operation, expected: takes.typeName, actual });
 }
 
 /** The key of mode 'key' routing by a field: the same on the owner and in a worker. */
@@ -21,7 +38,7 @@ export function keyOfField(field: string): (m: Message) => unknown {
 
 export function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
   const to = (t: KernelInstance) => {
-    const gone = t.goneAsTarget(who.kernelId);
+    const gone = t.goneAsTarget(who.kernelId) ?? (route.checked ? null : wrongClass(t, msg, who.kernelId, who.operation));
     if (gone) return Promise.reject(gone);
     return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
   };
@@ -47,10 +64,10 @@ function nextInRotation(route: Route): number {
  * (round-robin goes on from where it was, by key, every target for broadcast), and each
  * target's share goes into its queue as one batch, in order. The shares go at once; the call
  * resolves when every share is in and rejects with the first refusal (other targets' shares
- * still go in).
+ * still go in). `refused` may handle a share's refusal (the sender's route changed: terminate).
  */
 export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
-  cancelled: () => Error | null): Promise<void> {
+  cancelled: () => Error | null, refused?: (e: unknown, share: readonly Message[]) => Promise<void>): Promise<void> {
   const bad = msgs.findIndex((m) => !(m instanceof Message));
   if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
   const ts = route.targets;
@@ -69,9 +86,11 @@ export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who,
   return Promise.all(shares.map((share, i) => {
     if (share.length === 0) return undefined;
     const t = ts[i]!;
-    const gone = t.goneAsTarget(who.kernelId);
+    let gone = t.goneAsTarget(who.kernelId);
+    if (!gone && !route.checked) for (const m of share) if ((gone = wrongClass(t, m, who.kernelId, who.operation))) break;
     if (gone) return Promise.reject(gone);
-    return t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const p = t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    return refused ? p.catch((e) => refused(e, share)) : p;
   })).then(() => undefined);
 }
 

@@ -15,6 +15,7 @@ import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import type { Message } from './message.js';
 import { installValidator } from './codec-core.js';
+import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { SupervisionRecord } from './supervision/record.js';
 import { describeError } from './supervision/supervisor.js';
@@ -22,7 +23,7 @@ import { snapshot } from './supervision/checkpoints.js';
 import { DEFAULT_DEAD_LETTER_LIMIT, reviveError, type DeadLetter } from './supervision/dead-letters.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import {
-  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, RingKernelError,
+  BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
 } from './errors.js';
 
 export interface RuntimeOptions {
@@ -38,6 +39,13 @@ export interface RuntimeOptions {
    * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
    */
   spinMicros?: number;
+  /**
+   * How many terminated kernels this runtime remembers (default 100): their state and final
+   * telemetry stay readable (getState, getTelemetry, kernelIds) until that many more have
+   * terminated after them; then they are forgotten (KernelNotFoundError), so a service that
+   * launches a kernel per request does not grow for ever. 0 forgets them at once.
+   */
+  keepTerminated?: number;
   /**
    * Dead letters kept per kernel (runtime.deadLetters), default 1000: past it the oldest
    * goes, counted in telemetry's deadLettersDropped. 0 keeps none (they are still counted).
@@ -63,8 +71,18 @@ export interface ConnectOptions {
 }
 
 export interface TerminateOptions {
-  /** Milliseconds to wait for the kernel function to return (default 5000). */
+  /**
+   * Milliseconds to wait for the kernel function to return (default 5000): then a worker
+   * kernel's thread is ended, an inline kernel is abandoned. With `drain`, the drain and the
+   * stop share this time.
+   */
   timeout?: number;
+  /**
+   * Handle what is queued first (default false): the input is closed to new messages, and
+   * the kernel keeps receiving until its queue is empty (or the timeout runs out; what is
+   * left then is discarded and counted). Without it, queued messages are discarded at once.
+   */
+  drain?: boolean;
 }
 
 const DEFAULT_STOP_TIMEOUT = 5000;
@@ -89,6 +107,9 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly #graveyard: number[] = [];
   readonly #routesPending = new Map<KernelInstance, Promise<void>>();
   readonly #kernels = new Map<string, KernelInstance>();
+  /** Released kernels still remembered, oldest first (RuntimeOptions.keepTerminated). */
+  readonly #remembered: KernelInstance[] = [];
+  readonly #keepTerminated: number;
   #nextId = 1;
   #closed = false;
 
@@ -99,6 +120,9 @@ export class RingKernelRuntime implements KernelRuntime {
     if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
       throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
+    const keep = options.keepTerminated ?? 100;
+    if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`RingKernelRuntime: keepTerminated must be an integer >= 0, got ${String(keep)}`);
+    this.#keepTerminated = keep;
     const limit = options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT;
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
       throw new RangeError(`RingKernelRuntime: deadLetterLimit must be an integer >= 0, got ${typeof limit === 'string' ? JSON.stringify(limit) : String(limit)}`);
@@ -137,8 +161,7 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   #directory(): DirectoryEntry[] {
-    return [...this.#kernels.values()].filter((k) => !k.released)
-      .map((k) => ({ id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr }));
+    return [...this.#kernels.values()].filter((k) => !k.released).map(directoryEntry);
   }
 
   /** Tells every worker which kernels exist (for routes and ctx.runtime); resolves when they know. */
@@ -221,11 +244,10 @@ export class RingKernelRuntime implements KernelRuntime {
     try {
       const pool = await this.#ensurePool();
       if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
-      const worker = await pool.pick();
+      const worker = await pool.pick(id); // placed on it already
       inst.worker = worker;
-      worker.kernels.add(id);
       await this.#publishDirectory();
-      await worker.launch({ id, kernelId: def.kernelId, kcb: inst.kcb, input: inst.input.ptr, output: inst.output.ptr }, def.module!, restore);
+      await worker.launch(directoryEntry(inst), def.module!, restore);
     } catch (e) {
       this.#kernels.delete(id);
       inst.worker?.kernels.delete(id);
@@ -310,8 +332,18 @@ export class RingKernelRuntime implements KernelRuntime {
   /** Second phase of the two-phase start: the kernel begins receiving. */
   async activate(id: string): Promise<void> { await this.#transition(id, 'activate', StateCode.LAUNCHED, StateCode.ACTIVE); }
 
-  /** Pauses delivery: messages stay queued (senders can still send) until reactivate. */
-  async deactivate(id: string): Promise<void> { await this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED); }
+  /**
+   * Pauses delivery: messages stay queued (senders can still send) until reactivate. A
+   * barrier: once it resolves, no message reaches the kernel's code until it is reactivated
+   * (for a worker kernel it waits for the kernel's thread to have seen the change).
+   */
+  async deactivate(id: string): Promise<void> {
+    await this.#transition(id, 'deactivate', StateCode.ACTIVE, StateCode.DEACTIVATED);
+    const worker = this.#kernels.get(id)?.worker;
+    // a message the worker took just before the change may still be on its way to the
+    // kernel's code (a microtask there): the fence is answered after it has arrived
+    if (worker) await worker.request({ type: 'fence' });
+  }
 
   async reactivate(id: string): Promise<void> { await this.#transition(id, 'reactivate', StateCode.DEACTIVATED, StateCode.ACTIVE); }
 
@@ -324,20 +356,35 @@ export class RingKernelRuntime implements KernelRuntime {
     if (inst.released || inst.code === StateCode.TERMINATED)
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
+    if (!(timeout >= 0)) throw new RangeError(`terminate '${id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`);
     // a terminate already under way: wait for it, but no longer than this call's timeout
-    if (inst.code === StateCode.TERMINATING) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
+    if (inst.code === StateCode.TERMINATING || inst.draining) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
     const failed = inst.code === StateCode.FAILED;
-    if (!failed) x.kcb_force_state(inst.kcb, StateCode.TERMINATING);
+    const deadline = monotonicNow() + timeout;
+    // kernels connected to it send elsewhere from now on (their own output, or their other
+    // targets): terminating a stage never fails the stages in front of it
+    inst.draining = options.drain === true && !failed;
+    const rerouted = this.#disconnectTarget(inst);
+    if (rerouted) await rerouted; // worker kernels among its senders learn their new route
+    if (inst.draining) {
+      inst.input.close(); // no new messages; the kernel goes on taking what is queued
+      while (!inst.input.empty && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+    }
+    if (!failed && !inst.released && (inst.code as StateCode) !== StateCode.FAILED) x.kcb_force_state(inst.kcb, StateCode.TERMINATING); // (it may have failed while draining)
     inst.input.close();
     inst.stateChanged();
     inst.hub.wakeAllSpace();
     let ended = false;
-    await withTimeout(inst.ended.then(() => { ended = true; }), timeout);
+    await withTimeout(inst.ended.then(() => { ended = true; }), Math.max(0, deadline - monotonicNow()));
     const worker = inst.worker;
     if (!ended && worker?.alive) {
       // a worker kernel that does not stop (a busy loop never yields): end its thread
       await this.#pool!.kill(worker, `kernel '${id}' did not stop within ${timeout} ms of terminate, so its worker thread was ended`);
+    } else if (!ended && !worker) {
+      // an inline kernel cannot be stopped by force: it is abandoned (its memory is freed
+      // below; its sends, receives and ctx.runtime calls are refused from now on)
+      inst.abandon(timeout);
     }
     if (!failed && !inst.released) x.kcb_force_state(inst.kcb, StateCode.TERMINATED);
     this.#release(inst);
@@ -345,7 +392,9 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /** Frees the kernel's memory; keeps its last state and telemetry for getState/getTelemetry. */
   #release(inst: KernelInstance): void {
+    inst.discardQueues();
     if (!inst.release()) return;
+    this.#remember(inst);
     const worker = inst.worker;
     let dropped: Promise<void> = Promise.resolve();
     if (worker) { worker.kernels.delete(inst.id); dropped = worker.request({ type: 'drop', id: inst.id }); }
@@ -356,6 +405,34 @@ export class RingKernelRuntime implements KernelRuntime {
     }
   }
 
+  /** Keeps a released kernel's record; forgets the oldest beyond keepTerminated. */
+  #remember(inst: KernelInstance): void {
+    this.#remembered.push(inst);
+    while (this.#remembered.length > this.#keepTerminated) {
+      const old = this.#remembered.shift()!;
+      if (this.#kernels.get(old.id) === old) this.#kernels.delete(old.id); // (not if its id was launched again)
+    }
+  }
+
+  /**
+   * Takes `target` out of every route that sends to it. With worker kernels among those
+   * senders: a promise that resolves once they have their new route (else null: done).
+   */
+  #disconnectTarget(target: KernelInstance): Promise<unknown> | null {
+    const updates: Promise<void>[] = [];
+    for (const k of this.#kernels.values()) {
+      const r = k.route;
+      if (!r || !r.targets.includes(target)) continue;
+      const targets = r.targets.filter((t) => t !== target);
+      k.route = targets.length === 0 ? null : { ...r, targets, mode: targets.length === 1 ? 'one' : r.mode, next: 0 };
+      if (k.role === 'remote' && k.worker) {
+        this.#routeToWorker(k, { type: 'route', id: k.id, targets: k.route ? targets.map((t) => t.id) : null, mode: k.route?.mode ?? 'one', keyField: r.keyField });
+        updates.push(this.#routesPending.get(k)!);
+      }
+    }
+    return updates.length > 0 ? Promise.all(updates) : null;
+  }
+
   /**
    * The kernel a send goes to, once the runtime is open and the kernel launched and not
    * stopping; throws otherwise. The caller checks each message (inst.checkMessage).
@@ -364,6 +441,7 @@ export class RingKernelRuntime implements KernelRuntime {
     this.#checkOpen('send');
     const inst = this.#get(id, 'send');
     if (inst.stopping) throw inst.stoppedError('send');
+    if (inst.draining) throw new KernelStateError(`send to kernel '${id}': it is being terminated (draining what is queued); nothing was enqueued`, { kernelId: id, operation: 'send', state: inst.state });
     return inst;
   }
 
@@ -372,14 +450,16 @@ export class RingKernelRuntime implements KernelRuntime {
    * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
    * DROP_OLDEST always succeeds.
    */
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> { return paced(this.#send(id, message, options)); }
+
+  #send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       if (this.#routesPending.size > 0) {
         const routing = this.#routesPending.get(inst);
-        if (routing) return routing.then(() => this.send(id, message, options));
+        if (routing) return routing.then(() => this.#send(id, message, options));
       }
       return inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
@@ -392,13 +472,15 @@ export class RingKernelRuntime implements KernelRuntime {
    * priorities allow; the same rules as send() for each. Under REJECT the first refusal
    * rejects with QueueFullError (its `enqueued` tells how many went in).
    */
-  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
+  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> { return paced(this.#sendMany(id, messages, options)); }
+
+  #sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       const routing = this.#routesPending.get(inst);
-      if (routing) return routing.then(() => this.sendMany(id, messages, options));
+      if (routing) return routing.then(() => this.#sendMany(id, messages, options));
       return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
     } catch (e) {
       return Promise.reject(e);
@@ -458,7 +540,10 @@ export class RingKernelRuntime implements KernelRuntime {
     return inst.released ? inst.finalTelemetry as KernelTelemetry : readTelemetry(inst);
   }
 
-  /** Ids of the kernels launched in this runtime (terminated ones included until relaunched). */
+  /**
+   * Ids of the kernels launched in this runtime: live ones, and the latest `keepTerminated`
+   * terminated ones (until their id is launched again or they are forgotten).
+   */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
   /**
@@ -477,10 +562,13 @@ export class RingKernelRuntime implements KernelRuntime {
     }
     if (ids.includes(from)) throw new RingKernelError(`connect: kernel '${from}' cannot feed itself`, { kernelId: from, operation: 'connect' });
     if (src.route) throw new KernelStateError(`connect: kernel '${from}' is already connected to ${src.route.targets.map((t) => `'${t.id}'`).join(', ')}; disconnect it first`, { kernelId: from, operation: 'connect', state: src.state });
+    const out = src.def.output;
     for (const t of targets) {
-      // a GPU kernel reads its input records as one fixed layout: nothing else can reach it
-      if (t.def.placement === 'gpu' && src.def.output && src.def.output !== t.def.input)
-        throw new TypeError(`connect: kernel '${from}' sends ${src.def.output.typeName} messages, and GPU kernel '${t.id}' takes only ${t.def.input!.typeName}`);
+      // both classes known: refused here; the sender's unknown: each send is checked (Route.checked)
+      if (out && t.takes && out.typeId !== t.takes.typeId) {
+        throw new MessageTypeError(`connect: kernel '${from}' sends ${out.typeName} messages, and ${t.def.placement === 'gpu' ? 'GPU kernel' : 'kernel'} '${t.id}' takes only ${t.takes.typeName}`,
+          { kernelId: from, operation: 'connect', expected: t.takes.typeName, actual: out.typeName });
+      }
     }
     const mode = options.mode ?? 'round-robin';
     if (mode !== 'round-robin' && mode !== 'broadcast' && mode !== 'key') throw new TypeError(`connect '${from}': mode must be 'round-robin', 'broadcast' or 'key', got ${JSON.stringify(mode)}`);
@@ -489,7 +577,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0 };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined, keyField };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }
@@ -547,6 +635,13 @@ export class RingKernelRuntime implements KernelRuntime {
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
 }
+
+function directoryEntry(k: KernelInstance): DirectoryEntry {
+  return { id: k.id, kernelId: k.def.kernelId, kcb: k.kcb, input: k.input.ptr, output: k.output.ptr,
+    takes: k.def.input ? { typeId: k.def.input.typeId, typeName: k.def.input.typeName } : null };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -13,6 +13,13 @@ export interface KernelTelemetry {
   messagesProcessed: number;
   /** Messages discarded from the input queue (DROP_OLDEST). */
   messagesDropped: number;
+  /**
+   * Accepted messages that were never handled because the kernel ended for good with them
+   * still queued (it failed, its thread died, or it was terminated): freed unread.
+   */
+  messagesDiscarded: number;
+  /** Messages the kernel sent to its output queue that nobody received before it was freed (terminate). */
+  outputDiscarded: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
   messagesRejected: number;
   /** Times the kernel function threw and was started again (its restart policy). */
@@ -47,6 +54,8 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     throughput: processed > 1 && span > 0 ? (processed - 1) / span : 0,
     messagesProcessed: processed,
     messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
+    messagesDiscarded: x.kcb_stat(k, KernelStat.DISCARDED),
+    outputDiscarded: x.kcb_stat(k, KernelStat.OUT_DISCARDED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
     restarts: x.kcb_stat(k, KernelStat.RESTARTS),
     deadLetters: x.kcb_stat(k, KernelStat.DEAD_LETTERS),

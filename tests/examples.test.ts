@@ -31,6 +31,11 @@ test('fan-out / fan-in: every task reaches a worker once, batches of 10 and a fl
   assert.equal(batches[0]!.workers, ['worker_0', 'worker_1', 'worker_2']);
 });
 
+test('graceful stop: deactivate is a barrier, a drained stage handles its queue, its sender carries on', async () => {
+  const { main } = await import('../examples/graceful-stop.js');
+  assert.equal(await main(), { stored: 110, afterStop: [70], enrichSeenWhilePaused: 0, accounted: true });
+});
+
 test('DAG: A -> (B, C) -> D computes 2(x + 1) + (x + 1)^2', async () => {
   const { main } = await import('../examples/dag.js');
   assert.equal(await main([0, 1, 2, 3]), [3, 8, 15, 24]);

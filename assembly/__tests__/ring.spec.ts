@@ -3,7 +3,7 @@ import {
   queue_close, queue_is_empty, queue_note_rejected, queue_pop_wait, queue_push_wait, bandOf,
   BLOCK, REJECT, DROP_OLDEST, OK, EMPTY, FULL, TOO_LARGE, CLOSED_ERR, DST_TOO_SMALL, BAD_ARGUMENT, TIMEOUT,
   STAT_DEPTH, STAT_HIGH_WATER, STAT_ENQUEUED, STAT_DEQUEUED, STAT_REJECTED, STAT_DROPPED,
-  queue_doorbell, doorbell_enter, doorbell_leave, queue_space_enter, queue_space_leave, queue_space_word,
+  queue_doorbell, doorbell_enter, doorbell_leave, doorbell_announce, doorbell_ring, queue_space_enter, queue_space_leave, queue_space_word,
 } from "../ring";
 
 const REGION = memory.data(1 << 20, 64);
@@ -318,5 +318,25 @@ describe("doorbells", () => {
     expect(popTag(q)).toBe(2);                         // rung already
     expect(atomic.load<i32>(word)).toBe(seq + 1);
     queue_space_leave(q);
+  });
+
+  it("a sleeper that announces late (another thread rang and another sleeper entered meanwhile) cannot hide the later sleeper from the next ring", () => {
+    let q = makeQueue(8, 1024, BLOCK);
+    let db = queue_doorbell(q);
+    // sleeper C counts itself and reads seq = s; before it announces s, a ring moves seq on
+    // and sleeper D enters at s + 1 (what another thread can do between C's two steps)
+    atomic.add<i32>(db, 1, 4);                         // C: sleepers + 1
+    let s = atomic.load<i32>(db);                      // C: reads seq
+    let first = doorbell_enter(db);                    // an earlier sleeper, rung below
+    expect(first).toBe(s);
+    doorbell_ring(db);                                 // the ring C's read came just before
+    expect(atomic.load<i32>(db)).toBe(s + 1);
+    let d = doorbell_enter(db);                        // D sleeps on s + 1
+    expect(d).toBe(s + 1);
+    expect(doorbell_announce(db, s)).toBe(false);      // C announces late: refused, waitSeq stays
+    expect(atomic.load<i32>(db, 8)).toBe(s + 1);       // (a plain store made it s: rings were skipped)
+    doorbell_ring(db);                                 // the next ring reaches D
+    expect(atomic.load<i32>(db)).toBe(s + 2);
+    doorbell_leave(db); doorbell_leave(db); doorbell_leave(db);
   });
 });

@@ -1,10 +1,10 @@
-import { queue_bytes, queue_init, queue_push, queue_pop, queue_doorbell, BLOCK, OK } from "../ring";
+import { queue_bytes, queue_init, queue_push, queue_pop, queue_doorbell, queue_close, queue_stat, BLOCK, OK } from "../ring";
 import {
   KCB_BYTES, THREAD_BYTES, kcb_init, kcb_state, kcb_transition, kcb_force_state, kcb_record,
-  kcb_record_error, kcb_record_restart, kcb_record_dead_letter, kcb_record_dead_letter_dropped, kcb_stat, kcb_add_processed, hist_bucket, hist_lower, hist_quantile, hist_count,
+  kcb_record_error, kcb_record_restart, kcb_record_dead_letter, kcb_record_dead_letter_dropped, kcb_stat, kcb_add_processed, kcb_discard_input, kcb_discard_output, hist_bucket, hist_lower, hist_quantile, hist_count,
   thread_init, sched_add, sched_remove, sched_next, sched_kernel_count, sched_wait_next,
   STATE_CREATED, STATE_LAUNCHED, STATE_ACTIVE, STATE_DEACTIVATED, STATE_FAILED,
-  KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, KSTAT_RESTARTS, KSTAT_DEAD_LETTERS, KSTAT_DEAD_DROPPED, HIST_BUCKETS,
+  KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, KSTAT_RESTARTS, KSTAT_DEAD_LETTERS, KSTAT_DEAD_DROPPED, KSTAT_DISCARDED, KSTAT_OUT_DISCARDED, HIST_BUCKETS,
 } from "../scheduler";
 
 const QBYTES: u32 = 832 + 4 * 8 * 8 + 4 * 1024;
@@ -91,6 +91,32 @@ describe("supervision counters", () => {
     kcb_record_restart(k);
     k = kcb(2);
     expect(kcb_stat(k, KSTAT_RESTARTS)).toBe(0);
+  });
+});
+
+describe("discarded messages", () => {
+  it("releases what is left in the input queue unread and counts it, once", () => {
+    let k = kcb(0);
+    for (let i = 0; i < 5; i++) send(k);
+    take(k);
+    let q = <usize>kcb_stat(k, 4);
+    queue_close(q);
+    expect(kcb_discard_input(k)).toBe(4);
+    expect(kcb_stat(k, KSTAT_DISCARDED)).toBe(4);
+    expect(queue_stat(q, 0)).toBe(0);                 // depth: nothing left
+    expect(queue_pop(q, DST, 64)).toBeLessThan(0);    // closed and drained
+    expect(kcb_discard_input(k)).toBe(0);             // a second call finds nothing
+    expect(kcb_stat(k, KSTAT_DISCARDED)).toBe(4);
+    expect(queue_stat(q, 5)).toBe(0);                 // not counted as DROP_OLDEST drops
+  });
+  it("counts the output queue's unread messages apart", () => {
+    let k = kcb(1);
+    let out = <usize>kcb_stat(k, 5);
+    expect(queue_push(out, SRC, 8, 200)).toBe(OK);    // two bands
+    expect(queue_push(out, SRC, 8, 10)).toBe(OK);
+    expect(kcb_discard_output(k)).toBe(2);
+    expect(kcb_stat(k, KSTAT_OUT_DISCARDED)).toBe(2);
+    expect(kcb_stat(k, KSTAT_DISCARDED)).toBe(0);
   });
 });
 

@@ -12,8 +12,8 @@ import type { KernelContext } from '../context.js';
 import type { Message } from '../message.js';
 import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
-import { epochNow, monotonicNow } from '../platform.js';
-import { FRAME_PREFIX, HEADER_BYTES, frameBytes, frameWords, recordTypeId } from '../record.js';
+import { monotonicNow } from '../platform.js';
+import { FRAME_PREFIX, HEADER_BYTES, frameWords, recordTypeId } from '../record.js';
 import { findGpu } from './device.js';
 import { slotsOf, words, type Slot } from './wgsl.js';
 import { deviceLost, gpuRunner, type Runner } from './runner.js';
@@ -32,11 +32,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
   let staging = new ArrayBuffer(64 * inBytes);
   interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
 
-  /**
-   * Pops up to maxBatch records into `staging`, checking each is an input message. One that
-   * is not (another type, another size: bytes from a worker of another version, say) goes to
-   * the kernel's dead letters as its bytes, with a MessageDecodeError, and is left out.
-   */
+  /** Pops up to maxBatch records into `staging`, checking each is an input message. */
   const take = (inst: KernelInstance): Batch | null => {
     const core = inst.hub.core;
     const sentAt: number[] = [];
@@ -45,40 +41,21 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
     while (count < runner.maxBatch) {
       const k = takeRecords(inst, runner.maxBatch - count, sentAt);
       if (k === 0) break;
+      for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
+        const len = core.dv.getUint32(p, true), type = recordTypeId(core.dv, p + FRAME_PREFIX);
+        if (type !== inType || len !== inBytes - FRAME_PREFIX) {
+          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - FRAME_PREFIX} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
+        }
+      }
       if ((count + k) * inBytes > staging.byteLength) {
         const bigger = new ArrayBuffer(Math.min(runner.maxBatch, 2 * (count + k)) * inBytes);
         new Uint8Array(bigger).set(new Uint8Array(staging, 0, count * inBytes));
         staging = bigger;
       }
-      let fits = true;
-      for (let r = 0, p = core.scratch; r < k && fits; r++, p += inBytes)
-        fits = core.dv.getUint32(p, true) === inBytes - FRAME_PREFIX && recordTypeId(core.dv, p + FRAME_PREFIX) === inType;
-      if (fits) {
-        new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
-        count += k;
-      } else count += keepInputs(inst, k, count, sentAt);
+      new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
+      count += k;
     }
     return count === 0 ? null : { answers: runner.submit(staging, count), count, sentAt, takenAt };
-  };
-
-  /** The slow path of take: copies the `k` records in scratch that are inputs, dead-letters the rest; returns how many it kept. */
-  const keepInputs = (inst: KernelInstance, k: number, count: number, sentAt: number[]): number => {
-    const core = inst.hub.core;
-    const first = sentAt.length - k;
-    let kept = 0;
-    for (let r = 0, p = core.scratch; r < k; r++) {
-      const len = core.dv.getUint32(p, true), type = recordTypeId(core.dv, p + FRAME_PREFIX);
-      if (type === inType && len === inBytes - FRAME_PREFIX) {
-        new Uint8Array(staging, (count + kept) * inBytes, inBytes).set(core.mem.subarray(p, p + inBytes));
-        sentAt[first + kept++] = sentAt[first + r]!;
-      } else {
-        const error = new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - FRAME_PREFIX} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
-        inst.sink?.deadLetter({ kernelId: id, message: core.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), error, at: epochNow() });
-      }
-      p += frameBytes(len);
-    }
-    sentAt.length = first + kept;
-    return kept;
   };
 
   const finish = async (inst: KernelInstance, batch: Batch) => {

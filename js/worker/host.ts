@@ -59,7 +59,9 @@ class WorkerHost implements ViewHost {
   private remoteView(e: DirectoryEntry): KernelInstance {
     const def = (() => { try { return registeredKernel(e.kernelId, 'directory'); } catch { return undefined; } })();
     const stub = def ?? ({ kernelId: e.kernelId, input: undefined } as unknown as ReturnType<typeof registeredKernel>);
-    return new KernelInstance(e.id, stub, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'remote');
+    const view = new KernelInstance(e.id, stub, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'remote');
+    view.takes = e.takes; // known even where its module was never imported
+    return view;
   }
 
   setDirectory(kernels: DirectoryEntry[]): void {
@@ -152,6 +154,7 @@ class WorkerHost implements ViewHost {
       mode: msg.mode,
       key: keyField === undefined ? undefined : keyOfField(keyField),
       next: 0,
+      checked: inst.def.output !== undefined, // as connect decided on the owner
     };
   }
 
@@ -206,6 +209,7 @@ export async function startWorkerHost(): Promise<void> {
         case 'directory': host!.setDirectory(msg.kernels); break;
         case 'route': host!.route(msg); break;
         case 'drop': host!.drop(msg.id); break;
+        case 'fence': break; // a task of its own: what was delivered before has run by now
       }
     } catch (e) { error = serializeError(e); }
     port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);

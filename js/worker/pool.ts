@@ -85,13 +85,32 @@ export class WorkerPool {
     this.events = events;
   }
 
-  /** The worker for a new kernel: a new thread while there are fewer than `size`, else the least busy. */
-  async pick(): Promise<PoolWorker> {
+  /** Threads being started, counted against `size`, with the kernels already placed on them. */
+  private readonly starting: Array<{ worker: Promise<PoolWorker>; kernels: Set<string> }> = [];
+
+  /**
+   * The worker for kernel `id`, which is placed on it at once (in its `kernels`): an idle
+   * thread, else a new thread while there are fewer than `size` (started or starting), else
+   * the least busy. Placing synchronously is what lets launches that run at the same time
+   * (Promise.all) see each other: each counts the threads and kernels the others took.
+   */
+  pick(id: string): Promise<PoolWorker> {
     const live = this.workers.filter((w) => w.alive);
     const idle = live.find((w) => w.kernels.size === 0);
-    if (idle) return idle;
-    if (live.length < this.size) return this.spawn();
-    return live.reduce((a, b) => (b.kernels.size < a.kernels.size ? b : a));
+    if (idle) { idle.kernels.add(id); return Promise.resolve(idle); }
+    if (live.length + this.starting.length < this.size) {
+      const slot = { kernels: new Set([id]), worker: null as unknown as Promise<PoolWorker> };
+      this.starting.push(slot);
+      slot.worker = this.spawn().then((w) => {
+        for (const k of slot.kernels) w.kernels.add(k);
+        return w;
+      }).finally(() => { this.starting.splice(this.starting.indexOf(slot), 1); });
+      return slot.worker;
+    }
+    let best: { load: number; add(): Promise<PoolWorker> } | null = null;
+    for (const w of live) if (!best || w.kernels.size < best.load) best = { load: w.kernels.size, add: () => { w.kernels.add(id); return Promise.resolve(w); } };
+    for (const s of this.starting) if (!best || s.kernels.size < best.load) best = { load: s.kernels.size, add: () => { s.kernels.add(id); return s.worker; } };
+    return best!.add();
   }
 
   private async spawn(): Promise<PoolWorker> {

@@ -5,7 +5,11 @@ import type { Route } from '../routing.js';
 import { RingKernelError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
 
-export interface DirectoryEntry { id: string; kernelId: string; kcb: number; input: number; output: number }
+export interface DirectoryEntry {
+  id: string; kernelId: string; kcb: number; input: number; output: number;
+  /** The class of message its input takes (type id and name), or null for any: routes to it are checked at send. */
+  takes: { typeId: number; typeName: string } | null;
+}
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
@@ -20,7 +24,10 @@ export type Request = { seq: number } & (
   | { type: 'launch'; entry: DirectoryEntry; module: string; restore: unknown }
   | { type: 'directory'; kernels: DirectoryEntry[] }
   | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
-  | { type: 'drop'; id: string });
+  | { type: 'drop'; id: string }
+  // answered once everything the worker was doing when it arrived has run: after a
+  // deactivate, no message reaches the kernel's code once this is answered (a barrier)
+  | { type: 'fence' });
 
 export type FromWorker =
   | { type: 'ready' }

@@ -6,6 +6,7 @@ import type { KernelRuntime, ReceiveOptions, SendOptions } from '../context.js';
 import type { Message } from '../message.js';
 import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
 import { RingKernelError } from '../errors.js';
+import { paced } from '../pace.js';
 import type { KernelState } from '../state.js';
 
 /** What the view needs of its worker host (js/worker/host.ts). */
@@ -22,7 +23,9 @@ export class WorkerRuntimeView implements KernelRuntime {
   readonly #host: ViewHost;
   constructor(host: ViewHost) { this.#host = host; }
 
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void> { return paced(this.#send(id, message, options)); }
+
+  #send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
       const k = this.#host.lookup(id, 'send');
       k.checkSendable([message]);

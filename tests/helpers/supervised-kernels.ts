@@ -14,7 +14,7 @@ const report = (what: string, n = 0) => new SReport({ what, n, at: Date.now() })
 function both(id: string, options: Omit<KernelOptions, 'kernelId'>, fn: (ctx: Ctx) => Promise<void>): Record<'inline' | 'worker', string> {
   for (const placement of ['inline', 'worker'] as Placement[]) {
     const kernelId = placement === 'inline' ? id : `w_${id}`;
-    ringKernel({ ...options, kernelId, placement, module: placement === 'worker' ? import.meta.url : undefined, input: SNum, output: SReport }, fn);
+    ringKernel({ input: SNum, output: SReport, ...options, kernelId, placement, module: placement === 'worker' ? import.meta.url : undefined }, fn);
   }
   return { inline: id, worker: `w_${id}` };
 }
@@ -112,8 +112,8 @@ export const stranger = both('sup_stranger', {}, async (ctx) => {
   }
 });
 
-/** Answers every SNum it gets. */
-export const sink = both('sup_sink', {}, async (ctx) => {
+/** Takes any message (so a send to it is not checked), answers every one that decodes. */
+export const sink = both('sup_sink', { input: undefined }, async (ctx) => {
   for await (const m of ctx) await ctx.send(report('got', m.n));
 });
 
