@@ -521,7 +521,8 @@ export class RingKernelRuntime implements KernelRuntime {
   /**
    * The messages a kernel could not handle, oldest first: the one it held when its function
    * threw, and records that did not decode on their way in (as bytes). At most
-   * deadLetterLimit; kept after the kernel ended, until its id is launched again. A worker
+   * deadLetterLimit; kept after the kernel ended, until its id is launched again or the
+   * kernel is forgotten (keepTerminated). A worker
    * kernel's arrive by control message: before its restarted run goes on, and before its
    * failure is reported.
    */
@@ -529,7 +530,8 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /**
    * The kernel's last checkpoint (ctx.checkpoint, or launch's restore), as a copy of its
-   * own; undefined before any. Kept after the kernel ended, until its id is launched again.
+   * own; undefined before any. Kept after the kernel ended, until its id is launched again
+   * or the kernel is forgotten (keepTerminated).
    */
   checkpoint(id: string): unknown { return this.#get(id, 'checkpoint').record!.checkpoint.read(); }
 
