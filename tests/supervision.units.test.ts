@@ -93,6 +93,11 @@ test('dead letters on the wire: a message travels as its record and comes back d
   assert.equal([...(rawBack.message as Uint8Array)], [1, 2, 3]);
   assert.instance(rawBack.error, MessageDecodeError);
   assert.instance(reviveError({ name: 'TypeError', message: 'x', stack: undefined }), TypeError);
+  // a ringkernel error whose constructor wants more than a message still comes back as itself
+  for (const name of ['MessageTypeError', 'MessageTooLargeError', 'KernelStateError', 'ShaderCompileError']) {
+    const e = reviveError({ name, message: 'm', stack: undefined });
+    assert.equal([e instanceof RingKernelError, e.name, e.message], [true, name, 'm']);
+  }
   const custom = reviveError({ name: 'ParseError', message: 'x', stack: 'ParseError: x\n    at parse' });
   assert.equal([custom instanceof Error, custom.name, custom.message, custom.stack], [true, 'ParseError', 'x', 'ParseError: x\n    at parse']);
 });

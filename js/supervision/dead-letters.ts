@@ -53,7 +53,7 @@ export class DeadLetterList {
   get size(): number { return this.letters.length; }
 }
 
-const BUILTIN_ERRORS: Record<string, new (m: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const BUILTIN_ERRORS: Record<string, new (m: string, context: object) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
 /**
  * An error rebuilt from a control message: a ringkernel error or a built-in one comes back
@@ -63,11 +63,16 @@ const BUILTIN_ERRORS: Record<string, new (m: string) => Error> = { Error, TypeEr
 export function reviveError(s: SerializedError): Error {
   const own = (errors as Record<string, unknown>)[s.name];
   const C = typeof own === 'function' && (own === errors.RingKernelError || (own as { prototype: unknown }).prototype instanceof errors.RingKernelError)
-    ? own as new (m: string) => Error
+    ? own as new (m: string, context: object) => Error
     : BUILTIN_ERRORS[s.name];
-  const e = C ? new C(s.message) : Object.assign(new Error(s.message), { name: s.name });
+  const e = C ? make(C, s.message) : Object.assign(new Error(s.message), { name: s.name });
   if (s.stack !== undefined) e.stack = s.stack;
   return e;
+}
+
+/** An error of class C (whose constructor may want more context than a message: none given). */
+function make(C: new (m: string, context: object) => Error, message: string): Error {
+  try { return new C(message, {}); } catch { return Object.assign(Object.create(C.prototype) as Error, { message, name: C.name }); }
 }
 
 /** A dead letter as a worker sends it to the owner: the record's bytes, the error as data. */

@@ -14,7 +14,8 @@ const report = (what: string, n = 0) => new SReport({ what, n, at: Date.now() })
 function both(id: string, options: Omit<KernelOptions, 'kernelId'>, fn: (ctx: Ctx) => Promise<void>): Record<'inline' | 'worker', string> {
   for (const placement of ['inline', 'worker'] as Placement[]) {
     const kernelId = placement === 'inline' ? id : `w_${id}`;
-    ringKernel({ input: SNum, output: SReport, ...options, kernelId, placement, module: placement === 'worker' ? import.meta.url : undefined }, fn);
+    const def: KernelOptions = { input: SNum, output: SReport, ...options, kernelId, placement, module: placement === 'worker' ? import.meta.url : undefined };
+    ringKernel(def, fn as (ctx: KernelContext) => Promise<void>);
   }
   return { inline: id, worker: `w_${id}` };
 }
