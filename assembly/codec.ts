@@ -31,6 +31,19 @@ const OP_ARRAY: u8 = 8; //     then the element's descriptor
 const OP_FIXED: u8 = 9; //     then u32 length, then the element's descriptor
 const OP_OPTIONAL: u8 = 10; // then the inner descriptor
 const OP_MESSAGE: u8 = 11; //  then u32 type id of the nested message
+const OP_TUPLE: u8 = 12; //    then u8 count n (1..255), then n element descriptors
+const OP_JSON: u8 = 13; //     a JSON-like value: tag byte, then as the tag says (JSON_* below)
+
+// ---- JSON-like values (t.json): a tag byte, then ----
+const JSON_NULL: u32 = 0; //   nothing
+const JSON_FALSE: u32 = 1; //  nothing
+const JSON_TRUE: u32 = 2; //   nothing
+const JSON_NUMBER: u32 = 3; // f64, finite
+const JSON_STRING: u32 = 4; // u32 byte length n, n bytes of UTF-8
+const JSON_ARRAY: u32 = 5; //  u32 count n, n values
+const JSON_OBJECT: u32 = 6; // u32 count n, n x { u32 key length k, k bytes of UTF-8, value }
+/** Nesting bound of JSON arrays and objects (the JS side refuses deeper values at construction). */
+const JSON_MAX_DEPTH: i32 = 64;
 
 // ---- validator error codes (exported so tests check js/codec-core.ts uses the same) ----
 export const CODEC_E_SHORT_HEADER: i32 = -1;
@@ -50,6 +63,9 @@ export const CODEC_E_BAD_UTF8: i32 = -14;
 export const CODEC_E_TRAILING: i32 = -15;
 export const CODEC_E_TOO_DEEP: i32 = -16;
 export const CODEC_E_BAD_SCHEMA: i32 = -17;
+export const CODEC_E_BAD_JSON_TAG: i32 = -18;
+export const CODEC_E_BAD_NUMBER: i32 = -19;
+export const CODEC_E_JSON_TOO_DEEP: i32 = -20;
 
 /** validate flag: accept any type id found in the table, not just `expected`. */
 const ANY_TYPE: u32 = 1;
@@ -107,6 +123,12 @@ function skip(pc: usize): usize {
   if (op == OP_ARRAY || op == OP_OPTIONAL) return skip(pc + 1);
   if (op == OP_FIXED) return skip(pc + 5);
   if (op == OP_MESSAGE) return pc + 5;
+  if (op == OP_TUPLE) {
+    let n = <u32>load<u8>(pc + 1);
+    let q = pc + 2;
+    for (let i: u32 = 0; i < n; i++) q = skip(q);
+    return q;
+  }
   return pc + 1;
 }
 
@@ -114,7 +136,14 @@ function skip(pc: usize): usize {
 function minSize(pc: usize, depth: i32): u64 {
   let op = load<u8>(pc);
   if (op == OP_F64) return 8;
-  if (op == OP_BOOL || op == OP_OPTIONAL) return 1;
+  if (op == OP_BOOL || op == OP_OPTIONAL || op == OP_JSON) return 1;
+  if (op == OP_TUPLE) {
+    let n = <u32>load<u8>(pc + 1);
+    let q = pc + 2;
+    let total: u64 = 0;
+    for (let i: u32 = 0; i < n; i++) { total += minSize(q, depth); q = skip(q); }
+    return total;
+  }
   if (op == OP_FIXED) return <u64>load<u32>(pc + 1) * minSize(pc + 5, depth);
   if (op == OP_MESSAGE) {
     let d = codec_table_lookup(table, load<u32>(pc + 1));
@@ -139,6 +168,18 @@ function plainSize(pc: usize, depth: i32): i64 {
   if (op == OP_FIXED) {
     let e = plainSize(pc + 5, depth);
     return e < 0 ? -1 : <i64>load<u32>(pc + 1) * e;
+  }
+  if (op == OP_TUPLE) {
+    let n = <u32>load<u8>(pc + 1);
+    let q = pc + 2;
+    let total: i64 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      let e = plainSize(q, depth);
+      if (e < 0) return -1;
+      total += e;
+      q = skip(q);
+    }
+    return total;
   }
   if (op == OP_MESSAGE) {
     let d = codec_table_lookup(table, load<u32>(pc + 1));
@@ -238,8 +279,61 @@ function checkValue(pc: usize, p: usize, end: usize, depth: i32): usize {
     case OP_MESSAGE: {
       return checkMessage(load<u32>(pc + 1), p, end, depth + 1);
     }
+    case OP_TUPLE: {
+      let n = <u32>load<u8>(pc + 1);
+      let q = pc + 2;
+      for (let i: u32 = 0; i < n; i++) {
+        p = checkValue(q, p, end, depth);
+        if (err != 0) return 0;
+        q = skip(q);
+      }
+      return p;
+    }
+    case OP_JSON: {
+      return checkJson(p, end, 0);
+    }
   }
   return fail(CODEC_E_BAD_SCHEMA, p, op, left, op);
+}
+
+/** A u32-prefixed UTF-8 string of a JSON value (a string, or an object's key) at p. */
+function checkJsonText(p: usize, end: usize): usize {
+  let left = <u32>(end - p);
+  if (left < 4) return fail(CODEC_E_TRUNCATED, p, 4, left, OP_JSON);
+  let n = load<u32>(p);
+  if (n > left - 4) return fail(CODEC_E_LENGTH_EXCEEDS, p, n, left - 4, OP_JSON);
+  if (!checkUtf8(p + 4, n)) return 0;
+  return p + 4 + <usize>n;
+}
+
+/** One JSON-like value at p (`depth`: arrays and objects around it); returns the position after it. */
+function checkJson(p: usize, end: usize, depth: i32): usize {
+  let left = <u32>(end - p);
+  if (left < 1) return fail(CODEC_E_TRUNCATED, p, 1, left, OP_JSON);
+  let tag = <u32>load<u8>(p);
+  if (tag <= JSON_TRUE) return p + 1;
+  if (tag == JSON_NUMBER) {
+    if (left < 9) return fail(CODEC_E_TRUNCATED, p + 1, 8, left - 1, OP_JSON);
+    if (!isFinite<f64>(load<f64>(p + 1))) return fail(CODEC_E_BAD_NUMBER, p + 1, 0, left - 1, OP_JSON);
+    return p + 9;
+  }
+  if (tag == JSON_STRING) return checkJsonText(p + 1, end);
+  if (tag != JSON_ARRAY && tag != JSON_OBJECT) return fail(CODEC_E_BAD_JSON_TAG, p, tag, left, OP_JSON);
+  if (depth >= JSON_MAX_DEPTH) return fail(CODEC_E_JSON_TOO_DEEP, p, <u32>depth + 1, left, OP_JSON);
+  if (left < 5) return fail(CODEC_E_TRUNCATED, p + 1, 4, left - 1, OP_JSON);
+  let n = load<u32>(p + 1);
+  // each element takes a byte at least, each entry five (key length, value tag)
+  if (<u64>n * (tag == JSON_ARRAY ? 1 : 5) > <u64>(left - 5)) return fail(CODEC_E_LENGTH_EXCEEDS, p + 1, n, left - 5, OP_JSON);
+  let q = p + 5;
+  for (let i: u32 = 0; i < n; i++) {
+    if (tag == JSON_OBJECT) {
+      q = checkJsonText(q, end);
+      if (err != 0) return 0;
+    }
+    q = checkJson(q, end, depth + 1);
+    if (err != 0) return 0;
+  }
+  return q;
 }
 
 /** n elements of the type at elem from p; `at` is where the array (its prefix) starts. */

@@ -2,11 +2,13 @@
 // There is one validator, in the core; JS only stages the bytes, calls it and turns its
 // error report into a MessageDecodeError that names the message, the field and the offset.
 //
-// decode() is synchronous, so a core must already be loaded when it runs: a runtime hands
-// over its own core (installValidator) at its first launch; elsewhere `await ready` loads a
-// private single-thread core.
+// decode() is synchronous, so a core must be loaded when it runs: a runtime hands over its
+// own core (installValidator) at its first launch; otherwise the first decode compiles a
+// private single-thread core synchronously (it is small; core.ts compileCoreSync). Importing
+// ringkernel makes no core. Only where a synchronous compile is refused (a browser's main
+// thread may) does decoding need `await ready`, which loads the core asynchronously.
 
-import { createCore, OwnerCore, type Core } from './core.js';
+import { createCore, createCoreSync, OwnerCore, type Core } from './core.js';
 import { BackendNotAvailableError, MessageDecodeError } from './errors.js';
 
 /** Error codes of codec_validate; the same numbers as assembly/codec.ts CODEC_E_*. */
@@ -14,7 +16,7 @@ export const CodecError = {
   SHORT_HEADER: -1, UNKNOWN_TYPE: -2, WRONG_TYPE: -3, LENGTH_MISMATCH: -4, BAD_VERSION: -5,
   BAD_FLAGS: -6, RESERVED: -7, BAD_CORRELATION: -8, BAD_TIMESTAMP: -9, TRUNCATED: -10,
   LENGTH_EXCEEDS: -11, BAD_BOOL: -12, BAD_TAG: -13, BAD_UTF8: -14, TRAILING: -15,
-  TOO_DEEP: -16, BAD_SCHEMA: -17,
+  TOO_DEEP: -16, BAD_SCHEMA: -17, BAD_JSON_TAG: -18, BAD_NUMBER: -19, JSON_TOO_DEEP: -20,
 } as const;
 
 /** What the validator needs to know about the messages defined so far (js/message-registry.ts). */
@@ -62,6 +64,7 @@ let privateCoreStarted = false;
 function startPrivateCore(): void {
   if (privateCoreStarted || validator) return;
   privateCoreStarted = true;
+  if (syncValidator()) return;
   void (async () => {
     try {
       const core = await createCore({ shared: false });
@@ -121,7 +124,16 @@ export const staged: { u8: Uint8Array; dv: DataView; offset: number } = { u8: ne
  * any defined type when expected is null); throws MessageDecodeError when they are not.
  * On success the copy is described by `staged`.
  */
+/** Installs a private core as the validator, synchronously; false where that cannot be done here. */
+function syncValidator(): boolean {
+  const core = createCoreSync();
+  if (!core) return false;
+  installValidator(core);
+  return true;
+}
+
 export function validate(bytes: Uint8Array, expected: number | null, expectedName: string | null): void {
+  if (!validator) syncValidator();
   const v = validator;
   if (!v) throw new BackendNotAvailableError('ringkernel: the wasm core that validates untrusted messages is not loaded yet: `await ready` (exported by ringkernel) before decoding');
   if (!source) throw new BackendNotAvailableError('ringkernel: no message types are defined');
@@ -154,7 +166,7 @@ export function validate(bytes: Uint8Array, expected: number | null, expectedNam
   staged.offset = rec;
 }
 
-const KIND = ['?', 'f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'array', 'fixed array', 'optional', 'message'];
+const KIND = ['?', 'f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'array', 'fixed array', 'optional', 'message', 'tuple', 'json value'];
 const bytesWord = (n: number) => `${n} byte${n === 1 ? '' : 's'}`;
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
@@ -201,6 +213,9 @@ function decodeError(dv: DataView, out: number, expectedName: string | null): Me
     case CodecError.BAD_UTF8: what = `string is not well-formed UTF-8 (sequence starting with byte 0x${value.toString(16)} at offset ${at})`; break;
     case CodecError.TRAILING: what = `${bytesWord(value)} left over after the last field at offset ${at}`; break;
     case CodecError.TOO_DEEP: what = `messages nested deeper than 64 at offset ${at}`; break;
+    case CodecError.BAD_JSON_TAG: what = `json value tag ${value} at offset ${at} is not 0..6 (null, false, true, number, string, array, object)`; break;
+    case CodecError.BAD_NUMBER: what = `json number at offset ${at} is not finite`; break;
+    case CodecError.JSON_TOO_DEEP: what = `json arrays and objects nested deeper than 64 at offset ${at}`; break;
     case CodecError.BAD_SCHEMA: what = `the schema table is corrupt (${hex(value)}) at offset ${at}`; break;
     default: what = `error ${code} at offset ${at}`;
   }

@@ -1,5 +1,6 @@
 // context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
+import { noteTimeout } from './timeouts.js';
 import type { Message } from './message.js';
 import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
@@ -112,6 +113,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    */
   receive(options?: number | ReceiveOptions): Promise<In> {
     if (this.#retired) return this.#retiredError('receive');
+    noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.receive in kernel', this.kernelId);
     return this.#inst.receive(typeof options === 'number' ? { timeout: options } : options) as Promise<In>;
   }
 
@@ -121,6 +123,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    */
   receiveMany(options?: ReceiveOptions & { max?: number }): Promise<In[]> {
     if (this.#retired) return this.#retiredError('receive');
+    noteTimeout(options?.timeout, 'ctx.receiveMany in kernel', this.kernelId);
     return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
   }
 
@@ -136,6 +139,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
     if (this.#retired) return this.#retiredError('send');
+    noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.sendMany in kernel', this.kernelId);
     return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);
   }
 
@@ -145,6 +149,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    */
   send(message: Out, options?: number | SendOptions): Promise<void> {
     if (this.#retired) return this.#retiredError('send');
+    if (options !== undefined) noteTimeout(typeof options === 'number' ? options : options.timeout, 'ctx.send in kernel', this.kernelId);
     return this.#inst.sendOut(message, typeof options === 'number' ? { timeout: options } : options);
   }
 

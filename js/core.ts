@@ -21,6 +21,19 @@
 import { BackendNotAvailableError, RingKernelError } from './errors.js';
 import { monotonicNow, packageFile, readBytes } from './platform.js';
 
+// The public types name WebAssembly.Module, WebAssembly.Memory, URL and AbortSignal. Their
+// declarations come with the DOM lib (the last two also with @types/node), which a Node
+// project compiling with `lib: ["ES2022"]` and `skipLibCheck: false` may not have: these
+// empty interfaces give the names there, and merge with the full declarations elsewhere.
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+    interface Memory {}
+  }
+  interface URL {}
+  interface AbortSignal {}
+}
+
 /** The functions the wasm module exports (assembly/index.ts). Addresses are numbers. */
 export interface CoreExports {
   heap_base(): number;
@@ -266,7 +279,7 @@ function align(n: number, a: number): number { return Math.ceil(n / a) * a; }
 // ---- loading the module ----
 
 /** Where the compiled core comes from, per runtime (see the entry points). */
-export type WasmSource = WebAssembly.Module | BufferSource | URL | string | (() => Promise<WebAssembly.Module | BufferSource>);
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | (() => Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView>);
 
 const wasmSource: { shared?: WasmSource; single?: WasmSource } = {};
 const compiled: { shared?: Promise<WebAssembly.Module>; single?: Promise<WebAssembly.Module> } = {};
@@ -312,6 +325,46 @@ export function compileCore(shared: boolean): Promise<WebAssembly.Module> {
     p.catch(() => { compiled[which] = undefined; });
   }
   return p;
+}
+
+/** The single-memory core's bytes, base64, embedded by the build (build.mjs); not under tsx. */
+declare const __RINGKERNEL_CORE_SINGLE__: string | undefined;
+
+/**
+ * The core over an ordinary memory, compiled synchronously (decoding untrusted bytes needs
+ * one, and decode is synchronous), or null where it cannot be had at once. It is small
+ * (about 11 KiB), so every runtime compiles it synchronously: from the bytes the bundle
+ * embeds, the module an entry point set (workerd), or, running from the TypeScript sources
+ * in Node, the built file. A browser that refused (main-thread limits) gets it from
+ * compileCore instead (`await ready`).
+ */
+export function compileCoreSync(): WebAssembly.Module | null {
+  const src = wasmSource.single;
+  try {
+    if (src instanceof WebAssembly.Module) return src;
+    if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return new WebAssembly.Module(src as BufferSource);
+    if (src !== undefined) return null;
+    if (typeof __RINGKERNEL_CORE_SINGLE__ === 'string') {
+      const text = atob(__RINGKERNEL_CORE_SINGLE__);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      return new WebAssembly.Module(bytes);
+    }
+    const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+    if (!fs) return null;
+    for (const rel of ['./ringkernel-single.wasm', '../dist/ringkernel-single.wasm']) {
+      const url = new URL(rel, import.meta.url);
+      if (url.protocol === 'file:' && fs.existsSync(url)) return new WebAssembly.Module(fs.readFileSync(url));
+    }
+  } catch { /* refused here: the asynchronous path remains */ }
+  return null;
+}
+
+/** A fresh core over an ordinary memory, made synchronously, or null (see compileCoreSync). */
+export function createCoreSync(): OwnerCore | null {
+  const module = compileCoreSync();
+  if (!module) return null;
+  return new OwnerCore(module, new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES }));
 }
 
 /**

@@ -39,6 +39,17 @@ export class QueueFullError extends RingKernelError {}
 /** A receive that found nothing within its timeout. */
 export class QueueTimeoutError extends RingKernelError {}
 
+/**
+ * A kernel's receive that was waiting when the kernel was terminated. It is a
+ * QueueTimeoutError, so the loop `while (!ctx.shouldTerminate) { try { m = await
+ * ctx.receive({ timeout }) } catch (e) { if (e instanceof QueueTimeoutError) continue; throw e } ... }`
+ * goes round once more, sees shouldTerminate and ends, and the code after it runs. A receive
+ * started after that rejects with KernelStateError, so a loop that never looks at
+ * shouldTerminate still ends.
+ */
+export class KernelTerminatingError extends QueueTimeoutError {}
+
+
 /** A message whose encoded size exceeds the queue's maxMessageSize. Nothing was enqueued. */
 export class MessageTooLargeError extends RingKernelError {
   readonly size: number;
@@ -81,16 +92,18 @@ export class ShaderCompileError extends RingKernelError {
 export class GpuDeviceLostError extends RingKernelError {}
 
 /**
- * A message of another class than the one it must be: `connect` from a kernel whose output
- * class is not the target's input class, or a routed send that `connect` could not check
- * (the sender declares no output) of a message the target does not take. Nothing was sent.
+ * A message of another class than the one it must be: a send to a kernel that takes another
+ * input class (or of something that is not a message at all), a kernel's send of another
+ * class than its declared output, `connect` from a kernel whose output class is not the
+ * target's input class, or a routed send that `connect` could not check (the sender declares
+ * no output) of a message the target does not take. Nothing was sent.
  */
 export class MessageTypeError extends RingKernelError {
-  /** The class the target takes. */
-  readonly expected: string;
-  /** The class it was offered. */
+  /** The class the target takes (or the kernel declared it sends); null: any message. */
+  readonly expected: string | null;
+  /** The class it was offered ('number', 'Object', ... when it is not a message). */
   readonly actual: string;
-  constructor(message: string, context: ErrorContext & { expected: string; actual: string }) {
+  constructor(message: string, context: ErrorContext & { expected: string | null; actual: string }) {
     super(message, context);
     this.expected = context.expected;
     this.actual = context.actual;

@@ -17,7 +17,7 @@ import { encodeInto } from './encode.js';
 import { decodeFrom } from './decode.js';
 import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from './record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from './platform.js';
-import { KernelStateError, MessageTooLargeError, QueueFullError } from './errors.js';
+import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from './errors.js';
 
 export interface Who { kernelId: string; operation: string }
 
@@ -202,7 +202,11 @@ export class Hub {
     let p = 0, i = 0, refusal: Error | null = null;
     for (; i < msgs.length; i++) {
       const m = msgs[i]!;
-      if (!(m instanceof Message)) { refusal = new TypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`); break; }
+      if (!(m instanceof Message)) {
+        refusal = new MessageTypeError(`${who.operation} to kernel '${targetId}': item ${i} is not a message`,
+          { kernelId: targetId, operation: who.operation, expected: null, actual: m === null ? 'null' : typeof m === 'object' ? (m as object).constructor?.name ?? 'an object' : typeof m });
+        break;
+      }
       if (p + room > this.staging.length) this.growStaging(p + room);
       const n = encodeInto(m, this.staging, this.stagingView, p + FRAME_PREFIX, p + room, sentAt);
       if (n < 0) {

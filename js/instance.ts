@@ -11,7 +11,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, RingKernelError } from './errors.js';
+import { KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
@@ -294,6 +294,9 @@ export class KernelInstance {
   /** True while the kernel function waits in receive. */
   get receiving(): boolean { return this.receivers.length > 0; }
 
+  /** True while the kernel function waits: for input, or to be activated. */
+  get waiting(): boolean { return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0; }
+
   /** Whether stateChanged() would make progress for the kernel's waiting promises now. */
   readonly inputReady = (): boolean => {
     if (this.released) return false;
@@ -323,6 +326,7 @@ export class KernelInstance {
     const who = this.sendWho;
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
+      this.checkOutput(msg);
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
       const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
@@ -347,6 +351,9 @@ export class KernelInstance {
   #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
     if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      for (const m of msgs) this.checkOutput(m);
+    } catch (e) { return Promise.reject(e); }
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
@@ -385,8 +392,21 @@ export class KernelInstance {
   /** Throws unless `m` is a message of this kernel's input class. */
   checkMessage(m: unknown): void {
     const input = this.def.input;
-    if (!(m instanceof Message)) throw new TypeError(`send to kernel '${this.id}': expected a message (made by a message() class), got ${describeMessage(m)}`);
-    if (input !== undefined && !(m instanceof input)) throw new TypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got ${m.constructor.name}`);
+    if (!(m instanceof Message))
+      throw new MessageTypeError(`send to kernel '${this.id}': expected ${input ? `a ${input.typeName}` : 'a message (made by a message() class)'}, got ${describeMessage(m)}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input?.typeName ?? null, actual: describeMessage(m) });
+    if (input !== undefined && !(m instanceof input))
+      throw new MessageTypeError(`send to kernel '${this.id}': it takes ${input.typeName} messages, got a ${m.constructor.name}; nothing was sent`,
+        { kernelId: this.id, operation: 'send', expected: input.typeName, actual: m.constructor.name });
+  }
+
+  /** Throws unless `m` is a message of this kernel's declared output class (its own sends). */
+  checkOutput(m: unknown): void {
+    const output = this.def.output;
+    if (m instanceof Message && (output === undefined || m instanceof output)) return;
+    const got = describeMessage(m);
+    throw new MessageTypeError(`kernel '${this.id}' sent a ${got}, but its output is ${output ? output.typeName : 'a message (made by a message() class)'}; nothing was sent`,
+      { kernelId: this.id, operation: 'send', expected: output?.typeName ?? null, actual: got });
   }
 
   /** A send to or from this kernel, as its errors name it (one object, not one per send). */
@@ -620,7 +640,12 @@ export class KernelInstance {
     }
     if (this.stopping) {
       if (this.receivers.length > 0) {
-        const e = this.stoppedError('receive');
+        // a receive waiting when the kernel is terminated times out (KernelTerminatingError
+        // is a QueueTimeoutError), so the documented loops end cleanly; a failed kernel's is an error
+        const c = this.code;
+        const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
+          : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
+            { kernelId: this.id, operation: 'receive' });
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);

@@ -3,7 +3,7 @@
 // registers the same definitions there).
 import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
-import type { MessageClass } from './message.js';
+import type { Message, MessageClass } from './message.js';
 import type { KernelContext } from './context.js';
 import { checkRestartPolicy, type RestartPolicy, type CheckedRestartPolicy } from './supervision/policy.js';
 import type { GpuState } from './gpu/wgsl.js';
@@ -23,13 +23,20 @@ export interface KernelOptions {
   /** Largest encoded message accepted, in bytes (default 1 MiB). */
   maxMessageSize?: number;
   placement?: Placement;
-  /** Worker placement: the ES module (import.meta.url) that defines this kernel. */
+  /** Worker placement: the module that defines this kernel: `import.meta.url`, or in CommonJS `__filename`. */
   module?: string | URL;
   /**
    * Worker placement where threads cannot share memory (a page without cross-origin
    * isolation): run the kernel inline instead of refusing with BackendNotAvailableError.
    */
   inlineFallback?: boolean;
+  /**
+   * Register the definition under `kernelId` (default true). With false (PyDotCompute's
+   * `auto_register=False`) the definition is only returned: launch it with
+   * `runtime.launch(id, definition)`; defining it again is no error. Worker kernels must be
+   * registered (a worker finds them by id in the module it imports).
+   */
+  register?: boolean;
   /** GPU placement: WGSL with `fn handle(m: In) -> Out` (In, Out: the message names). */
   wgsl?: string;
   /** GPU placement: resident state, `state` in the WGSL, kept across dispatches. */
@@ -44,7 +51,11 @@ export interface KernelOptions {
 
 export type KernelFunction = (ctx: KernelContext<any, any>) => Promise<void> | void;
 
-export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId' | 'queueSize' | 'backpressure' | 'maxMessageSize' | 'placement'>> {
+/**
+ * A defined kernel. `I` and `O` are the instance types of its input and output messages, so
+ * `runtime.send(def, m)` checks `m` and `runtime.receive(def)` is typed.
+ */
+export interface KernelDefinition<I extends Message = any, O extends Message = any> extends Required<Pick<KernelOptions, 'kernelId' | 'queueSize' | 'backpressure' | 'maxMessageSize' | 'placement'>> {
   readonly input: MessageClass<any> | undefined;
   readonly output: MessageClass<any> | undefined;
   readonly module: string | undefined;
@@ -56,7 +67,16 @@ export interface KernelDefinition extends Required<Pick<KernelOptions, 'kernelId
   /** The restart policy, checked (undefined: none). */
   readonly restart: CheckedRestartPolicy | undefined;
   readonly fn: KernelFunction;
+  /** Types only (never set): the message types the kernel takes and sends. */
+  readonly __messages?: { input: I; output: O };
 }
+
+/** The instance type of a message class: `type RawData = MessageOf<typeof RawData>`. */
+export type MessageOf<C> = C extends abstract new (...args: any) => infer M ? M : never;
+/** What a kernel definition takes: `InputOf<typeof preprocess>`. */
+export type InputOf<D> = D extends KernelDefinition<infer I, any> ? I : never;
+/** What a kernel definition sends: `OutputOf<typeof preprocess>`. */
+export type OutputOf<D> = D extends KernelDefinition<any, infer O> ? O : never;
 
 export const DEFAULT_QUEUE_SIZE = 4096;
 export const DEFAULT_MAX_MESSAGE_SIZE = 1 << 20;
@@ -76,11 +96,11 @@ function positiveInt(v: unknown, what: string, kernelId: string, max: number): n
 export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
   options: KernelOptions & { input?: I; output?: O; placement: 'gpu' },
   fallback?: (message: InstanceType<I>) => InstanceType<O> | Promise<InstanceType<O>>,
-): KernelDefinition;
+): KernelDefinition<InstanceType<I>, InstanceType<O>>;
 export function ringKernel<I extends MessageClass<any> = MessageClass<any>, O extends MessageClass<any> = MessageClass<any>>(
   options: KernelOptions & { input?: I; output?: O },
   fn: (ctx: KernelContext<InstanceType<I>, InstanceType<O>>) => Promise<void> | void,
-): KernelDefinition;
+): KernelDefinition<InstanceType<I>, InstanceType<O>>;
 export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unknown): KernelDefinition {
   if (options === null || typeof options !== 'object') throw new TypeError('ringKernel: the first argument must be an options object with a kernelId');
   const { kernelId } = options;
@@ -109,7 +129,7 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     backpressure,
     maxMessageSize: positiveInt(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize', kernelId, 1 << 28),
     placement,
-    module: options.module === undefined ? undefined : String(options.module),
+    module: options.module === undefined ? undefined : moduleUrl(options.module),
     inlineFallback: options.inlineFallback === true,
     wgsl: options.wgsl,
     gpuState: options.state,
@@ -117,9 +137,25 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     restart: checkRestartPolicy(options.restart, kernelId),
     fn: (fn ?? (() => {})) as KernelFunction,
   });
-  if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined`, { kernelId, operation: 'define' });
+  if (options.register === false) {
+    if (placement === 'worker') throw new TypeError(`ringKernel '${kernelId}': a worker kernel must be registered (a worker finds it by id in its module); leave out register: false`);
+    return def;
+  }
+  if (registry.has(kernelId)) throw new KernelAlreadyExistsError(`ringKernel: a kernel '${kernelId}' is already defined (define kernels once, at module level; to define it again, call undefineKernel('${kernelId}') first)`, { kernelId, operation: 'define' });
   registry.set(kernelId, def);
   return def;
+}
+
+/**
+ * The URL a worker imports: `module` as given (import.meta.url), or, for an absolute file
+ * path (CommonJS's __filename), its file: URL.
+ */
+function moduleUrl(m: string | URL): string {
+  const s = String(m);
+  const enc = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+  if (s.startsWith('/')) return 'file://' + enc(s);
+  if (/^[A-Za-z]:[\\/]/.test(s)) return 'file:///' + s.slice(0, 2) + enc(s.slice(2).replace(/\\/g, '/'));
+  return s;
 }
 
 export function registeredKernel(kernelId: string, operation: string): KernelDefinition {

@@ -22,7 +22,7 @@ export interface MessageOptions {
   messageId?: string;
 }
 
-type OptionalKeys<S extends Fields> = { [K in keyof S]: S[K] extends { readonly optional: true } ? K : never }[keyof S];
+type OptionalKeys<S extends Fields> = { [K in keyof S]: S[K] extends { readonly optional: true } | { readonly hasDefault: true } ? K : never }[keyof S];
 export type Values<S extends Fields> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 export type Init<S extends Fields> =
   & { [K in Exclude<keyof S, OptionalKeys<S>>]: InputOf<S[K]> }
@@ -85,13 +85,9 @@ export class Message {
     else setCorrelation(h, uuid(c, this.constructor.name, 'correlationId'));
   }
 
-  /** When it was encoded (ms since the Unix epoch); NaN for a message never sent. */
-  get timestamp(): number { return this[HDR].timestamp; }
-  set timestamp(t: number) { this[HDR].timestamp = t; }
-
   /** Header values first, then the fields. */
   toJSON(): Record<string, unknown> {
-    const o: Record<string, unknown> = { messageId: this.messageId, priority: this.priority, correlationId: this.correlationId, timestamp: this.timestamp };
+    const o: Record<string, unknown> = { messageId: this.messageId, priority: this.priority, correlationId: this.correlationId };
     for (const k of Object.keys(this)) o[k] = (this as unknown as Record<string, unknown>)[k];
     return o;
   }
@@ -120,8 +116,11 @@ export interface MessageClass<S extends Fields = Fields> {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HEADER_KEYS = new Set(['messageId', 'priority', 'correlationId', 'timestamp']);
-const RESERVED = new Set(['messageId', 'priority', 'correlationId', 'timestamp', 'constructor', '__proto__', 'prototype']);
+// Only these three header values are properties of a message; the send time the record
+// carries is read with sentAt(m), so a field may be called `timestamp` (PyDotCompute's
+// messages often have one).
+const HEADER_KEYS = new Set(['messageId', 'priority', 'correlationId']);
+const RESERVED = new Set(['messageId', 'priority', 'correlationId', 'constructor', '__proto__', 'prototype']);
 
 
 
@@ -235,4 +234,14 @@ export function describeMessage(v: unknown): string {
   if (v instanceof Message) return (v.constructor as MessageClass).typeName;
   if (v === null) return 'null';
   return typeof v === 'object' ? (v as object).constructor?.name ?? 'an object' : typeof v;
+}
+
+/**
+ * When a message was sent (encoded into its record), in ms since the Unix epoch, as the
+ * record's header says; NaN for a message made here and never decoded. A function, not a
+ * property, so that no field name is taken.
+ */
+export function sentAt(msg: Message): number {
+  if (!(msg instanceof Message)) throw new TypeError(`sentAt: expected a message, got ${describeMessage(msg)}`);
+  return msg[HDR].timestamp;
 }

@@ -40,7 +40,10 @@ export function sendRouted(route: Route, msg: Message, who: Who, timeout: number
   const to = (t: KernelInstance) => {
     const gone = t.goneAsTarget(who.kernelId) ?? (route.checked ? null : wrongClass(t, msg, who.kernelId, who.operation));
     if (gone) return Promise.reject(gone);
-    return t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const sent = t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    // into a worker kernel, from this thread (the owner's inline kernels): the pool's threads
+    // stay referenced until it is in and taken (js/worker/pool.ts)
+    return t.worker ? t.worker.hold(sent) : sent;
   };
   const ts = route.targets;
   switch (route.mode) {
@@ -69,7 +72,8 @@ function nextInRotation(route: Route): number {
 export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who, timeout: number | undefined,
   cancelled: () => Error | null, refused?: (e: unknown, share: readonly Message[]) => Promise<void>): Promise<void> {
   const bad = msgs.findIndex((m) => !(m instanceof Message));
-  if (bad >= 0) return Promise.reject(new TypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`));
+  if (bad >= 0) return Promise.reject(new MessageTypeError(`${who.operation} from kernel '${who.kernelId}': item ${bad} is not a message; nothing was sent`,
+    { ...who, expected: null, actual: typeof msgs[bad] }));
   const ts = route.targets;
   let shares: (readonly Message[])[];
   switch (route.mode) {
@@ -90,7 +94,8 @@ export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who,
     if (!gone && !route.checked) for (const m of share) if ((gone = wrongClass(t, m, who.kernelId, who.operation))) break;
     if (gone) return Promise.reject(gone);
     const p = t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-    return refused ? p.catch((e) => refused(e, share)) : p;
+    const held = t.worker ? t.worker.hold(p) : p; // into a worker kernel: see sendRouted
+    return refused ? held.catch((e) => refused(e, share)) : held;
   })).then(() => undefined);
 }
 

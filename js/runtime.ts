@@ -7,6 +7,7 @@ import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
 import { WorkerRequestError, type DirectoryEntry, type SerializedError } from './worker/protocol.js';
 import { Ring } from './ring.js';
+import { noteTimeout } from './timeouts.js';
 import { Hub } from './hub.js';
 import { KernelInstance } from './instance.js';
 import { keyOfField, type Route } from './routing.js';
@@ -154,6 +155,9 @@ export class RingKernelRuntime implements KernelRuntime {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
         report: (w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === w) k.record?.fromWorker(report); },
         died: (w, reason) => this.#workerDied(w, reason),
+      }, (w) => {
+        for (const k of this.#kernels.values()) if (k.worker === w && k.active && !k.input.empty) return true;
+        return false;
       });
       this.#hub!.remote = true;
     }
@@ -357,6 +361,7 @@ export class RingKernelRuntime implements KernelRuntime {
       throw new KernelStateError(`terminate: kernel '${id}' is already terminated`, { kernelId: id, operation: 'terminate', state: 'terminated' });
     const timeout = options.timeout ?? DEFAULT_STOP_TIMEOUT;
     if (!(timeout >= 0)) throw new RangeError(`terminate '${id}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`);
+    noteTimeout(options.timeout, 'runtime.terminate of kernel', id);
     // a terminate already under way: wait for it, but no longer than this call's timeout
     if (inst.code === StateCode.TERMINATING || inst.draining) { await withTimeout(inst.released$, timeout); this.#release(inst); return; }
     const x = inst.hub.core.x;
@@ -450,18 +455,22 @@ export class RingKernelRuntime implements KernelRuntime {
    * ms (QueueFullError after it); REJECT throws QueueFullError at once when full;
    * DROP_OLDEST always succeeds.
    */
-  send(id: string, message: Message, options?: number | SendOptions): Promise<void> { return paced(this.#send(id, message, options)); }
+  send<I extends Message>(kernel: KernelDefinition<I, any>, message: I, options?: number | SendOptions): Promise<void>;
+  send(id: string, message: Message, options?: number | SendOptions): Promise<void>;
+  send(kernel: string | KernelDefinition, message: Message, options?: number | SendOptions): Promise<void> { return paced(this.#send(kernelIdOf(kernel), message, options)); }
 
   #send(id: string, message: Message, options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       inst.checkMessage(message);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      if (timeout !== undefined) noteTimeout(timeout, 'runtime.send to kernel', id);
       if (this.#routesPending.size > 0) {
         const routing = this.#routesPending.get(inst);
         if (routing) return routing.then(() => this.#send(id, message, options));
       }
-      return inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
+      const sent = inst.hub.push(inst.input, message, inst.sendWho, id, timeout, inst.receiveCancelled);
+      return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -472,16 +481,20 @@ export class RingKernelRuntime implements KernelRuntime {
    * priorities allow; the same rules as send() for each. Under REJECT the first refusal
    * rejects with QueueFullError (its `enqueued` tells how many went in).
    */
-  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> { return paced(this.#sendMany(id, messages, options)); }
+  sendMany<I extends Message>(kernel: KernelDefinition<I, any>, messages: readonly I[], options?: number | SendOptions): Promise<void>;
+  sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void>;
+  sendMany(kernel: string | KernelDefinition, messages: readonly Message[], options?: number | SendOptions): Promise<void> { return paced(this.#sendMany(kernelIdOf(kernel), messages, options)); }
 
   #sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
       for (const m of messages) inst.checkMessage(m);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      noteTimeout(timeout, 'runtime.sendMany to kernel', id);
       const routing = this.#routesPending.get(inst);
       if (routing) return routing.then(() => this.#sendMany(id, messages, options));
-      return inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
+      const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
+      return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -491,11 +504,16 @@ export class RingKernelRuntime implements KernelRuntime {
    * Every message waiting in a kernel's output queue, up to `max` (default 256): at least
    * one, so it waits like receive() (same timeout and errors) when there is none.
    */
-  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+  receiveMany<O extends Message>(kernel: KernelDefinition<any, O>, options?: ReceiveOptions & { max?: number }): Promise<O[]>;
+  receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]>;
+  receiveMany<M extends Message = any>(kernel: string | KernelDefinition, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
+    const id = kernelIdOf(kernel);
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      return inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+      noteTimeout(options?.timeout, 'runtime.receiveMany from kernel', id);
+      const got = inst.hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+      return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -506,11 +524,16 @@ export class RingKernelRuntime implements KernelRuntime {
    * (QueueTimeoutError after it; default: no limit). Once a kernel failed, what it sent
    * before is still delivered, then KernelFailedError.
    */
-  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
+  receive<O extends Message>(kernel: KernelDefinition<any, O>, options?: number | ReceiveOptions): Promise<O>;
+  receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M>;
+  receive<M extends Message = any>(kernel: string | KernelDefinition, options?: number | ReceiveOptions): Promise<M> {
+    const id = kernelIdOf(kernel);
     try {
       this.#checkOpen('receive');
       const inst = this.#get(id, 'receive');
-      return inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, 'runtime.receive from kernel', id);
+      const got = inst.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
+      return inst.role === 'remote' ? this.#pool!.hold(got) : got;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -636,6 +659,11 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+}
+
+/** A kernel named by id, or by its definition (the id it was defined under). */
+function kernelIdOf(kernel: string | KernelDefinition): string {
+  return typeof kernel === 'object' && kernel !== null ? kernel.kernelId : kernel;
 }
 
 function directoryEntry(k: KernelInstance): DirectoryEntry {

@@ -9,12 +9,12 @@
 /** Descriptor opcodes; the same numbers as assembly/codec.ts. */
 export const Op = {
   F64: 1, F32: 2, I32: 3, U32: 4, BOOL: 5, STRING: 6, BYTES: 7,
-  ARRAY: 8, FIXED: 9, OPTIONAL: 10, MESSAGE: 11,
+  ARRAY: 8, FIXED: 9, OPTIONAL: 10, MESSAGE: 11, TUPLE: 12, JSON: 13,
 } as const;
 
 export type FieldKind =
   | 'f64' | 'f32' | 'i32' | 'u32' | 'bool' | 'string' | 'bytes'
-  | 'array' | 'f32array' | 'f64array' | 'optional' | 'message';
+  | 'array' | 'f32array' | 'f64array' | 'optional' | 'message' | 'tuple' | 'json';
 
 /**
  * Writes a value at p; returns the position after it, or -1 when it would pass `lim`
@@ -33,6 +33,10 @@ export interface FieldType<V = unknown, I = V> {
   readonly fixedSize: number;
   /** Fields of optional types may be left out of the constructor's argument. */
   readonly optional: boolean;
+  /** t.default: the field may be left out of the constructor's argument; this value is used then. */
+  readonly hasDefault?: boolean;
+  /** t.tuple: the element types, in order. */
+  readonly elements?: readonly FieldType[];
   /** array / optional: the element or inner type. */
   readonly element?: FieldType;
   /** Fixed arrays: the length. */
@@ -495,6 +499,205 @@ function nested<M extends NestedClass>(M: M): FieldType<InstanceType<M>, Instanc
   };
 }
 
+// ---- tuples: the elements back to back, no count (the schema holds it) ----
+
+type TupleValues<E extends readonly FieldType<any, any>[]> = { -readonly [K in keyof E]: ValueOf<E[K]> };
+type TupleInputs<E extends readonly FieldType<any, any>[]> = { readonly [K in keyof E]: InputOf<E[K]> };
+
+function tuple<const E extends readonly FieldType<any, any>[]>(...elems: E): FieldType<TupleValues<E>, TupleInputs<E>> {
+  if (elems.length < 1 || elems.length > 255) throw new TypeError(`t.tuple: a tuple has 1 to 255 element types, got ${elems.length}`);
+  elems.forEach((e, i) => { if (!isFieldType(e)) throw new TypeError(`t.tuple: element ${i} is not a t.* field type, got ${describe(e)}`); });
+  const n = elems.length;
+  const fixed = elems.every((e) => e.fixedSize >= 0);
+  return {
+    kind: 'tuple', elements: elems, optional: false,
+    canon: `tuple<${elems.map((e) => e.canon).join(',')}>`,
+    minSize: elems.reduce((a, e) => a + e.minSize, 0),
+    fixedSize: fixed ? elems.reduce((a, e) => a + e.fixedSize, 0) : -1,
+    check(v) {
+      if (!Array.isArray(v)) throw new FieldValueError(`expected a tuple (an array of ${n}), got ${describe(v)}`);
+      if (v.length !== n) throw new FieldValueError(`expected a tuple of ${n} elements, got ${v.length}`);
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        try { out[i] = elems[i]!.check(v[i]); } catch (e) {
+          if (e instanceof FieldValueError) e.path = `[${i}]` + e.path;
+          throw e;
+        }
+      }
+      return out as TupleValues<E>;
+    },
+    size(v) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += elems[i]!.size((v as unknown[])[i]);
+      return s;
+    },
+    write(v, u8, dv, p, lim) {
+      for (let i = 0; i < n && p >= 0; i++) p = (elems[i]!.write as Writer<unknown>)((v as unknown[])[i], u8, dv, p, lim);
+      return p;
+    },
+    read(u8, dv, end) {
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = elems[i]!.read(u8, dv, end);
+      return out as TupleValues<E>;
+    },
+    descriptor(out) { out.push(Op.TUPLE, n); for (const e of elems) e.descriptor(out); },
+  };
+}
+
+// ---- JSON-like values: a tag byte, then as the tag says (docs/wire-format.md) ----
+
+/** What a t.json field holds: null, booleans, finite numbers, strings, arrays and plain objects of them. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const J_NULL = 0, J_FALSE = 1, J_TRUE = 2, J_NUMBER = 3, J_STRING = 4, J_ARRAY = 5, J_OBJECT = 6;
+/** Arrays and objects nest at most this deep (the core refuses deeper records too). */
+export const JSON_MAX_DEPTH = 64;
+/** A t.json value encodes to at most this many bytes (the queue's maxMessageSize may be lower). */
+export const JSON_MAX_BYTES = 1 << 24;
+
+/** Checks a JSON-like value, returning its encoded size; `path` names where a bad part is. */
+function jsonSize(v: unknown, depth: number, seen: unknown[]): number {
+  if (v === null || v === true || v === false) return 1;
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) throw new FieldValueError(`expected a finite number (JSON has no ${v}), got ${v}`);
+      return 9;
+    case 'string':
+      if (!isWellFormed(v)) throw new FieldValueError('string holds a lone surrogate, which UTF-8 cannot encode');
+      return 5 + utf8Length(v);
+    case 'object': break;
+    default: throw new FieldValueError(`expected a JSON-like value (null, boolean, number, string, array, plain object), got ${typeof v === 'function' ? 'a function' : typeof v}`);
+  }
+  const o = v as object;
+  if (seen.includes(o)) throw new FieldValueError('the value contains a cycle (an object that contains itself)');
+  if (depth >= JSON_MAX_DEPTH) throw new FieldValueError(`arrays and objects nest deeper than ${JSON_MAX_DEPTH}`);
+  seen.push(o);
+  let s = 5;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      try { s += jsonSize(o[i], depth + 1, seen); } catch (e) {
+        if (e instanceof FieldValueError) e.path = `[${i}]` + e.path;
+        throw e;
+      }
+    }
+  } else {
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null)
+      throw new FieldValueError(`expected a plain object or an array, got a ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'} (convert it first, e.g. to a string or a plain object)`);
+    for (const k of Object.keys(o)) {
+      if (!isWellFormed(k)) throw new FieldValueError('a key holds a lone surrogate, which UTF-8 cannot encode');
+      try { s += 4 + utf8Length(k) + jsonSize((o as Record<string, unknown>)[k], depth + 1, seen); } catch (e) {
+        if (e instanceof FieldValueError) e.path = `.${k}` + e.path;
+        throw e;
+      }
+    }
+  }
+  seen.pop();
+  if (s > JSON_MAX_BYTES) throw new FieldValueError(`encodes to more than ${JSON_MAX_BYTES} bytes`);
+  return s;
+}
+
+function writeJsonText(s: string, u8: Uint8Array, dv: DataView, p: number, lim: number): number {
+  return (string.write as Writer<string>)(s, u8, dv, p, lim);
+}
+
+function writeJson(v: unknown, u8: Uint8Array, dv: DataView, p: number, lim: number, depth: number): number {
+  if (p < 0 || p + 1 > lim) return -1;
+  if (v === null) { u8[p] = J_NULL; return p + 1; }
+  if (v === false) { u8[p] = J_FALSE; return p + 1; }
+  if (v === true) { u8[p] = J_TRUE; return p + 1; }
+  if (typeof v === 'number') {
+    if (p + 9 > lim) return -1;
+    u8[p] = J_NUMBER; dv.setFloat64(p + 1, v, true);
+    return p + 9;
+  }
+  if (typeof v === 'string') { u8[p] = J_STRING; return writeJsonText(v, u8, dv, p + 1, lim); }
+  // changed since construction into something deeper (or a cycle): refuse rather than recurse forever
+  if (depth >= JSON_MAX_DEPTH) throw new TypeError(`t.json value nests deeper than ${JSON_MAX_DEPTH} (changed after construction?)`);
+  if (p + 5 > lim) return -1;
+  if (Array.isArray(v)) {
+    u8[p] = J_ARRAY; dv.setUint32(p + 1, v.length, true);
+    p += 5;
+    for (let i = 0; i < v.length && p >= 0; i++) p = writeJson(v[i], u8, dv, p, lim, depth + 1);
+    return p;
+  }
+  const keys = Object.keys(v as object);
+  u8[p] = J_OBJECT; dv.setUint32(p + 1, keys.length, true);
+  p += 5;
+  for (let i = 0; i < keys.length && p >= 0; i++) {
+    p = writeJsonText(keys[i]!, u8, dv, p, lim);
+    if (p >= 0) p = writeJson((v as Record<string, unknown>)[keys[i]!], u8, dv, p, lim, depth + 1);
+  }
+  return p;
+}
+
+function readJson(u8: Uint8Array, dv: DataView, end: number, depth: number): Json {
+  if (pos + 1 > end) throw new DecodeFault(`JSON value at offset ${pos} is cut off`);
+  const tag = u8[pos++]!;
+  switch (tag) {
+    case J_NULL: return null;
+    case J_FALSE: return false;
+    case J_TRUE: return true;
+    case J_NUMBER: {
+      if (pos + 8 > end) throw new DecodeFault(`JSON number at offset ${pos} is cut off`);
+      const n = dv.getFloat64(pos, true);
+      pos += 8;
+      return n;
+    }
+    case J_STRING: return string.read(u8, dv, end);
+    case J_ARRAY: case J_OBJECT: {
+      if (depth >= JSON_MAX_DEPTH) throw new DecodeFault(`JSON nested deeper than ${JSON_MAX_DEPTH} at offset ${pos - 1}`);
+      const n = u32Prefix(dv, end, 'JSON', tag === J_ARRAY ? 1 : 5);
+      if (tag === J_ARRAY) {
+        const a = new Array<Json>(n);
+        for (let i = 0; i < n; i++) a[i] = readJson(u8, dv, end, depth + 1);
+        return a;
+      }
+      const o: Record<string, Json> = {};
+      for (let i = 0; i < n; i++) {
+        const k = string.read(u8, dv, end);
+        const x = readJson(u8, dv, end, depth + 1);
+        // a key '__proto__' is an own property, as JSON.parse makes it, not the prototype
+        if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+        else o[k] = x;
+      }
+      return o;
+    }
+  }
+  throw new DecodeFault(`JSON tag ${tag} at offset ${pos - 1} is not 0..6`);
+}
+
+const json: FieldType<Json> = {
+  kind: 'json', canon: 'json', minSize: 1, fixedSize: -1, optional: false,
+  check(v) { jsonSize(v, 0, []); return v as Json; },
+  size: (v) => jsonSize(v, 0, []),
+  write: (v, u8, dv, p, lim) => writeJson(v, u8, dv, p, lim, 0),
+  read: (u8, dv, end) => readJson(u8, dv, end, 0),
+  descriptor: (out) => { out.push(Op.JSON); },
+};
+
+// ---- defaults: the same wire as T; a field left out of the constructor's argument gets the value ----
+
+function withDefault<F extends FieldType<any, any>>(inner: F, value: InputOf<F>): FieldType<ValueOf<F>, InputOf<F> | undefined> & { readonly hasDefault: true } {
+  if (!isFieldType(inner)) throw new TypeError(`t.default: the type must be a t.* field type, got ${describe(inner)}`);
+  try { inner.check(value); } catch (e) {
+    if (e instanceof FieldValueError) throw new TypeError(`t.default: the default does not fit ${inner.canon}: ${e.path ? `${e.path}: ` : ''}${e.detail}`);
+    throw e;
+  }
+  let text: string;
+  try { text = JSON.stringify(value, (_k, x) => (ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<number>) : x)); } catch {
+    throw new TypeError('t.default: the default must be a value JSON can write (it is part of the type id)');
+  }
+  // a fresh copy per message, so that one message changing its array does not change the next one's default
+  const fresh = typeof value === 'object' && value !== null ? () => structuredClone(value) : () => value;
+  return {
+    ...inner,
+    hasDefault: true,
+    canon: `default<${inner.canon},${text}>`,
+    check: (v: unknown) => inner.check(v === undefined ? fresh() : v),
+  };
+}
+
 function isFieldType(v: unknown): v is FieldType {
   return typeof v === 'object' && v !== null && typeof (v as FieldType).canon === 'string' && typeof (v as FieldType).write === 'function';
 }
@@ -514,6 +717,16 @@ export const t = {
   message: nested,
   /** A list of nested messages: t.array(t.message(M)). */
   list: <M extends NestedClass>(M: M) => array(nested(M)),
+  /** A fixed sequence of values of these types, as an array: t.tuple(t.i32, t.string) holds [1, 'a']. */
+  tuple,
+  /**
+   * A JSON-like value: null, booleans, finite numbers, strings, arrays and plain objects of
+   * them (PyDotCompute's `Any`), at most 64 deep and 16 MiB encoded. Functions, cycles and
+   * class instances are refused at construction; the core validates it like any field.
+   */
+  json,
+  /** T, with a value for when the field is left out of the constructor's argument: t.default(t.f64, 0.85). */
+  default: withDefault,
 };
 
 export { isFieldType };

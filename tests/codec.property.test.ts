@@ -14,17 +14,19 @@ import { same } from './helpers/same.js';
 
 // ---- arbitrary schemas: a shape is plain data, turned into t.* types (and classes) once ----
 
-type Leaf = 'f64' | 'f32' | 'i32' | 'u32' | 'bool' | 'string' | 'bytes' | 'f32array' | 'f64array';
+type Leaf = 'f64' | 'f32' | 'i32' | 'u32' | 'bool' | 'string' | 'bytes' | 'f32array' | 'f64array' | 'json';
 type Shape =
   | { k: Leaf }
   | { k: 'array'; e: Shape; n: number | null }
   | { k: 'optional'; e: Shape }
+  | { k: 'tuple'; es: Shape[] }
   | { k: 'message'; fields: Shape[] };
 
-const leaves: Leaf[] = ['f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'f32array', 'f64array'];
-const { shape } = fc.letrec<{ shape: Shape; array: Shape; optional: Shape; message: Shape }>((tie) => ({
+const leaves: Leaf[] = ['f64', 'f32', 'i32', 'u32', 'bool', 'string', 'bytes', 'f32array', 'f64array', 'json'];
+const { shape } = fc.letrec<{ shape: Shape; array: Shape; optional: Shape; tuple: Shape; message: Shape }>((tie) => ({
   shape: fc.oneof({ depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(...leaves).map((k) => ({ k }) as Shape), tie('array'), tie('optional'), tie('message')),
+    fc.constantFrom(...leaves).map((k) => ({ k }) as Shape), tie('array'), tie('optional'), tie('tuple'), tie('message')),
+  tuple: fc.record({ k: fc.constant('tuple' as const), es: fc.array(tie('shape'), { minLength: 1, maxLength: 3 }) }),
   array: fc.record({ k: fc.constant('array' as const), e: tie('shape'), n: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }) }),
   optional: fc.record({ k: fc.constant('optional' as const), e: tie('shape') }),
   message: fc.record({ k: fc.constant('message' as const), fields: fc.array(tie('shape'), { maxLength: 3 }) }),
@@ -50,6 +52,7 @@ function typeOf(s: Shape): FieldType<any, any> {
       break;
     }
     case 'optional': ty = t.optional(typeOf(s.e)); break;
+    case 'tuple': ty = t.tuple(...s.es.map(typeOf)); break;
     case 'message': ty = t.message(message(`CodecPropNested${defined++}`, fieldsOf(s.fields))); break;
     default: ty = t[s.k];
   }
@@ -69,6 +72,8 @@ function valueOf(s: Shape): fc.Arbitrary<unknown> {
     case 'f32array': return fc.float32Array({ maxLength: 24 });
     case 'f64array': return fc.float64Array({ maxLength: 24 });
     case 'optional': return fc.option(valueOf(s.e), { nil: null });
+    case 'json': return fc.jsonValue({ maxDepth: 3 });
+    case 'tuple': return fc.tuple(...s.es.map(valueOf));
     case 'message': return record(s.fields);
     case 'array': {
       const n = s.n ?? (typeOf(s.e).minSize === 0 ? 1 : null);

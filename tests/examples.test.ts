@@ -54,16 +54,17 @@ test('backpressure: BLOCK loses nothing, REJECT refuses, DROP_OLDEST drops and c
 
 test('resilient stage: a bad input becomes a dead letter and a failed StageResult; the stage restarts and stays up', async () => {
   const { main } = await import('../examples/resilient-stage.js');
-  const { results, state, errors, restarts, deadLetters, log } = await main(['42', 'forty-two', '3.5', '', '7']);
+  const { results, state, errors, restarts, deadLetters, log } = await main(['42', 'forty-two', '{"readings": [1.5, null], "ok": true}', '', '7']);
   assert.equal(results.map((r) => r.success), [true, false, true, false, true]);
-  assert.equal(results.map((r) => r.data), [42, null, 3.5, null, 7]);
-  assert.match(results[1]!.error!, /not a number: "forty-two"/);
-  assert.match(results[3]!.error!, /not a number: ""/);
+  assert.equal(results.map((r) => r.data), [42, null, { readings: [1.5, null], ok: true }, null, 7]); // data: Any, as in the seed
+  assert.match(results[1]!.error!, /not JSON: "forty-two"/);
+  assert.match(results[3]!.error!, /not JSON: ""/);
+  assert.equal(results.map((r) => r.error), [null, results[1]!.error, null, results[3]!.error, null]);
   assert.ok(results.every((r) => r.stage === 'resilient_stage'));
   assert.is(state, 'active');
   assert.equal([errors, restarts, deadLetters], [2, 2, 2]);
-  assert.equal(log, ['resilient_stage: dead letter (not a number: "forty-two")', 'resilient_stage: restart 1 after 10 ms',
-    'resilient_stage: dead letter (not a number: "")', 'resilient_stage: restart 2 after 20 ms']);
+  assert.equal(log, ['resilient_stage: dead letter (not JSON: "forty-two")', 'resilient_stage: restart 1 after 10 ms',
+    'resilient_stage: dead letter (not JSON: "")', 'resilient_stage: restart 2 after 20 ms']);
 });
 
 test('monitoring: per-stage telemetry after a stream', async () => {

@@ -2,7 +2,8 @@
 // of their one-message forms (order, priority, backpressure, telemetry).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy, MessageTooLargeError } from '../js/index.js';
+import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy, MessageTooLargeError, MessageTypeError,
+} from '../js/index.js';
 
 const BItem = message('BItem', { n: t.i32 });
 
@@ -138,7 +139,7 @@ test('sendMany checks every item before sending any', async () => {
   await using rt = new RingKernelRuntime();
   await rt.launch('batch_idle');
   const e = await rt.sendMany('batch_idle', [new BItem({ n: 1 }), { n: 2 } as never]).catch((x) => x);
-  assert.instance(e, TypeError);
+  assert.instance(e, MessageTypeError);
   assert.match(e.message, /batch_idle/);
   assert.is(rt.getTelemetry('batch_idle')!.queueDepth, 0);
 });

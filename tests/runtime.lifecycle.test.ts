@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import {
   RingKernelRuntime, ringKernel, undefineKernel, definedKernelIds, message, t, KernelState,
   BackpressureStrategy, RingKernelError, KernelNotFoundError, KernelStateError,
-  KernelAlreadyExistsError, QueueTimeoutError, KernelFailedError,
+  KernelAlreadyExistsError, QueueTimeoutError, KernelFailedError, KernelTerminatingError,
   type KernelContext, type KernelDefinition,
 } from '../js/index.js';
 
@@ -297,8 +297,10 @@ test('terminate wakes a kernel blocked in receive() (no timeout) at once', async
       assert.ok(dt < 100, `terminate took ${dt.toFixed(1)} ms (the default stop timeout is 5 s; the blocked receive must end at once)`);
       assert.ok(returned, 'kernel function returned');
       assert.ok(caughtAt - t0 < 100, `the blocked receive ended ${(caughtAt - t0).toFixed(1)} ms after terminate`);
-      assert.instance(caught, KernelStateError, 'the blocked receive rejects with KernelStateError');
-      assert.is((caught as KernelStateError).kernelId, 'lc_wake');
+      // a QueueTimeoutError, so loops that go on after a timeout end cleanly (README)
+      assert.instance(caught, KernelTerminatingError, 'the blocked receive rejects with KernelTerminatingError');
+      assert.instance(caught, QueueTimeoutError);
+      assert.is((caught as KernelTerminatingError).kernelId, 'lc_wake');
       assert.is(rt.getState('lc_wake'), 'terminated');
     });
   } finally { undefineKernel('lc_wake'); }
@@ -1061,6 +1063,26 @@ test('runtime.receive: timeout rejects with QueueTimeoutError naming the kernel;
       assert.is((await rt.receive('lc_rt_timeout', 1000) as any).n, 4);
     });
   } finally { undefineKernel('lc_rt_timeout'); }
+});
+
+test('register: false (auto_register=False): the definition is only returned, may be made again, and launches under any id', async () => {
+  const M = message('LcUnregistered', { n: t.i32 });
+  const make = (k: number) => ringKernel({ kernelId: 'lc_unregistered', register: false, input: M, output: M }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(new M({ n: m.n * k }));
+  });
+  const double = make(2), triple = make(3); // a factory that runs twice: no KernelAlreadyExistsError
+  assert.not.ok(definedKernelIds().includes('lc_unregistered'));
+  await withRuntime(async (rt) => {
+    await rt.launch('x2', double); await rt.launch('x3', triple);
+    await rt.activate('x2'); await rt.activate('x3');
+    await rt.send('x2', new M({ n: 5 })); await rt.send('x3', new M({ n: 5 }));
+    assert.is((await rt.receive('x2', { timeout: 1000 })).n, 10);
+    assert.is((await rt.receive('x3', { timeout: 1000 })).n, 15);
+    const e = await rt.launch('lc_unregistered').catch((x) => x);
+    assert.instance(e, KernelNotFoundError, 'not registered, so not launchable by its id');
+  });
+  assert.throws(() => ringKernel({ kernelId: 'lc_unreg_worker', register: false, placement: 'worker', module: import.meta.url }, async () => {}),
+    /a worker kernel must be registered/);
 });
 
 test.run();

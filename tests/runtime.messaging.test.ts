@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import {
   RingKernelRuntime, ringKernel, undefineKernel, message, t, BackpressureStrategy,
   RingKernelError, KernelNotFoundError, KernelStateError, QueueFullError, QueueTimeoutError,
-  MessageTooLargeError,
+  MessageTooLargeError, sentAt, MessageTypeError,
   type KernelContext, type KernelOptions,
 } from '../js/index.js';
 
@@ -362,7 +362,7 @@ test('a routed send over the target\'s maxMessageSize rejects in the sending ker
   });
 });
 
-test('sending a non-message or a message of the wrong class rejects with TypeError naming the kernel', async () => {
+test('sending a non-message or a message of the wrong class rejects with MessageTypeError naming the kernel', async () => {
   const seen: unknown[] = [];
   await withKernels([
     [{ kernelId: 'msg_types', input: MsgNum }, async (ctx) => { for await (const m of ctx) seen.push(m); }],
@@ -373,11 +373,13 @@ test('sending a non-message or a message of the wrong class rejects with TypeErr
       await rt.launch('msg_types_any');
       for (const [what, v] of [['a plain object', { n: 1 }], ['null', null], ['undefined', undefined], ['a number', 42], ['a string', 'MsgNum'],
         ['an encoded record', MsgNum.encode(new MsgNum({ n: 1 }))]] as const) {
-        const e = await rejects(() => rt.send('msg_types', v as any), TypeError, `send ${what}`);
+        const e = await rejects(() => rt.send('msg_types', v as any), MessageTypeError, `send ${what}`);
         assert.ok(e.message.includes('msg_types'), `${what}: the message names the kernel: ${e.message}`);
-        await rejects(() => rt.send('msg_types_any', v as any), TypeError, `send ${what} to a kernel without an input class`);
+        await rejects(() => rt.send('msg_types_any', v as any), MessageTypeError, `send ${what} to a kernel without an input class`);
       }
-      const e = await rejects(() => rt.send('msg_types', new MsgOther({ n: 1 })), TypeError, 'send the wrong class');
+      const e = await rejects(() => rt.send('msg_types', new MsgOther({ n: 1 })), MessageTypeError, 'send the wrong class');
+      assert.instance(e, RingKernelError);
+      assert.is((e as MessageTypeError).expected, 'MsgNum'); assert.is((e as MessageTypeError).actual, 'MsgOther');
       assert.ok(e.message.includes('msg_types'), e.message);
       assert.ok(e.message.includes('MsgNum') && e.message.includes('MsgOther'), `names both classes: ${e.message}`);
       // nothing got in
@@ -477,7 +479,7 @@ test('messageId, correlationId and priority survive the trip; replies correlate'
       assert.is(back.correlationId, null);
       assert.is(back.messageId, plain.messageId);
       assert.is(back.priority, 128);
-      assert.ok(Number.isFinite(back.timestamp) && back.timestamp > 0, 'a received message carries its send timestamp');
+      assert.ok(Number.isFinite(sentAt(back)) && sentAt(back) > 0, 'a received message carries its send timestamp');
     });
   });
 });

@@ -6,6 +6,7 @@ import {
   CODEC_E_BAD_VERSION, CODEC_E_BAD_FLAGS, CODEC_E_RESERVED, CODEC_E_BAD_CORRELATION,
   CODEC_E_BAD_TIMESTAMP, CODEC_E_TRUNCATED, CODEC_E_LENGTH_EXCEEDS, CODEC_E_BAD_BOOL,
   CODEC_E_BAD_TAG, CODEC_E_BAD_UTF8, CODEC_E_TRAILING, CODEC_E_TOO_DEEP, CODEC_E_BAD_SCHEMA,
+  CODEC_E_BAD_JSON_TAG, CODEC_E_BAD_NUMBER, CODEC_E_JSON_TOO_DEEP,
 } from "../codec";
 
 // ---- tests/fixtures/golden.json, copied (tests/codec.test.ts checks these are its strings) ----
@@ -415,5 +416,90 @@ describe("codec_validate", () => {
     store<u32>(REC, 1);
     expect(validate(77, 1, 0, CRAFTED)).toBe(CODEC_E_BAD_SCHEMA);
     expect(reportValue()).toBe(99);
+  });
+});
+
+// ---- tuples and JSON-like values (t.tuple, t.json), in a table of one type ----
+// type 5: { pair: tuple<i32,string> (12 2 3 6), data: json (13) }
+const JT: u32 = 5;
+function jsonTable(): void {
+  store<u32>(CRAFTED, 8);
+  store<u32>(CRAFTED, 1, 4);
+  memory.fill(CRAFTED + 8, 0, 64);
+  store<u32>(CRAFTED + 8 + 5 * 8, JT);
+  store<u32>(CRAFTED + 8 + 5 * 8, 72, 4);
+  store<u32>(CRAFTED + 72, JT);
+  store<u32>(CRAFTED + 72, 2, 4);
+  store<u8>(CRAFTED + 80, 12);
+  store<u8>(CRAFTED + 81, 2);
+  store<u8>(CRAFTED + 82, 3);
+  store<u8>(CRAFTED + 83, 6);
+  store<u8>(CRAFTED + 84, 13);
+}
+
+/** A type-5 record: pair (7, "ab"), then the json bytes written by `json` from p; returns its length. */
+function jsonRecord(json: (p: usize) => usize): u32 {
+  let p = codec_put_i32(REC + 56, 7);
+  store<u16>(TMP, 0x6261);
+  p = codec_put_bytes(p, TMP, 2);
+  return finish(json(p), JT, 0, 0, 0);
+}
+
+describe("codec_validate: tuples and JSON-like values", () => {
+  beforeEach(setup);
+  beforeEach(jsonTable);
+
+  it("accepts every JSON kind, nested", () => {
+    // [null, true, 1.5, "x", {"k": false}]
+    let n = jsonRecord((p: usize): usize => {
+      store<u8>(p, 5); p = codec_put_u32(p + 1, 5);
+      store<u8>(p, 0); store<u8>(p + 1, 2); p += 2;
+      store<u8>(p, 3); p = codec_put_f64(p + 1, 1.5);
+      store<u8>(p, 4); store<u8>(TMP + 8, 0x78); p = codec_put_bytes(p + 1, TMP + 8, 1);
+      store<u8>(p, 6); p = codec_put_u32(p + 1, 1);
+      store<u8>(TMP + 8, 0x6b); p = codec_put_bytes(p, TMP + 8, 1);
+      store<u8>(p, 1);
+      return p + 1;
+    });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(0);
+  });
+
+  it("refuses an unknown tag, a non-finite number, a count past the end and nesting past 64", () => {
+    let n = jsonRecord((p: usize): usize => { store<u8>(p, 7); return p + 1; });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_BAD_JSON_TAG);
+    expect(reportValue()).toBe(7);
+    expect(reportField()).toBe(1);
+    n = jsonRecord((p: usize): usize => { store<u8>(p, 3); return codec_put_f64(p + 1, NaN); });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_BAD_NUMBER);
+    n = jsonRecord((p: usize): usize => { store<u8>(p, 5); return codec_put_u32(p + 1, 1000); });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_LENGTH_EXCEEDS);
+    expect(reportValue()).toBe(1000);
+    n = jsonRecord((p: usize): usize => {
+      for (let i = 0; i < 65; i++) { store<u8>(p, 5); p = codec_put_u32(p + 1, 1); }
+      store<u8>(p, 0);
+      return p + 1;
+    });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_JSON_TOO_DEEP);
+    n = jsonRecord((p: usize): usize => {
+      for (let i = 0; i < 64; i++) { store<u8>(p, 5); p = codec_put_u32(p + 1, 1); }
+      store<u8>(p, 0);
+      return p + 1;
+    });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(0);
+  });
+
+  it("refuses bad UTF-8 in an object key, and a tuple cut short", () => {
+    let n = jsonRecord((p: usize): usize => {
+      store<u8>(p, 6); p = codec_put_u32(p + 1, 1);
+      store<u8>(TMP + 8, 0xff); p = codec_put_bytes(p, TMP + 8, 1);
+      store<u8>(p, 0);
+      return p + 1;
+    });
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_BAD_UTF8);
+    // the tuple's string claims more bytes than the record has
+    n = jsonRecord((p: usize): usize => { store<u8>(p, 0); return p + 1; });
+    store<u32>(REC + 60, 100);
+    expect(validate(n, JT, 0, CRAFTED)).toBe(CODEC_E_LENGTH_EXCEEDS);
+    expect(reportField()).toBe(0);
   });
 });

@@ -54,15 +54,33 @@ async function findAdapter(): Promise<{ adapter: any; gpu: Gpu } | null> {
     if (!dawn) return null;
     Object.assign(globalThis, dawn.globals);
     if (!process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless'; // GL ES without a display
-    for (const backend of ['vulkan', 'opengles']) {
+    // Dawn prints what it finds from native code, straight to stderr. Trying Vulkan where
+    // there is no Vulkan loader prints a warning with Dawn's build-machine paths; so Vulkan
+    // is tried only where a loader is installed, unless RINGKERNEL_GPU_VERBOSE=1 asks to
+    // hear everything Dawn says (then each backend is tried, verbosely).
+    const verbose = process.env.RINGKERNEL_GPU_VERBOSE === '1';
+    const backends = verbose || await hasVulkanLoader() ? ['vulkan', 'opengles'] : ['opengles'];
+    for (const backend of backends) {
       try {
-        const gpu = dawn.create([`backend=${backend}`]);
+        const gpu = dawn.create(verbose ? [`backend=${backend}`, 'verbose=1'] : [`backend=${backend}`]);
         const adapter = await gpu.requestAdapter(backend === 'opengles' ? { featureLevel: 'compatibility' } : undefined);
         if (adapter) return { adapter, gpu };
       } catch { /* next backend */ }
     }
     return null;
   }
+}
+
+/**
+ * Whether a Vulkan loader (libvulkan) can be found: on Linux in the dynamic linker's cache or
+ * LD_LIBRARY_PATH, elsewhere assumed (Dawn looks for it itself).
+ */
+async function hasVulkanLoader(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  const fs = await import('node:fs');
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  if (dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`))) return true;
+  try { return fs.readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1'); } catch { return true; }
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { KernelDefinition } from '../kernel.js';
 import type { KernelContext } from '../context.js';
 import type { Message } from '../message.js';
-import { BackendNotAvailableError, MessageDecodeError, QueueFullError } from '../errors.js';
+import { BackendNotAvailableError, MessageDecodeError, QueueFullError, MessageTypeError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
 import { FRAME_PREFIX, HEADER_BYTES, frameWords, recordTypeId } from '../record.js';
@@ -93,7 +93,11 @@ function fallbackPump(id: string, def: KernelDefinition) {
   return async (_inst: KernelInstance, ctx: KernelContext) => {
     for await (const m of ctx) {
       const r = await f(m);
-      if (!(r instanceof Out)) throw new TypeError(`GPU kernel '${id}': its JS fallback must return a ${Out.typeName}, got ${r === null || typeof r !== 'object' ? String(r) : r.constructor.name}`);
+      if (!(r instanceof Out)) {
+        const got = r === null || typeof r !== 'object' ? String(r) : r.constructor.name;
+        throw new MessageTypeError(`GPU kernel '${id}': its JS fallback must return a ${Out.typeName}, got ${got}`,
+          { kernelId: id, operation: 'send', expected: Out.typeName, actual: got });
+      }
       r.correlationId = m.messageId;
       r.priority = m.priority;
       await ctx.send(r);

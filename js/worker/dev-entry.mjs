@@ -3,4 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
+globalThis[Symbol.for('ringkernel.tsxRegistered')] = true;
 await import('./entry.ts');

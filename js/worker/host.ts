@@ -18,7 +18,7 @@ import { registeredKernel } from '../kernel.js';
 import { StateCode } from '../state.js';
 import { keyOfField } from '../routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { nextTask, waitAsync } from '../platform.js';
+import { isNode, nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
@@ -37,6 +37,9 @@ class WorkerHost implements ViewHost {
   readonly reports: Reports;
   private readonly byKcb = new Map<number, KernelInstance>();
   private sleeping = false;
+  /** This worker's idle block (js/pool.ts): [busy, tell] as i32 words. */
+  private readonly i32: Int32Array;
+  private readonly busyWord: number;
 
   constructor(init: Extract<ToWorker, { type: 'init' }>, port: ParentPort) {
     this.core = attachCore(init.module, init.memory, init.scratch, init.scratchBytes);
@@ -47,6 +50,21 @@ class WorkerHost implements ViewHost {
     this.port = port;
     this.view = new WorkerRuntimeView(this);
     this.reports = new Reports(port);
+    this.i32 = new Int32Array(init.memory.buffer);
+    this.busyWord = init.idle >> 2;
+  }
+
+  /** Marks this worker busy: before it takes a message, or starts a kernel. */
+  private busy(): void {
+    if (this.i32[this.busyWord] === 0) Atomics.store(this.i32, this.busyWord, 1);
+  }
+
+  /** Clears busy once every hosted kernel waits (or has ended); tells the owner when it asked. */
+  private noteIdle(): void {
+    if (this.i32[this.busyWord] === 0) return;
+    for (const inst of this.hosted.values()) if (!inst.stopping && !inst.waiting) return;
+    Atomics.store(this.i32, this.busyWord, 0);
+    if (Atomics.exchange(this.i32, this.busyWord + 1, 0) === 1) this.port.post({ type: 'idle' } satisfies FromWorker);
   }
 
   /** The instance for a kernel id: hosted here, or a view of one elsewhere. */
@@ -79,6 +97,7 @@ class WorkerHost implements ViewHost {
       const def = registeredKernel(e.kernelId, 'launch');
       const inst = new KernelInstance(e.id, def, e.kcb, new Ring(this.core, e.input), new Ring(this.core, e.output), this.hub, this.telemetry, 'local');
       inst.wakeOnInput = () => this.sleep();
+      this.busy();
       this.core.x.sched_add(this.thread, e.kcb);
       this.hosted.set(e.id, inst);
       this.byKcb.set(e.kcb, inst);
@@ -97,10 +116,12 @@ class WorkerHost implements ViewHost {
   private ended(inst: KernelInstance, threw: boolean, err: unknown): void {
     if (!inst.released) this.core.x.sched_remove(this.thread, inst.kcb);
     this.port.post({ type: 'ended', id: inst.id, error: threw && inst.code === StateCode.FAILED ? serializeError(err) : null } satisfies FromWorker);
+    this.noteIdle();
   }
 
   /** Sleeps on the thread's doorbell until a hosted kernel has work (one wait for them all). */
   sleep(): void {
+    this.noteIdle();
     if (this.sleeping) return;
     const x = this.core.x;
     const seq = x.sched_enter_sleep(this.thread);
@@ -108,6 +129,7 @@ class WorkerHost implements ViewHost {
     const wake = () => {
       x.sched_leave_sleep(this.thread);
       this.sleeping = false;
+      this.busy();
       this.run();
     };
     // anything that came before we counted as a sleeper?
@@ -177,18 +199,34 @@ class WorkerHost implements ViewHost {
   }
 }
 
-/** Imports a kernel module; in Node, a TypeScript one is loaded through tsx when present. */
+/**
+ * Imports a kernel module. A TypeScript one (.ts, .mts, .tsx) in Node goes through tsx: Node
+ * (before type stripping) cannot load TypeScript, and a worker thread does not inherit the
+ * loader hooks that `node --import tsx` or `npx tsx` registered in the main thread. So tsx is
+ * registered here first, when it is installed; after a failed import Node would keep the
+ * failure in its module cache, so registering after the fact cannot work.
+ */
 async function importKernelModule(url: string): Promise<void> {
+  if (isNode && /\.(m?ts|tsx)$/.test(new URL(url).pathname)) await registerTsx();
   try {
     await import(/* @vite-ignore */ url);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    throw new RingKernelError(`cannot import the kernel module ${url} in a worker: Node cannot load TypeScript by itself (install tsx, or compile the module to JavaScript)`, { operation: 'launch', cause: e });
+  }
+}
+
+let tsxRegistered: Promise<void> | null = null;
+
+function registerTsx(): Promise<void> {
+  const flag = Symbol.for('ringkernel.tsxRegistered'); // set by js/worker/dev-entry.mjs too
+  const g = globalThis as Record<symbol, unknown>;
+  if (g[flag]) return Promise.resolve();
+  return (tsxRegistered ??= (async () => {
     const tsx = 'tsx/esm/api';
     const api = await import(/* @vite-ignore */ tsx).catch(() => null) as { register(): void } | null;
-    if (!api) throw new RingKernelError(`cannot import the kernel module ${url} in a worker: Node cannot load TypeScript by itself (compile it to JavaScript, or install tsx)`, { operation: 'launch' });
-    api.register();
-    await import(/* @vite-ignore */ url);
-  }
+    if (api && !g[flag]) { api.register(); g[flag] = true; }
+  })());
 }
 
 /** Entry of a pool worker (dist/worker.js calls it). */

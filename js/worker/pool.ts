@@ -2,6 +2,17 @@
 // doorbell and kernel list, assembly/scheduler.ts) and a scratch area in the shared memory,
 // then kernels to run. Kernels are spread so that n workers >= k kernels gives each kernel
 // its own thread; a worker that dies fails only the kernels it hosts.
+//
+// Idle workers do not keep the process alive (Node), so a script that forgets shutdown()
+// still ends; a busy one does, so no accepted message is lost. Each worker has a 64-byte
+// region of the shared memory, its idle block:
+//   word 0  busy: 1 while any kernel it hosts is not waiting (for input or activation); the
+//           worker sets it before it takes a message, clears it when all its kernels wait
+//   word 1  tell: set by the owner when it waits for this worker to become idle; the worker
+//           clears it as it clears busy, and then posts { type: 'idle' }
+// The owner keeps every worker referenced while anything is under way: a worker busy, a
+// message queued for a worker kernel, or a host call on one still pending (hold); when none
+// is, it lets them all go (keepAlive(false)).
 import type { OwnerCore } from '../core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
@@ -24,15 +35,18 @@ export class PoolWorker {
   readonly thread: number;
   readonly scratch: number;
   readonly kernels = new Set<string>();
+  /** Address of this worker's idle block (see the top of this file). */
+  readonly idle: number;
   alive = true;
   private seq = 0;
   private readonly pending = new Map<number, { resolve(): void; reject(e: WorkerRequestError): void }>();
 
-  constructor(index: number, handle: WorkerHandle, thread: number, scratch: number) {
+  constructor(index: number, handle: WorkerHandle, thread: number, scratch: number, idle: number) {
     this.index = index;
     this.handle = handle;
     this.thread = thread;
     this.scratch = scratch;
+    this.idle = idle;
   }
 
   post(m: ToWorker): void { if (this.alive) this.handle.post(m); }
@@ -44,11 +58,14 @@ export class PoolWorker {
   request(m: DistributiveOmit<Request, 'seq'>): Promise<void> {
     if (!this.alive) return Promise.resolve();
     const seq = ++this.seq;
-    return new Promise<void>((resolve, reject) => {
+    return this.hold(new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       this.post({ ...m, seq } as Request);
-    });
+    }));
   }
+
+  /** Keeps the pool's threads referenced until `p` settles (set by the pool). */
+  hold: <T>(p: Promise<T>) => Promise<T> = (p) => p;
 
   /** Asks the worker to import `module` and start the kernel; rejects with its error. */
   launch(entry: DirectoryEntry, module: string, restore: unknown): Promise<void> {
@@ -76,13 +93,59 @@ export class WorkerPool {
   private readonly telemetry: boolean;
   private readonly spinMicros: number;
   private next = 0;
+  /** Host calls on worker kernels still pending (hold). */
+  private held = 0;
+  private referenced = true;
+  private checkTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether a message waits in the input queue of a kernel on this worker (the runtime knows). */
+  private readonly queued: (w: PoolWorker) => boolean;
 
-  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number, events: PoolEvents) {
+  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number, events: PoolEvents,
+    queued: (w: PoolWorker) => boolean = () => false) {
     this.core = core;
     this.size = size;
     this.telemetry = telemetry;
     this.spinMicros = spinMicros;
     this.events = events;
+    this.queued = queued;
+  }
+
+  /** Keeps the threads referenced until `p` settles; returns `p` itself. */
+  readonly hold = <T>(p: Promise<T>): Promise<T> => {
+    this.held++;
+    this.keepAlive();
+    const release = () => { this.held--; this.scheduleCheck(); };
+    p.then(release, release);
+    return p;
+  };
+
+  /** Something was handed to a worker (a message queued): keep the threads referenced. */
+  keepAlive(): void {
+    if (this.referenced) return;
+    this.referenced = true;
+    for (const w of this.workers) if (w.alive) w.handle.keepAlive(true);
+  }
+
+  /** Looks again soon whether the threads may let the process end (coalesced; the threads stay referenced until then). */
+  scheduleCheck(): void {
+    if (this.checkTimer !== null || !this.referenced) return;
+    this.checkTimer = setTimeout(() => { this.checkTimer = null; this.check(); }, 0);
+  }
+
+  private check(): void {
+    if (this.held > 0) return; // rechecked when the last one settles
+    const i32 = new Int32Array(this.core.memory.buffer);
+    for (const w of this.workers) {
+      if (!w.alive) continue;
+      if (this.queued(w)) { this.scheduleCheck(); return; } // its worker will take it and turn busy
+      const busy = w.idle >> 2;
+      if (Atomics.load(i32, busy) === 0) continue;
+      Atomics.store(i32, busy + 1, 1); // tell me when idle
+      if (Atomics.load(i32, busy) !== 0) return; // it posts 'idle', which checks again
+      Atomics.store(i32, busy + 1, 0);
+    }
+    this.referenced = false;
+    for (const w of this.workers) if (w.alive) w.handle.keepAlive(false);
   }
 
   /** Threads being started, counted against `size`, with the kernels already placed on them. */
@@ -118,16 +181,20 @@ export class WorkerPool {
     const thread = core.alloc(core.constant('THREAD_BYTES'));
     core.x.thread_init(thread);
     const scratch = core.alloc(DEFAULT_SCRATCH_BYTES);
+    const idle = core.alloc(64);
     const index = this.next++;
+    this.keepAlive();
     const handle = await startWorker(workerUrl(), `ringkernel-worker-${index}`);
-    const w = new PoolWorker(index, handle, thread, scratch);
+    const w = new PoolWorker(index, handle, thread, scratch, idle);
+    w.hold = this.hold;
     this.workers.push(w);
     const ready = new Promise<void>((resolve, reject) => {
       handle.onMessage((m: FromWorker) => {
         switch (m.type) {
           case 'ready': resolve(); return;
           case 'done': w.settle(m.seq, m.error); return;
-          case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); return;
+          case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); this.scheduleCheck(); return;
+          case 'idle': this.scheduleCheck(); return;
           case 'report': this.events.report(w, m.id, m.report); w.post({ type: 'ack', seq: m.seq }); return;
         }
       });
@@ -139,8 +206,8 @@ export class WorkerPool {
         this.events.died(w, reason);
       });
     });
-    handle.post({ type: 'init', module: core.module, memory: core.memory, thread, scratch, scratchBytes: DEFAULT_SCRATCH_BYTES, telemetry: this.telemetry, spinMicros: this.spinMicros } satisfies ToWorker);
-    await ready;
+    handle.post({ type: 'init', module: core.module, memory: core.memory, thread, scratch, scratchBytes: DEFAULT_SCRATCH_BYTES, idle, telemetry: this.telemetry, spinMicros: this.spinMicros } satisfies ToWorker);
+    await this.hold(ready);
     return w;
   }
 
@@ -160,6 +227,7 @@ export class WorkerPool {
 
   /** Ends every worker thread. */
   async close(): Promise<void> {
+    if (this.checkTimer !== null) { clearTimeout(this.checkTimer); this.checkTimer = null; }
     await Promise.all(this.workers.map(async (w) => {
       if (!w.alive) return;
       w.alive = false;
@@ -171,7 +239,11 @@ export class WorkerPool {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The worker entry next to this module: the bundle's, or under tsx the TypeScript source's. */
+/**
+ * The worker entry next to this module: the CommonJS bundle's (the copy Node runs), the ES
+ * module bundle's, or under tsx the TypeScript source's.
+ */
 function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./dev-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+  const here = import.meta.url;
+  return new URL(here.endsWith('.ts') ? './dev-entry.mjs' : here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here);
 }

@@ -13,7 +13,7 @@ export interface DirectoryEntry {
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; telemetry: boolean; spinMicros: number }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number }
   | Request
   /** The owner holds what report `seq` said (a restart waits for it). */
   | { type: 'ack'; seq: number };
@@ -31,6 +31,8 @@ export type Request = { seq: number } & (
 
 export type FromWorker =
   | { type: 'ready' }
+  /** Every kernel of the worker waits (its idle block's `tell` was set; js/worker/pool.ts). */
+  | { type: 'idle' }
   | { type: 'done'; seq: number; error: SerializedError | null }
   | { type: 'ended'; id: string; error: SerializedError | null }
   /** Supervision news of a hosted kernel (dead letters, a checkpoint, a restart); the owner answers { type: 'ack', seq }. */

@@ -10,6 +10,11 @@ export interface WorkerHandle {
   /** The thread ended (Node: exit code; web: an uncaught error), or cannot start. */
   onExit(listener: (reason: string) => void): void;
   terminate(): Promise<void>;
+  /**
+   * Whether the thread keeps the process alive (Node and Bun; a no-op in Deno, whose Worker
+   * cannot be unreferenced, and in browsers, which have no process to end).
+   */
+  keepAlive(on: boolean): void;
 }
 
 /** Starts a module worker running `url`. */
@@ -40,6 +45,7 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
       onMessage: (f) => { w.on('message', f); },
       onExit: (f) => { exitListeners.push(f); },
       terminate: async () => { ended = true; await w.terminate(); },
+      keepAlive: (on) => { if (on) w.ref(); else w.unref(); },
     };
   }
   const W = (globalThis as { Worker?: new (u: URL | string, o?: object) => Worker }).Worker;
@@ -55,6 +61,8 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
     onMessage: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
     onExit: (f) => { exitListeners.push(f); },
     terminate: async () => { ended = true; w.terminate(); },
+    // Bun's Worker has ref/unref as Node's does; Deno's and browsers' have not
+    keepAlive: (on) => { const x = w as { ref?(): void; unref?(): void }; if (on) x.ref?.(); else x.unref?.(); },
   };
 }
 

@@ -1,5 +1,6 @@
 // worker/view.ts — what a worker kernel's ctx.runtime is: messaging with any kernel of the
 // runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
+import { noteTimeout } from '../timeouts.js';
 import type { Hub } from '../hub.js';
 import type { KernelInstance } from '../instance.js';
 import type { KernelRuntime, ReceiveOptions, SendOptions } from '../context.js';
@@ -30,6 +31,7 @@ export class WorkerRuntimeView implements KernelRuntime {
       const k = this.#host.lookup(id, 'send');
       k.checkSendable([message]);
       const timeout = typeof options === 'number' ? options : options?.timeout;
+      if (timeout !== undefined) noteTimeout(timeout, 'ctx.runtime.send to kernel', id);
       return this.#host.hub.push(k.input, message, { kernelId: id, operation: 'send' }, id, timeout, k.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
   }
@@ -37,6 +39,7 @@ export class WorkerRuntimeView implements KernelRuntime {
   receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M> {
     try {
       const k = this.#host.lookup(id, 'receive');
+      noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.runtime.receive from kernel', id);
       return k.hostReceive(typeof options === 'number' ? { timeout: options } : options) as Promise<M>;
     } catch (e) { return Promise.reject(e); }
   }

@@ -105,8 +105,8 @@ export const fragile = both('sup_fragile', {}, async (ctx) => {
 const inWorker = typeof process !== 'undefined' && !(await import('node:worker_threads')).isMainThread;
 export const Stranger = message(inWorker ? 'SStrangerFromWorker' : 'SStrangerFromMain', { n: t.f64 });
 
-/** Forwards each number as a Stranger (its route's target cannot decode it), then as a SNum. */
-export const stranger = both('sup_stranger', {}, async (ctx) => {
+/** Forwards each number as a Stranger (its route's target cannot decode it), then as a SNum; declares no output class. */
+export const stranger = both('sup_stranger', { output: undefined }, async (ctx) => {
   for await (const m of ctx) {
     await (ctx as unknown as KernelContext).send(new Stranger({ n: m.n }));
     await (ctx as unknown as KernelContext).send(new SNum({ n: m.n }));

@@ -16,6 +16,14 @@ function check(name, ok, detail = '') {
 console.log(`ringkernel seed pipeline on ${runtimeName}`);
 await runSeedChecks(check, true);
 let skipped = 0;
+// Bun (like Node) lets a script that forgot shutdown() end once its worker kernels are idle
+if (globalThis.Bun) {
+  const t0 = performance.now();
+  const r = globalThis.Bun.spawnSync([process.execPath, new URL('./forget-shutdown.mjs', import.meta.url).pathname], { timeout: 20_000 });
+  const out = r.stdout.toString().trim();
+  check('a script that forgets shutdown() ends by itself once its worker kernels are idle', r.exitCode === 0 && out === 'result 0.5',
+    `exit ${r.exitCode}${r.signalCode ? ` (${r.signalCode})` : ''} after ${Math.round(performance.now() - t0)} ms, printed ${JSON.stringify(out)}`);
+}
 if ((globalThis.Deno || globalThis.Bun) && !(await runGpuChecks(check))) {
   skipped++;
   console.log(`skipped: no WebGPU adapter here (the GPU checks)${globalThis.Bun && !globalThis.process?.env?.EGL_PLATFORM ? '; without a GPU, Bun needs EGL_PLATFORM=surfaceless in its environment' : ''}`);

@@ -1,8 +1,18 @@
 // The seed pipeline's checks, for any JavaScript runtime (Node, Deno, a browser page): the
 // two stages inline, then on worker threads. `check(name, ok, detail)` records each result.
-import { RingKernelRuntime, canShareMemory, whyNoSharedMemory, BackendNotAvailableError } from '../../dist/index.js';
+import { RingKernelRuntime, canShareMemory, whyNoSharedMemory, BackendNotAvailableError, decodeMessage } from '../../dist/index.js';
 import { RawData, Num } from './seed-kernels.mjs';
 import { supervisionChecks } from './supervision-check.mjs';
+
+// Untrusted bytes decode right after import, before anything is awaited (no `await ready`):
+// the core that validates them compiles synchronously. Null when it worked, else what failed.
+const decodedAtImport = (() => {
+  try {
+    const m = decodeMessage(RawData.encode(new RawData({ values: [1, 2] })));
+    const again = RawData.decode(RawData.encode(m));
+    return again.values.join(',') === '1,2' ? null : `decoded ${again.values}`;
+  } catch (e) { return `${e.name}: ${e.message}`; }
+})();
 
 async function pipeline(check, pre, comp, onWorkers, spinMicros = 0) {
   const rt = new RingKernelRuntime({ workers: 2, spinMicros });
@@ -43,6 +53,7 @@ async function supervised(check, id) {
  * where they cannot (inline works; a worker kernel is refused, saying why).
  */
 export async function runSeedChecks(check, expectWorkers) {
+  check('decodeMessage and Class.decode work right after import, without await ready', decodedAtImport === null, decodedAtImport ?? '');
   try {
     await pipeline(check, 'preprocess', 'compute', false);
     await supervised(check, 'resilient');

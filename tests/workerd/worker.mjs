@@ -1,5 +1,5 @@
 // A workerd fetch handler that runs the seed pipeline inline and answers with the checks.
-import { RingKernelRuntime, ringKernel, message, t, canShareMemory, whyNoSharedMemory, BackendNotAvailableError } from '../../dist/workerd.js';
+import { RingKernelRuntime, ringKernel, message, t, canShareMemory, whyNoSharedMemory, BackendNotAvailableError, decodeMessage } from '../../dist/workerd.js';
 import { supervisionChecks } from '../runtimes/supervision-check.mjs';
 
 const RawData = message('RawData', { values: t.array(t.f64) });
@@ -26,11 +26,22 @@ ringKernel({ kernelId: 'resilient', input: Num, output: Num, restart: { maxResta
 // (workerd gives modules no import.meta.url; the module is never loaded: the launch is refused)
 ringKernel({ kernelId: 'on_worker', placement: 'worker', module: 'tests/workerd/worker.mjs', input: Vec }, async () => {});
 
+// Untrusted bytes decode right after import, at global scope (no `await ready`). workerd
+// allows no random numbers there, so the message gets its id from here.
+const decodedAtImport = (() => {
+  try {
+    const bytes = RawData.encode(new RawData({ values: [1, 2], messageId: '00112233-4455-6677-8899-aabbccddeeff' }), { timestamp: 1 });
+    const m = RawData.decode(bytes);
+    return decodeMessage(bytes).values.join(',') === '1,2' && m.messageId === '00112233-4455-6677-8899-aabbccddeeff' ? null : 'decoded wrong values';
+  } catch (e) { return `${e.name}: ${e.message}`; }
+})();
+
 export default {
   async fetch() {
     const lines = [];
     let passed = 0, failed = 0;
     const check = (name, ok, detail = '') => { if (ok) passed++; else failed++; lines.push(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`); };
+    check('decodeMessage and Class.decode work right after import, without await ready', decodedAtImport === null, decodedAtImport ?? '');
     try {
       const rt = new RingKernelRuntime();
       await rt.launch('preprocess');
