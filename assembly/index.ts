@@ -3,6 +3,7 @@
 export * from "./ring";
 export * from "./codec";
 export * from "./scheduler";
+export { columns_write_records } from "./columns";
 
 /** First free byte after the module's static data: where js/core.ts starts carving. */
 export function heap_base(): usize { return __heap_base; }

@@ -82,6 +82,8 @@
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
+import { columnsEncode, columnsDecode, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_TEMP, COL_SKIPPED } from "./columns";
+
 // ---- layout constants (the only place they are written down) ----
 const CAPACITY: u32 = 0;
 const MAX_RECORD: u32 = 4;
@@ -342,25 +344,32 @@ function admit(q: usize, want: u32): u32 {
   return 0;
 }
 
-// A batch of records as the core reads it: either one record of `singleLen` bytes at src,
-// or `count` records laid out at src as [u32 len][bytes, padded to 4]...
-@inline function recordLen(p: usize, single: bool, singleLen: u32): u32 { return single ? singleLen : load<u32>(p); }
-@inline function recordBytes(p: usize, single: bool): usize { return single ? p : p + 4; }
+// Where the records of a push come from, and where those of a pop go (`mode`):
+// - SINGLE: one record of `fixedLen` bytes at src (a pop: one record, bare, at dst);
+// - BATCH: `count` records laid out at src as [u32 len][bytes, padded to 4]...;
+// - COLUMNS: records of `fixedLen` bytes made from (push) or read into (pop) the columns
+//   described at `columnLayout` (columns.ts); the cursor is then the message's index.
+const SINGLE: u32 = 0;
+const BATCH: u32 = 1;
+const COLUMNS: u32 = 2;
+@inline function recordLen(p: usize, mode: u32, fixedLen: u32): u32 { return mode == BATCH ? load<u32>(p) : fixedLen; }
 @inline function nextRecord(p: usize, len: u32): usize { return p + 4 + <usize>((len + 3) & ~3); }
+@inline function advance(p: usize, mode: u32, len: u32): usize { return mode == COLUMNS ? p + 1 : nextRecord(p, len); }
 
 // Thread-local (each instance has its own globals): where `reserve` put a batch, and which
 // band a FULL came from (-1: the message count).
 let reservedAt: u64 = 0;
 let lastFullBand: i32 = -1;
 let lastPopLen: u32 = 0;
+let columnLayout: usize = 0;
 
 /**
  * Reserves room in band bh for as many of the first `count` records as fit: returns how
  * many (0: the arena is full) and leaves their first index and position in `reservedAt`.
  */
-function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, single: bool, singleLen: u32): u32 {
+function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, mode: u32, fixedLen: u32): u32 {
   let h = atomic.load<u64>(bh, HEAD);
-  let first = align8(recordLen(src, single, singleLen));
+  let first = align8(recordLen(src, mode, fixedLen));
   while (true) {
     let free = bandBytes - (lo(h) - atomic.load<u32>(bh, TAIL_SEEN));
     if (first > free) {
@@ -371,13 +380,18 @@ function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, single: bool
     }
     let n: u32 = 1;
     let bytes = first;
-    let p = single ? src : nextRecord(src, load<u32>(src));
-    while (n < count) {
-      let len = load<u32>(p);
-      if (bytes + align8(len) > free) break;
-      bytes += align8(len);
-      p = nextRecord(p, len);
-      n++;
+    if (mode == BATCH) {
+      let p = nextRecord(src, load<u32>(src));
+      while (n < count) {
+        let len = load<u32>(p);
+        if (bytes + align8(len) > free) break;
+        bytes += align8(len);
+        p = nextRecord(p, len);
+        n++;
+      }
+    } else if (count > 1) { // records of one length
+      n = min(count, free / first);
+      bytes = n * first;
     }
     let seen = atomic.cmpxchg<u64>(bh, h, pack(hi(h) + n, lo(h) + bytes), HEAD);
     if (seen == h) { reservedAt = h; return n; }
@@ -387,7 +401,7 @@ function reserve(bh: usize, bandBytes: u32, src: usize, count: u32, single: bool
 }
 
 /** Writes and commits the n records reserved at `reservedAt` in band bh. */
-function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen: u32): void {
+function commit(q: usize, bh: usize, src: usize, n: u32, mode: u32, fixedLen: u32): void {
   let slotMask = load<u32>(q, SLOT_MASK);
   let mask = load<u32>(q, BAND_BYTES) - 1;
   let arena = <usize>load<u32>(bh, ARENA);
@@ -396,14 +410,23 @@ function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen
   let pos = lo(reservedAt);
   let p = src;
   for (let i: u32 = 0; i < n; i++) {
-    let len = recordLen(p, single, singleLen);
-    copyIn(arena, mask, pos, recordBytes(p, single), len);
+    let len = recordLen(p, mode, fixedLen);
+    if (mode == COLUMNS) {
+      // made in place; a record that wraps the arena's end is made aside and copied in
+      let off = pos & mask;
+      if (off + len <= mask + 1) columnsEncode(columnLayout, <u32>p, arena + <usize>off);
+      else {
+        let temp = <usize>load<u32>(columnLayout, COL_TEMP);
+        columnsEncode(columnLayout, <u32>p, temp);
+        copyIn(arena, mask, pos, temp, len);
+      }
+    } else copyIn(arena, mask, pos, mode == BATCH ? p + 4 : p, len);
     let slot = slotAt(slots, index, slotMask);
     store<u32>(slot, len, 4);
     atomic.store<u32>(slot, index + 1, 0);
     index++;
     pos += align8(len);
-    p = nextRecord(p, len);
+    p = advance(p, mode, len);
   }
 }
 
@@ -411,15 +434,15 @@ function commit(q: usize, bh: usize, src: usize, n: u32, single: bool, singleLen
  * One attempt at the first `count` records: how many went in (>= 1), FULL (none went in,
  * nothing changed; lastFullBand says which limit) or CLOSED_ERR.
  */
-function tryPush(q: usize, src: usize, count: u32, single: bool, singleLen: u32, b: u32): i32 {
+function tryPush(q: usize, src: usize, count: u32, mode: u32, fixedLen: u32, b: u32): i32 {
   if (atomic.load<u32>(q, CLOSED) != 0) return CLOSED_ERR;
   let n = admit(q, count);
   if (n == 0) { lastFullBand = -1; return FULL; }
   let bh = band(q, b);
-  let got = reserve(bh, load<u32>(q, BAND_BYTES), src, n, single, singleLen);
+  let got = reserve(bh, load<u32>(q, BAND_BYTES), src, n, mode, fixedLen);
   if (got < n) atomic.sub<u64>(q, <u64>(n - got), ADMITTED);
   if (got == 0) { lastFullBand = <i32>b; return FULL; }
-  commit(q, bh, src, got, single, singleLen);
+  commit(q, bh, src, got, mode, fixedLen);
   doorbell_ring(<usize>load<u32>(q, DOORBELL));
   return <i32>got;
 }
@@ -477,29 +500,32 @@ function dropOldest(q: usize): bool {
  * TOO_LARGE when the first record exceeds maxRecord (a later one ends the batch there),
  * BAD_ARGUMENT for a priority outside 0..255, CLOSED_ERR after queue_close.
  */
-function pushRecords(q: usize, src: usize, count: u32, single: bool, singleLen: u32, priority: u32): i32 {
+function pushRecords(q: usize, src: usize, count: u32, mode: u32, fixedLen: u32, priority: u32): i32 {
   if (priority > 255) return BAD_ARGUMENT;
   if (count == 0) return 0;
   // a record over the limit ends the batch before it
   let maxRecord = load<u32>(q, MAX_RECORD);
-  let p = src;
   let ok: u32 = 0;
-  while (ok < count) {
-    let len = recordLen(p, single, singleLen);
-    if (len > maxRecord) break;
-    p = nextRecord(p, len);
-    ok++;
-  }
+  if (mode == BATCH) {
+    let p = src;
+    while (ok < count) {
+      let len = load<u32>(p);
+      if (len > maxRecord) break;
+      p = nextRecord(p, len);
+      ok++;
+    }
+  } else if (fixedLen <= maxRecord) ok = count;
   if (ok == 0) return TOO_LARGE;
   let b = bandOf(priority);
   let strategy = load<u32>(q, STRATEGY);
   let done: u32 = 0;
-  p = src;
+  let p = src;
   while (done < ok) {
-    let r = tryPush(q, p, ok - done, single, singleLen, b);
+    let r = tryPush(q, p, ok - done, mode, fixedLen, b);
     if (r == CLOSED_ERR) return done > 0 ? <i32>done : r;
     if (r > 0) {
-      for (let i = 0; i < r; i++) p = nextRecord(p, recordLen(p, single, singleLen));
+      if (mode == BATCH) for (let i = 0; i < r; i++) p = nextRecord(p, load<u32>(p));
+      else p += <usize>r;
       done += <u32>r;
       continue;
     }
@@ -522,7 +548,7 @@ function pushRecords(q: usize, src: usize, count: u32, single: bool, singleLen: 
  * BAD_ARGUMENT, CLOSED_ERR; nothing changes on an error. DROP_OLDEST always accepts.
  */
 export function queue_push(q: usize, src: usize, len: u32, priority: u32): i32 {
-  let r = pushRecords(q, src, 1, true, len, priority);
+  let r = pushRecords(q, src, 1, SINGLE, len, priority);
   return r > 0 ? OK : r;
 }
 
@@ -564,7 +590,9 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
 
 /**
  * Copies up to maxCount committed records, highest band first, to dst (cap bytes) and
- * releases them. single: one record, bare; else each as [u32 len][bytes, padded to 4].
+ * releases them. SINGLE: one record, bare; BATCH: each as [u32 len][bytes, padded to 4];
+ * COLUMNS: into the columns at columnLayout (dst and cap unused), records of another class
+ * consumed and counted there.
  * Returns how many, or EMPTY / CLOSED_ERR (closed and drained) / DST_TOO_SMALL.
  *
  * The records of a band are copied first and released with one compare-and-swap on its
@@ -573,13 +601,14 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
  * and by a coordinator kernel on another thread, one after the other): the copies are void
  * and the band is read again from the tail it left.
  */
-function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool): i32 {
+function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i32 {
   let slotMask = load<u32>(q, SLOT_MASK);
   let mask = load<u32>(q, BAND_BYTES) - 1;
   let end = dst + cap;
-  let p = dst;
+  let p = dst; // COLUMNS: the index of the next message of this class in the columns
   let n: u32 = 0;
   let tooSmall = false;
+  let fixedLen = mode == COLUMNS ? load<u32>(columnLayout, COL_RECORD_LEN) : 0;
   for (let b: u32 = 0; b < BAND_COUNT && n < maxCount; b++) {
     let bh = band(q, b);
     let arena = <usize>load<u32>(bh, C_ARENA);
@@ -589,16 +618,29 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
       let index = hi(t);
       let pos = lo(t);
       let bandStart = p;
+      let skippedBefore = mode == COLUMNS ? load<u32>(columnLayout, COL_SKIPPED) : 0;
       let taken: u32 = 0;
       while (n + taken < maxCount) {
         let slot = slotAt(slots, index, slotMask);
         if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
         let len = atomic.load<u32>(slot, 4);
-        let at = single ? p : p + 4;
-        if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }
-        copyOut(arena, mask, pos, at, len);
-        if (single) lastPopLen = len;
-        else { store<u32>(p, len); p = nextRecord(p, len); }
+        if (mode == COLUMNS) {
+          // read in place (a record's first 8 bytes never wrap: positions are 8-aligned);
+          // one of this class's length that wraps the arena's end is copied aside first
+          let off = pos & mask;
+          let rec = arena + <usize>off;
+          if (len == fixedLen && off + len > mask + 1) {
+            rec = <usize>load<u32>(columnLayout, COL_TEMP);
+            copyOut(arena, mask, pos, rec, len);
+          }
+          if (columnsDecode(columnLayout, <u32>p, rec, len)) p++;
+        } else {
+          let at = mode == SINGLE ? p : p + 4;
+          if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }
+          copyOut(arena, mask, pos, at, len);
+          if (mode == SINGLE) lastPopLen = len;
+          else { store<u32>(p, len); p = nextRecord(p, len); }
+        }
         index++;
         pos += align8(len);
         taken++;
@@ -606,6 +648,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
       if (taken == 0) break;
       if (atomic.cmpxchg<u64>(bh, t, pack(index, pos), TAIL) == t) { n += taken; break; }
       p = bandStart; // lost the race: our copies are void
+      if (mode == COLUMNS) store<u32>(columnLayout, skippedBefore, COL_SKIPPED);
       tooSmall = false;
     }
     if (tooSmall) break;
@@ -623,7 +666,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, single: bool)
  * drained) or DST_TOO_SMALL (nothing removed).
  */
 export function queue_pop(q: usize, dst: usize, cap: u32): i32 {
-  let r = popRecords(q, dst, cap, 1, true);
+  let r = popRecords(q, dst, cap, 1, SINGLE);
   return r > 0 ? <i32>lastPopLen : r;
 }
 
@@ -654,15 +697,56 @@ export function queue_pop_wait(q: usize, dst: usize, cap: u32, timeoutMs: f64): 
  * priority: how many went in, or an error when none did (see pushRecords).
  */
 export function queue_push_batch(q: usize, src: usize, count: u32, priority: u32): i32 {
-  return pushRecords(q, src, count, false, 0, priority);
+  return pushRecords(q, src, count, BATCH, 0, priority);
 }
+
+/**
+ * Pushes messages first..first+count-1 of the columns described at `layout` (columns.ts):
+ * how many went in, in order, or an error when none did (see pushRecords). With per-message
+ * priorities, runs of equal priority go in one step each; under REJECT, what did not go in
+ * is counted as rejected, all of it.
+ */
+export function queue_push_columns(q: usize, layout: usize, first: u32, count: u32): i32 {
+  columnLayout = layout;
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  if (load<u32>(layout, COL_PRIORITIES) == 0) return pushRecords(q, <usize>first, count, COLUMNS, len, columnsPriority(layout, 0));
+  let done: u32 = 0;
+  while (done < count) {
+    let priority = columnsPriority(layout, first + done);
+    let k: u32 = 1;
+    while (done + k < count && columnsPriority(layout, first + done + k) == priority) k++;
+    let r = pushRecords(q, <usize>(first + done), k, COLUMNS, len, priority);
+    let accepted: u32 = r > 0 ? <u32>r : 0;
+    if (accepted < k) {
+      // pushRecords counted this run's refusals under REJECT; the messages after it count too
+      if (load<u32>(q, STRATEGY) == REJECT && (r >= 0 || r == FULL)) atomic.add<u64>(q, <u64>(count - done - k), REJECTED);
+      done += accepted;
+      return done > 0 ? <i32>done : r < 0 ? r : FULL;
+    }
+    done += k;
+  }
+  return <i32>done;
+}
+
+/**
+ * Pops up to maxCount records into the columns described at `layout`, highest band first:
+ * how many were consumed (the layout's `skipped` says how many of them were not of its class
+ * and were dropped unread), or EMPTY / CLOSED_ERR when none.
+ */
+export function queue_pop_columns(q: usize, layout: usize, maxCount: u32): i32 {
+  columnLayout = layout;
+  return popRecords(q, 0, 0, maxCount, COLUMNS);
+}
+
+/** Counts n messages the caller gave up on at once (the rest of a refused batch). */
+export function queue_add_rejected(q: usize, n: u32): void { atomic.add<u64>(q, <u64>n, REJECTED); }
 
 /**
  * Pops up to maxCount records into dst (cap bytes) as [u32 len][bytes, padded to 4]...
  * Returns how many, or EMPTY / CLOSED_ERR / DST_TOO_SMALL when none.
  */
 export function queue_pop_batch(q: usize, dst: usize, cap: u32, maxCount: u32): i32 {
-  return popRecords(q, dst, cap, maxCount, false);
+  return popRecords(q, dst, cap, maxCount, BATCH);
 }
 
 /** Closes the queue: pushes fail with CLOSED_ERR, everyone waiting wakes up. */

@@ -14,6 +14,10 @@
 //      8  u32 output         address of the output queue
 //     12  u32 thread         address of the thread block that runs the kernel (0 = none)
 //     16  u32 id             the runtime's number for the kernel
+//     20  u32 taken          messages the running thread popped from the input queue in a
+//                            batch and has not handed to the kernel function yet
+//                            (js/taken.ts): still queued for a drain, and discarded with
+//                            the queue's rest when the kernel ends for good
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted
 //     80  f64 startedAt      ms timestamp of activation (host clock)
@@ -62,6 +66,7 @@ const K_INPUT: u32 = 4;
 const K_OUTPUT: u32 = 8;
 const K_THREAD: u32 = 12;
 const K_ID: u32 = 16;
+const K_TAKEN: u32 = 20;
 const K_PROCESSED: u32 = 64;
 const K_ERRORS: u32 = 72;
 const K_STARTED: u32 = 80;
@@ -149,6 +154,32 @@ export function kcb_record(k: usize, latencyNs: f64, busyMs: f64, nowMs: f64): v
   atomic.store<u32>(h, atomic.load<u32>(h) + 1);
 }
 
+/**
+ * Counts `count` messages handled together, as kcb_record does one: their send times are
+ * the f64s at `times` (ms since the epoch), `nowEpochMs` is now on that clock, `nowMs` on
+ * the host clock, and `busyMs` the time spent on all of them. One call per batch (columns,
+ * a GPU dispatch) instead of one per message.
+ */
+export function kcb_record_batch(k: usize, times: usize, count: u32, nowEpochMs: f64, busyMs: f64, nowMs: f64): void {
+  if (count == 0) return;
+  let n = atomic.load<u64>(k, K_PROCESSED);
+  if (n == 0) store<f64>(k, nowMs, K_FIRST);
+  store<f64>(k, nowMs, K_LAST);
+  atomic.store<u64>(k, n + <u64>count, K_PROCESSED);
+  store<f64>(k, load<f64>(k, K_BUSY) + busyMs, K_BUSY);
+  // messages sent together share a send time (a batch has one): each run of equal times
+  // is one bucket and one store
+  let i: u32 = 0;
+  while (i < count) {
+    let t = load<f64>(times + (<usize>i << 3));
+    let run: u32 = 1;
+    while (i + run < count && load<f64>(times + (<usize>(i + run) << 3)) == t) run++;
+    let h = k + K_HIST + (<usize>hist_bucket((nowEpochMs - t) * 1e6) << 2);
+    atomic.store<u32>(h, atomic.load<u32>(h) + run);
+    i += run;
+  }
+}
+
 /** Counts messages handled without a latency sample (e.g. a GPU batch). */
 export function kcb_add_processed(k: usize, n: u32): void {
   atomic.store<u64>(k, atomic.load<u64>(k, K_PROCESSED) + <u64>n, K_PROCESSED);
@@ -166,10 +197,16 @@ export function kcb_record_error(k: usize): void {
  * call this for it.
  */
 export function kcb_discard_input(k: usize): u32 {
-  let n = queue_discard(<usize>load<u32>(k, K_INPUT));
+  let n = queue_discard(<usize>load<u32>(k, K_INPUT)) + atomic.xchg<u32>(k + K_TAKEN, 0);
   if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
   return n;
 }
+
+/** The running thread holds `n` messages taken from the input queue and not handed out yet. */
+export function kcb_set_taken(k: usize, n: u32): void { atomic.store<u32>(k, n, K_TAKEN); }
+
+/** Messages taken from the input queue and not handed out yet (see kcb_set_taken). */
+export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, K_TAKEN); }
 
 /** The output queue is about to be freed: what nobody read is released and counted. */
 export function kcb_discard_output(k: usize): u32 {

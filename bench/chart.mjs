@@ -26,7 +26,8 @@ if (workers) rows.push(
   ['two stages on two workers, end to end', 'piscina', workers.piscina, true]);
 
 if (gpu) rows.push(
-  [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'ringkernel', gpu.ringkernel['65536'] ?? 0, false],
+  [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'ringkernel, columns', gpu.columns['65536'] ?? 0, false],
+  [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'ringkernel, objects', gpu.objects['65536'] ?? 0, false],
   [`GPU kernel, 64K messages a batch (${gpu.adapter.split(' ')[0]})`, 'raw WebGPU', gpu.rawWebGpu['65536'] ?? 0, true]);
 
 const W = 760, left = 250, barH = 18, gap = 6, groupGap = 28, top = 40;

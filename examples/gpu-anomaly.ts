@@ -1,7 +1,8 @@
 // Streaming anomaly detection on the GPU: each message carries the latest readings of one
 // stream; the kernel keeps every stream's running mean and variance resident on the GPU
 // (exponentially weighted, across dispatches) and answers with the z-score of the newest
-// reading against them. Checked against the same arithmetic on the CPU.
+// reading against them. Checked against the same arithmetic on the CPU. The readings go in
+// and the z-scores come out as columns (typed arrays, one per field): no message objects.
 //   node --import tsx examples/gpu-anomaly.ts
 import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName } from 'ringkernel';
 
@@ -68,18 +69,23 @@ export async function main(rounds = 40) {
   let maxDiff = 0;
   const flagged: Array<{ round: number; stream: number; z: number }> = [];
   for (let round = 0; round < rounds; round++) {
-    const batch = Array.from({ length: STREAMS }, (_, stream) => {
-      const values = Array.from({ length: 8 }, () => 10 + stream + rand());
-      if (round === 30 && stream === 3) values[7] = 40; // a spike
-      return new Readings({ stream, values });
-    });
-    await runtime.sendMany('anomaly', batch);
-    const got = new Map<number, number>();
-    while (got.size < STREAMS) for (const a of await runtime.receiveMany('anomaly', { timeout: 10_000 })) got.set(a.stream, a.z);
-    for (const r of batch) {
-      const want = cpu(r.stream, r.values);
-      maxDiff = Math.max(maxDiff, Math.abs(got.get(r.stream)! - want));
-      if (Math.abs(got.get(r.stream)!) > 6) flagged.push({ round, stream: r.stream, z: got.get(r.stream)! });
+    // one round: a message per stream, as columns: stream i's readings at values[8i .. 8i+8)
+    const stream = Uint32Array.from({ length: STREAMS }, (_, i) => i);
+    const values = new Float32Array(8 * STREAMS);
+    for (let i = 0; i < values.length; i++) values[i] = 10 + Math.floor(i / 8) + rand();
+    if (round === 30) values[8 * 3 + 7] = 40; // a spike in stream 3
+    await runtime.sendColumns('anomaly', { stream, values });
+    const z = new Float32Array(STREAMS);
+    for (let got = 0; got < STREAMS;) {
+      const answers = await runtime.receiveColumns('anomaly', { timeout: 10_000 });
+      const s = answers.fields.stream as Uint32Array, zs = answers.fields.z as Float32Array;
+      for (let k = 0; k < answers.count; k++) z[s[k]!] = zs[k]!;
+      got += answers.count;
+    }
+    for (let i = 0; i < STREAMS; i++) {
+      const want = cpu(i, Array.from(values.subarray(8 * i, 8 * i + 8)));
+      maxDiff = Math.max(maxDiff, Math.abs(z[i]! - want));
+      if (Math.abs(z[i]!) > 6) flagged.push({ round, stream: i, z: z[i]! });
     }
   }
   return { adapter: await gpuAdapterName(), maxDiff, flagged };

@@ -4,6 +4,7 @@ import { noteTimeout } from './timeouts.js';
 import type { Message } from './message.js';
 import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
 import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
 import type { KernelTelemetry } from './telemetry.js';
@@ -22,6 +23,8 @@ export interface SendOptions {
   timeout?: number;
 }
 
+/** receiveColumns takes at most this many messages unless told otherwise. */
+export const DEFAULT_COLUMNS_MAX = 65536;
 /**
  * The runtime as a kernel function reaches it (ctx.runtime). On the owner's thread it is the
  * RingKernelRuntime itself; on a pool worker it is that thread's view (js/worker/view.ts),
@@ -31,6 +34,8 @@ export interface KernelRuntime {
   send(id: string, message: Message, options?: number | SendOptions): Promise<void>;
   receive<M extends Message = any>(id: string, options?: number | ReceiveOptions): Promise<M>;
   receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]>;
+  sendColumns(id: string, columns: Columns, options?: number | SendColumnsOptions): Promise<void>;
+  receiveColumns(id: string, options?: ColumnReceiveOptions): Promise<ColumnBatch>;
   getState(id: string): KernelState;
   getTelemetry(id: string): KernelTelemetry | null;
   kernelIds(): string[];
@@ -136,6 +141,23 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
     return this.#inst.receiveAvailable(max) as In[];
   }
 
+  /**
+   * Every message waiting, up to `max` (default 65,536), as typed arrays, one per field of
+   * the kernel's input class (message after message): at least one, so it waits like
+   * receive() when there is none. Same order, rules and telemetry as receiveMany.
+   */
+  receiveColumns(options?: ColumnReceiveOptions): Promise<ColumnBatch> {
+    return this.#inst.receiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
+  }
+
+  /**
+   * Sends messages of the kernel's output class given as typed arrays, one per field; same
+   * rules as sendMany. Errors (ColumnError, naming the field) come before anything is sent.
+   */
+  sendColumns(columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    return this.#inst.sendOutColumns(columns, typeof options === 'number' ? { timeout: options } : options);
+  }
+
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
     if (this.#retired) return this.#retiredError('send');
@@ -172,6 +194,7 @@ function refusingRuntime(inst: KernelInstance, runtime: KernelRuntime): KernelRu
   const refuse = (operation: string) => () => paced(Promise.reject(inst.stoppedError(operation)));
   return {
     send: refuse('send'), receive: refuse('receive'), receiveMany: refuse('receive'),
+    sendColumns: refuse('send'), receiveColumns: refuse('receive'),
     launch: refuse('launch'), activate: refuse('activate'), deactivate: refuse('deactivate'),
     reactivate: refuse('reactivate'), terminate: refuse('terminate'), shutdown: refuse('shutdown'),
     getState: (id) => runtime.getState(id),

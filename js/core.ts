@@ -47,6 +47,10 @@ export interface CoreExports {
   queue_push_batch(q: number, src: number, count: number, priority: number): number;
   queue_pop_batch(q: number, dst: number, cap: number, maxCount: number): number;
   queue_note_rejected(q: number): void;
+  queue_add_rejected(q: number, n: number): void;
+  queue_push_columns(q: number, layout: number, first: number, count: number): number;
+  queue_pop_columns(q: number, layout: number, maxCount: number): number;
+  columns_write_records(layout: number, first: number, count: number, dst: number): void;
   queue_space_enter(q: number): number;
   queue_space_leave(q: number): void;
   queue_space_word(q: number): number;
@@ -66,6 +70,7 @@ export interface CoreExports {
   kcb_transition(k: number, from: number, to: number): number;
   kcb_force_state(k: number, to: number): void;
   kcb_record(k: number, latencyNs: number, busyMs: number, nowMs: number): void;
+  kcb_record_batch(k: number, times: number, count: number, nowEpochMs: number, busyMs: number, nowMs: number): void;
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
   kcb_record_restart(k: number): void;
@@ -73,6 +78,8 @@ export interface CoreExports {
   kcb_record_dead_letter_dropped(k: number, n: number): void;
   kcb_set_started(k: number, ms: number): void;
   kcb_discard_input(k: number): number;
+  kcb_set_taken(k: number, n: number): void;
+  kcb_taken(k: number): number;
   kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;

@@ -38,16 +38,16 @@ export function decodeFrom<M extends Message = Message>(u8: Uint8Array, dv: Data
   setPos(offset);
   try {
     if (HEADER_BYTES + dv.getUint32(offset + H_PAYLOAD, true) !== length) throw new DecodeFault('payload length disagrees with the record length');
-    raw.w0 = dv.getUint32(offset + H_ID, false);
-    raw.w1 = dv.getUint32(offset + H_ID + 4, false);
-    raw.w2 = dv.getUint32(offset + H_ID + 8, false);
-    raw.w3 = dv.getUint32(offset + H_ID + 12, false);
+    raw.w0 = dv.getInt32(offset + H_ID, false);
+    raw.w1 = dv.getInt32(offset + H_ID + 4, false);
+    raw.w2 = dv.getInt32(offset + H_ID + 8, false);
+    raw.w3 = dv.getInt32(offset + H_ID + 12, false);
     raw.priority = u8[offset + H_PRIORITY]!;
     raw.hasCorr = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0;
-    raw.c0 = dv.getUint32(offset + H_CORR, false);
-    raw.c1 = dv.getUint32(offset + H_CORR + 4, false);
-    raw.c2 = dv.getUint32(offset + H_CORR + 8, false);
-    raw.c3 = dv.getUint32(offset + H_CORR + 12, false);
+    raw.c0 = dv.getInt32(offset + H_CORR, false);
+    raw.c1 = dv.getInt32(offset + H_CORR + 4, false);
+    raw.c2 = dv.getInt32(offset + H_CORR + 8, false);
+    raw.c3 = dv.getInt32(offset + H_CORR + 12, false);
     raw.timestamp = dv.getFloat64(offset + H_TIME, true);
     const m = new (C as unknown as new (r: typeof RAW) => M)(RAW);
     setPos(offset + HEADER_BYTES);

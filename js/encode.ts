@@ -22,18 +22,18 @@ export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: n
   dv.setUint32(offset + H_PAYLOAD, end - start, true);
   dv.setFloat64(offset + H_TIME, timestamp, true);
   const h = msg[HDR];
-  dv.setUint32(offset + H_ID, h.w0, false);
-  dv.setUint32(offset + H_ID + 4, h.w1, false);
-  dv.setUint32(offset + H_ID + 8, h.w2, false);
-  dv.setUint32(offset + H_ID + 12, h.w3, false);
-  const corr = h.hasCorr;
-  dv.setUint32(offset + H_CORR, corr ? h.c0 : 0, false);
-  dv.setUint32(offset + H_CORR + 4, corr ? h.c1 : 0, false);
-  dv.setUint32(offset + H_CORR + 8, corr ? h.c2 : 0, false);
-  dv.setUint32(offset + H_CORR + 12, corr ? h.c3 : 0, false);
+  dv.setInt32(offset + H_ID, h.w0, false);
+  dv.setInt32(offset + H_ID + 4, h.w1, false);
+  dv.setInt32(offset + H_ID + 8, h.w2, false);
+  dv.setInt32(offset + H_ID + 12, h.w3, false);
+  const corr = h.corr;
+  dv.setInt32(offset + H_CORR, corr !== null ? corr.c0 : 0, false);
+  dv.setInt32(offset + H_CORR + 4, corr !== null ? corr.c1 : 0, false);
+  dv.setInt32(offset + H_CORR + 8, corr !== null ? corr.c2 : 0, false);
+  dv.setInt32(offset + H_CORR + 12, corr !== null ? corr.c3 : 0, false);
   // priority, flags, version, then five reserved zero bytes
   u8[offset + H_PRIORITY] = h.priority;
-  u8[offset + H_FLAGS] = corr ? FLAG_CORRELATION : 0;
+  u8[offset + H_FLAGS] = corr !== null ? FLAG_CORRELATION : 0;
   u8[offset + H_VERSION] = WIRE_VERSION;
   u8[offset + 51] = 0;
   dv.setUint32(offset + 52, 0, true);

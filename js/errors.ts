@@ -126,6 +126,20 @@ export class MessageNestingError extends RingKernelError {
   }
 }
 
+/**
+ * Columns that cannot be sent or received: a class with a field that has no column (not
+ * fixed-size numeric), a typed array of the wrong element type, lengths that disagree or
+ * are not a multiple of the field's elements a message. Nothing was enqueued.
+ */
+export class ColumnError extends RingKernelError {
+  /** The field at fault, when there is one. */
+  readonly field: string | undefined;
+  constructor(message: string, context: ErrorContext & { field: string | undefined }) {
+    super(message, context);
+    this.field = context.field;
+  }
+}
+
 /** A kernel definition's `restart` policy that is not valid (ringKernel). */
 export class RestartPolicyError extends RingKernelError {}
 

@@ -7,26 +7,28 @@ import { words } from './uuid.js';
 /**
  * A message's header values. One object per message, under one symbol key: the base
  * constructor then makes one store on instances of many classes (a megamorphic site) instead of
- * eight, and the id is kept as four big-endian words, cheap to make (random pool), encode and
- * decode; its string is only made when someone reads messageId.
+ * eight, and the id is kept as four big-endian words, cheap to make (a counter), encode and
+ * decode; its string is only made when someone reads messageId. The correlation id, which
+ * most messages lack, is an object of its own: eight fields here instead of thirteen.
  */
 export class Header {
   constructor(
     public w0: number, public w1: number, public w2: number, public w3: number,
     public id: string | null, public priority: number,
-    /** The correlation id, as words (c0..c3, when hasCorr) and, once read, as a string. */
-    public hasCorr: boolean, public c0: number, public c1: number, public c2: number, public c3: number,
-    public corr: string | null,
+    public corr: Correlation | null,
     public timestamp: number,
   ) {}
+}
+
+/** A correlation id: its words and, once read, its string. */
+export class Correlation {
+  constructor(public c0: number, public c1: number, public c2: number, public c3: number, public id: string | null) {}
 }
 export const HDR: unique symbol = Symbol('ringkernel.header');
 
 /** Sets h's correlation id to `s`, whose words uuid() just left in `words`. */
 export function setCorrelation(h: Header, s: string): void {
-  h.hasCorr = true;
-  h.c0 = words[0]!; h.c1 = words[1]!; h.c2 = words[2]!; h.c3 = words[3]!;
-  h.corr = s;
+  h.corr = new Correlation(words[0]!, words[1]!, words[2]!, words[3]!, s);
 }
 
 export function checkPriority(p: unknown, typeName: string): number {

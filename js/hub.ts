@@ -9,7 +9,13 @@
 // A producer waiting for room waits on both this thread's pops (wakeSpace) and, with other
 // threads, the ring's space word, which the core notifies when any thread pops.
 // With spinMicros set, an armed wait first polls for that long (spinUntil): faster wake-ups
-// for CPU time, and only while the other side is about to answer.
+// for CPU time, and only while the other side is about to answer. 'adaptive' (the default)
+// polls only when this thread took a message within the last ADAPTIVE_WINDOW_MS (a thread
+// that has been idle sleeps at once), and for as long as polls have been paying: a poll
+// that caught its answer doubles the next one's budget (up to ADAPTIVE_SPIN_MICROS), one
+// that did not halves it, down to none; then one wait in ADAPTIVE_PROBE_EVERY polls
+// ADAPTIVE_PROBE_MICROS to see whether it pays again. On a machine whose cores are all
+// busy, a poll only takes time from the thread it waits for, and adaptive stops polling.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { Message } from './message.js';
@@ -23,6 +29,11 @@ export interface Who { kernelId: string; operation: string }
 
 /** What a push that went in at once returns (callers may compare: nothing to wait for). */
 export const RESOLVED: Promise<void> = Promise.resolve();
+/** spinMicros 'adaptive' (see the top of this file). */
+export const ADAPTIVE_SPIN_MICROS = 50;
+export const ADAPTIVE_WINDOW_MS = 1;
+export const ADAPTIVE_PROBE_MICROS = 8;
+export const ADAPTIVE_PROBE_EVERY = 32;
 
 /**
  * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon
@@ -45,14 +56,49 @@ export class Hub {
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
   /** Rings with an armed wait on this thread: the doorbell it counts itself a sleeper on. */
   private readonly armed = new Map<number, Arm>();
-  /** Timestamp (ms since the epoch) of the record last popped by popMessage. */
-  lastTimestamp = 0;
   /** True once rings may be pushed or popped by other threads (worker kernels exist). */
   remote = false;
-  /** Microseconds a wait for another thread polls before it sleeps (RuntimeOptions.spinMicros). */
-  readonly spinMicros: number;
+  /** RuntimeOptions.spinMicros. */
+  readonly spin: number | 'adaptive';
+  /** When (monotonicNow) a pop on this thread last took something: 'adaptive' spins only soon after. */
+  private tookAt = -Infinity;
 
-  constructor(core: Core, spinMicros = 0) { this.core = core; this.spinMicros = spinMicros; }
+  constructor(core: Core, spin: number | 'adaptive' = 0) { this.core = core; this.spin = spin; }
+
+  /** A pop on this thread took something (only waits on other threads spin, so only counted with them). */
+  took(): void { this.tookAt = monotonicNow(); }
+
+  /** 'adaptive': what the next poll may spend, in microseconds; and waits since the last probe. */
+  private budget = ADAPTIVE_SPIN_MICROS;
+  private sinceProbe = 0;
+
+  /** Microseconds a wait for another thread should poll now before it sleeps (0: none). */
+  spinMicros(): number {
+    if (this.spin !== 'adaptive') return this.spin;
+    if (monotonicNow() - this.tookAt >= ADAPTIVE_WINDOW_MS) return 0;
+    if (this.budget > 0) return this.budget;
+    if (++this.sinceProbe < ADAPTIVE_PROBE_EVERY) return 0;
+    this.sinceProbe = 0;
+    return ADAPTIVE_PROBE_MICROS;
+  }
+
+  /** A poll of `micros` caught what it waited for, or not ('adaptive' learns from it). */
+  spun(micros: number, caught: boolean): void {
+    if (this.spin !== 'adaptive') return;
+    this.budget = caught ? Math.min(ADAPTIVE_SPIN_MICROS, 2 * Math.max(micros, this.budget)) : this.budget >= 2 * ADAPTIVE_PROBE_MICROS ? this.budget / 2 : 0;
+  }
+
+  /** Polls `ready` for spinMicros() before `sleep` (in a task of its own); `fire` when it holds. */
+  spinThenSleep(ready: () => boolean, fire: () => void, sleep: () => void, cancelled: () => boolean = () => false): void {
+    const micros = this.spinMicros();
+    if (micros <= 0) { sleep(); return; }
+    nextTask(() => {
+      if (cancelled()) return;
+      const caught = spinUntil(ready, micros);
+      this.spun(micros, caught);
+      if (caught) fire(); else sleep();
+    });
+  }
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
   /**
@@ -108,7 +154,7 @@ export class Hub {
       else w.value.then(fire);
     };
     // counted as a sleeper already, so a push meanwhile moves seq and the wait returns at once
-    if (spin && this.spinMicros > 0) nextTask(() => { if (!arm.cancelled && spinUntil(ready, this.spinMicros)) fire(); else sleep(); });
+    if (spin) this.spinThenSleep(ready, fire, sleep, () => arm.cancelled);
     else sleep();
   }
 
@@ -170,7 +216,11 @@ export class Hub {
     throw this.pushError(r === Status.TIMEOUT ? Status.FULL : r, ring, who, targetId, timeout);
   }
 
-  private waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
+  /**
+   * Resolves when a pop may have made room in `ring` (this thread's pops, or the space word
+   * another thread's pops notify, which must not have moved past `seq`), or after `ms`.
+   */
+  waitForSpace(ring: Ring, seq: number, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let set = this.spaceWaiters.get(ring.ptr);
       if (!set) this.spaceWaiters.set(ring.ptr, (set = new Set()));
@@ -303,6 +353,7 @@ export class Hub {
     const c = this.core;
     const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
     if (n <= 0) return 0;
+    if (this.remote) this.took();
     this.wakeSpace(ring);
     for (let k = 0, p = c.scratch; k < n; k++) {
       sentAt.push(recordTimestamp(c.dv, p + FRAME_PREFIX));
@@ -318,47 +369,45 @@ export class Hub {
    * its error thrown when it was the only one.
    */
   popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
-    const c = this.core;
-    const times: number[] = [];
-    const n = this.popRecords(ring, max, times);
+    const got: unknown[] = [], times: number[] = [];
+    const n = this.popInto(ring, max, got, times);
     const out: Message[] = [];
-    const bad = this.badRecords.get(ring.ptr);
-    let p = c.scratch, failure: unknown = null;
+    let failure: unknown = null;
     for (let k = 0; k < n; k++) {
-      const len = c.dv.getUint32(p, true);
-      try {
-        out.push(decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len));
-        sentAt.push(times[k]!);
-      } catch (e) {
-        if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
-        else failure ??= e;
-      }
-      p += frameBytes(len);
+      const v = got[k];
+      if (v instanceof Message) { out.push(v); sentAt.push(times[k]!); } else failure ??= v;
     }
     if (out.length === 0 && failure !== null) throw failure;
     return out;
   }
 
   /**
-   * Pops and decodes the next message, or returns null when the ring has none. Records the
-   * message's send time in lastTimestamp. A record that does not decode is consumed and
-   * goes to the ring's bad-record handler, and the next one is tried; without a handler
-   * the MessageDecodeError is thrown.
+   * Pops up to `max` records in one call into the core and decodes each into `out` from
+   * index 0 (or, for a record that does not decode, its MessageDecodeError), its send time
+   * into `sentAt`. Returns how many it put there (0 when the ring is empty). Where the ring
+   * has a bad-record handler (a kernel's input: its dead letters), a record that does not
+   * decode goes there as its bytes and is left out; a pop that found only such records
+   * pops again.
    */
-  pop(ring: Ring): Message | null {
+  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
     const c = this.core;
+    const bad = this.badRecords.get(ring.ptr);
     for (;;) {
-      const n = ring.popStaged();
-      if (n < 0) return null;
+      const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+      if (n <= 0) return 0;
+      if (this.remote) this.took();
       this.wakeSpace(ring);
-      this.lastTimestamp = recordTimestamp(c.dv, c.scratch);
-      try {
-        return decodeFrom(c.mem, c.dv, c.scratch, n);
-      } catch (e) {
-        const bad = this.badRecords.get(ring.ptr);
-        if (bad === undefined) throw e;
-        bad(c.mem.slice(c.scratch, c.scratch + n), e);
+      let j = 0;
+      for (let k = 0, p = c.scratch; k < n; k++) {
+        const len = c.dv.getUint32(p, true);
+        sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
+        try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len); j++; } catch (e) {
+          if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
+          else out[j++] = e;
+        }
+        p += frameBytes(len);
       }
+      if (j > 0) return j;
     }
   }
 }

@@ -5,6 +5,7 @@ export type { RuntimeOptions, ConnectOptions, TerminateOptions, LaunchOptions } 
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement, MessageOf, InputOf, OutputOf } from './kernel.js';
 export { KernelContext } from './context.js';
+export type { ColumnArray, ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
 export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';

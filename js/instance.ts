@@ -6,23 +6,33 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, describeMessage } from './message.js';
+import { Message, describeMessage, type MessageClass } from './message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from './ring.js';
 import { RESOLVED, type Hub, type Who } from './hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
+import {
+  columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
+  type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
+} from './columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
+import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
 import type { PoolWorker } from './worker/pool.js';
 import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
 import type { SupervisionRecord } from './supervision/record.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
 import { snapshot } from './supervision/checkpoints.js';
+
+/** Most messages a kernel takes from its input ring in one pop (see take). */
+const TAKE_BATCH = 64;
+/** Messages a host receive takes from a kernel's output in one pop (see hostTaken). */
+const HOST_TAKE = 1;
 
 export class KernelInstance {
   readonly id: string;
@@ -57,7 +67,32 @@ export class KernelInstance {
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
   /**
-   * Those messages themselves: they become dead letters if the function throws now. The
+   * How many of inHand are in hand. (A count, not inHand.length: setting an array's length
+   * to 0 lets V8 drop its backing store, and the next push allocates a new one, 150 bytes
+   * a message here.)
+   */
+  private inHandCount = 0;
+  /** When the messages in hand began to be handled (the clock read that delivered them). */
+  private handledSince = 0;
+  /**
+   * Messages taken from the input ring in one pop (up to TAKE_BATCH) and not yet handed out:
+   * the kernel gets them one by one without another call into the core or a clock read.
+   */
+  private readonly taken = new TakenBatch();
+  /** The control block's count of `taken` (kcb_set_taken), as this thread last wrote it. */
+  private takenNoted = 0;
+  /**
+   * The host's receives from the output ring, one message at a time (HOST_TAKE): a batch
+   * taken here, or by a receiver on another thread, would not be counted as discarded when
+   * the kernel is terminated before it was received.
+   */
+  private readonly hostTaken = new TakenBatch();
+  /** The same, for messages it received as columns. */
+  private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
+  /** Host receives waiting for output to take as columns. */
+  private readonly outputWaiters: Waiter<void>[] = [];
+  /**
+   * The messages in hand themselves: they become dead letters if the function throws now. The
    * usual one in a field of its own: truncating an array for every message costs a call.
    */
   #held: Message | null = null;
@@ -74,7 +109,6 @@ export class KernelInstance {
   sink: SupervisionSink | null = null;
   /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
   record: SupervisionRecord | null = null;
-  private currentDeliveredAt = 0;
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
@@ -97,6 +131,8 @@ export class KernelInstance {
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
+    this.sendColumnsWho.kernelId = id;
+    this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
       hub.onReadable(input, () => this.stateChanged());
@@ -125,17 +161,25 @@ export class KernelInstance {
    * message after receiving one, asks for the next, or ends. `t` is monotonicNow().
    */
   private finishCurrent(t: number): void {
-    const n = this.inHand.length;
-    if (n === 0) return;
-    if (this.telemetry && !this.released) countHandled(this.x, this.kcb, this.inHand, this.currentDeliveredAt, t);
-    this.inHand.length = 0;
+    const n = this.inHandCount, m = this.columnsInHand.count;
+    if (n === 0 && m === 0) return;
+    if (this.telemetry && !this.released) {
+      // what was received together is handled together: the time since spread over all of it
+      const since = this.handledSince;
+      if (n > 0) countHandled(this.x, this.kcb, this.inHand, n, t - (t - since) * n / (n + m), t);
+      if (m > 0) recordBatch(this.hub.core, this.kcb, this.columnsInHand, timeOrigin + t, (t - since) * m / (n + m), t);
+    }
+    this.inHandCount = 0;
+    this.columnsInHand.count = 0;
+    this.handledSince = t;
     this.#held = null;
     if (this.#heldMore.length !== 0) this.#heldMore.length = 0;
   }
 
   /** The messages in hand, not counted as handled: the function threw while it held them. */
   dropInHand(): Message[] {
-    this.inHand.length = 0;
+    this.inHandCount = 0;
+    this.columnsInHand.count = 0;
     const held = this.#held === null ? [] : [this.#held];
     this.#held = null;
     return held.concat(this.#heldMore.splice(0));
@@ -147,25 +191,55 @@ export class KernelInstance {
     else this.#heldMore.push(m);
   }
 
-  /** Pops the next input (t: monotonicNow(), the delivery time) or null. */
-  private take(t: number): Message | null {
-    const m = this.hub.pop(this.input);
-    if (m !== null) {
-      this.inHand.push(this.hub.lastTimestamp);
-      this.#hold(m);
-      this.currentDeliveredAt = t;
+  /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
+  private get holding(): boolean { return this.inHandCount > 0 || this.columnsInHand.count > 0; }
+
+  /** Whether input is waiting: taken already, or in the ring. */
+  get hasInput(): boolean { return this.taken.size > 0 || !this.input.empty; }
+
+  /**
+   * The next input, or null. From what the last pop took while there is some; otherwise
+   * one clock read (the messages in hand are handled by now) and one pop of up to
+   * TAKE_BATCH. Throws a record's MessageDecodeError when that record's turn comes.
+   */
+  private take(): Message | null {
+    if (this.taken.size === 0 && !this.refill()) return null;
+    const taken = this.taken;
+    try { const m = taken.shift(); this.#hold(m); return m; } finally {
+      this.inHand[this.inHandCount++] = taken.lastSentAt;
+      // the control block says how many are taken and not handed out, for a drain and for
+      // the discarded count should the kernel end (or its thread die) before they are
+      if (taken.size !== this.takenNoted && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = taken.size));
     }
-    return m;
   }
 
-  /** Up to `max` queued messages (t: monotonicNow(), the delivery time); empty when none. */
-  private takeMany(t: number, max: number): Message[] {
-    const ms = this.hub.popMany(this.input, max, this.inHand);
-    if (ms.length > 0) {
-      this.currentDeliveredAt = t;
-      for (const m of ms) this.#hold(m);
+  private refill(): boolean {
+    const t = monotonicNow();
+    this.finishCurrent(t);
+    const n = this.taken.fill(this.hub, this.input, TAKE_BATCH);
+    if (n === 0) return false;
+    if (n > 1 && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = n));
+    this.handledSince = t;
+    return true;
+  }
+
+  /** Up to `max` queued messages, those taken already first; empty when none. */
+  private takeMany(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.taken.size > 0) {
+      try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
-    return ms;
+    if (out.length === max) return out;
+    // (what it holds now was received in this same call, or with the receive this batch
+    // completes: handled together with these, not before them)
+    const held = this.holding;
+    const t = monotonicNow();
+    const times: number[] = [];
+    const more = this.hub.popMany(this.input, max - out.length, times);
+    for (const s of times) this.inHand[this.inHandCount++] = s;
+    for (const m of more) this.#hold(m);
+    if (more.length > 0 && !held) this.handledSince = t;
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /**
@@ -180,19 +254,17 @@ export class KernelInstance {
   }
 
   #receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    const t = monotonicNow();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
       try {
-        const ms = this.takeMany(t, max);
+        const ms = this.takeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.#receive(options).then((first) => {
       if (max <= 1) return [first];
-      const more = this.code === StateCode.ACTIVE ? this.hub.popMany(this.input, max - 1, this.inHand) : [];
-      for (const m of more) this.#hold(m);
+      const more = this.code === StateCode.ACTIVE ? this.takeMany(max - 1) : [];
       return [first, ...more];
     });
   }
@@ -200,12 +272,131 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
-    return this.takeMany(monotonicNow(), max);
+    this.finishCurrent(monotonicNow()); // it asks for more: what it held is handled
+    return this.takeMany(max);
   }
 
-  /** A receive begins: the message in hand is handled; a rejection when it cannot go on. */
-  private startReceive(t: number, options: ReceiveOptions | undefined): Promise<never> | null {
-    this.finishCurrent(t);
+  // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
+
+  private readonly sendColumnsWho: Who = { kernelId: '', operation: 'sendColumns' };
+  private readonly receiveColumnsWho: Who = { kernelId: '', operation: 'receiveColumns' };
+
+  /**
+   * The class a column operation works in: `as` when given (a MessageTypeError when the
+   * kernel declares another), else the kernel's input or output class (a ColumnError when it
+   * declares none).
+   */
+  private columnClass(which: 'input' | 'output', operation: string, as?: MessageClass<any>): MessageClass<any> {
+    const cls = this.def[which];
+    if (as !== undefined) {
+      if (typeof as !== 'function' || typeof (as as { typeId?: unknown }).typeId !== 'number')
+        throw new TypeError(`${operation} on kernel '${this.id}': as must be a message class, got ${describeMessage(as)}`);
+      if (cls !== undefined && cls !== as)
+        throw new MessageTypeError(`${operation} on kernel '${this.id}': its ${which} class is ${cls.typeName}, not ${as.typeName}`, { kernelId: this.id, operation, expected: cls.typeName, actual: as.typeName });
+      return as;
+    }
+    if (cls === undefined) throw new ColumnError(`${operation} on kernel '${this.id}': it declares no ${which} message class (ringKernel({ ${which}: ... })); name one with { as: Class }`, { kernelId: this.id, operation, field: undefined });
+    return cls;
+  }
+
+  /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
+  receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
+  }
+
+  #receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    const t = monotonicNow();
+    const refused = this.startReceive(options);
+    if (refused) return refused;
+    try {
+      const who = this.receiveColumnsWho;
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.stopping) return Promise.reject(this.stoppedError('receive'));
+        if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
+          const now = monotonicNow();
+          if (this.holding) this.finishCurrent(now); // what it holds was handled by now
+          const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
+          if (b !== null) { this.handledSince = now; return Promise.resolve(b); }
+        }
+        return this.waitInput(remaining(options, deadline)).then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Kernel side: sends columns of its output class where its sends go. */
+  sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> { return paced(this.#sendOutColumns(columns, options)); }
+
+  #sendOutColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
+    if (this.holding) this.finishCurrent(monotonicNow());
+    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    try {
+      const who = this.sendColumnsWho;
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const count = columnCount(shape, columns, who);
+      const route = this.route;
+      if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
+      if (route.mode === 'one' || route.mode === 'broadcast') {
+        return Promise.all(route.targets.map((t) => {
+          const gone = t.goneAsTarget(this.id);
+          if (gone) return Promise.reject(gone);
+          return pushColumns(t.hub, t.input, shape, columns, count, who, t.id, options, () => this.sendCancelled() ?? t.receiveCancelled());
+        })).then(() => undefined);
+      }
+      // routes that choose per message (round-robin, by key) need the messages
+      return this.sendOutMany(columnsToMessages(shape, columns, count, options?.priority), options);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Host side: sends messages of the kernel's input class, given as columns, to its input queue. */
+  sendInColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> { return paced(this.#sendInColumns(columns, options)); }
+
+  #sendInColumns(columns: Columns, options: SendColumnsOptions | undefined): Promise<void> {
+    try {
+      const who = this.sendColumnsWho;
+      if (this.stopping) throw this.stoppedError('send');
+      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const count = columnCount(shape, columns, who);
+      return pushColumns(this.hub, this.input, shape, columns, count, who, this.id, options, this.receiveCancelled);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
+  hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    return mustYield() ? afterTurn().then(() => this.#hostReceiveColumns(max, options)) : this.#hostReceiveColumns(max, options);
+  }
+
+  #hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
+    try {
+      const who = this.receiveColumnsWho;
+      checkMax(max, who);
+      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const deadline = options?.timeout === undefined ? undefined : monotonicNow() + options.timeout;
+      const attempt = (): Promise<ColumnBatch> => {
+        if (this.released) return Promise.reject(this.stoppedError('receive'));
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        if (this.hostReceivers.length === 0) {
+          const b = popColumns(this.hub, this.output, shape, max, who);
+          if (b !== null) return Promise.resolve(b);
+        }
+        const ended = this.endedError();
+        if (ended) return Promise.reject(ended);
+        const p = waitIn(this.outputWaiters, remaining(options, deadline), 'receive', this.id);
+        this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+        return p.then(attempt);
+      };
+      return attempt();
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  /**
+   * A receive begins; a rejection when it cannot go on. (The message in hand counts as
+   * handled at the next clock read: the next pop, send or the end, see take.)
+   */
+  private startReceive(options: ReceiveOptions | undefined): Promise<never> | null {
     if (this.stopping) return Promise.reject(this.stoppedError('receive'));
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     return null;
@@ -216,17 +407,16 @@ export class KernelInstance {
   }
 
   #receive(options: ReceiveOptions | undefined): Promise<Message> {
-    const t = monotonicNow();
-    const refused = this.startReceive(t, options);
+    const refused = this.startReceive(options);
     if (refused) return refused;
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(this.code); } catch (e) { return Promise.reject(e); }
     return m !== null ? Promise.resolve(m) : this.waitForInput(options);
   }
 
-  /** The next message if one is queued, the kernel is active and no receive waits before this one. */
-  private takeIfFirst(t: number): Message | null {
-    return this.code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take(t) : null;
+  /** The next message if one is queued, the kernel is active (`code`) and no receive waits before this one. */
+  private takeIfFirst(code: StateCode): Message | null {
+    return code === StateCode.ACTIVE && this.receivers.length === 0 ? this.take() : null;
   }
 
   private waitForInput(options: ReceiveOptions | undefined): Promise<Message> {
@@ -245,11 +435,11 @@ export class KernelInstance {
   }
 
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
-    const t = monotonicNow();
-    this.finishCurrent(t);
-    if (this.stopping) return Promise.resolve({ done: true, value: undefined });
+    const c = this.code; // one read of the state for both checks
+    if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
+      return Promise.resolve({ done: true, value: undefined });
     let m: Message | null;
-    try { m = this.takeIfFirst(t); } catch (e) { return Promise.reject(e); }
+    try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
     return this.waitForInput(undefined).then(
       (value) => ({ done: false, value }),
@@ -260,7 +450,7 @@ export class KernelInstance {
   deliverOne(): void {
     if (this.receivers.length === 0 || this.code !== StateCode.ACTIVE) return;
     let m: Message | null;
-    try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
+    try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
   }
 
@@ -268,11 +458,11 @@ export class KernelInstance {
   deliver(): void {
     while (this.receivers.length > 0 && this.code === StateCode.ACTIVE) {
       let m: Message | null;
-      try { m = this.take(monotonicNow()); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
+      try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
-    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && !this.input.empty)
+    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && this.hasInput)
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
     this.armInput();
   }
@@ -304,12 +494,12 @@ export class KernelInstance {
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
     if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0 || this.pauseWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
-    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && !this.input.empty);
+    return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && this.hasInput);
   };
 
   /** Whether deliverToHost() would make progress for waiting host receives now. */
   private readonly outputReady = (): boolean =>
-    !this.released && this.hostReceivers.length > 0 && (!this.output.empty || this.hasEnded());
+    !this.released && (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) && (this.hostTaken.size > 0 || !this.output.empty || this.hasEnded());
 
   waitActive(): Promise<void> {
     if (this.code === StateCode.ACTIVE || this.stopping) return Promise.resolve();
@@ -321,10 +511,11 @@ export class KernelInstance {
   sendOut(msg: Message, options: SendOptions | undefined): Promise<void> { return paced(this.#sendOut(msg, options)); }
 
   #sendOut(msg: Message, options: SendOptions | undefined): Promise<void> {
-    const t = monotonicNow();
-    if (this.inHand.length > 0) this.finishCurrent(t);
+    const t = monotonicNow(); // the send time, and the end of handling the messages in hand
+    if (this.holding) this.finishCurrent(t);
     const who = this.sendWho;
-    if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
+    const c = this.code;
+    if (this.released || c === StateCode.TERMINATED || c === StateCode.FAILED) return Promise.reject(this.stoppedError('send'));
     try {
       this.checkOutput(msg);
       const route = this.route;
@@ -349,7 +540,7 @@ export class KernelInstance {
   sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> { return paced(this.#sendOutMany(msgs, options)); }
 
   #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
-    if (this.inHand.length > 0) this.finishCurrent(monotonicNow());
+    if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       for (const m of msgs) this.checkOutput(m);
@@ -373,14 +564,31 @@ export class KernelInstance {
   #hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
     if (!this.released && this.hostReceivers.length === 0 && !options?.signal?.aborted) {
       try {
-        const ms = this.hub.popMany(this.output, max, []);
+        const ms = this.hostTakeMany(max);
         if (ms.length > 0) return Promise.resolve(ms);
       } catch (e) { return Promise.reject(e); }
     }
     return this.#hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
-      return [first, ...this.hub.popMany(this.output, max - 1, [])];
+      return [first, ...this.hostTakeMany(max - 1)];
     });
+  }
+
+  /** Host side: the next output message (taken in batches, as the kernel's input), or null. */
+  private hostTake(): Message | null {
+    if (this.hostTaken.size === 0 && this.hostTaken.fill(this.hub, this.output, HOST_TAKE) === 0) return null;
+    return this.hostTaken.shift();
+  }
+
+  /** Host side: up to `max` output messages, those taken already first. */
+  private hostTakeMany(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.hostTaken.size > 0) {
+      try { out.push(this.hostTaken.shift()); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
+    }
+    if (out.length === max) return out;
+    const more = this.hub.popMany(this.output, max - out.length, []);
+    return out.length === 0 ? more : out.concat(more);
   }
 
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
@@ -429,13 +637,13 @@ export class KernelInstance {
    * Resolves once input can be taken (the kernel is active and its queue is not empty) or
    * the kernel is stopping.
    */
-  waitInput(): Promise<void> {
-    return mustYield() ? afterTurn().then(() => this.#waitInput()) : this.#waitInput();
+  waitInput(options?: ReceiveOptions): Promise<void> {
+    return mustYield() ? afterTurn().then(() => this.#waitInput(options)) : this.#waitInput(options);
   }
 
-  #waitInput(): Promise<void> {
+  #waitInput(options?: ReceiveOptions): Promise<void> {
     if (this.stopping || (this.code === StateCode.ACTIVE && !this.input.empty)) return Promise.resolve();
-    const p = waitIn(this.inputWaiters, undefined, 'receive', this.id);
+    const p = waitIn(this.inputWaiters, options, 'receive', this.id);
     this.armInput();
     return p;
   }
@@ -451,7 +659,7 @@ export class KernelInstance {
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.hostReceivers.length === 0) {
       try {
-        const m = this.hub.pop(this.output);
+        const m = this.hostTake();
         if (m !== null) return Promise.resolve(m);
       } catch (e) { return Promise.reject(e); }
     }
@@ -481,21 +689,27 @@ export class KernelInstance {
 
   deliverToHost(): void {
     if (this.released) {
-      if (this.hostReceivers.length > 0) {
+      if (this.hostReceivers.length > 0 || this.outputWaiters.length > 0) {
         const e = this.stoppedError('receive');
         for (const w of this.hostReceivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.outputWaiters.splice(0)) settle(w, undefined, e);
       }
       return;
     }
     while (this.hostReceivers.length > 0) {
       let m: Message | null;
-      try { m = this.hub.pop(this.output); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
+      try { m = this.hostTake(); } catch (e) { settle(this.hostReceivers.shift()!, undefined, e); continue; }
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }
-    const ended = this.hostReceivers.length > 0 ? this.endedError() : null;
-    if (ended) for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
-    else if (this.hostReceivers.length > 0) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+    // receives of columns take what is left themselves, once woken
+    if (this.outputWaiters.length > 0 && !this.output.empty) for (const w of this.outputWaiters.splice(0)) settle(w, undefined);
+    const waiting = this.hostReceivers.length > 0 || this.outputWaiters.length > 0;
+    const ended = waiting ? this.endedError() : null;
+    if (ended) {
+      for (const w of this.hostReceivers.splice(0)) settle(w, undefined, ended);
+      for (const w of this.outputWaiters.splice(0)) settle(w, undefined, ended);
+    } else if (waiting) this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
   }
 
   // ---- lifecycle: this instance is its one owner ----
@@ -701,3 +915,16 @@ export class KernelInstance {
       { kernelId: this.id, operation, cause: this.error });
   }
 }
+
+/** `max` of a column receive: an integer >= 1. */
+function checkMax(max: unknown, who: Who): void {
+  if (!(typeof max === 'number' && Number.isInteger(max) && max >= 1))
+    throw new RangeError(`${who.operation} on kernel '${who.kernelId}': max must be an integer >= 1, got ${String(max)}`);
+}
+
+/** The options of a receive that waits again, with what is left of its timeout. */
+function remaining(options: ReceiveOptions | undefined, deadline: number | undefined): ReceiveOptions | undefined {
+  if (deadline === undefined) return options;
+  return { ...options, timeout: Math.max(0, deadline - monotonicNow()) };
+}
+

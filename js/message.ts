@@ -6,8 +6,8 @@ import { compileStruct, FieldValueError, isFieldType, type Fields, type FieldTyp
 import { staged, validate } from './codec-core.js';
 import { fnv1a } from './hash.js';
 import { DEFAULT_PRIORITY } from './record.js';
-import { Header, HDR, RAW, raw, checkPriority, setCorrelation } from './header.js';
-import { randomWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
+import { Correlation, Header, HDR, RAW, raw, checkPriority, setCorrelation } from './header.js';
+import { nextIdWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode } from './encode.js';
 import { asBytes, decodeFrom } from './decode.js';
@@ -18,7 +18,7 @@ export interface MessageOptions {
   priority?: number;
   /** The messageId of the message this one answers, or null. */
   correlationId?: string | null;
-  /** A UUID; a random (v4) one by default. */
+  /** A UUID; by default a new v4 one: this thread's random prefix and a counter (js/uuid.ts). */
   messageId?: string;
 }
 
@@ -37,14 +37,15 @@ export class Message {
 
   constructor(init: MessageOptions | typeof RAW, typeName: string) {
     if (init === RAW) {
-      this[HDR] = new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority, raw.hasCorr, raw.c0, raw.c1, raw.c2, raw.c3, null, raw.timestamp);
+      this[HDR] = new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority,
+        raw.hasCorr ? new Correlation(raw.c0, raw.c1, raw.c2, raw.c3, null) : null, raw.timestamp);
       return;
     }
     let id: string | null = null;
-    if (init.messageId === undefined) randomWords();
+    if (init.messageId === undefined) nextIdWords();
     else id = uuid(init.messageId, typeName, 'messageId');
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
-    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, false, 0, 0, 0, 0, null, NaN);
+    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, NaN);
     this[HDR] = h;
     const c = init.correlationId;
     if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
@@ -77,11 +78,12 @@ export class Message {
   /** UUID of the message this one answers, or null (checked when set). */
   get correlationId(): string | null {
     const h = this[HDR];
-    return h.hasCorr ? (h.corr ??= wordsToUuid(h.c0, h.c1, h.c2, h.c3)) : null;
+    const c = h.corr;
+    return c === null ? null : (c.id ??= wordsToUuid(c.c0, c.c1, c.c2, c.c3));
   }
   set correlationId(c: string | null) {
     const h = this[HDR];
-    if (c === null || c === undefined) { h.hasCorr = false; h.corr = null; }
+    if (c === null || c === undefined) h.corr = null;
     else setCorrelation(h, uuid(c, this.constructor.name, 'correlationId'));
   }
 
@@ -158,7 +160,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const n = keys.length;
   const known = new Set(keys);
   const codec = compileStruct(fields, () => {
-    randomWords();
+    nextIdWords();
     raw.w0 = words[0]!;
     raw.w1 = words[1]!;
     raw.w2 = words[2]!;

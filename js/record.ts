@@ -14,11 +14,9 @@ export function recordPriority(u8: Uint8Array, offset: number): number { return 
 export function recordTimestamp(dv: DataView, offset: number): number { return dv.getFloat64(offset + H_TIME, true); }
 
 // ---- batches: [u32 length][record, padded to 4 bytes]... (queue_push_batch and
-// queue_pop_batch, assembly/ring.ts; the GPU's input and output buffers) ----
+// queue_pop_batch, assembly/ring.ts) ----
 
 /** Bytes before each record in a batch: its length. */
 export const FRAME_PREFIX = 4;
 /** Bytes a record of `len` bytes takes in a batch. */
 export function frameBytes(len: number): number { return FRAME_PREFIX + ((len + 3) & ~3); }
-/** Words a record with `payloadWords` 4-byte words of payload takes in a batch (GPU kernels' fixed-size records). */
-export function frameWords(payloadWords: number): number { return (FRAME_PREFIX + HEADER_BYTES) / 4 + payloadWords; }

@@ -11,7 +11,8 @@ import { noteTimeout } from './timeouts.js';
 import { Hub } from './hub.js';
 import { KernelInstance } from './instance.js';
 import { keyOfField, type Route } from './routing.js';
-import { KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
+import { DEFAULT_COLUMNS_MAX, KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
 import { registeredKernel, type KernelDefinition } from './kernel.js';
 import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
 import type { Message } from './message.js';
@@ -33,13 +34,15 @@ export interface RuntimeOptions {
   /** Worker threads for `placement: 'worker'` kernels (default: cores - 1, at least 1). */
   workers?: number;
   /**
-   * Microseconds a thread waiting on another thread's ring polls it before it sleeps
-   * (default 0: sleep at once, no CPU while idle). Waking from sleep costs 10-20 us; a spin
-   * of 20-100 us brings a host <-> worker round trip under 10 us once warm (measured on two
-   * cores) when the answer comes quickly, for that much CPU per wait. Applies to worker threads and to this
-   * thread's waits for worker kernels (during which this thread is blocked). 0..10,000.
+   * Microseconds a thread waiting on another thread's ring polls it before it sleeps.
+   * Default 'adaptive': up to 50 us, and only when the thread took a message within the
+   * last millisecond (a busy pipeline or a round trip); an idle thread sleeps at once and
+   * uses no CPU. 0: always sleep at once. A number 1..10,000: always poll that long. Waking
+   * from sleep costs 10-20 us here; a short spin catches an answer that comes quickly, for
+   * that much CPU per wait. Applies to worker threads and to this thread's waits for worker
+   * kernels (during which this thread is blocked).
    */
-  spinMicros?: number;
+  spinMicros?: number | 'adaptive';
   /**
    * How many terminated kernels this runtime remembers (default 100): their state and final
    * telemetry stay readable (getState, getTelemetry, kernelIds) until that many more have
@@ -92,7 +95,7 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly enableTelemetry: boolean;
   readonly options: Readonly<RuntimeOptions>;
   /** RuntimeOptions.spinMicros, checked. */
-  readonly spinMicros: number;
+  readonly spinMicros: number | 'adaptive';
   /** RuntimeOptions.deadLetterLimit, checked. */
   readonly deadLetterLimit: number;
   /**
@@ -117,9 +120,9 @@ export class RingKernelRuntime implements KernelRuntime {
   constructor(options: RuntimeOptions = {}) {
     this.options = Object.freeze({ ...options });
     this.enableTelemetry = options.enableTelemetry ?? true;
-    const spin = options.spinMicros ?? 0;
-    if (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000))
-      throw new RangeError(`RingKernelRuntime: spinMicros must be a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
+    const spin = options.spinMicros ?? 'adaptive';
+    if (spin !== 'adaptive' && (typeof spin !== 'number' || !(spin >= 0 && spin <= 10_000)))
+      throw new RangeError(`RingKernelRuntime: spinMicros must be 'adaptive' or a number of microseconds from 0 to 10000, got ${typeof spin === 'string' ? JSON.stringify(spin) : String(spin)}`);
     this.spinMicros = spin;
     const keep = options.keepTerminated ?? 100;
     if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`RingKernelRuntime: keepTerminated must be an integer >= 0, got ${String(keep)}`);
@@ -156,7 +159,7 @@ export class RingKernelRuntime implements KernelRuntime {
         report: (w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === w) k.record?.fromWorker(report); },
         died: (w, reason) => this.#workerDied(w, reason),
       }, (w) => {
-        for (const k of this.#kernels.values()) if (k.worker === w && k.active && !k.input.empty) return true;
+        for (const k of this.#kernels.values()) if (k.worker === w && k.active && (!k.input.empty || k.hub.core.x.kcb_taken(k.kcb) > 0)) return true; // (taken: a batch not handed out yet)
         return false;
       });
       this.#hub!.remote = true;
@@ -374,7 +377,8 @@ export class RingKernelRuntime implements KernelRuntime {
     if (rerouted) await rerouted; // worker kernels among its senders learn their new route
     if (inst.draining) {
       inst.input.close(); // no new messages; the kernel goes on taking what is queued
-      while (!inst.input.empty && !inst.stopping && monotonicNow() < deadline) await sleep(1);
+      // (what the kernel took in a batch and has not handed out yet counts as queued)
+      while ((!inst.input.empty || x.kcb_taken(inst.kcb) > 0) && !inst.stopping && monotonicNow() < deadline) await sleep(1);
     }
     if (!failed && !inst.released && (inst.code as StateCode) !== StateCode.FAILED) x.kcb_force_state(inst.kcb, StateCode.TERMINATING); // (it may have failed while draining)
     inst.input.close();
@@ -495,6 +499,42 @@ export class RingKernelRuntime implements KernelRuntime {
       if (routing) return routing.then(() => this.#sendMany(id, messages, options));
       const sent = inst.hub.pushMany(inst.input, messages, inst.sendWho, id, timeout, inst.receiveCancelled);
       return inst.role === 'remote' ? this.#pool!.hold(sent) : sent;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Sends many messages of the kernel's input class given as typed arrays, one per field
+   * (t.f32: a Float32Array of one value a message; t.array(t.f32, 16): of 16 a message,
+   * message after message): `{ values: f32 }` sends f32.length / 16 messages. The same ring,
+   * records, order, priority (`options.priority`, one for the batch), backpressure and
+   * telemetry as sendMany. A ColumnError names the field when the class has a field that is
+   * not fixed-size numeric, an array is of the wrong type, or lengths disagree; nothing is
+   * enqueued then.
+   */
+  sendColumns(kernel: string | KernelDefinition, columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    try {
+      const id = kernelIdOf(kernel);
+      const inst = this.#sendTarget(id);
+      const routing = this.#routesPending.get(inst);
+      if (routing) return routing.then(() => this.sendColumns(id, columns, options));
+      return inst.sendInColumns(columns, typeof options === 'number' ? { timeout: options } : options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Every message waiting in a kernel's output queue, up to `max` (default 65,536), as
+   * typed arrays, one per field of its output class: `{ count, fields }`. At least one, so
+   * it waits like receive() (same timeout and errors) when there is none.
+   */
+  receiveColumns(kernel: string | KernelDefinition, options?: ColumnReceiveOptions): Promise<ColumnBatch> {
+    try {
+      this.#checkOpen('receive');
+      const inst = this.#get(kernelIdOf(kernel), 'receiveColumns');
+      return inst.hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) {
       return Promise.reject(e);
     }

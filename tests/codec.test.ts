@@ -342,6 +342,19 @@ test('ids: correlationId: m.messageId (taken without re-parsing) and ids set lat
   assert.is(decodeMessage(encodeMessage(e)).messageId, other);
 });
 
+test('ids read from decoded records: the right string whichever prefix came before (the prefix string is reused)', async () => {
+  await ready;
+  const a = new Point({ x: 0, y: 0, messageId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeee00000001' });
+  const b = new Point({ x: 0, y: 0, messageId: 'ffffffff-0000-4111-a222-333300000002' });
+  const c = new Point({ x: 0, y: 0 });
+  const c2 = new Point({ x: 0, y: 0 });
+  const expected = [a, c, b, a, c2, b, c].map((m) => m.messageId);
+  const got = [a, c, b, a, c2, b, c].map((m) => decodeMessage(encodeMessage(m)).messageId);
+  assert.equal(got, expected);
+  assert.is.not(expected[1], expected[4]);
+  assert.is(expected[1]!.slice(0, 28), expected[4]!.slice(0, 28), 'one thread, one prefix');
+});
+
 test('importing ringkernel makes no core; the first decode compiles one synchronously, so decoding needs no `await ready`', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
     import { message, t, decodeMessage, encodeMessage, ready } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
@@ -355,4 +368,3 @@ test('importing ringkernel makes no core; the first decode compiles one synchron
 });
 
 test.run();
-

@@ -296,6 +296,46 @@ gpuTest('terminate frees every GPU buffer the kernel made', async () => {
   }
 });
 
+// columns: typed arrays in and out of a GPU kernel, through the same rings and records
+ringKernel({ kernelId: 'g_col_mean', placement: 'gpu', input: GVec16, output: GMean, queueSize: 2048, wgsl: `
+fn handle(m: GVec16) -> GMean { var s = 0.0; for (var i = 0u; i < 16u; i++) { s += m.values[i]; } return GMean(s / 16.0); }` });
+
+gpuTest('columns in and out of a GPU kernel: more than a batch and more than the queue, in order, counted', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_col_mean');
+  await rt.activate('g_col_mean');
+  const n = 70_000; // over one dispatch's 65,536 and over the queues' 2,048: BLOCK on both rings
+  const values = new Float32Array(16 * n);
+  for (let i = 0; i < values.length; i++) values[i] = (i % 16) + Math.floor(i / 16);
+  const sending = rt.sendColumns('g_col_mean', { values });
+  const means: number[] = [];
+  while (means.length < n) {
+    const b = await rt.receiveColumns('g_col_mean', { timeout: 10_000 });
+    assert.instance(b.fields.mean, Float32Array);
+    for (const m of b.fields.mean!) means.push(m);
+  }
+  await sending;
+  for (let k = 0; k < n; k++) if (means[k] !== k + 7.5) assert.unreachable(`message ${k}: ${means[k]}`);
+  const tel = rt.getTelemetry('g_col_mean')!;
+  assert.is(tel.messagesProcessed, n);
+  assert.ok(tel.latencyP50Ms > 0);
+});
+
+gpuTest('columns sent to a GPU kernel are messages: the answers correlate, keep the batch priority, mix with objects', async () => {
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_col_mean');
+  await rt.send('g_col_mean', new GVec16({ values: new Array(16).fill(1) }));
+  await rt.sendColumns('g_col_mean', { values: new Float32Array(16 * 3).fill(2) }, { priority: 200 });
+  await rt.send('g_col_mean', new GVec16({ values: new Array(16).fill(3) }));
+  await rt.activate('g_col_mean');
+  const got: InstanceType<typeof GMean>[] = [];
+  while (got.length < 5) got.push(...await rt.receiveMany('g_col_mean', { timeout: 10_000 }));
+  assert.equal(got.map((m) => m.mean), [2, 2, 2, 1, 3]);
+  assert.equal(got.map((m) => m.priority), [200, 200, 200, 128, 128]);
+  for (const m of got) assert.match(m.correlationId!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.is(new Set(got.map((m) => m.correlationId)).size, 5);
+});
+
 // last: it destroys the device the other tests share (a later launch makes a new one)
 gpuTest('a lost device fails the GPU kernel with GpuDeviceLostError at once; a relaunch gets a new device', async () => {
   await using rt = new RingKernelRuntime();

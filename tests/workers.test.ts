@@ -7,6 +7,7 @@ import {
   RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, QueueTimeoutError, message, t,
 } from '../js/index.js';
 import { WNum, WVec, WMean, wDouble } from './helpers/worker-kernels.js';
+import { Hub, ADAPTIVE_SPIN_MICROS, ADAPTIVE_WINDOW_MS, ADAPTIVE_PROBE_MICROS, ADAPTIVE_PROBE_EVERY } from '../js/hub.js';
 
 const num = (n: number) => new WNum({ n, from: 'host' });
 
@@ -329,8 +330,8 @@ test('without shared memory, a worker kernel is refused with the reason, or runs
 });
 
 test('bad runtime options are refused with a RangeError that names them', async () => {
-  for (const spinMicros of [-1, NaN, 20_000, '50' as unknown as number]) {
-    assert.throws(() => new RingKernelRuntime({ spinMicros }), (e: Error) => e instanceof RangeError && /spinMicros must be a number of microseconds from 0 to 10000/.test(e.message), String(spinMicros));
+  for (const spinMicros of [-1, NaN, 20_000, '50' as unknown as number, 'always' as unknown as number]) {
+    assert.throws(() => new RingKernelRuntime({ spinMicros }), (e: Error) => e instanceof RangeError && /spinMicros must be 'adaptive' or a number of microseconds from 0 to 10000/.test(e.message), String(spinMicros));
   }
   for (const workers of [0, 1.5]) {
     const rt = new RingKernelRuntime({ workers });
@@ -352,8 +353,27 @@ async function idleCpuMs(ms: number): Promise<number> {
   return (used.user + used.system) / 1000;
 }
 
-for (const spinMicros of [0, 2000]) {
-  test(`an idle worker sleeps on its doorbell: no CPU between messages (spinMicros ${spinMicros})`, async () => {
+test('adaptive spinning: polls only soon after taking a message, backs off while polls miss, probes now and then, grows back when they catch', async () => {
+  const hub = new Hub({} as never, 'adaptive');
+  assert.is(hub.spinMicros(), 0, 'nothing taken yet: sleep at once');
+  hub.took();
+  assert.is(hub.spinMicros(), ADAPTIVE_SPIN_MICROS);
+  const budgets: number[] = [];
+  for (let b = hub.spinMicros(); b > 0; b = hub.spinMicros()) { budgets.push(b); hub.spun(b, false); }
+  assert.equal(budgets, [50, 25, 12.5]);
+  const probes = Array.from({ length: 2 * ADAPTIVE_PROBE_EVERY }, () => hub.spinMicros()).filter((b) => b > 0);
+  assert.equal(probes, [ADAPTIVE_PROBE_MICROS, ADAPTIVE_PROBE_MICROS], 'one probe in ADAPTIVE_PROBE_EVERY waits');
+  hub.spun(ADAPTIVE_PROBE_MICROS, true);
+  assert.is(hub.spinMicros(), 2 * ADAPTIVE_PROBE_MICROS);
+  hub.spun(16, true); hub.spun(32, true);
+  assert.is(hub.spinMicros(), ADAPTIVE_SPIN_MICROS, 'capped');
+  await new Promise((r) => setTimeout(r, ADAPTIVE_WINDOW_MS + 5));
+  assert.is(hub.spinMicros(), 0, 'idle for a while: sleep at once');
+  assert.is(new Hub({} as never, 30).spinMicros(), 30, 'a number always polls that long');
+});
+
+for (const spinMicros of [undefined, 0, 2000] as const) {
+  test(`an idle worker sleeps on its doorbell: no CPU between messages (spinMicros ${spinMicros ?? 'by default: adaptive'})`, async () => {
     const rt = new RingKernelRuntime({ workers: 1, spinMicros });
     try {
       await rt.launch('w_double');
@@ -427,3 +447,25 @@ test('shutdown ends every worker thread', async () => {
 });
 
 test.run();
+
+test('message ids made on the host and on two workers are well-formed v4 UUIDs, all different; each thread has its own prefix', () => withRuntime(2, async (rt) => {
+  const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  await rt.launch('ids_a', wDouble);
+  await rt.launch('ids_b', wDouble);
+  assert.is.not(rt.workerOf('ids_a'), rt.workerOf('ids_b'));
+  await rt.activate('ids_a');
+  await rt.activate('ids_b');
+  const ids: string[] = [];
+  for (const id of ['ids_a', 'ids_b']) {
+    const sent = Array.from({ length: 500 }, (_, i) => num(i));
+    ids.push(...sent.map((m) => m.messageId));
+    await rt.sendMany(id, sent);
+    for (let got = 0; got < 500;) for (const m of await rt.receiveMany(id, { timeout: 5000 })) { ids.push(m.messageId); got++; }
+  }
+  assert.is(ids.length, 2000);
+  for (const id of ids) assert.match(id, UUID_V4);
+  assert.is(new Set(ids).size, 2000);
+  // an id's first 24 hex digits are its thread's random prefix: host, worker a, worker b
+  const prefixes = new Set(ids.map((id) => id.slice(0, 28)));
+  assert.is(prefixes.size, 3);
+}));

@@ -1,7 +1,7 @@
 import { queue_bytes, queue_init, queue_push, queue_pop, queue_doorbell, queue_close, queue_stat, BLOCK, OK } from "../ring";
 import {
   KCB_BYTES, THREAD_BYTES, kcb_init, kcb_state, kcb_transition, kcb_force_state, kcb_record,
-  kcb_record_error, kcb_record_restart, kcb_record_dead_letter, kcb_record_dead_letter_dropped, kcb_stat, kcb_add_processed, kcb_discard_input, kcb_discard_output, hist_bucket, hist_lower, hist_quantile, hist_count,
+  kcb_record_error, kcb_record_restart, kcb_record_dead_letter, kcb_record_dead_letter_dropped, kcb_stat, kcb_add_processed, kcb_discard_input, kcb_discard_output, kcb_set_taken, kcb_taken, hist_bucket, hist_lower, hist_quantile, hist_count,
   thread_init, sched_add, sched_remove, sched_next, sched_kernel_count, sched_wait_next,
   STATE_CREATED, STATE_LAUNCHED, STATE_ACTIVE, STATE_DEACTIVATED, STATE_FAILED,
   KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, KSTAT_RESTARTS, KSTAT_DEAD_LETTERS, KSTAT_DEAD_DROPPED, KSTAT_DISCARDED, KSTAT_OUT_DISCARDED, HIST_BUCKETS,
@@ -108,6 +108,17 @@ describe("discarded messages", () => {
     expect(kcb_discard_input(k)).toBe(0);             // a second call finds nothing
     expect(kcb_stat(k, KSTAT_DISCARDED)).toBe(4);
     expect(queue_stat(q, 5)).toBe(0);                 // not counted as DROP_OLDEST drops
+  });
+  it("counts messages taken in a batch and not handed out with the rest, once", () => {
+    let k = kcb(2);
+    for (let i = 0; i < 3; i++) send(k);
+    kcb_set_taken(k, 5);
+    expect(kcb_taken(k)).toBe(5);
+    queue_close(<usize>kcb_stat(k, 4));
+    expect(kcb_discard_input(k)).toBe(8);
+    expect(kcb_taken(k)).toBe(0);
+    expect(kcb_discard_input(k)).toBe(0);
+    expect(kcb_stat(k, KSTAT_DISCARDED)).toBe(8);
   });
   it("counts the output queue's unread messages apart", () => {
     let k = kcb(1);

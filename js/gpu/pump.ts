@@ -2,72 +2,74 @@
 // kernels, so "persistent" means: the device, pipeline, buffers and the kernel's declared
 // state are made once at launch and stay on the GPU, and a pump on the owner's thread keeps
 // submitting bounded dispatches while the mailbox has work. The pump is the kernel's own
-// function (receiveMany -> GPU -> sendMany), so lifecycle, backpressure and telemetry are
+// function (records in -> GPU -> records out), so lifecycle, backpressure and telemetry are
 // exactly those of any kernel: messages still cross the rings as bytes.
-//
-// Batches: receiveMany hands over everything waiting (up to 4096), so a lone message goes
-// at once and a busy mailbox goes in large dispatches.
 import type { KernelDefinition } from '../kernel.js';
 import type { KernelContext } from '../context.js';
-import type { Message } from '../message.js';
-import { BackendNotAvailableError, MessageDecodeError, QueueFullError, MessageTypeError } from '../errors.js';
+import type { Message, MessageClass } from '../message.js';
+import { BackendNotAvailableError, QueueFullError, MessageTypeError } from '../errors.js';
 import type { KernelInstance } from '../instance.js';
 import { monotonicNow } from '../platform.js';
-import { FRAME_PREFIX, HEADER_BYTES, frameWords, recordTypeId } from '../record.js';
+import { HEADER_BYTES } from '../record.js';
 import { findGpu } from './device.js';
-import { slotsOf, words, type Slot } from './wgsl.js';
-import { deviceLost, gpuRunner, type Runner } from './runner.js';
-import { recordsHandled, sendOutRecords, takeRecords } from './records.js';
+import { slotsOf, words } from './wgsl.js';
+import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';
+import { BatchRegion, batchHandled, ownerCore, sendAnswers, takeBatch, type PayloadShape } from './records.js';
 
 /**
  * The pump of a kernel running on the GPU: while one batch is on the GPU, the next one —
- * whatever has arrived meanwhile, up to MAX_BATCH — is popped, uploaded and dispatched, so
- * a lone message goes at once and a busy mailbox goes in large dispatches. Records go from
- * the input ring to the GPU and from the GPU to the output ring as bytes; answers leave in
+ * whatever has arrived meanwhile, up to maxBatch — is popped, uploaded and dispatched, so
+ * a lone message goes at once and a busy mailbox goes in large dispatches. Each step is one
+ * bulk move (gpu/records.ts): the input records' payloads popped as one column into the
+ * batch's region, copied whole to the upload buffer, the answers' payloads copied whole
+ * from the readback mapping into the region and pushed as records made by the core;
+ * telemetry is one core call a batch. No loop here runs over records. Answers leave in
  * mailbox order.
  */
-function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slot[]) {
-  const inBytes = frameWords(words(inSlots)) * 4;
-  const inType = def.input!.typeId, inName = def.input!.typeName;
-  let staging = new ArrayBuffer(64 * inBytes);
-  interface Batch { answers: Promise<Uint8Array>; count: number; sentAt: number[]; takenAt: number }
+function gpuPump(def: KernelDefinition, runner: Runner) {
+  const shape = (cls: MessageClass<any>, stride: number): PayloadShape => {
+    const payloadBytes = slotsOf(cls, def.kernelId, 'input').reduce((n, sl) => n + 4 * sl.count, 0);
+    return { typeId: cls.typeId, typeName: cls.typeName, recordLen: HEADER_BYTES + payloadBytes, payloadBytes: Math.min(payloadBytes, stride) };
+  };
+  const input = shape(def.input!, runner.inBytes), output = shape(def.output!, runner.outBytes);
+  // kept across batches, grown (doubling) when a batch needs more: what is uploaded (Dawn
+  // takes no view of shared memory), and a region for each of the two batches in flight
+  let staging = new ArrayBuffer(64 * runner.inBytes);
+  let regions: BatchRegion[] | null = null;
+  let turn = 0;
+  interface Batch { answers: Promise<Answers>; count: number; region: BatchRegion; takenAt: number }
 
-  /** Pops up to maxBatch records into `staging`, checking each is an input message. */
   const take = (inst: KernelInstance): Batch | null => {
-    const core = inst.hub.core;
-    const sentAt: number[] = [];
+    const core = ownerCore(inst);
+    regions ??= [0, 1].map(() => new BatchRegion(core, input, output, runner.inBytes, runner.outBytes));
+    const region = regions[turn % 2]!;
     const takenAt = monotonicNow();
-    let count = 0;
-    while (count < runner.maxBatch) {
-      const k = takeRecords(inst, runner.maxBatch - count, sentAt);
-      if (k === 0) break;
-      for (let r = 0, p = core.scratch; r < k; r++, p += inBytes) {
-        const len = core.dv.getUint32(p, true), type = recordTypeId(core.dv, p + FRAME_PREFIX);
-        if (type !== inType || len !== inBytes - FRAME_PREFIX) {
-          throw new MessageDecodeError(`GPU kernel '${id}' received a record of type id ${type} and ${len} bytes; it takes ${inName} (type id ${inType}, ${inBytes - FRAME_PREFIX} bytes)`, { kernelId: id, operation: 'receive', offset: 0 });
-        }
-      }
-      if ((count + k) * inBytes > staging.byteLength) {
-        const bigger = new ArrayBuffer(Math.min(runner.maxBatch, 2 * (count + k)) * inBytes);
-        new Uint8Array(bigger).set(new Uint8Array(staging, 0, count * inBytes));
-        staging = bigger;
-      }
-      new Uint8Array(staging, count * inBytes, k * inBytes).set(core.mem.subarray(core.scratch, core.scratch + k * inBytes));
-      count += k;
-    }
-    return count === 0 ? null : { answers: runner.submit(staging, count), count, sentAt, takenAt };
+    const n = takeBatch(inst, region, runner.maxBatch, input);
+    if (n === 0) return null;
+    turn++;
+    const bytes = n * runner.inBytes;
+    let answers: Promise<Answers>;
+    if (core.shared) {
+      if (bytes > staging.byteLength) staging = new ArrayBuffer(Math.min(runner.maxBatch, 2 * n) * runner.inBytes);
+      new Uint8Array(staging, 0, bytes).set(core.mem.subarray(region.payloadsIn, region.payloadsIn + bytes));
+      answers = runner.submit(staging, 0, n);
+    } else answers = runner.submit(core.memory.buffer as ArrayBuffer, region.payloadsIn, n); // an ordinary memory: uploaded as it is
+    return { answers, count: n, region, takenAt };
   };
 
   const finish = async (inst: KernelInstance, batch: Batch) => {
     const answers = await batch.answers;
+    const core = inst.hub.core;
+    core.mem.set(answers.payloads, batch.region.payloadsOut);
+    answers.release();
     try {
-      await sendOutRecords(inst, answers, batch.count, undefined);
+      await sendAnswers(inst, batch.region, batch.count);
     } catch (e) {
       // a connected kernel that rejects when full refused some answers: that is its policy,
       // and its telemetry counts them (messagesRejected); the GPU kernel goes on
       if (!(e instanceof QueueFullError)) throw e;
     }
-    recordsHandled(inst, batch.sentAt, batch.takenAt);
+    batchHandled(inst, batch.region, batch.count, batch.takenAt);
   };
 
   return async (inst: KernelInstance, ctx: KernelContext) => {
@@ -82,6 +84,7 @@ function gpuPump(id: string, def: KernelDefinition, runner: Runner, inSlots: Slo
       if (inFlight) await finish(inst, inFlight); // what was on the GPU when terminate came
     } finally {
       runner.destroy(); // terminate frees the GPU resources
+      if (regions && !inst.released) for (const r of regions) r.free();
     }
   };
 }
@@ -127,7 +130,7 @@ export async function gpuKernelFunction(id: string, def: KernelDefinition): Prom
     throw new BackendNotAvailableError(`launch '${id}': no WebGPU adapter here (no navigator.gpu, and in Node neither the webgpu package nor a GPU or Mesa driver it can use); give ringKernel a JS fallback to run it inline`, { kernelId: id, operation: 'launch' });
   }
   const runner = await gpuRunner(id, def, gpu, inSlots, outSlots);
-  const pump = gpuPump(id, def, runner, inSlots);
+  const pump = gpuPump(def, runner);
   return {
     onGpu: true,
     pump: (inst, ctx) => {

@@ -1,54 +1,148 @@
-// gpu/records.ts — a GPU kernel's side of its rings: the same rings as any kernel's, the
-// records left undecoded (the GPU reads and writes them as they are).
+// gpu/records.ts — a GPU kernel's side of its rings: the same rings and records as any
+// kernel's, moved in bulk. A batch's input records are popped as columns (assembly/columns.ts)
+// into a region of the pump's own in the core's memory: each message's payload (the words
+// the GPU reads), message id, priority and send time. The GPU writes the answers' payloads;
+// the core makes each answer's record around its payload as it pushes it: a fresh message
+// id, the input's message id as correlation id, the input's priority, one send time for the
+// batch. One core call a step, no loop over records in JS.
 import type { Message } from '../message.js';
 import { decodeFrom } from '../decode.js';
-import type { SendOptions } from '../context.js';
-import type { KernelInstance } from '../instance.js';
-import { StateCode } from '../state.js';
-import { countHandled } from '../telemetry.js';
-import { monotonicNow } from '../platform.js';
 import { FRAME_PREFIX, frameBytes } from '../record.js';
+import type { KernelInstance } from '../instance.js';
+import { OwnerCore } from '../core.js';
+import { StateCode } from '../state.js';
+import { MessageDecodeError, RingKernelError } from '../errors.js';
+import { epochNow, monotonicNow, timeOrigin } from '../platform.js';
+import { layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../columns.js';
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** A message class as the pump lays it out: its records' type and length, its payload bytes. */
+export interface PayloadShape { typeId: number; typeName: string; recordLen: number; payloadBytes: number }
 
 /**
- * Pops up to `max` records into this thread's scratch area as [u32 length][record,
- * padded to 4]... and returns how many (0 unless active). `sentAt` gets each record's
- * send time, for telemetry once the records are handled (recordsHandled).
+ * One batch's room in the core's memory, carved by the owner (GPU kernels run on its thread),
+ * kept from batch to batch and made bigger (doubling) only when a batch needs more:
+ *   layoutIn, layoutOut   column layouts: the input records' payloads, the answers' payloads
+ *   temp                  one record (one that wraps a ring's arena is made or read there)
+ *   payloadsIn            `stride` bytes a message: what is uploaded
+ *   payloadsOut           the answers' payloads, as read back
+ *   ids                   16 bytes a message: its message id, the answer's correlation id
+ *   priorities            a byte a message: its priority, the answer's
+ *   times                 an f64 a message: its send time (telemetry)
  */
-export function takeRecords(inst: KernelInstance, max: number, sentAt: number[]): number {
+export class BatchRegion {
+  private ptr = 0;
+  capacity = 0;
+  layoutIn = 0;
+  layoutOut = 0;
+  payloadsIn = 0;
+  payloadsOut = 0;
+  times = 0;
+
+  constructor(private readonly core: OwnerCore, private readonly input: PayloadShape, private readonly output: PayloadShape,
+    /** Bytes a message takes in payloadsIn and payloadsOut (the GPU buffers' strides). */
+    private readonly inStride: number, private readonly outStride: number) {}
+
+  /** Makes room for `n` messages (at least). */
+  ensure(n: number): void {
+    if (n <= this.capacity) return;
+    let cap = Math.max(64, this.capacity);
+    while (cap < n) cap *= 2;
+    this.free();
+    const { input, output } = this;
+    const fixed = 2 * align8(layoutBytes(1)) + align8(Math.max(input.recordLen, output.recordLen));
+    const per = this.inStride + this.outStride + 16 + 1 + 8;
+    const bytes = fixed + cap * per + 64;
+    const at = this.core.alloc(bytes);
+    this.ptr = at;
+    this.capacity = cap;
+    let p = at;
+    const take = (size: number) => { const q = p; p = align8(p + size); return q; };
+    this.layoutIn = take(layoutBytes(1));
+    this.layoutOut = take(layoutBytes(1));
+    const temp = take(Math.max(input.recordLen, output.recordLen));
+    this.payloadsIn = take(cap * this.inStride);
+    this.payloadsOut = take(cap * this.outStride);
+    const ids = take(cap * 16), priorities = take(cap);
+    this.times = take(cap * 8);
+    const field = (column: number, s: PayloadShape) => (s.payloadBytes > 0 ? [{ column, bytes: s.payloadBytes, offset: 0 }] : []);
+    writeLayout(this.core, this.layoutIn, { typeId: input.typeId, recordLen: input.recordLen, fields: field(this.payloadsIn, input), temp, times: this.times, ids, priorities });
+    writeLayout(this.core, this.layoutOut, { typeId: output.typeId, recordLen: output.recordLen, fields: field(this.payloadsOut, output), temp, times: 0, ids, priorities });
+  }
+
+  free(): void {
+    if (this.ptr !== 0) this.core.free(this.ptr);
+    this.ptr = 0;
+    this.capacity = 0;
+  }
+}
+
+/** The pump's region pair for an instance: owner-carved. */
+export function ownerCore(inst: KernelInstance): OwnerCore {
+  const core = inst.hub.core;
+  if (!(core instanceof OwnerCore)) throw new RingKernelError(`GPU kernel '${inst.id}' must run on the thread that owns its runtime`, { kernelId: inst.id, operation: 'launch' });
+  return core;
+}
+
+/**
+ * Pops up to `max` input records of the kernel into `region` as columns (0 unless active):
+ * one core call. A record of another type (or length) fails the batch with
+ * MessageDecodeError naming both types.
+ */
+export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number, input: PayloadShape): number {
   if (inst.stopping || inst.code !== StateCode.ACTIVE) return 0;
-  return inst.hub.popRecords(inst.input, max, sentAt);
+  const core = inst.hub.core, x = core.x, dv = core.dv;
+  region.ensure(Math.min(max, Math.max(1, inst.input.depth)));
+  dv.setUint32(region.layoutIn + 48, 0, true); // skipped
+  const n = x.queue_pop_columns(inst.input.ptr, region.layoutIn, Math.min(max, region.capacity));
+  if (n <= 0) return 0;
+  inst.hub.wakeSpace(inst.input);
+  if (dv.getUint32(region.layoutIn + 48, true) > 0) {
+    const type = dv.getUint32(region.layoutIn + 52, true), len = dv.getUint32(region.layoutIn + 56, true);
+    throw new MessageDecodeError(`GPU kernel '${inst.id}' received a record of type id ${type} and ${len} bytes; it takes ${input.typeName} (type id ${input.typeId}, ${input.recordLen} bytes)`,
+      { kernelId: inst.id, operation: 'receive', offset: 0 });
+  }
+  return n;
 }
 
-/** Counts records taken at `takenAt` (monotonicNow()) with these send times as handled now. */
-export function recordsHandled(inst: KernelInstance, sentAt: readonly number[], takenAt: number): void {
-  if (sentAt.length === 0 || !inst.telemetry || inst.released) return;
-  countHandled(inst.hub.core.x, inst.kcb, sentAt, takenAt, monotonicNow());
+/** Counts a batch of `count` taken at `takenAt` (monotonicNow()) as handled now: one core call. */
+export function batchHandled(inst: KernelInstance, region: BatchRegion, count: number, takenAt: number): void {
+  if (count === 0 || !inst.telemetry || inst.released) return;
+  const t = monotonicNow();
+  inst.hub.core.x.kcb_record_batch(inst.kcb, region.times, count, timeOrigin + t, t - takenAt, t);
 }
 
 /**
- * Sends `count` encoded records ([u32 length][record, padded to 4]... in `records`, whose
- * timestamps it sets) where the kernel's sends go: its output queue, or the kernels it
- * is connected to. Routes that choose per message (round-robin, by key) decode them.
+ * Sends the `count` answers laid out in `region` (their payloads in payloadsOut) where the
+ * kernel's sends go: its output queue, or the kernels it is connected to, as records made
+ * by the core, with one send time. Routes that choose per message (round-robin, by key)
+ * decode them.
  */
-export function sendOutRecords(inst: KernelInstance, records: Uint8Array, count: number, options: SendOptions | undefined): Promise<void> {
+export function sendAnswers(inst: KernelInstance, region: BatchRegion, count: number): Promise<void> {
   if (inst.stopping && inst.code !== StateCode.TERMINATING) return Promise.reject(inst.stoppedError('send'));
+  const core = inst.hub.core;
+  const s = nextSeed(); // one seed for the batch's message ids
+  setPushFields(core, region.layoutOut, epochNow(), seedPool[s]!, seedPool[s + 1]!, seedPool[s + 2]!, seedPool[s + 3]!, 0, 0);
   const who = inst.sendWho;
   const route = inst.route;
-  const timeout = options?.timeout;
-  if (route === null) return inst.hub.pushRecords(inst.output, records, count, who, inst.id, timeout, inst.sendCancelled);
+  if (route === null) return pushLaidOut(inst.hub, inst.output, region.layoutOut, count, who, inst.id, undefined, inst.sendCancelled);
   if (route.mode === 'one' || route.mode === 'broadcast') {
     return Promise.all(route.targets.map((t) => {
       const gone = t.goneAsTarget(inst.id);
       if (gone) return Promise.reject(gone);
-      return t.hub.pushRecords(t.input, records, count, who, t.id, timeout, () => inst.sendCancelled() ?? t.receiveCancelled());
+      return pushLaidOut(t.hub, t.input, region.layoutOut, count, who, t.id, undefined, () => inst.sendCancelled() ?? t.receiveCancelled());
     })).then(() => undefined);
   }
-  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  // per message: the records, made in scratch a chunk at a time, decoded
+  const recordLen = core.dv.getUint32(region.layoutOut + 4, true);
+  const stride = frameBytes(recordLen);
+  const per = Math.floor(core.scratchBytes / stride);
   const msgs: Message[] = [];
-  for (let k = 0, p = 0; k < count; k++) {
-    const len = dv.getUint32(p, true);
-    msgs.push(decodeFrom(records, dv, p + FRAME_PREFIX, len));
-    p += frameBytes(len);
+  for (let i = 0; i < count; i += per) {
+    const k = Math.min(per, count - i);
+    core.x.columns_write_records(region.layoutOut, i, k, core.scratch);
+    for (let j = 0; j < k; j++) msgs.push(decodeFrom(core.mem, core.dv, core.scratch + j * stride + FRAME_PREFIX, recordLen));
   }
-  return inst.sendOutMany(msgs, options);
+  return inst.sendOutMany(msgs, undefined);
 }

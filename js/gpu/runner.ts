@@ -1,21 +1,32 @@
 // gpu/runner.ts — one GPU kernel's resources on the device: its compiled pipeline, its
-// resident state and two sets of batch buffers, and one dispatch per batch of records.
+// resident state and two sets of batch buffers (kept, grown only when a batch needs more),
+// and one dispatch per batch: the payloads up, one dispatch, the answers' payloads back.
 import type { KernelDefinition } from '../kernel.js';
 import { GpuDeviceLostError, ShaderCompileError } from '../errors.js';
 import type { GpuHandle } from './device.js';
 import { kernelWgsl, words, type Slot } from './wgsl.js';
 import { watchdog } from './watchdog.js';
-import { frameWords } from '../record.js';
 
 const MAX_BATCH = 65536;
 const WORKGROUP = 64;
 
+/** A batch's answers, read back: their payloads, in the mapped readback buffer. */
+export interface Answers {
+  /** `count` payloads of outBytes each: valid until release(). */
+  readonly payloads: Uint8Array;
+  /** Unmaps the readback buffer (the next batch of its buffer set needs it). */
+  release(): void;
+}
+
 export interface Runner {
   /**
-   * Starts a batch: `count` input records of `inputBytes` bytes in `records` (as the pump
-   * popped them). Resolves with their answers, as records for the output ring.
+   * Starts a batch: the payloads of `count` input messages (inBytes each) at `offset` in
+   * `data`, copied to the GPU before it returns. Resolves with their answers' payloads.
    */
-  submit(records: ArrayBuffer, count: number): Promise<Uint8Array>;
+  submit(data: ArrayBuffer, offset: number, count: number): Promise<Answers>;
+  /** Bytes of one input payload and of one answer's (4-byte words: at least one). */
+  readonly inBytes: number;
+  readonly outBytes: number;
   destroy(): void;
   /** Most messages one dispatch takes: MAX_BATCH, or fewer where the device's buffer limits say so. */
   readonly maxBatch: number;
@@ -34,7 +45,7 @@ export function batchLimit(limits: { maxStorageBufferBindingSize?: number; maxBu
 }
 
 export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandle, inSlots: Slot[], outSlots: Slot[]): Promise<Runner> {
-  const inBytes = frameWords(words(inSlots)) * 4, outBytes = frameWords(words(outSlots)) * 4;
+  const inBytes = Math.max(1, words(inSlots)) * 4, outBytes = Math.max(1, words(outSlots)) * 4;
   const state = def.gpuState;
   const { code, userLine } = await kernelWgsl(def, inSlots, outSlots);
   const device = gpu.device;
@@ -80,23 +91,22 @@ export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandl
     b.inBuf = device.createBuffer({ size: b.cap * inBytes, usage: U.STORAGE! | U.COPY_DST! });
     b.outBuf = device.createBuffer({ size: b.cap * outBytes, usage: U.STORAGE! | U.COPY_SRC! });
     b.readBuf = device.createBuffer({ size: b.cap * outBytes, usage: U.MAP_READ! | U.COPY_DST! });
-    b.uniform ??= device.createBuffer({ size: 32, usage: U.UNIFORM! | U.COPY_DST! });
+    b.uniform ??= device.createBuffer({ size: 16, usage: U.UNIFORM! | U.COPY_DST! });
     const entries = [{ binding: 0, resource: { buffer: b.inBuf } }, { binding: 1, resource: { buffer: b.outBuf } }, { binding: 2, resource: { buffer: b.uniform } }];
     if (stateBuffer) entries.push({ binding: 3, resource: { buffer: stateBuffer } });
     b.bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   };
-  const batchInfo = new Uint32Array(8);
+  const batchInfo = new Uint32Array(4);
   const dog = watchdog(id);
 
   return {
-    maxBatch,
-    submit(records, n) {
+    maxBatch, inBytes, outBytes,
+    submit(data, offset, n) {
       if (gpu.lost) return Promise.reject(deviceLost(id, gpu.lost));
       const b = sets[turn++ % 2]!;
       ensure(b, n);
-      device.queue.writeBuffer(b.inBuf, 0, records, 0, n * inBytes);
+      device.queue.writeBuffer(b.inBuf, 0, data, offset, n * inBytes);
       batchInfo[0] = n;
-      crypto.getRandomValues(batchInfo.subarray(4));
       device.queue.writeBuffer(b.uniform, 0, batchInfo);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
@@ -106,11 +116,10 @@ export async function gpuRunner(id: string, def: KernelDefinition, gpu: GpuHandl
       pass.end();
       enc.copyBufferToBuffer(b.outBuf, 0, b.readBuf, 0, n * outBytes);
       device.queue.submit([enc.finish()]);
-      return dog.guard(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>).then(() => {
-        const out = new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes).slice(0));
-        b.readBuf.unmap();
-        return out;
-      }, async (e) => {
+      return dog.guard(b.readBuf.mapAsync(M.READ, 0, n * outBytes) as Promise<void>).then(() => ({
+        payloads: new Uint8Array(b.readBuf.getMappedRange(0, n * outBytes)),
+        release: () => { if (!destroyed) b.readBuf.unmap(); },
+      }), async (e) => {
         // a lost device rejects the mapping a moment before device.lost settles
         await Promise.race([gpu.lostPromise, new Promise((r) => setTimeout(r, 100))]);
         throw gpu.lost ? deviceLost(id, gpu.lost) : e;

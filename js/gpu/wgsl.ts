@@ -5,7 +5,6 @@ import type { KernelDefinition } from '../kernel.js';
 import type { MessageClass } from '../message.js';
 import type { FieldType } from '../schema.js';
 import { packageFile, readText } from '../platform.js';
-import { HEADER_BYTES, frameWords } from '../record.js';
 
 export interface GpuState {
   /** Element type of the state array (WGSL `array<type, words>`, named `state`). */
@@ -40,7 +39,7 @@ function structWgsl(name: string, slots: Slot[]): string {
 
 export const words = (slots: Slot[]) => slots.reduce((n, s) => n + s.count, 0);
 
-/** WGSL that fills `m` from the payload words rk_in[p...] (ingress.wgsl). */
+/** WGSL that fills `m` from its payload words rk_in[p...] (ingress.wgsl). */
 function readFieldsWgsl(slots: Slot[]): string {
   const from = (kind: Slot['kind'], at: string) => (kind === 'u32' ? `rk_in[${at}]` : `bitcast<${kind}>(rk_in[${at}])`);
   let at = 0;
@@ -53,7 +52,7 @@ function readFieldsWgsl(slots: Slot[]): string {
   }).join('\n');
 }
 
-/** WGSL that writes `m`'s fields to the payload words rk_out[p...] (egress.wgsl). */
+/** WGSL that writes `m`'s fields to its payload words rk_out[p...] (egress.wgsl). */
 function writeFieldsWgsl(slots: Slot[]): string {
   let at = 0;
   return slots.map((s) => {
@@ -80,11 +79,8 @@ function loadShader(file: string): Promise<string> {
 export async function kernelWgsl(def: KernelDefinition, inSlots: Slot[], outSlots: Slot[]): Promise<{ code: string; userLine: number }> {
   const [frame, ingress, egress] = await Promise.all([loadShader('handler.wgsl'), loadShader('ingress.wgsl'), loadShader('egress.wgsl')]);
   const inCls = def.input!, outCls = def.output!, state = def.gpuState;
-  const outPayload = words(outSlots) * 4;
   const values: Record<string, string> = {
-    IN: inCls.typeName, OUT: outCls.typeName,
-    IN_WORDS: String(frameWords(words(inSlots))), OUT_WORDS: String(frameWords(words(outSlots))),
-    OUT_TYPE_ID: `0x${outCls.typeId.toString(16)}`, OUT_PAYLOAD_BYTES: String(outPayload), OUT_RECORD_BYTES: String(HEADER_BYTES + outPayload),
+    IN: inCls.typeName, OUT: outCls.typeName, IN_WORDS: String(words(inSlots)), OUT_WORDS: String(words(outSlots)),
   };
   const fill = (text: string) => text.replace(/\$([A-Z_]+)/g, (all, name: string) => values[name] ?? all);
   const structs = inCls === outCls ? structWgsl(inCls.typeName, inSlots) : `${structWgsl(inCls.typeName, inSlots)}\n\n${structWgsl(outCls.typeName, outSlots)}`;

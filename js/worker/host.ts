@@ -11,7 +11,7 @@
 // hands one message to each ready kernel in turn, then every kernel hears of state changes.
 import { attachCore, type Core } from '../core.js';
 import { Ring } from '../ring.js';
-import { Hub, spinUntil } from '../hub.js';
+import { Hub } from '../hub.js';
 import { KernelInstance } from '../instance.js';
 import { KernelContext } from '../context.js';
 import { registeredKernel } from '../kernel.js';
@@ -140,9 +140,7 @@ class WorkerHost implements ViewHost {
       else w.value.then(wake);
     };
     // spinMicros: poll first, once this thread's own pending work has run
-    const spin = this.hub.spinMicros;
-    if (spin > 0) nextTask(() => { if (spinUntil(this.anyReady, spin)) wake(); else wait(); });
-    else wait();
+    this.hub.spinThenSleep(this.anyReady, wake, wait);
   }
 
   private readonly anyReady = (): boolean => {

@@ -91,7 +91,7 @@ export class WorkerPool {
   private readonly core: OwnerCore;
   private readonly events: PoolEvents;
   private readonly telemetry: boolean;
-  private readonly spinMicros: number;
+  private readonly spinMicros: number | 'adaptive';
   private next = 0;
   /** Host calls on worker kernels still pending (hold). */
   private held = 0;
@@ -100,7 +100,7 @@ export class WorkerPool {
   /** Whether a message waits in the input queue of a kernel on this worker (the runtime knows). */
   private readonly queued: (w: PoolWorker) => boolean;
 
-  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number, events: PoolEvents,
+  constructor(core: OwnerCore, size: number, telemetry: boolean, spinMicros: number | 'adaptive', events: PoolEvents,
     queued: (w: PoolWorker) => boolean = () => false) {
     this.core = core;
     this.size = size;

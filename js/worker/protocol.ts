@@ -13,7 +13,7 @@ export interface DirectoryEntry {
 
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number }
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number | 'adaptive' }
   | Request
   /** The owner holds what report `seq` said (a restart waits for it). */
   | { type: 'ack'; seq: number };

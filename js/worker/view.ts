@@ -3,7 +3,8 @@
 import { noteTimeout } from '../timeouts.js';
 import type { Hub } from '../hub.js';
 import type { KernelInstance } from '../instance.js';
-import type { KernelRuntime, ReceiveOptions, SendOptions } from '../context.js';
+import { DEFAULT_COLUMNS_MAX, type KernelRuntime, type ReceiveOptions, type SendOptions } from '../context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../columns.js';
 import type { Message } from '../message.js';
 import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
 import { RingKernelError } from '../errors.js';
@@ -47,6 +48,18 @@ export class WorkerRuntimeView implements KernelRuntime {
   receiveMany<M extends Message = any>(id: string, options?: ReceiveOptions & { max?: number }): Promise<M[]> {
     try {
       return this.#host.lookup(id, 'receive').hostReceiveMany(options?.max ?? 256, options) as Promise<M[]>;
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  sendColumns(id: string, columns: Columns, options?: number | SendColumnsOptions): Promise<void> {
+    try {
+      return this.#host.lookup(id, 'sendColumns').sendInColumns(columns, typeof options === 'number' ? { timeout: options } : options);
+    } catch (e) { return Promise.reject(e); }
+  }
+
+  receiveColumns(id: string, options?: ColumnReceiveOptions): Promise<ColumnBatch> {
+    try {
+      return this.#host.lookup(id, 'receiveColumns').hostReceiveColumns(options?.max ?? DEFAULT_COLUMNS_MAX, options);
     } catch (e) { return Promise.reject(e); }
   }
 

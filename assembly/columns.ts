@@ -1,0 +1,178 @@
+// columns.ts — many messages of one class as columns (one array per field, message after
+// message) turned into records and back, inside the core: the strided copies between the
+// columns and the records happen here, one call per batch, so the facade never loops over
+// records. ring.ts calls columnsEncode / columnsDecode while it pushes and pops
+// (queue_push_columns, queue_pop_columns), writing and reading the records straight in the
+// ring's arena. The records are the ordinary ones of docs/wire-format.md: a message sent as
+// columns and one sent as an object are the same bytes.
+//
+// A GPU kernel's batches are columns too: its pump pops the payloads (one column of the
+// whole payload), ids and priorities of its input records into a region of its own, the GPU
+// reads and writes payloads only, and the answers go out as records made here, each with
+// its input's message id as correlation id and its input's priority.
+//
+// Only fixed-size numeric fields (f64, f32, i32, u32 and fixed arrays of them) have
+// columns; any bit pattern is a valid value of those, so checking a record's type id and
+// length is all the validation its payload needs (the rules receiveMany applies).
+//
+//   COLUMN LAYOUT (at `layout`, 8-byte aligned; written by the facade, js/columns.ts, before
+//   each call; the columns lie in the calling thread's scratch area, or in a region of the
+//   GPU pump's)
+//      0  u32 typeId          the message class's type id
+//      4  u32 recordLen       56 + payload bytes: every record of the class has this length
+//      8  f64 timestamp       push: the send time stamped on every record
+//     16  u32 seed[4]         push: random seed of the batch's message ids (see messageId)
+//     32  u32 priority        push: 0..255, for every message (unless `priorities` is set)
+//     36  u32 fieldCount
+//     40  u32 times           pop: address of an f64 per message (its timestamp), 0 for none
+//     44  u32 temp            address of recordLen bytes, for a record that wraps the arena
+//     48  u32 skipped         pop (out): records consumed but not of this class (type or length)
+//     52  u32 skippedType     pop (out): the type id of the first one skipped
+//     56  u32 skippedLen      pop (out): its length
+//     60  u32 index0          push: the batch's index of message 0 of the columns (message ids)
+//     64  u32 ids             address of 16 bytes a message, or 0: pop: each record's message
+//                             id; push: each record's correlation id (the GPU pump's answers)
+//     68  u32 priorities      address of a u8 a message, or 0: pop: each record's priority;
+//                             push: each record's (instead of `priority`)
+//     72  u32 0, u32 0
+//     80  fieldCount x { u32 column, u32 bytes per message, u32 payload offset, u32 0 }
+//   Message i has its field f at column_f + i * bytesPerMessage_f.
+
+export const COL_TYPE: usize = 0;
+export const COL_RECORD_LEN: usize = 4;
+export const COL_TIMESTAMP: usize = 8;
+export const COL_SEED: usize = 16;
+export const COL_PRIORITY: usize = 32;
+export const COL_FIELD_COUNT: usize = 36;
+export const COL_TIMES: usize = 40;
+export const COL_TEMP: usize = 44;
+export const COL_SKIPPED: usize = 48;
+export const COL_SKIPPED_TYPE: usize = 52;
+export const COL_SKIPPED_LEN: usize = 56;
+export const COL_INDEX0: usize = 60;
+export const COL_IDS: usize = 64;
+export const COL_PRIORITIES: usize = 68;
+export const COL_FIELDS: usize = 80;
+export const COL_FIELD_BYTES: usize = 16;
+
+const HEADER: usize = 56;
+const H_PAYLOAD: usize = 4;
+const H_TIME: usize = 8;
+const H_ID: usize = 16;
+const H_CORR: usize = 32;
+const H_PRIORITY: usize = 48;
+const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
+const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a correlation id
+
+// memory.copy leaves wasm for the engine's memmove: a word loop is faster for field-sized runs
+@inline function copySmall(dst: usize, src: usize, n: usize): void {
+  if (n > 256) { memory.copy(dst, src, n); return; }
+  let end = dst + n;
+  while (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
+  while (dst < end) { store<u32>(dst, load<u32>(src)); dst += 4; src += 4; } // fields are 4-byte multiples
+}
+
+/**
+ * Writes message i's 16-byte id at `at`: the seed plus i through an invertible mix of four
+ * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The mix is a
+ * bijection, so two messages of a batch could share an id only through the 6 bits the
+ * version and variant overwrite; ids of different batches come from fresh random seeds.
+ */
+@inline function messageId(layout: usize, i: u32, at: usize): void {
+  let x = load<u32>(layout, COL_SEED) + i;
+  let y = load<u32>(layout, COL_SEED + 4);
+  let z = load<u32>(layout, COL_SEED + 8);
+  let w = load<u32>(layout, COL_SEED + 12);
+  x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
+  z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  x ^= x >> 16; y ^= y >> 16; z ^= z >> 16; w ^= w >> 16;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  y = (y & 0xff0fffff) | 0x00400000; // byte 6: version 4
+  z = (z & 0xffffff3f) | 0x00000080; // byte 8: the RFC 4122 variant
+  store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
+}
+
+/** The priority of message `i`: its own (`priorities`) or the batch's. */
+export function columnsPriority(layout: usize, i: u32): u32 {
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  return prios != 0 ? <u32>load<u8>(prios + <usize>i) : load<u32>(layout, COL_PRIORITY) & 0xff;
+}
+
+/** Writes the record of message `i` of the columns (index0 + i of the batch) at `dst`. */
+export function columnsEncode(layout: usize, i: u32, dst: usize): void {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  store<u32>(dst, load<u32>(layout, COL_TYPE));
+  store<u32>(dst, len - <u32>HEADER, H_PAYLOAD);
+  store<f64>(dst, load<f64>(layout, COL_TIMESTAMP), H_TIME);
+  messageId(layout, load<u32>(layout, COL_INDEX0) + i, dst + H_ID);
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  let word = VERSION_WORD | <u64>columnsPriority(layout, i);
+  if (ids != 0) {
+    let id = ids + (<usize>i << 4);
+    store<u64>(dst, load<u64>(id), H_CORR);
+    store<u64>(dst, load<u64>(id, 8), H_CORR + 8);
+    word |= CORRELATION_FLAG;
+  } else {
+    store<u64>(dst, 0, H_CORR);
+    store<u64>(dst, 0, H_CORR + 8);
+  }
+  store<u64>(dst, word, H_PRIORITY);
+  let n = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, 4);
+    copySmall(dst + HEADER + <usize>load<u32>(f, 8), <usize>load<u32>(f) + <usize>i * bytes, bytes);
+  }
+}
+
+/**
+ * Reads the record of `len` bytes at `src` into message `i` of the columns, when it is one
+ * of this class (type id and length); returns whether it was. A record that is not is left
+ * alone and counted in `skipped` (the first one's type and length are kept for the error).
+ */
+export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool {
+  let type = load<u32>(src);
+  if (len != load<u32>(layout, COL_RECORD_LEN) || type != load<u32>(layout, COL_TYPE) ||
+      load<u32>(src, H_PAYLOAD) != len - <u32>HEADER) {
+    let skipped = load<u32>(layout, COL_SKIPPED);
+    if (skipped == 0) {
+      store<u32>(layout, len >= 4 ? type : 0, COL_SKIPPED_TYPE);
+      store<u32>(layout, len, COL_SKIPPED_LEN);
+    }
+    store<u32>(layout, skipped + 1, COL_SKIPPED);
+    return false;
+  }
+  let times = <usize>load<u32>(layout, COL_TIMES);
+  if (times != 0) store<f64>(times + (<usize>i << 3), load<f64>(src, H_TIME));
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  if (ids != 0) {
+    let id = ids + (<usize>i << 4);
+    store<u64>(id, load<u64>(src, H_ID));
+    store<u64>(id, load<u64>(src, H_ID + 8), 8);
+  }
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  if (prios != 0) store<u8>(prios + <usize>i, load<u8>(src, H_PRIORITY));
+  let n = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, 4);
+    copySmall(<usize>load<u32>(f) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, 8), bytes);
+  }
+  return true;
+}
+
+/**
+ * Writes messages first..first+count-1 of the columns at `dst` as [u32 len][record, padded
+ * to 4]... (the records a push would make), for code that needs them as records: a GPU
+ * kernel's answers on a route that picks a target per message.
+ */
+export function columns_write_records(layout: usize, first: u32, count: u32, dst: usize): void {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  let p = dst;
+  for (let i: u32 = 0; i < count; i++) {
+    store<u32>(p, len);
+    columnsEncode(layout, first + i, p + 4);
+    p += 4 + <usize>((len + 3) & ~3);
+  }
+}

@@ -1,0 +1,353 @@
+// Columns: runtime.sendColumns / receiveColumns and ctx.sendColumns / receiveColumns move
+// typed arrays through the same rings, as the same records, under the same rules as
+// sendMany / receiveMany (order, priority, backpressure, telemetry); bad columns are refused
+// with a ColumnError naming the kernel and the field before anything is enqueued.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  RingKernelRuntime, ringKernel, message, t, ColumnError, RingKernelError, QueueFullError, QueueTimeoutError,
+  BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError, MessageTypeError, sentAt,
+} from '../js/index.js';
+import { CSample, CSum, sampleColumns, sampleSum } from './helpers/column-kernels.js';
+
+type SampleColumns = ReturnType<typeof sampleColumns>;
+
+const CNum = message('CNum', { n: t.i32 });
+const CText = message('CText', { x: t.f32, name: t.string });
+const CVar = message('CVar', { x: t.f32, v: t.array(t.f32) });
+const CBig = message('CBig', { v: t.array(t.f64, 200) });
+
+/** A kernel that does nothing until told: its input queue is where the test looks. */
+const park = (kernelId: string, input: any, options: object = {}) =>
+  ringKernel({ kernelId, input, output: input, ...options }, async (ctx) => { await new Promise<void>((r) => { const i = setInterval(() => { if (ctx.shouldTerminate) { clearInterval(i); r(); } }, 5); }); });
+
+park('col_park', CNum, { queueSize: 16 });
+park('col_park_reject', CNum, { queueSize: 16, backpressure: BackpressureStrategy.REJECT });
+park('col_park_drop', CNum, { queueSize: 16, backpressure: BackpressureStrategy.DROP_OLDEST });
+park('col_text', CText);
+park('col_var', CVar);
+park('col_big', CBig, { maxMessageSize: 1024 });
+park('col_sample_park', CSample, { queueSize: 64 });
+park('col_any', undefined);
+ringKernel({ kernelId: 'col_echo', input: CNum, output: CNum, queueSize: 64 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+
+async function withRuntime(fn: (rt: RingKernelRuntime) => Promise<void>, options = {}): Promise<void> {
+  const rt = new RingKernelRuntime(options);
+  try { await fn(rt); } finally { await rt.shutdown({ timeout: 1000 }); }
+}
+
+/** Everything the kernel sends, as columns, until `count` messages came. */
+async function drainColumns(rt: RingKernelRuntime, id: string, count: number): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  let got = 0;
+  while (got < count) {
+    const b = await rt.receiveColumns(id, { timeout: 5000 });
+    assert.ok(b.count >= 1);
+    for (const [k, a] of Object.entries(b.fields)) (out[k] ??= []).push(...a);
+    got += b.count;
+  }
+  assert.is(got, count);
+  return out;
+}
+
+test('host -> inline kernel -> host, all as columns, every field type, in order', () => withRuntime(async (rt) => {
+  await rt.launch('col_sum');
+  await rt.activate('col_sum');
+  const n = 12_345; // more than one chunk of scratch, and more than the queue holds (BLOCK waits)
+  const c = sampleColumns(n);
+  const sending = rt.sendColumns('col_sum', c);
+  const out = await drainColumns(rt, 'col_sum', n);
+  await sending;
+  for (let i = 0; i < n; i++) {
+    assert.is(out.id![i], i);
+    const want = sampleSum({ x: c.x[i]!, y: c.y[i]!, k: c.k[i]!, v: c.v.subarray(4 * i, 4 * i + 4), w: c.w.subarray(2 * i, 2 * i + 2), u: c.u.subarray(3 * i, 3 * i + 3), s: c.s.subarray(2 * i, 2 * i + 2) });
+    if (out.sum![i] !== want) assert.unreachable(`message ${i}: ${out.sum![i]} vs ${want}`);
+  }
+  const tel = rt.getTelemetry('col_sum')!;
+  assert.is(tel.messagesProcessed, n);
+  assert.ok(tel.latencyP50Ms > 0);
+}));
+
+test('a worker kernel takes and gives columns over the shared rings', () => withRuntime(async (rt) => {
+  await rt.launch('col_sum_w');
+  await rt.activate('col_sum_w');
+  const n = 3000;
+  const c = sampleColumns(n, 100);
+  const sending = rt.sendColumns('col_sum_w', c);
+  const out = await drainColumns(rt, 'col_sum_w', n);
+  await sending;
+  assert.equal(out.id, Array.from({ length: n }, (_, i) => 100 + i));
+  assert.is(out.sum![7], sampleSum({ x: c.x[7]!, y: c.y[7]!, k: c.k[7]!, v: c.v.subarray(28, 32), w: c.w.subarray(14, 16), u: c.u.subarray(21, 24), s: c.s.subarray(14, 16) }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(rt.getTelemetry('col_sum_w')!.messagesProcessed, n);
+}, { workers: 1 }));
+
+test('ctx.runtime in a worker sends columns to another kernel', () => withRuntime(async (rt) => {
+  await rt.launch('col_forward_w');
+  await rt.launch('col_sum');
+  await rt.activate('col_forward_w');
+  await rt.activate('col_sum');
+  const n = 2000;
+  const sending = rt.sendColumns('col_forward_w', sampleColumns(n));
+  const out = await drainColumns(rt, 'col_sum', n);
+  await sending;
+  assert.equal(out.id, Array.from({ length: n }, (_, i) => i));
+}, { workers: 1 }));
+
+test('columns are the records messages are: sent as columns, received as objects, and back', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.activate('col_echo');
+  await rt.sendColumns('col_echo', { n: new Int32Array([5, -6, 7]) });
+  const ms: InstanceType<typeof CNum>[] = [];
+  while (ms.length < 3) ms.push(...await rt.receiveMany('col_echo', { max: 3 - ms.length, timeout: 3000 }));
+  assert.equal(ms.map((m) => m.n), [5, -6, 7]);
+  for (const m of ms) {
+    assert.instance(m, CNum);
+    assert.match(m.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.is(m.priority, 128);
+    assert.is(m.correlationId, null);
+    assert.ok(Math.abs(sentAt(m) - (performance.timeOrigin + performance.now())) < 10_000);
+  }
+  assert.is(new Set(ms.map((m) => m.messageId)).size, 3);
+  // the bytes of a record made from columns decode through the validating decoder too
+  const again = CNum.decode(CNum.encode(ms[0]!));
+  assert.is(again.messageId, ms[0]!.messageId);
+
+  await rt.sendMany('col_echo', [new CNum({ n: 1 }), new CNum({ n: 2 })]);
+  const b = await rt.receiveColumns('col_echo', { max: 1, timeout: 3000 });
+  assert.instance(b.fields.n, Int32Array);
+  assert.equal([...b.fields.n!], [1]);
+  assert.equal((await drainColumns(rt, 'col_echo', 1)).n, [2]);
+}));
+
+test('a column batch and single messages mix in one queue in order', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.send('col_echo', new CNum({ n: -1 }));
+  await rt.sendColumns('col_echo', { n: Int32Array.from({ length: 40 }, (_, i) => i) });
+  await rt.send('col_echo', new CNum({ n: -2 }));
+  await rt.sendColumns('col_echo', { n: new Int32Array([100, 101]) });
+  await rt.activate('col_echo');
+  const got: number[] = [];
+  while (got.length < 44) for (const m of await rt.receiveMany('col_echo', { timeout: 3000 })) got.push(m.n);
+  assert.equal(got, [-1, ...Array.from({ length: 40 }, (_, i) => i), -2, 100, 101]);
+}));
+
+test('priorities: a batch goes in its band, received before lower bands, FIFO within one', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.sendColumns('col_echo', { n: new Int32Array([1, 2, 3]) });
+  await rt.sendColumns('col_echo', { n: new Int32Array([10, 11]) }, { priority: 250 });
+  await rt.send('col_echo', new CNum({ n: 4 }));
+  await rt.sendColumns('col_echo', { n: new Int32Array([0]) }, { priority: 10 });
+  await rt.activate('col_echo');
+  const out = await drainColumns(rt, 'col_echo', 7);
+  assert.equal(out.n, [10, 11, 1, 2, 3, 4, 0]);
+  try { await rt.sendColumns('col_echo', { n: new Int32Array(1) }, { priority: 256 }); assert.unreachable(); } catch (e) { assert.instance(e, RangeError); }
+  try { await rt.sendColumns('col_echo', { n: new Int32Array(1) }, { priority: 1.5 }); assert.unreachable(); } catch (e) { assert.instance(e, RangeError); }
+}));
+
+test('BLOCK: a batch bigger than the queue waits for room and loses nothing; its timeout gives QueueFullError', () => withRuntime(async (rt) => {
+  await rt.launch('col_park');
+  await rt.sendColumns('col_park', { n: new Int32Array(10) });
+  try { await rt.sendColumns('col_park', { n: new Int32Array(10) }, { timeout: 30 }); assert.unreachable(); } catch (e) {
+    assert.instance(e, QueueFullError);
+    assert.is((e as QueueFullError & { enqueued: number }).enqueued, 6);
+    assert.is((e as RingKernelError).kernelId, 'col_park');
+  }
+  assert.is(rt.getTelemetry('col_park')!.queueDepth, 16);
+  assert.is(rt.getTelemetry('col_park')!.messagesRejected, 4);
+  try { await rt.sendColumns('col_park', { n: new Int32Array(3) }, 0); assert.unreachable(); } catch (e) { assert.instance(e, QueueFullError); }
+  assert.is(rt.getTelemetry('col_park')!.messagesRejected, 7);
+
+  // a draining consumer: everything arrives, in order, though the batch is 40x the queue
+  await rt.launch('col_echo');
+  await rt.activate('col_echo');
+  const n = 64 * 40;
+  const data = Int32Array.from({ length: n }, (_, i) => i);
+  const sending = rt.sendColumns('col_echo', { n: data });
+  data.fill(-1); // the caller may reuse its arrays once sendColumns returned: what waits is a copy
+  const out = await drainColumns(rt, 'col_echo', n);
+  await sending;
+  assert.equal(out.n, Array.from({ length: n }, (_, i) => i));
+}));
+
+test('REJECT: the first refusal ends the batch, what did not go in counts as rejected', () => withRuntime(async (rt) => {
+  await rt.launch('col_park_reject');
+  await rt.sendColumns('col_park_reject', { n: new Int32Array(10) });
+  try { await rt.sendColumns('col_park_reject', { n: new Int32Array(10) }); assert.unreachable(); } catch (e) {
+    assert.instance(e, QueueFullError);
+    assert.is((e as QueueFullError & { enqueued: number }).enqueued, 6);
+  }
+  const tel = rt.getTelemetry('col_park_reject')!;
+  assert.is(tel.queueDepth, 16);
+  assert.is(tel.messagesRejected, 4);
+}));
+
+test('DROP_OLDEST: a batch always goes in; the oldest are dropped and counted', () => withRuntime(async (rt) => {
+  await rt.launch('col_park_drop');
+  await rt.sendColumns('col_park_drop', { n: Int32Array.from({ length: 40 }, (_, i) => i) });
+  const tel = rt.getTelemetry('col_park_drop')!;
+  assert.is(tel.queueDepth, 16);
+  assert.is(tel.messagesDropped, 24);
+}));
+
+test('receiveColumns waits like receive: timeout, and at least one message', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.activate('col_echo');
+  const t0 = performance.now();
+  try { await rt.receiveColumns('col_echo', { timeout: 40 }); assert.unreachable(); } catch (e) { assert.instance(e, QueueTimeoutError); }
+  assert.ok(performance.now() - t0 >= 35);
+  const waiting = rt.receiveColumns('col_echo', { max: 2, timeout: 3000 });
+  setTimeout(() => void rt.sendColumns('col_echo', { n: new Int32Array([8, 9, 10]) }), 20);
+  const b = await waiting;
+  assert.ok(b.count >= 1 && b.count <= 2);
+  assert.is(b.fields.n!.length, b.count);
+  assert.equal([...b.fields.n!], [8, 9].slice(0, b.count));
+  try { await rt.receiveColumns('col_echo', { max: 0 }); assert.unreachable(); } catch (e) { assert.instance(e, RangeError); }
+}));
+
+test('receiveColumns skips records of another class (as receiveMany skips bad ones); only those: MessageDecodeError', () => withRuntime(async (rt) => {
+  // a kernel that declares no output class may send what it likes; { as } names the class to read
+  ringKernel({ kernelId: 'col_liar', input: CNum }, async (ctx) => {
+    for await (const m of ctx) {
+      if (m.n < 0) await ctx.send(new CText({ x: 1, name: 'not a CNum' }));
+      else await ctx.send(m);
+    }
+  });
+  await rt.launch('col_liar');
+  await rt.activate('col_liar');
+  await rt.sendMany('col_liar', [new CNum({ n: 1 }), new CNum({ n: -1 }), new CNum({ n: 2 })]);
+  await new Promise((r) => setTimeout(r, 30));
+  const b = await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum });
+  assert.equal([...b.fields.n!], [1, 2]);
+  await rt.send('col_liar', new CNum({ n: -1 }));
+  await new Promise((r) => setTimeout(r, 30));
+  try { await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum }); assert.unreachable(); } catch (e) {
+    assert.instance(e, MessageDecodeError);
+    assert.match((e as Error).message, /col_liar/);
+    assert.match((e as Error).message, /not a CNum/);
+  }
+  // without { as }: the kernel's columns are unknown
+  await refused(rt.receiveColumns('col_liar', { timeout: 10 }), undefined, /declares no output message class/, 'col_liar');
+}));
+
+test('{ as } names the class of a kernel that declares none, and must be its class when it does', () => withRuntime(async (rt) => {
+  await rt.launch('col_any');
+  await rt.sendColumns('col_any', { n: new Int32Array([3, 4]) }, { as: CNum });
+  assert.is(rt.getTelemetry('col_any')!.queueDepth, 2);
+  await rt.launch('col_echo');
+  try { await rt.sendColumns('col_echo', { x: new Float32Array(1), name: undefined } as never, { as: CText }); assert.unreachable(); } catch (e) {
+    assert.instance(e, MessageTypeError);
+    assert.is((e as MessageTypeError).expected, 'CNum');
+    assert.is((e as MessageTypeError).actual, 'CText');
+  }
+  try { await rt.receiveColumns('col_echo', { as: {} as never }); assert.unreachable(); } catch (e) { assert.instance(e, TypeError); }
+}));
+
+// ---- errors: refused before anything is enqueued, naming the kernel and the field ----
+
+async function refused(p: Promise<unknown>, field: string | undefined, pattern: RegExp, kernelId: string): Promise<ColumnError> {
+  try { await p; } catch (e) {
+    assert.instance(e, ColumnError);
+    assert.instance(e, RingKernelError);
+    assert.is((e as ColumnError).field, field);
+    assert.is((e as ColumnError).kernelId, kernelId);
+    assert.match((e as Error).message, pattern);
+    assert.match((e as Error).message, new RegExp(kernelId));
+    return e as ColumnError;
+  }
+  assert.unreachable('expected a ColumnError');
+  throw new Error('unreachable');
+}
+
+test('a class with a field that is not fixed-size numeric has no columns', () => withRuntime(async (rt) => {
+  await rt.launch('col_text');
+  await rt.launch('col_var');
+  await refused(rt.sendColumns('col_text', { x: new Float32Array(1) } as never), 'name', /CText\.name is a string/, 'col_text');
+  await refused(rt.receiveColumns('col_text', { timeout: 10 }), 'name', /CText\.name/, 'col_text');
+  await refused(rt.sendColumns('col_var', { x: new Float32Array(1), v: new Float32Array(1) }), 'v', /CVar\.v is an array without a fixed length/, 'col_var');
+  assert.is(rt.getTelemetry('col_text')!.queueDepth, 0);
+  assert.is(rt.getTelemetry('col_var')!.queueDepth, 0);
+  // inside a kernel: ctx.receiveColumns and ctx.sendColumns of such classes
+  const seen: unknown[] = [];
+  ringKernel({ kernelId: 'col_ctx_text', input: CText, output: CText }, async (ctx) => {
+    await ctx.waitActive();
+    seen.push(await ctx.receiveColumns().catch((e) => e));
+    seen.push(await ctx.sendColumns({ x: new Float32Array(1) }).catch((e) => e));
+  });
+  await rt.launch('col_ctx_text');
+  await rt.activate('col_ctx_text');
+  for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  for (const e of seen) { assert.instance(e, ColumnError); assert.is((e as ColumnError).field, 'name'); assert.is((e as ColumnError).kernelId, 'col_ctx_text'); }
+  // no class declared at all
+  await rt.launch('col_any');
+  await refused(rt.sendColumns('col_any', { n: new Int32Array(1) }), undefined, /declares no input message class/, 'col_any');
+}));
+
+test('lengths that disagree, or are not a multiple of the field\'s length, are refused', () => withRuntime(async (rt) => {
+  await rt.launch('col_sample_park');
+  const c: SampleColumns = sampleColumns(5);
+  await refused(rt.sendColumns('col_sample_park', { ...c, v: new Float32Array(19) }), 'v', /19 elements, not a multiple of its 4/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, w: new Float64Array(12) }), 'w', /holds 6 messages and field 'id' holds 5/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, k: new Int32Array(4) }), 'k', /lengths disagree/, 'col_sample_park');
+  const { s: _s, ...missing } = c;
+  await refused(rt.sendColumns('col_sample_park', missing as never), 's', /field 's' is missing/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, extra: new Float32Array(5) } as never), 'extra', /no field 'extra'/, 'col_sample_park');
+  assert.is(rt.getTelemetry('col_sample_park')!.queueDepth, 0);
+}));
+
+test('a typed array of the wrong element type is refused', () => withRuntime(async (rt) => {
+  await rt.launch('col_sample_park');
+  const c: SampleColumns = sampleColumns(3);
+  await refused(rt.sendColumns('col_sample_park', { ...c, y: new Float64Array(3) } as never), 'y', /'y' must be a Float32Array, got Float64Array/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, u: new Int32Array(9) } as never), 'u', /Uint32Array, got Int32Array/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, id: [0, 1, 2] } as never), 'id', /Uint32Array, got Array/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', { ...c, k: new Uint8Array(3) } as never), 'k', /Int32Array, got Uint8Array/, 'col_sample_park');
+  await refused(rt.sendColumns('col_sample_park', null as never), undefined, /typed arrays/, 'col_sample_park');
+  assert.is(rt.getTelemetry('col_sample_park')!.queueDepth, 0);
+  // and inside a kernel, for its output class
+  let seen: unknown;
+  ringKernel({ kernelId: 'col_ctx_wrong', input: CNum, output: CSum }, async (ctx) => {
+    await ctx.waitActive();
+    seen = await ctx.sendColumns({ id: new Uint32Array(2), sum: new Float32Array(2) }).catch((e) => e);
+  });
+  await rt.launch('col_ctx_wrong');
+  await rt.activate('col_ctx_wrong');
+  for (let i = 0; i < 100 && seen === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.instance(seen, ColumnError);
+  assert.is((seen as ColumnError).field, 'sum');
+  assert.is((seen as ColumnError).kernelId, 'col_ctx_wrong');
+}));
+
+test('a record over maxMessageSize, a terminated kernel: the errors sendMany gives', () => withRuntime(async (rt) => {
+  await rt.launch('col_big');
+  try { await rt.sendColumns('col_big', { v: new Float64Array(200) }); assert.unreachable(); } catch (e) { assert.instance(e, MessageTooLargeError); }
+  assert.is(rt.getTelemetry('col_big')!.queueDepth, 0);
+  await rt.launch('col_echo');
+  await rt.terminate('col_echo');
+  try { await rt.sendColumns('col_echo', { n: new Int32Array(1) }); assert.unreachable(); } catch (e) { assert.instance(e, KernelStateError); }
+  try { await rt.receiveColumns('col_echo', { timeout: 100 }); assert.unreachable(); } catch (e) { assert.instance(e, KernelStateError); }
+}));
+
+test('a kernel sending columns through connect: one target as records, round-robin as messages', () => withRuntime(async (rt) => {
+  ringKernel({ kernelId: 'col_fan', input: CNum, output: CNum, queueSize: 256 }, async (ctx) => {
+    for (;;) {
+      let b;
+      try { b = await ctx.receiveColumns(); } catch { break; }
+      await ctx.sendColumns({ n: (b.fields.n as Int32Array).map((v) => v * 10) });
+    }
+  });
+  ringKernel({ kernelId: 'col_sink_a', input: CNum, output: CNum, queueSize: 256 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  ringKernel({ kernelId: 'col_sink_b', input: CNum, output: CNum, queueSize: 256 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  for (const id of ['col_fan', 'col_sink_a', 'col_sink_b']) await rt.launch(id);
+  rt.connect('col_fan', 'col_sink_a');
+  for (const id of ['col_fan', 'col_sink_a', 'col_sink_b']) await rt.activate(id);
+  await rt.sendColumns('col_fan', { n: new Int32Array([1, 2, 3]) });
+  assert.equal((await drainColumns(rt, 'col_sink_a', 3)).n, [10, 20, 30]);
+  rt.disconnect('col_fan');
+  rt.connect('col_fan', ['col_sink_a', 'col_sink_b']);
+  await rt.sendColumns('col_fan', { n: new Int32Array([4, 5, 6, 7]) });
+  assert.equal((await drainColumns(rt, 'col_sink_a', 2)).n, [40, 60]);
+  assert.equal((await drainColumns(rt, 'col_sink_b', 2)).n, [50, 70]);
+}));
+
+test.run();
