@@ -13,7 +13,7 @@ import { Status, Strategy, type Core } from './core.js';
 import type { Ring } from './ring.js';
 import type { Hub, Who } from './hub.js';
 import type { ReceiveOptions } from './context.js';
-import type { MessageClass } from './message.js';
+import type { Message, MessageClass } from './message.js';
 import { HEADER_BYTES } from './record.js';
 import { epochNow, monotonicNow } from './platform.js';
 import type { FieldType } from './schema.js';
@@ -505,6 +505,29 @@ export function columnsToMessages(shape: ColumnShape, columns: Columns, count: n
     out.push(new Cls(init as never));
   }
   return out;
+}
+
+/**
+ * Messages already decoded (taken from the ring by a receive before a receiveColumns) as
+ * columns, in order. Those of another class are skipped, as popColumns skips their records;
+ * when nothing else is there, MessageDecodeError names the first.
+ */
+export function messagesToColumns(shape: ColumnShape, msgs: readonly Message[], who: Who): ColumnBatch {
+  const mine = msgs.filter((m) => m instanceof shape.cls);
+  if (mine.length === 0 && msgs.length > 0) {
+    throw new MessageDecodeError(`${who.operation} from kernel '${who.kernelId}': a ${msgs[0]!.constructor.name} is not a ${shape.cls.typeName}; ${msgs.length === 1 ? 'it was' : `${msgs.length} such were`} consumed and skipped`,
+      { ...who, offset: 0 });
+  }
+  const fields: Columns = {};
+  for (const f of shape.fields) {
+    const a = new f.Ctor(mine.length * f.elements);
+    mine.forEach((m, i) => {
+      const v = (m as unknown as Record<string, number | ArrayLike<number>>)[f.name]!;
+      if (typeof v === 'number') a[i] = v; else a.set(v, i * f.elements);
+    });
+    fields[f.name] = a;
+  }
+  return { count: mine.length, fields };
 }
 
 function isFixedArray(shape: ColumnShape, f: ColumnField): boolean {

@@ -14,7 +14,7 @@ import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
-  columnCount, columnShape, columnsToMessages, popColumns, pushColumns, recordBatch,
+  columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
   type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
 } from './columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
@@ -318,6 +318,8 @@ export class KernelInstance {
         if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
           const now = monotonicNow();
           if (this.holding) this.finishCurrent(now); // what it holds was handled by now
+          // messages a for-await / receive took in its last pop come before the ring's
+          if (this.taken.size > 0) { this.handledSince = now; return Promise.resolve(messagesToColumns(shape, this.takeMany(Math.min(max, this.taken.size)), who)); }
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
           if (b !== null) { this.handledSince = now; return Promise.resolve(b); }
         }

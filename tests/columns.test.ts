@@ -350,4 +350,26 @@ test('a kernel sending columns through connect: one target as records, round-rob
   assert.equal((await drainColumns(rt, 'col_sink_b', 2)).n, [50, 70]);
 }));
 
+
+// a kernel that takes one message with for-await (which pops up to 64 at once) and the rest
+// as columns: the columns start with what that pop took, in order
+ringKernel({ kernelId: 'col_mixed_receive', input: CNum, output: CNum, queueSize: 256 }, async (ctx) => {
+  const it = ctx[Symbol.asyncIterator]();
+  const first = await it.next();
+  const seen = [first.value.n];
+  while (seen.length < 200) {
+    const b = await ctx.receiveColumns({ max: 50 });
+    seen.push(...b.fields.n!);
+  }
+  await ctx.sendColumns({ n: Int32Array.from(seen) });
+});
+
+test('receiveColumns after for-await in one kernel: the messages that pop took come first, in order', () => withRuntime(async (rt) => {
+  await rt.launch('col_mixed_receive');
+  await rt.sendColumns('col_mixed_receive', { n: Int32Array.from({ length: 200 }, (_, i) => i) });
+  await rt.activate('col_mixed_receive');
+  const out = await drainColumns(rt, 'col_mixed_receive', 200);
+  assert.equal(out.n, Array.from({ length: 200 }, (_, i) => i));
+}));
+
 test.run();
