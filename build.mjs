@@ -46,6 +46,16 @@ const facadeBeside = { name: 'facade-beside', setup(b) { b.onResolve({ filter: /
 await build({ ...common, entryPoints: [{ in: 'js/worker/entry.ts', out: 'worker' }], outdir: 'dist', plugins: [facadeBeside] });
 writeFileSync('dist/worker.cjs', "// A pool worker in Node: the host of the one copy of ringkernel Node runs (dist/node.mjs).\nrequire('./index.cjs').__startWorkerHost();\n");
 
+// ringkernel/dashboard: the page's script first (one IIFE), inlined into the server so the
+// page fetches nothing; the dashboard shares the facade's classes (errors) through ./index
+const page = await build({ ...common, platform: 'browser', format: 'iife', entryPoints: ['js/dashboard/page.ts'], write: false, minify: true, sourcemap: false });
+const dashboard = (facade) => ({ ...common, external: ['node:*'], define: { __RINGKERNEL_DASHBOARD_PAGE__: JSON.stringify(page.outputFiles[0].text) },
+  plugins: [{ name: 'facade', setup: (b) => b.onResolve({ filter: /^\.\.\/errors\.js$/ }, () => ({ path: facade, external: true })) }] });
+await build({ ...dashboard('./index.js'), entryPoints: { dashboard: 'js/dashboard/index.ts' }, outdir: 'dist' });
+await build({ ...dashboard('./index.cjs'), format: 'cjs', platform: 'node', entryPoints: ['js/dashboard/index.ts'], outfile: 'dist/dashboard.cjs' });
+// in Node, import shares the one CommonJS copy of the facade too (see dist/node.mjs)
+writeFileSync('dist/dashboard-node.mjs', "// Node's ES module entry of ringkernel/dashboard: over the same copy of ringkernel as dist/node.mjs.\nexport * from './dashboard.cjs';\n");
+
 // 3. type declarations, from the same sources
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
@@ -54,3 +64,4 @@ const size = (f) => `${(statSync(f).size / 1024).toFixed(1)} KiB (${(gz(f) / 102
 console.log(`wasm core  dist/ringkernel.wasm  ${size('dist/ringkernel.wasm')}`);
 console.log(`facade     dist/index.js         ${size('dist/index.js')}`);
 console.log(`           dist/index.cjs        ${size('dist/index.cjs')}`);
+console.log(`dashboard  dist/dashboard.js     ${size('dist/dashboard.js')}`);

@@ -43,6 +43,8 @@ export class KernelInstance {
   readonly hub: Hub;
   readonly launchedAt = monotonicNow();
   route: Route | null = null;
+  /** Where it runs (a GPU kernel without a GPU runs its JS fallback inline), for topology(). */
+  placement: 'inline' | 'worker' | 'gpu' = 'inline';
   /** The error the kernel function threw, once it failed. */
   error: unknown = undefined;
   lastError: string | null = null;

@@ -10,6 +10,8 @@ import { fnv1a } from './hash.js';
 export interface Route {
   targets: KernelInstance[];
   mode: 'one' | 'round-robin' | 'broadcast' | 'key';
+  /** The mode connect was asked for (mode is 'one' for a single target), for topology(). */
+  connectMode: 'round-robin' | 'broadcast' | 'key';
   key: ((m: Message) => unknown) | undefined;
   next: number;
   /**

@@ -24,6 +24,9 @@ import { describeError } from './supervision/supervisor.js';
 import { snapshot } from './supervision/checkpoints.js';
 import { DEFAULT_DEAD_LETTER_LIMIT, reviveError, type DeadLetter } from './supervision/dead-letters.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
+import { prometheusText } from './metrics.js';
+import { observeWith, type MeterLike, type MeterObservation } from './opentelemetry.js';
+import { topologyOf, type Topology } from './topology.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
 } from './errors.js';
@@ -219,9 +222,9 @@ export class RingKernelRuntime implements KernelRuntime {
 
   /** A kernel whose function runs on this thread, restarted under `restart` when it throws. */
   async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown,
-    restart: CheckedRestartPolicy | undefined, restore: unknown): Promise<void> {
+    restart: CheckedRestartPolicy | undefined, restore: unknown, placement: 'inline' | 'gpu' = 'inline'): Promise<void> {
     await this.#readyToLaunch(id);
-    const inst = this.#carve(id, def, 'local', restore);
+    const inst = this.#carve(id, def, 'local', restore, placement);
     await this.#publishDirectory();
     inst.run(() => fn(new KernelContext(inst, this), inst), restart);
   }
@@ -234,7 +237,8 @@ export class RingKernelRuntime implements KernelRuntime {
    */
   async #launchGpu(id: string, def: KernelDefinition, restore: unknown): Promise<void> {
     const { pump, onGpu } = await gpuKernelFunction(id, def);
-    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? undefined : def.restart, restore);
+    // without a GPU, a JS fallback runs inline (topology says so), and restarts as inline kernels do
+    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? undefined : def.restart, restore, onGpu ? 'gpu' : 'inline');
   }
 
   /** A kernel whose function runs on a pool worker (or inline, with inlineFallback, where threads cannot share memory). */
@@ -281,7 +285,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * Carves a kernel's regions (its two rings and its control block, launched) and registers
    * its instance under `id`, in one synchronous step: of two launches of one id, one wins.
    */
-  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', restore: unknown): KernelInstance {
+  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', restore: unknown, placement: 'inline' | 'gpu' = 'inline'): KernelInstance {
     this.#checkIdFree(id);
     const core = this.#core!;
     if (def.maxMessageSize + 64 > core.scratchBytes) {
@@ -294,6 +298,7 @@ export class RingKernelRuntime implements KernelRuntime {
     core.x.kcb_init(kcb, this.#nextId++, input.ptr, output.ptr);
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
+    inst.placement = role === 'remote' ? 'worker' : placement;
     const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released,
       (e) => { inst.lastError = describeError(e); });
     if (restore !== undefined) record.checkpoint.keepSnapshot(restore);
@@ -611,6 +616,17 @@ export class RingKernelRuntime implements KernelRuntime {
    */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
+  /** Every kernel's telemetry in the Prometheus text format (js/metrics.ts); no samples when telemetry is off. */
+  metrics(): string {
+    return prometheusText(this.kernelIds().map((id) => this.getTelemetry(id)).filter((t): t is KernelTelemetry => t !== null));
+  }
+
+  /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/opentelemetry.ts). */
+  observeWith(meter: MeterLike): MeterObservation { return observeWith(this, meter); }
+
+  /** The kernels (placement, state) and the edges connect made between them (js/topology.ts). */
+  topology(): Topology { return topologyOf(this.#kernels.values()); }
+
   /**
    * Wires kernel `from`'s sends into the input of `to` (no host hop): one target, or several
    * with round-robin (default), broadcast or key routing. Many kernels may connect to one
@@ -642,7 +658,7 @@ export class RingKernelRuntime implements KernelRuntime {
     if (src.role === 'remote' && typeof options.key === 'function')
       throw new TypeError(`connect '${from}': a key function cannot travel to the worker running '${from}'; use keyField: '<field name>'`);
     const key = options.key ?? (keyField === undefined ? undefined : keyOfField(keyField));
-    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, checked: out !== undefined, keyField };
+    const route: Route = { targets, mode: targets.length === 1 ? 'one' : mode, key, next: 0, connectMode: mode, checked: out !== undefined, keyField };
     src.route = route;
     if (src.role === 'remote') this.#routeToWorker(src, { type: 'route', id: from, targets: ids, mode: route.mode, keyField });
   }

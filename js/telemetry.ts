@@ -32,6 +32,8 @@ export interface KernelTelemetry {
   queueDepth: number;
   /** Largest input queue depth seen. */
   queueHighWater: number;
+  /** Capacity of the input queue (queueSize). */
+  queueCapacity: number;
   errorCount: number;
   lastError: string | null;
   /** From send to handled (the kernel asked for its next message), in milliseconds. */
@@ -62,6 +64,7 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     deadLettersDropped: x.kcb_stat(k, KernelStat.DEAD_LETTERS_DROPPED),
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
+    queueCapacity: inst.def.queueSize,
     errorCount: x.kcb_stat(k, KernelStat.ERRORS),
     lastError: inst.lastError,
     latencyP50Ms: x.hist_quantile(k, 0.5) / 1e6,

@@ -78,6 +78,16 @@ test('monitoring: per-stage telemetry after a stream', async () => {
   }
 });
 
+test('observability: topology of the two stages, and /metrics scraped from the dashboard is runtime.metrics()', async () => {
+  const { main } = await import('../examples/observability.js');
+  const { topology, metrics, scraped, url } = await main(50);
+  assert.equal(topology.edges, [{ from: 'preprocess', to: 'compute', mode: 'round-robin' }]);
+  assert.equal(topology.kernels.map((k) => [k.id, k.state]), [['preprocess', 'active'], ['compute', 'active']]);
+  assert.is(scraped, metrics);
+  assert.match(metrics, /^ringkernel_messages_processed_total\{kernel="compute"\} 50$/m);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+});
+
 test('GPU anomaly detection: z-scores over GPU-resident running statistics match the CPU, the spike is flagged', async () => {
   const { main } = await import('../examples/gpu-anomaly.js');
   const { adapter, maxDiff, flagged } = await main(40);

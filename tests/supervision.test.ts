@@ -68,6 +68,9 @@ for (const placement of placements) {
     const tel = rt.getTelemetry(id)!;
     assert.equal([tel.restarts, tel.deadLetters, tel.deadLettersDropped, tel.messagesProcessed, tel.errorCount, tel.state], [3, 3, 0, 5, 3, 'active']);
     assert.is(tel.lastError, 'RangeError: poison -3');
+    const metrics = rt.metrics();   // the same counts in the Prometheus text
+    assert.match(metrics, new RegExp(`^ringkernel_restarts_total\\{kernel="${id}"\\} 3$`, 'm'));
+    assert.match(metrics, new RegExp(`^ringkernel_dead_letters_total\\{kernel="${id}"\\} 3$`, 'm'));
     await sleep(0);
     assert.equal(events.seen.filter((s) => s.startsWith('restarted')).length, 3);
     assert.equal(events.seen.filter((s) => s.startsWith('deadletter')), [`deadletter:${id}`, `deadletter:${id}`, `deadletter:${id}`]);

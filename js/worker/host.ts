@@ -172,6 +172,7 @@ class WorkerHost implements ViewHost {
     inst.route = {
       targets: msg.targets.map((t) => this.lookup(t, 'connect')),
       mode: msg.mode,
+      connectMode: msg.mode === 'one' ? 'round-robin' : msg.mode,   // topology() reads the owner's route, not this one
       key: keyField === undefined ? undefined : keyOfField(keyField),
       next: 0,
       checked: inst.def.output !== undefined, // as connect decided on the owner

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { runDashboardChecks } from './dashboard.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,6 +62,11 @@ try {
     skipped += result.skipped ?? 0;
     await page.close();
   }
+  console.log('-- the dashboard (tests/browser/dashboard.mjs)');
+  await runDashboardChecks(browser, (name, ok, detail = '') => {
+    if (ok) passed++; else failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+  }, `http://127.0.0.1:${port}/plain`);
 } finally {
   await browser.close();
   server.close();

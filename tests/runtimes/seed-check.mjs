@@ -2,9 +2,10 @@
 // then on worker threads; in Deno (navigator.gpu) and Bun (the webgpu package) also GPU
 // kernels, on Mesa's llvmpipe on this machine class. Prints one line per check and ends
 // with `N passed, M failed`.
-//   deno run --allow-read --allow-env tests/runtimes/seed-check.mjs
+//   deno run --allow-read --allow-env --allow-net=127.0.0.1 tests/runtimes/seed-check.mjs
 import { runSeedChecks } from './seed-suite.mjs';
 import { runGpuChecks } from './gpu-checks.mjs';
+import { runDashboardChecks } from './dashboard-checks.mjs';
 
 const runtimeName = globalThis.Deno ? `Deno ${globalThis.Deno.version.deno}` : globalThis.Bun ? `Bun ${globalThis.Bun.version}` : `Node ${globalThis.process?.version}`;
 let passed = 0, failed = 0;
@@ -15,6 +16,7 @@ function check(name, ok, detail = '') {
 
 console.log(`ringkernel seed pipeline on ${runtimeName}`);
 await runSeedChecks(check, true);
+await runDashboardChecks(check);
 let skipped = 0;
 // Bun (like Node) lets a script that forgot shutdown() end once its worker kernels are idle
 if (globalThis.Bun) {
