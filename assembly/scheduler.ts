@@ -29,6 +29,11 @@
 //                            unread; any thread that ends it adds here (kcb_discard_input)
 //    120  u64 outDiscarded   messages left unread in the output queue when it was freed
 //    128  u32 histogram[HIST_BUCKETS]   latency histogram, see below
+//   1408  u64 restarts       times the kernel function threw and was started again
+//                            (supervision; the thread running the kernel adds)
+//   1416  u64 deadLetters    messages that became dead letters (the one in hand when the
+//                            function threw, records that did not decode)
+//   1424  u64 deadLettersDropped  dead letters pushed out of the owner's bounded list
 //
 //   Latency histogram: bucket k counts latencies in [lowerBound(k), lowerBound(k+1)) in
 //   nanoseconds, log-linear: 8 linear sub-buckets per power of two, so any percentile read
@@ -71,6 +76,9 @@ const K_LAST: u32 = 104;
 const K_DISCARDED: u32 = 112;
 const K_OUT_DISCARDED: u32 = 120;
 const K_HIST: u32 = 128;
+const K_RESTARTS: u32 = 1408;
+const K_DEAD_LETTERS: u32 = 1416;
+const K_DEAD_DROPPED: u32 = 1424;
 
 const T_COUNT: u32 = 64;
 const T_CURSOR: u32 = 68;
@@ -98,6 +106,9 @@ export const KSTAT_FIRST: i32 = 8;
 export const KSTAT_LAST: i32 = 9;
 export const KSTAT_DISCARDED: i32 = 10;
 export const KSTAT_OUT_DISCARDED: i32 = 11;
+export const KSTAT_RESTARTS: i32 = 12;
+export const KSTAT_DEAD_LETTERS: i32 = 13;
+export const KSTAT_DEAD_DROPPED: i32 = 14;
 
 export function kcb_init(k: usize, id: u32, input: usize, output: usize): void {
   memory.fill(k, 0, KCB_BYTES);
@@ -204,6 +215,21 @@ export function kcb_discard_output(k: usize): u32 {
   return n;
 }
 
+/** Counts one restart of the kernel function (supervision). Any thread may call it. */
+export function kcb_record_restart(k: usize): void {
+  atomic.add<u64>(k, 1, K_RESTARTS);
+}
+
+/** Counts `n` messages that became dead letters. Any thread may call it. */
+export function kcb_record_dead_letter(k: usize, n: u32): void {
+  atomic.add<u64>(k, <u64>n, K_DEAD_LETTERS);
+}
+
+/** Counts dead letters dropped from the owner's bounded list. */
+export function kcb_record_dead_letter_dropped(k: usize, n: u32): void {
+  atomic.add<u64>(k, <u64>n, K_DEAD_DROPPED);
+}
+
 export function kcb_set_started(k: usize, ms: f64): void { store<f64>(k, ms, K_STARTED); }
 
 export function kcb_stat(k: usize, which: i32): f64 {
@@ -220,6 +246,9 @@ export function kcb_stat(k: usize, which: i32): f64 {
     case KSTAT_LAST: return load<f64>(k, K_LAST);
     case KSTAT_DISCARDED: return <f64>atomic.load<u64>(k, K_DISCARDED);
     case KSTAT_OUT_DISCARDED: return <f64>atomic.load<u64>(k, K_OUT_DISCARDED);
+    case KSTAT_RESTARTS: return <f64>atomic.load<u64>(k, K_RESTARTS);
+    case KSTAT_DEAD_LETTERS: return <f64>atomic.load<u64>(k, K_DEAD_LETTERS);
+    case KSTAT_DEAD_DROPPED: return <f64>atomic.load<u64>(k, K_DEAD_DROPPED);
   }
   return -1;
 }

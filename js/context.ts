@@ -2,12 +2,13 @@
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
 import { noteTimeout } from './timeouts.js';
 import type { Message } from './message.js';
-import type { RingKernelRuntime, TerminateOptions } from './runtime.js';
+import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from './runtime.js';
 import type { KernelInstance } from './instance.js';
 import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
 import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
 import type { KernelTelemetry } from './telemetry.js';
+import { KernelStateError } from './errors.js';
 import { paced } from './pace.js';
 
 export interface ReceiveOptions {
@@ -38,7 +39,7 @@ export interface KernelRuntime {
   getState(id: string): KernelState;
   getTelemetry(id: string): KernelTelemetry | null;
   kernelIds(): string[];
-  launch(id: string, definition?: KernelDefinition | string): Promise<void>;
+  launch(id: string, definition?: KernelDefinition | string, options?: LaunchOptions): Promise<void>;
   activate(id: string): Promise<void>;
   deactivate(id: string): Promise<void>;
   reactivate(id: string): Promise<void>;
@@ -62,17 +63,47 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   }
   readonly #runtime: KernelRuntime;
   #refusing: KernelRuntime | undefined;
+  /**
+   * The kernel's last checkpoint when this run of its function began (a copy of its own):
+   * after a restart, what the previous run kept with ctx.checkpoint; at the first run, the
+   * `restore` value of launch; undefined before any.
+   */
+  readonly restored: unknown;
   readonly #inst: KernelInstance;
+  /** The run of the kernel function this context belongs to (a restart makes a new one). */
+  readonly #run: number;
 
   /** @internal */
   constructor(inst: KernelInstance, runtime: KernelRuntime) {
     this.#inst = inst;
+    this.#run = inst.runs;
     this.kernelId = inst.id;
     this.#runtime = runtime;
+    this.restored = inst.restored();
+  }
+
+  /** True once the run this context belongs to has ended (the function threw; a restart has a context of its own). */
+  get #retired(): boolean { return this.#run !== this.#inst.runs; }
+
+  #retiredError(operation: string): Promise<never> {
+    // (paced: a dead run's stray loop that retries must not starve the thread)
+    return paced(Promise.reject(new KernelStateError(`${operation} on kernel '${this.kernelId}': this context belongs to a run of the kernel function that threw; the restarted run has its own`,
+      { kernelId: this.kernelId, operation, state: this.#inst.state })));
   }
 
   /** True once the kernel is being terminated (or has failed): leave the loop. */
-  get shouldTerminate(): boolean { return this.#inst.stopping; }
+  get shouldTerminate(): boolean { return this.#retired || this.#inst.stopping; }
+
+  /**
+   * Keeps a snapshot of `value` (a structured clone, so the kernel may go on changing it):
+   * a restarted run finds it in ctx.restored, and runtime.checkpoint(id) returns it. Throws
+   * CheckpointError at once for a value that cannot be cloned. Resolves once the runtime's
+   * owner holds it (at once inline; a worker kernel's travels as a control message).
+   */
+  checkpoint(value: unknown): Promise<void> {
+    if (this.#retired) return this.#retiredError('checkpoint');
+    return this.#inst.checkpoint(value);
+  }
 
   /** True while the kernel is active (not launched-only, not deactivated). */
   get isActive(): boolean { return this.#inst.active; }
@@ -86,6 +117,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * Rejects with QueueTimeoutError on timeout and KernelStateError once terminating.
    */
   receive(options?: number | ReceiveOptions): Promise<In> {
+    if (this.#retired) return this.#retiredError('receive');
     noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.receive in kernel', this.kernelId);
     return this.#inst.receive(typeof options === 'number' ? { timeout: options } : options) as Promise<In>;
   }
@@ -95,6 +127,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits like receive() when there is none. One promise per batch instead of per message.
    */
   receiveMany(options?: ReceiveOptions & { max?: number }): Promise<In[]> {
+    if (this.#retired) return this.#retiredError('receive');
     noteTimeout(options?.timeout, 'ctx.receiveMany in kernel', this.kernelId);
     return this.#inst.receiveMany(options?.max ?? 256, options) as Promise<In[]>;
   }
@@ -104,6 +137,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * array when there are none or the kernel is not active.
    */
   receiveAvailable(max = 256): In[] {
+    if (this.#retired) return [];
     return this.#inst.receiveAvailable(max) as In[];
   }
 
@@ -126,6 +160,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
 
   /** Sends several messages in order, in as few steps as possible (see send). */
   sendMany(messages: readonly Out[], options?: number | SendOptions): Promise<void> {
+    if (this.#retired) return this.#retiredError('send');
     noteTimeout(typeof options === 'number' ? options : options?.timeout, 'ctx.sendMany in kernel', this.kernelId);
     return this.#inst.sendOutMany(messages, typeof options === 'number' ? { timeout: options } : options);
   }
@@ -135,6 +170,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
    * waits for room up to `timeout` (QueueFullError after it).
    */
   send(message: Out, options?: number | SendOptions): Promise<void> {
+    if (this.#retired) return this.#retiredError('send');
     if (options !== undefined) noteTimeout(typeof options === 'number' ? options : options.timeout, 'ctx.send in kernel', this.kernelId);
     return this.#inst.sendOut(message, typeof options === 'number' ? { timeout: options } : options);
   }
@@ -143,7 +179,7 @@ export class KernelContext<In extends Message = Message, Out extends Message = M
   [Symbol.asyncIterator](): AsyncIterator<In> {
     const inst = this.#inst;
     return {
-      next: () => inst.receiveOrEnd() as Promise<IteratorResult<In>>,
+      next: () => (this.#retired ? Promise.resolve({ done: true, value: undefined }) : inst.receiveOrEnd()) as Promise<IteratorResult<In>>,
       return: () => Promise.resolve({ done: true, value: undefined }),
     };
   }

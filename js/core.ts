@@ -74,6 +74,9 @@ export interface CoreExports {
   kcb_record_batch(k: number, times: number, count: number, nowEpochMs: number, busyMs: number, nowMs: number): void;
   kcb_add_processed(k: number, n: number): void;
   kcb_record_error(k: number): void;
+  kcb_record_restart(k: number): void;
+  kcb_record_dead_letter(k: number, n: number): void;
+  kcb_record_dead_letter_dropped(k: number, n: number): void;
   kcb_set_started(k: number, ms: number): void;
   kcb_discard_input(k: number): number;
   kcb_set_taken(k: number, n: number): void;
@@ -120,6 +123,7 @@ export const enum QueueStat {
 export const enum KernelStat {
   PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
   DISCARDED = 10, OUT_DISCARDED = 11,
+  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;

@@ -145,3 +145,9 @@ export class ColumnError extends RingKernelError {
  * in time. Its message names the operation and never carries credentials.
  */
 export class RemoteError extends RingKernelError {}
+
+/** A kernel definition's `restart` policy that is not valid (ringKernel). */
+export class RestartPolicyError extends RingKernelError {}
+
+/** A checkpoint or restore value that cannot be kept: not structured-cloneable. */
+export class CheckpointError extends RingKernelError {}

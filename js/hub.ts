@@ -52,6 +52,7 @@ interface Arm { readonly db: number; cancelled: boolean }
 export class Hub {
   readonly core: Core;
   private readonly readers = new Map<number, () => void>();
+  private readonly badRecords = new Map<number, (bytes: Uint8Array, error: unknown) => void>();
   private readonly spaceWaiters = new Map<number, Set<() => void>>();
   /** Rings with an armed wait on this thread: the doorbell it counts itself a sleeper on. */
   private readonly armed = new Map<number, Arm>();
@@ -101,6 +102,11 @@ export class Hub {
 
   onReadable(ring: Ring, reader: () => void): void { this.readers.set(ring.ptr, reader); }
   /**
+   * Where records of `ring` that do not decode go (a kernel's dead letters): a copy of
+   * their bytes and the MessageDecodeError. Only for rings a kernel on this thread drains.
+   */
+  onBadRecord(ring: Ring, handler: (bytes: Uint8Array, error: unknown) => void): void { this.badRecords.set(ring.ptr, handler); }
+  /**
    * The ring is about to be freed (its kernel released): nothing here may touch its memory
    * afterwards. An armed wait is called off now, while the memory is still the ring's: it
    * stops counting as a sleeper and its waitAsync is rung loose; when that settles, it does
@@ -109,6 +115,7 @@ export class Hub {
    */
   forget(ring: Ring): void {
     this.readers.delete(ring.ptr);
+    this.badRecords.delete(ring.ptr);
     this.spaceWaiters.delete(ring.ptr);
     const arm = this.armed.get(ring.ptr);
     if (arm !== undefined) {
@@ -357,8 +364,9 @@ export class Hub {
 
   /**
    * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
-   * send time onto `sentAt`. A record that does not decode is consumed and skipped; its
-   * error is thrown when it was the only one.
+   * send time onto `sentAt`. A record that does not decode is consumed and goes to the
+   * ring's bad-record handler (onBadRecord) when it has one; without one it is skipped and
+   * its error thrown when it was the only one.
    */
   popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
     const got: unknown[] = [], times: number[] = [];
@@ -376,21 +384,31 @@ export class Hub {
   /**
    * Pops up to `max` records in one call into the core and decodes each into `out` from
    * index 0 (or, for a record that does not decode, its MessageDecodeError), its send time
-   * into `sentAt`. Returns how many were popped (0 when the ring is empty).
+   * into `sentAt`. Returns how many it put there (0 when the ring is empty). Where the ring
+   * has a bad-record handler (a kernel's input: its dead letters), a record that does not
+   * decode goes there as its bytes and is left out; a pop that found only such records
+   * pops again.
    */
   popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
     const c = this.core;
-    const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
-    if (n <= 0) return 0;
-    if (this.remote) this.took();
-    this.wakeSpace(ring);
-    for (let k = 0, p = c.scratch; k < n; k++) {
-      const len = c.dv.getUint32(p, true);
-      sentAt[k] = recordTimestamp(c.dv, p + FRAME_PREFIX);
-      try { out[k] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len); } catch (e) { out[k] = e; }
-      p += frameBytes(len);
+    const bad = this.badRecords.get(ring.ptr);
+    for (;;) {
+      const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
+      if (n <= 0) return 0;
+      if (this.remote) this.took();
+      this.wakeSpace(ring);
+      let j = 0;
+      for (let k = 0, p = c.scratch; k < n; k++) {
+        const len = c.dv.getUint32(p, true);
+        sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
+        try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len); j++; } catch (e) {
+          if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
+          else out[j++] = e;
+        }
+        p += frameBytes(len);
+      }
+      if (j > 0) return j;
     }
-    return n;
   }
 }
 

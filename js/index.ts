@@ -1,7 +1,7 @@
 // ringkernel — public entry point.
 export * from './errors.js';
 export { RingKernelRuntime } from './runtime.js';
-export type { RuntimeOptions, ConnectOptions, TerminateOptions } from './runtime.js';
+export type { RuntimeOptions, ConnectOptions, TerminateOptions, LaunchOptions } from './runtime.js';
 export type { RemoteTransport, RemoteInbox, RemoteExposure, InboxRecord, OutgoingRecord, PublishOptions, RemoteStats, InboxStats, OutboxStats } from './remote.js';
 export { ringKernel, definedKernelIds, undefineKernel } from './kernel.js';
 export type { KernelOptions, KernelDefinition, KernelFunction, Placement, MessageOf, InputOf, OutputOf } from './kernel.js';
@@ -10,6 +10,9 @@ export type { ColumnArray, ColumnBatch, ColumnReceiveOptions, Columns, SendColum
 export type { ReceiveOptions, SendOptions, KernelRuntime } from './context.js';
 export { KernelState, BackpressureStrategy } from './state.js';
 export type { KernelTelemetry } from './telemetry.js';
+export type { RestartPolicy } from './supervision/policy.js';
+export type { DeadLetter } from './supervision/dead-letters.js';
+export type { KernelEvent, KernelEventType, KernelEventDetails } from './supervision/events.js';
 export { METRICS, prometheusText, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export type { MetricRow, ScalarMetric, SummaryMetric } from './metrics.js';
 export type { MeterObservation, MeterLike, TelemetrySource } from './opentelemetry.js';

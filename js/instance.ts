@@ -17,13 +17,17 @@ import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
   type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
 } from './columns.js';
-import { monotonicNow, timeOrigin } from './platform.js';
+import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
-import { settle, waitIn, type Waiter } from './waiters.js';
+import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
 import type { PoolWorker } from './worker/pool.js';
+import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
+import type { SupervisionRecord } from './supervision/record.js';
+import type { CheckedRestartPolicy } from './supervision/policy.js';
+import { snapshot } from './supervision/checkpoints.js';
 
 /** Most messages a kernel takes from its input ring in one pop (see take). */
 const TAKE_BATCH = 64;
@@ -89,6 +93,24 @@ export class KernelInstance {
   private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
   /** Host receives waiting for output to take as columns. */
   private readonly outputWaiters: Waiter<void>[] = [];
+  /**
+   * The messages in hand themselves: they become dead letters if the function throws now. The
+   * usual one in a field of its own: truncating an array for every message costs a call.
+   */
+  #held: Message | null = null;
+  /** More of them, in the order taken (batches, or receives that overlap). */
+  readonly #heldMore: Message[] = [];
+  /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
+  private readonly pauseWaiters: Array<() => void> = [];
+  /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
+  runs = 0;
+  /**
+   * Where the supervision of the kernel running on this thread reports (dead letters,
+   * restarts, checkpoints): its owner's record, or a worker's control messages to it.
+   */
+  sink: SupervisionSink | null = null;
+  /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
+  record: SupervisionRecord | null = null;
   private readonly x;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
@@ -114,7 +136,12 @@ export class KernelInstance {
     this.sendColumnsWho.kernelId = id;
     this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
-    if (role === 'local') hub.onReadable(input, () => this.stateChanged());
+    if (role === 'local') {
+      hub.onReadable(input, () => this.stateChanged());
+      hub.onBadRecord(input, (bytes, error) => {
+        this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
+      });
+    }
     hub.onReadable(output, () => this.deliverToHost());
   }
 
@@ -148,6 +175,23 @@ export class KernelInstance {
     this.inHandCount = 0;
     this.columnsInHand.count = 0;
     this.handledSince = t;
+    this.#held = null;
+    if (this.#heldMore.length !== 0) this.#heldMore.length = 0;
+  }
+
+  /** The messages in hand, not counted as handled: the function threw while it held them. */
+  dropInHand(): Message[] {
+    this.inHandCount = 0;
+    this.columnsInHand.count = 0;
+    const held = this.#held === null ? [] : [this.#held];
+    this.#held = null;
+    return held.concat(this.#heldMore.splice(0));
+  }
+
+  /** Keeps `m` as in hand (after those taken before it). */
+  #hold(m: Message): void {
+    if (this.#held === null && this.#heldMore.length === 0) this.#held = m;
+    else this.#heldMore.push(m);
   }
 
   /** Whether the kernel holds messages it received and has not finished (finishCurrent). */
@@ -166,6 +210,7 @@ export class KernelInstance {
     const taken = this.taken;
     try {
       const m = taken.shift();
+      this.#hold(m);
       if (this.onHandled !== null) this.handledIds.push(m.messageId);
       return m;
     } finally {
@@ -207,13 +252,16 @@ export class KernelInstance {
       try { out.push(this.take()!); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
     if (out.length === max) return out;
+    // (what it holds now was received in this same call, or with the receive this batch
+    // completes: handled together with these, not before them)
+    const held = this.holding;
     const t = monotonicNow();
-    this.finishCurrent(t);
     const times: number[] = [];
     const more = this.hub.popMany(this.input, max - out.length, times);
     for (const s of times) this.inHand[this.inHandCount++] = s;
+    for (const m of more) this.#hold(m);
     if (this.onHandled !== null) for (const m of more) this.handledIds.push(m.messageId);
-    if (more.length > 0) this.handledSince = t;
+    if (more.length > 0 && !held) this.handledSince = t;
     return out.length === 0 ? more : out.concat(more);
   }
 
@@ -247,6 +295,7 @@ export class KernelInstance {
   /** The queued messages up to `max`, now, without waiting (none unless active). */
   receiveAvailable(max: number): Message[] {
     if (this.stopping || this.code !== StateCode.ACTIVE || this.receivers.length > 0) return [];
+    this.finishCurrent(monotonicNow()); // it asks for more: what it held is handled
     return this.takeMany(max);
   }
 
@@ -455,7 +504,7 @@ export class KernelInstance {
 
   /** With other threads about, a kernel waiting for input or a state change must hear their pushes. */
   private armInput(): void {
-    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0 && this.inputWaiters.length === 0)) return;
+    if (!this.hub.remote || this.released || (this.receivers.length === 0 && this.activeWaiters.length === 0 && this.inputWaiters.length === 0 && this.pauseWaiters.length === 0)) return;
     if (this.wakeOnInput) this.wakeOnInput(this);
     else this.hub.armRemote(this.input, this.inputReady);
   }
@@ -471,7 +520,7 @@ export class KernelInstance {
     if (this.released) return false;
     const c = this.code;
     const stopping = c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED;
-    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0;
+    if (stopping) return this.receivers.length > 0 || this.activeWaiters.length > 0 || this.inputWaiters.length > 0 || this.pauseWaiters.length > 0;
     if (c !== StateCode.ACTIVE) return false;
     return this.activeWaiters.length > 0 || ((this.receivers.length > 0 || this.inputWaiters.length > 0) && this.hasInput);
   };
@@ -703,15 +752,59 @@ export class KernelInstance {
   get released(): boolean { return this.#released; }
 
   /**
-   * Runs the kernel function on this thread. When it returns the kernel is terminated
-   * (unless it is already stopping); when it throws, it fails. `onEnd` then runs (a worker
-   * host tells the owner), and `ended` resolves.
+   * Runs the kernel function on this thread: `start` runs it once, with a fresh context.
+   * When it returns the kernel is terminated (unless it is already stopping). When it
+   * throws, supervision takes over (js/supervision/supervisor.ts): the messages in hand
+   * become dead letters and, while `restart` allows, `start` runs again after its backoff;
+   * with no restart left the kernel fails. `onEnd` then runs (a worker host tells the
+   * owner), and `ended` resolves.
    */
-  run(fn: () => unknown, onEnd?: (threw: boolean, error: unknown) => void): void {
-    void Promise.resolve().then(fn).then(
+  run(start: () => unknown, restart: CheckedRestartPolicy | undefined, onEnd?: (threw: boolean, error: unknown) => void): void {
+    const once = () => { this.#newRun(); return start(); };
+    const sink = this.sink;
+    void Promise.resolve().then(() => (sink ? supervise(this, restart, once, sink) : once())).then(
       () => this.#functionEnded(false, undefined, onEnd),
       (e) => this.#functionEnded(true, e, onEnd));
   }
+
+  /** A run begins: what an earlier run left waiting is dropped unsettled (nobody awaits it now). */
+  #newRun(): void {
+    if (this.runs++ === 0) return;
+    for (const w of this.receivers.splice(0)) unhook(w);
+    for (const w of this.inputWaiters.splice(0)) unhook(w);
+    this.activeWaiters = [];
+  }
+
+  /** A restart's backoff: resolves after `ms`, or at once when the kernel starts stopping. */
+  pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    // no backoff: the next macrotask (not a timer, which Node clamps to 1 ms)
+    if (ms === 0) return new Promise<void>((resolve) => nextTask(resolve));
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        const i = this.pauseWaiters.indexOf(done);
+        if (i >= 0) this.pauseWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pauseWaiters.push(done);
+      this.armInput();
+    });
+  }
+
+  /**
+   * ctx.checkpoint: keeps a snapshot of `value` where a restarted run finds it (throws
+   * CheckpointError when it cannot be cloned); resolves once the kernel's owner holds it.
+   */
+  checkpoint(value: unknown): Promise<void> {
+    const sink = this.sink!;
+    sink.checkpoint.keepSnapshot(snapshot(value, this.id, 'checkpoint'), epochNow());
+    return sink.checkpointed();
+  }
+
+  /** ctx.restored: the last checkpoint, a copy of its own for each run (undefined before any). */
+  restored(): unknown { return this.sink?.checkpoint.read(); }
 
   #functionEnded(threw: boolean, error: unknown, onEnd: ((threw: boolean, error: unknown) => void) | undefined): void {
     if (threw) {
@@ -798,6 +891,7 @@ export class KernelInstance {
         for (const w of this.receivers.splice(0)) settle(w, undefined, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
+      for (const f of this.pauseWaiters.splice(0)) f();
     } else this.deliver();
     this.deliverToHost();
   }
@@ -805,7 +899,7 @@ export class KernelInstance {
   /** The kernel function threw (not while terminating), or its thread died: the kernel fails. */
   fail(error: unknown, counted = false): void {
     this.error = error;
-    this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.lastError = describeError(error);
     if (!this.released) {
       if (!counted) this.x.kcb_record_error(this.kcb);
       this.x.kcb_force_state(this.kcb, StateCode.FAILED);
@@ -816,6 +910,7 @@ export class KernelInstance {
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
+    this.record?.failed(error);
   }
 
   /**
@@ -847,8 +942,6 @@ export class KernelInstance {
     return new KernelFailedError(`kernel '${this.id}' failed: ${this.lastError ?? 'unknown error'} (${operation})`,
       { kernelId: this.id, operation, cause: this.error });
   }
-
-
 }
 
 /** `max` of a column receive: an integer >= 1. */

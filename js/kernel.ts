@@ -5,6 +5,7 @@ import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
 import type { Message, MessageClass } from './message.js';
 import type { KernelContext } from './context.js';
+import { checkRestartPolicy, type RestartPolicy, type CheckedRestartPolicy } from './supervision/policy.js';
 import type { GpuState } from './gpu/wgsl.js';
 
 export type Placement = 'inline' | 'worker' | 'gpu';
@@ -40,6 +41,12 @@ export interface KernelOptions {
   wgsl?: string;
   /** GPU placement: resident state, `state` in the WGSL, kept across dispatches. */
   state?: GpuState;
+  /**
+   * Supervision: a function that throws is started again (same id, queues and queued
+   * messages; a fresh ctx) up to `maxRestarts` times within `withinMs`, after a backoff
+   * (docs/supervision.md). Without it the kernel fails at its first throw.
+   */
+  restart?: RestartPolicy;
 }
 
 export type KernelFunction = (ctx: KernelContext<any, any>) => Promise<void> | void;
@@ -57,6 +64,8 @@ export interface KernelDefinition<I extends Message = any, O extends Message = a
   readonly gpuState: GpuState | undefined;
   /** GPU placement: `fn` is the JS fallback (message in, message out), when one was given. */
   readonly hasFallback: boolean;
+  /** The restart policy, checked (undefined: none). */
+  readonly restart: CheckedRestartPolicy | undefined;
   readonly fn: KernelFunction;
   /** Types only (never set): the message types the kernel takes and sends. */
   readonly __messages?: { input: I; output: O };
@@ -125,6 +134,7 @@ export function ringKernel(options: KernelOptions, fn?: (...args: any[]) => unkn
     wgsl: options.wgsl,
     gpuState: options.state,
     hasFallback: typeof fn === 'function',
+    restart: checkRestartPolicy(options.restart, kernelId),
     fn: (fn ?? (() => {})) as KernelFunction,
   });
   if (options.register === false) {

@@ -30,10 +30,7 @@ export interface SummaryMetric {
 
 export type MetricRow = ScalarMetric | SummaryMetric;
 
-/**
- * Every metric, in exposition order. A row for telemetry this runtime does not keep yet
- * (restarts: ringkernel_restarts_total, with supervision) comes with its field, never as zeros.
- */
+/** Every metric, in exposition order. */
 export const METRICS: readonly MetricRow[] = [
   { name: 'ringkernel_messages_processed_total', type: 'counter', field: 'messagesProcessed',
     help: 'Messages the kernel has handled.' },
@@ -47,6 +44,12 @@ export const METRICS: readonly MetricRow[] = [
     help: 'Sends refused (REJECT on a full queue, or BLOCK after its timeout).' },
   { name: 'ringkernel_errors_total', type: 'counter', field: 'errorCount',
     help: 'Errors thrown by the kernel function.' },
+  { name: 'ringkernel_restarts_total', type: 'counter', field: 'restarts',
+    help: 'Times the kernel function threw and was started again (its restart policy).' },
+  { name: 'ringkernel_dead_letters_total', type: 'counter', field: 'deadLetters',
+    help: 'Messages that became dead letters: held when the function threw, or records that did not decode.' },
+  { name: 'ringkernel_dead_letters_dropped_total', type: 'counter', field: 'deadLettersDropped',
+    help: 'Dead letters pushed out of the bounded list by newer ones (deadLetterLimit).' },
   { name: 'ringkernel_queue_depth', type: 'gauge', field: 'queueDepth',
     help: 'Messages waiting in the input queue.' },
   { name: 'ringkernel_queue_high_water', type: 'gauge', field: 'queueHighWater',

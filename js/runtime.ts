@@ -19,6 +19,11 @@ import type { Message } from './message.js';
 import { installValidator } from './codec-core.js';
 import { paced } from './pace.js';
 import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { SupervisionRecord } from './supervision/record.js';
+import { describeError } from './supervision/supervisor.js';
+import { snapshot } from './supervision/checkpoints.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, reviveError, type DeadLetter } from './supervision/dead-letters.js';
+import type { CheckedRestartPolicy } from './supervision/policy.js';
 import { prometheusText } from './metrics.js';
 import { observeWith, type MeterLike, type MeterObservation } from './opentelemetry.js';
 import { topologyOf, type Topology } from './topology.js';
@@ -54,6 +59,19 @@ export interface RuntimeOptions {
    * a transport, e.g. natsRemote({ servers }) from ringkernel/nats (docs/remote.md).
    */
   remote?: RemoteTransport;
+  /**
+   * Dead letters kept per kernel (runtime.deadLetters), default 1000: past it the oldest
+   * goes, counted in telemetry's deadLettersDropped. 0 keeps none (they are still counted).
+   */
+  deadLetterLimit?: number;
+}
+
+export interface LaunchOptions {
+  /**
+   * A checkpoint to start from (structured-cloneable): the function's first ctx.restored,
+   * and runtime.checkpoint(id) until the kernel keeps one of its own.
+   */
+  restore?: unknown;
 }
 
 export interface ConnectOptions {
@@ -87,6 +105,14 @@ export class RingKernelRuntime implements KernelRuntime {
   readonly options: Readonly<RuntimeOptions>;
   /** RuntimeOptions.spinMicros, checked. */
   readonly spinMicros: number | 'adaptive';
+  /** RuntimeOptions.deadLetterLimit, checked. */
+  readonly deadLetterLimit: number;
+  /**
+   * Supervision events, each with a `detail` naming the kernel: 'failed' (it failed for
+   * good), 'restarted' (its function threw and starts again), 'deadletter' (a message went
+   * to its dead letters). See docs/supervision.md.
+   */
+  readonly events: EventTarget = new EventTarget();
   #hub: Hub | null = null;
   #core: OwnerCore | null = null;
   #hubPromise: Promise<Hub> | null = null;
@@ -119,6 +145,10 @@ export class RingKernelRuntime implements KernelRuntime {
         else inst.onHandled = sink;
       },
     });
+    const limit = options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`RingKernelRuntime: deadLetterLimit must be an integer >= 0, got ${typeof limit === 'string' ? JSON.stringify(limit) : String(limit)}`);
+    this.deadLetterLimit = limit;
   }
 
   #bridge(operation: string): RemoteBridge {
@@ -161,6 +191,7 @@ export class RingKernelRuntime implements KernelRuntime {
       if (!Number.isInteger(size) || size < 1) throw new RangeError(`RingKernelRuntime: workers must be an integer >= 1, got ${String(size)}`);
       this.#pool = new WorkerPool(this.#core!, size, this.enableTelemetry, this.spinMicros, {
         ended: (w, id, error) => this.#workerKernelEnded(w, id, error),
+        report: (w, id, report) => { const k = this.#kernels.get(id); if (k?.worker === w) k.record?.fromWorker(report); },
         died: (w, reason) => this.#workerDied(w, reason),
         handled: (_w, id, ids) => this.#remote?.handled(id, ids),
       }, (w) => {
@@ -182,7 +213,7 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   #workerKernelEnded(_w: PoolWorker, id: string, error: SerializedError | null): void {
-    this.#kernels.get(id)?.endedElsewhere(error === null ? null : Object.assign(new Error(error.message), { name: error.name, stack: error.stack }));
+    this.#kernels.get(id)?.endedElsewhere(error === null ? null : reviveError(error));
   }
 
   #workerDied(w: PoolWorker, reason: string): void {
@@ -207,58 +238,60 @@ export class RingKernelRuntime implements KernelRuntime {
    * waiting until `activate`. `definition` defaults to the kernel registered under `id`;
    * pass a definition (or a registered kernelId) to launch another instance under a new id.
    */
-  async launch(id: string, definition?: KernelDefinition | string): Promise<void> {
+  async launch(id: string, definition?: KernelDefinition | string, options: LaunchOptions = {}): Promise<void> {
     this.#checkOpen('launch');
     if (typeof id !== 'string' || id.length === 0) throw new TypeError(`launch: kernel id must be a non-empty string, got ${String(id)}`);
     const old = this.#kernels.get(id);
     if (old && !old.released) throw new KernelAlreadyExistsError(`launch: a kernel '${id}' is already launched (state ${old.state})`, { kernelId: id, operation: 'launch' });
     const def = definition === undefined ? registeredKernel(id, 'launch')
       : typeof definition === 'string' ? registeredKernel(definition, 'launch') : definition;
+    const restore = options?.restore === undefined ? undefined : snapshot(options.restore, id, 'launch');
     switch (def.placement) {
-      case 'gpu': return this.#launchGpu(id, def);
-      case 'worker': return this.#launchWorker(id, def);
-      default: return this.#launchInline(id, def, def.fn);
+      case 'gpu': return this.#launchGpu(id, def, restore);
+      case 'worker': return this.#launchWorker(id, def, restore);
+      default: return this.#launchInline(id, def, def.fn, def.restart, restore);
     }
   }
 
-  /** A kernel whose function runs on this thread. */
+  /** A kernel whose function runs on this thread, restarted under `restart` when it throws. */
   async #launchInline(id: string, def: KernelDefinition, fn: (ctx: KernelContext, inst: KernelInstance) => unknown,
-    placement: 'inline' | 'gpu' = 'inline'): Promise<void> {
+    restart: CheckedRestartPolicy | undefined, restore: unknown, placement: 'inline' | 'gpu' = 'inline'): Promise<void> {
     await this.#readyToLaunch(id);
-    const inst = this.#carve(id, def, 'local', placement);
+    const inst = this.#carve(id, def, 'local', restore, placement);
     await this.#publishDirectory();
-    const ctx = new KernelContext(inst, this);
-    inst.run(() => fn(ctx, inst));
+    inst.run(() => fn(new KernelContext(inst, this), inst), restart);
   }
 
   /**
    * A GPU kernel: its function, on this thread, is the pump that feeds its WGSL (js/gpu/).
    * The pump is made first, so a missing GPU or WGSL that does not compile refuses the launch.
+   * On the GPU nothing throws per message (WGSL has no exceptions) and a lost device takes
+   * the pipeline and resident state with it: no restart. A JS fallback restarts like inline.
    */
-  async #launchGpu(id: string, def: KernelDefinition): Promise<void> {
+  async #launchGpu(id: string, def: KernelDefinition, restore: unknown): Promise<void> {
     const { pump, onGpu } = await gpuKernelFunction(id, def);
-    // without a GPU, a JS fallback runs inline (topology says so)
-    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? 'gpu' : 'inline');
+    // without a GPU, a JS fallback runs inline (topology says so), and restarts as inline kernels do
+    await this.#launchInline(id, def, (ctx, inst) => pump(inst, ctx), onGpu ? undefined : def.restart, restore, onGpu ? 'gpu' : 'inline');
   }
 
   /** A kernel whose function runs on a pool worker (or inline, with inlineFallback, where threads cannot share memory). */
-  async #launchWorker(id: string, def: KernelDefinition): Promise<void> {
+  async #launchWorker(id: string, def: KernelDefinition, restore: unknown): Promise<void> {
     const core = await this.#readyToLaunch(id);
     if (!core.shared) {
       if (!def.inlineFallback) {
         throw new BackendNotAvailableError(`launch '${id}': worker placement needs memory shared between threads, and ${whyNoSharedMemory() ?? 'this runtime was created without it'}; define the kernel with inlineFallback: true to run it inline here`,
           { kernelId: id, operation: 'launch' });
       }
-      return this.#launchInline(id, def, def.fn);
+      return this.#launchInline(id, def, def.fn, def.restart, restore);
     }
-    const inst = this.#carve(id, def, 'remote');
+    const inst = this.#carve(id, def, 'remote', restore);
     try {
       const pool = await this.#ensurePool();
       if (def.maxMessageSize + 64 > DEFAULT_SCRATCH_BYTES) throw new RangeError(`launch '${id}': worker kernels take messages up to ${DEFAULT_SCRATCH_BYTES - 64} bytes`);
       const worker = await pool.pick(id); // placed on it already
       inst.worker = worker;
       await this.#publishDirectory();
-      await worker.launch(directoryEntry(inst), def.module!);
+      await worker.launch(directoryEntry(inst), def.module!, restore);
     } catch (e) {
       this.#kernels.delete(id);
       inst.worker?.kernels.delete(id);
@@ -285,7 +318,7 @@ export class RingKernelRuntime implements KernelRuntime {
    * Carves a kernel's regions (its two rings and its control block, launched) and registers
    * its instance under `id`, in one synchronous step: of two launches of one id, one wins.
    */
-  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', placement: 'inline' | 'gpu' = 'inline'): KernelInstance {
+  #carve(id: string, def: KernelDefinition, role: 'local' | 'remote', restore: unknown, placement: 'inline' | 'gpu' = 'inline'): KernelInstance {
     this.#checkIdFree(id);
     const core = this.#core!;
     if (def.maxMessageSize + 64 > core.scratchBytes) {
@@ -299,6 +332,11 @@ export class RingKernelRuntime implements KernelRuntime {
     core.x.kcb_transition(kcb, StateCode.CREATED, StateCode.LAUNCHED);
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
     inst.placement = role === 'remote' ? 'worker' : placement;
+    const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released,
+      (e) => { inst.lastError = describeError(e); });
+    if (restore !== undefined) record.checkpoint.keepSnapshot(restore);
+    inst.record = record;
+    if (role === 'local') inst.sink = record;
     this.#kernels.set(id, inst);
     return inst;
   }
@@ -616,6 +654,23 @@ export class RingKernelRuntime implements KernelRuntime {
   }
 
   getState(id: string): KernelState { return this.#get(id, 'getState').state; }
+
+  /**
+   * The messages a kernel could not handle, oldest first: the one it held when its function
+   * threw, and records that did not decode on their way in (as bytes). At most
+   * deadLetterLimit; kept after the kernel ended, until its id is launched again or the
+   * kernel is forgotten (keepTerminated). A worker
+   * kernel's arrive by control message: before its restarted run goes on, and before its
+   * failure is reported.
+   */
+  deadLetters(id: string): DeadLetter[] { return this.#get(id, 'deadLetters').record!.letters.list(); }
+
+  /**
+   * The kernel's last checkpoint (ctx.checkpoint, or launch's restore), as a copy of its
+   * own; undefined before any. Kept after the kernel ended, until its id is launched again
+   * or the kernel is forgotten (keepTerminated).
+   */
+  checkpoint(id: string): unknown { return this.#get(id, 'checkpoint').record!.checkpoint.read(); }
 
   /** Telemetry of a kernel, or null when telemetry is off. */
   getTelemetry(id: string): KernelTelemetry | null {

@@ -22,6 +22,12 @@ export interface KernelTelemetry {
   outputDiscarded: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
   messagesRejected: number;
+  /** Times the kernel function threw and was started again (its restart policy). */
+  restarts: number;
+  /** Messages that became dead letters (runtime.deadLetters), dropped ones included. */
+  deadLetters: number;
+  /** Dead letters pushed out of the bounded list by newer ones (RuntimeOptions.deadLetterLimit). */
+  deadLettersDropped: number;
   /** Messages waiting in the input queue now. */
   queueDepth: number;
   /** Largest input queue depth seen. */
@@ -53,6 +59,9 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     messagesDiscarded: x.kcb_stat(k, KernelStat.DISCARDED),
     outputDiscarded: x.kcb_stat(k, KernelStat.OUT_DISCARDED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
+    restarts: x.kcb_stat(k, KernelStat.RESTARTS),
+    deadLetters: x.kcb_stat(k, KernelStat.DEAD_LETTERS),
+    deadLettersDropped: x.kcb_stat(k, KernelStat.DEAD_LETTERS_DROPPED),
     queueDepth: x.queue_stat(q, QueueStat.DEPTH),
     queueHighWater: x.queue_stat(q, QueueStat.HIGH_WATER),
     queueCapacity: inst.def.queueSize,

@@ -41,10 +41,15 @@ export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefine
   });
 }
 
-/** Settles a waiter (already out of its queue) and drops its timer and abort listener. */
-export function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
+/** Takes a waiter's timer and abort listener away (out of its queue already); it never settles. */
+export function unhook<T>(w: Waiter<T>): void {
   if (w.timer !== undefined) clearTimeout(w.timer);
   if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+}
+
+/** Settles a waiter (already out of its queue) and drops its timer and abort listener. */
+export function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
+  unhook(w);
   if (error !== undefined) w.reject(error);
   else w.resolve(value as T);
 }

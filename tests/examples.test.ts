@@ -52,16 +52,19 @@ test('backpressure: BLOCK loses nothing, REJECT refuses, DROP_OLDEST drops and c
   assert.is(r.slow_drop!.refused, 0);
 });
 
-test('resilient stage: a bad input becomes a failed StageResult, the stage stays up', async () => {
+test('resilient stage: a bad input becomes a dead letter and a failed StageResult; the stage restarts and stays up', async () => {
   const { main } = await import('../examples/resilient-stage.js');
-  const { results, state, errors } = await main(['42', 'forty-two', '{"readings": [1.5, null], "ok": true}']);
-  assert.equal(results.map((r) => r.success), [true, false, true]);
-  assert.equal(results.map((r) => r.data), [42, null, { readings: [1.5, null], ok: true }]); // data: Any, as in the seed
-  assert.match(results[1]!.error!, /not JSON/);
-  assert.equal(results.map((r) => r.error), [null, results[1]!.error, null]);
+  const { results, state, errors, restarts, deadLetters, log } = await main(['42', 'forty-two', '{"readings": [1.5, null], "ok": true}', '', '7']);
+  assert.equal(results.map((r) => r.success), [true, false, true, false, true]);
+  assert.equal(results.map((r) => r.data), [42, null, { readings: [1.5, null], ok: true }, null, 7]); // data: Any, as in the seed
+  assert.match(results[1]!.error!, /not JSON: "forty-two"/);
+  assert.match(results[3]!.error!, /not JSON: ""/);
+  assert.equal(results.map((r) => r.error), [null, results[1]!.error, null, results[3]!.error, null]);
   assert.ok(results.every((r) => r.stage === 'resilient_stage'));
   assert.is(state, 'active');
-  assert.is(errors, 0);
+  assert.equal([errors, restarts, deadLetters], [2, 2, 2]);
+  assert.equal(log, ['resilient_stage: dead letter (not JSON: "forty-two")', 'resilient_stage: restart 1 after 10 ms',
+    'resilient_stage: dead letter (not JSON: "")', 'resilient_stage: restart 2 after 20 ms']);
 });
 
 test('monitoring: per-stage telemetry after a stream', async () => {

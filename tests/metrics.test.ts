@@ -39,6 +39,9 @@ const COUNTERS = {
   ringkernel_output_discarded_total: 'outputDiscarded',
   ringkernel_messages_rejected_total: 'messagesRejected',
   ringkernel_errors_total: 'errorCount',
+  ringkernel_restarts_total: 'restarts',
+  ringkernel_dead_letters_total: 'deadLetters',
+  ringkernel_dead_letters_dropped_total: 'deadLettersDropped',
 } as const;
 const GAUGES = { ringkernel_queue_depth: 'queueDepth', ringkernel_queue_high_water: 'queueHighWater', ringkernel_queue_capacity: 'queueCapacity' } as const;
 const QUANTILES = { '0.5': 'latencyP50Ms', '0.95': 'latencyP95Ms', '0.99': 'latencyP99Ms' } as const;

@@ -78,7 +78,7 @@ test('export conditions point at files the build wrote, and the types declare th
   const dir = new URL('../dist/types/', import.meta.url);
   const dts = readdirSync(dir).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
   assert.match(readFileSync(new URL('index.d.ts', dir), 'utf8'), /export \* from '\.\/errors\.js'/);
-  for (const name of ['RingKernelRuntime', 'ringKernel', 'message', 'decodeMessage', 't', 'BackpressureStrategy', 'KernelState', 'KernelFailedError', 'BackendNotAvailableError'])
+  for (const name of ['RingKernelRuntime', 'ringKernel', 'message', 'decodeMessage', 't', 'BackpressureStrategy', 'KernelState', 'KernelFailedError', 'BackendNotAvailableError', 'RestartPolicyError', 'CheckpointError'])
     assert.match(dts, new RegExp(`(class|function|const|type) ${name}\\b`), `the types do not declare ${name}`);
   assert.match(readFileSync(new URL('../dist/workerd.js', import.meta.url), 'utf8'), /from "\.\/ringkernel-single\.wasm"/);
 });

@@ -1,10 +1,10 @@
 import { queue_bytes, queue_init, queue_push, queue_pop, queue_doorbell, queue_close, queue_stat, BLOCK, OK } from "../ring";
 import {
   KCB_BYTES, THREAD_BYTES, kcb_init, kcb_state, kcb_transition, kcb_force_state, kcb_record,
-  kcb_record_error, kcb_stat, kcb_add_processed, kcb_discard_input, kcb_discard_output, kcb_set_taken, kcb_taken, hist_bucket, hist_lower, hist_quantile, hist_count,
+  kcb_record_error, kcb_record_restart, kcb_record_dead_letter, kcb_record_dead_letter_dropped, kcb_stat, kcb_add_processed, kcb_discard_input, kcb_discard_output, kcb_set_taken, kcb_taken, hist_bucket, hist_lower, hist_quantile, hist_count,
   thread_init, sched_add, sched_remove, sched_next, sched_kernel_count, sched_wait_next,
   STATE_CREATED, STATE_LAUNCHED, STATE_ACTIVE, STATE_DEACTIVATED, STATE_FAILED,
-  KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, KSTAT_DISCARDED, KSTAT_OUT_DISCARDED, HIST_BUCKETS,
+  KSTAT_PROCESSED, KSTAT_ERRORS, KSTAT_THREAD, KSTAT_RESTARTS, KSTAT_DEAD_LETTERS, KSTAT_DEAD_DROPPED, KSTAT_DISCARDED, KSTAT_OUT_DISCARDED, HIST_BUCKETS,
 } from "../scheduler";
 
 const QBYTES: u32 = 832 + 4 * 8 * 8 + 4 * 1024;
@@ -57,6 +57,40 @@ describe("kernel control block", () => {
     expect(kcb_stat(k, KSTAT_ERRORS)).toBe(1);
     expect(kcb_stat(k, 8)).toBe(5);   // first handled at
     expect(kcb_stat(k, 9)).toBe(9);   // last handled at
+  });
+});
+
+describe("supervision counters", () => {
+  it("fit in the control block after the histogram", () => { expect(128 + HIST_BUCKETS * 4 + 24).toBeLessThanOrEqual(KCB_BYTES); });
+  it("count restarts and dead letters, and start at zero", () => {
+    let k = kcb(0);
+    expect(kcb_stat(k, KSTAT_RESTARTS)).toBe(0);
+    expect(kcb_stat(k, KSTAT_DEAD_LETTERS)).toBe(0);
+    expect(kcb_stat(k, KSTAT_DEAD_DROPPED)).toBe(0);
+    kcb_record_restart(k); kcb_record_restart(k);
+    kcb_record_dead_letter(k, 1); kcb_record_dead_letter(k, 3);
+    kcb_record_dead_letter_dropped(k, 2);
+    expect(kcb_stat(k, KSTAT_RESTARTS)).toBe(2);
+    expect(kcb_stat(k, KSTAT_DEAD_LETTERS)).toBe(4);
+    expect(kcb_stat(k, KSTAT_DEAD_DROPPED)).toBe(2);
+  });
+  it("leave the histogram and the other counters alone", () => {
+    let k = kcb(1);
+    kcb_record(k, 1000, 0, 1);
+    kcb_record_restart(k);
+    kcb_record_dead_letter(k, 5);
+    kcb_record_dead_letter_dropped(k, 1);
+    expect(kcb_stat(k, KSTAT_PROCESSED)).toBe(1);
+    expect(kcb_stat(k, KSTAT_ERRORS)).toBe(0);
+    expect(hist_count(k, hist_bucket(1000))).toBe(1);
+    expect(hist_count(k, HIST_BUCKETS - 1)).toBe(0);
+    expect(hist_quantile(k, 0.5)).toBeGreaterThan(0);
+  });
+  it("are cleared when a block is made again", () => {
+    let k = kcb(2);
+    kcb_record_restart(k);
+    k = kcb(2);
+    expect(kcb_stat(k, KSTAT_RESTARTS)).toBe(0);
   });
 });
 

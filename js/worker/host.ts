@@ -22,6 +22,7 @@ import { isNode, nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
+import { Reports, WorkerSupervision } from './reports.js';
 
 class WorkerHost implements ViewHost {
   readonly core: Core;
@@ -33,6 +34,7 @@ class WorkerHost implements ViewHost {
   readonly directory = new Map<string, KernelInstance>();
   readonly port: ParentPort;
   readonly view: WorkerRuntimeView;
+  readonly reports: Reports;
   private readonly byKcb = new Map<number, KernelInstance>();
   private sleeping = false;
   /** This worker's idle block (js/pool.ts): [busy, tell] as i32 words. */
@@ -47,6 +49,7 @@ class WorkerHost implements ViewHost {
     this.telemetry = init.telemetry;
     this.port = port;
     this.view = new WorkerRuntimeView(this);
+    this.reports = new Reports(port);
     this.i32 = new Int32Array(init.memory.buffer);
     this.busyWord = init.idle >> 2;
   }
@@ -99,8 +102,10 @@ class WorkerHost implements ViewHost {
       this.hosted.set(e.id, inst);
       this.byKcb.set(e.kcb, inst);
       this.directory.delete(e.id);
-      const ctx = new KernelContext(inst, this.view);
-      inst.run(() => def.fn(ctx), (threw, error) => this.ended(inst, threw, error));
+      const sink = new WorkerSupervision(e.id, this.core.x, e.kcb, this.reports, () => !inst.released);
+      if (msg.restore !== undefined) sink.checkpoint.keepSnapshot(msg.restore);
+      inst.sink = sink;
+      inst.run(() => def.fn(new KernelContext(inst, this.view)), def.restart, (threw, error) => this.ended(inst, threw, error));
       this.port.post({ type: 'done', seq: msg.seq, error: null } satisfies FromWorker);
     } catch (err) {
       this.port.post({ type: 'done', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
@@ -255,6 +260,7 @@ export async function startWorkerHost(): Promise<void> {
       return;
     }
     if (msg.type === 'launch') { void host!.launch(msg); return; }
+    if (msg.type === 'ack') { host!.reports.acked(msg.seq); return; }
     let error: SerializedError | null = null;
     try {
       switch (msg.type) {

@@ -18,12 +18,15 @@ import { DEFAULT_SCRATCH_BYTES } from '../core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
 import { WorkerRequestError, type DirectoryEntry, type FromWorker, type Request, type SerializedError, type ToWorker } from './protocol.js';
 import { BackendNotAvailableError } from '../errors.js';
+import type { WorkerReport } from '../supervision/record.js';
 
 export interface PoolEvents {
   /** A hosted kernel's function returned (error null) or threw. */
   ended(worker: PoolWorker, id: string, error: SerializedError | null): void;
   /** An exposed kernel handled these messages (js/remote.ts acknowledges them). */
   handled?(worker: PoolWorker, id: string, messageIds: string[]): void;
+  /** Supervision news of a hosted kernel (js/supervision/record.ts). */
+  report(worker: PoolWorker, id: string, report: WorkerReport): void;
   /** The thread is gone; its kernels cannot run any more. */
   died(worker: PoolWorker, reason: string): void;
 }
@@ -67,8 +70,8 @@ export class PoolWorker {
   hold: <T>(p: Promise<T>) => Promise<T> = (p) => p;
 
   /** Asks the worker to import `module` and start the kernel; rejects with its error. */
-  launch(entry: DirectoryEntry, module: string): Promise<void> {
-    return this.request({ type: 'launch', entry, module });
+  launch(entry: DirectoryEntry, module: string, restore: unknown): Promise<void> {
+    return this.request({ type: 'launch', entry, module, restore });
   }
 
   settle(seq: number, error: SerializedError | null): void {
@@ -195,6 +198,7 @@ export class WorkerPool {
           case 'ended': w.kernels.delete(m.id); this.events.ended(w, m.id, m.error); this.scheduleCheck(); return;
           case 'idle': this.scheduleCheck(); return;
           case 'handled': this.events.handled?.(w, m.id, m.messageIds); return;
+          case 'report': this.events.report(w, m.id, m.report); w.post({ type: 'ack', seq: m.seq }); return;
         }
       });
       handle.onExit((reason) => {

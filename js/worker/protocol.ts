@@ -3,6 +3,7 @@
 // Only control travels this way (postMessage); kernel messages cross the shared rings.
 import type { Route } from '../routing.js';
 import { RingKernelError } from '../errors.js';
+import type { WorkerReport } from '../supervision/record.js';
 
 export interface DirectoryEntry {
   id: string; kernelId: string; kcb: number; input: number; output: number;
@@ -13,11 +14,14 @@ export interface DirectoryEntry {
 /** Control messages from the owner (js/worker/pool.ts). */
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number; scratch: number; scratchBytes: number; idle: number; telemetry: boolean; spinMicros: number | 'adaptive' }
-  | Request;
+  | Request
+  /** The owner holds what report `seq` said (a restart waits for it). */
+  | { type: 'ack'; seq: number };
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
 export type Request = { seq: number } & (
-  | { type: 'launch'; entry: DirectoryEntry; module: string }
+  /** `restore`: a checkpoint to start from (a structured clone), or undefined. */
+  | { type: 'launch'; entry: DirectoryEntry; module: string; restore: unknown }
   | { type: 'directory'; kernels: DirectoryEntry[] }
   | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
   | { type: 'drop'; id: string }
@@ -33,7 +37,9 @@ export type FromWorker =
   | { type: 'idle' }
   | { type: 'done'; seq: number; error: SerializedError | null }
   | { type: 'ended'; id: string; error: SerializedError | null }
-  | { type: 'handled'; id: string; messageIds: string[] };
+  | { type: 'handled'; id: string; messageIds: string[] }
+  /** Supervision news of a hosted kernel (dead letters, a checkpoint, a restart); the owner answers { type: 'ack', seq }. */
+  | { type: 'report'; seq: number; id: string; report: WorkerReport };
 
 export interface SerializedError { name: string; message: string; stack: string | undefined }
 

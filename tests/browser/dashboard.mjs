@@ -177,8 +177,8 @@ async function mounted(browser, check, pageUrl) {
     check('and updates by itself', updated);
     const heads = async (sel) => page.$$eval(`${sel} th`, (ths) => ths.map((th) => th.textContent));
     const restarts = await page.$eval('#later tr[data-kernel="enrich"] td[data-field="restarts"]', (td) => td.textContent).catch(() => null);
-    check('discarded has a column; restarts gets one only when the telemetry has it',
-      (await heads('#dash')).includes('discarded') && !(await heads('#dash')).includes('restarts') && (await heads('#later')).includes('restarts') && restarts === '2',
+    check('discarded and restarts have columns (the telemetry has both), with their counts',
+      (await heads('#dash')).includes('discarded') && (await heads('#dash')).includes('restarts') && (await heads('#later')).includes('restarts') && restarts === '2',
       `without: ${(await heads('#dash')).join(' ')}; with: ${(await heads('#later')).join(' ')}; enrich restarts ${restarts}`);
     await page.evaluate(() => window.__later.close());
     await page.evaluate(() => window.__dash.close());

@@ -22,6 +22,18 @@ export const inlineStages = [
   ringKernel({ kernelId: 'preprocess', input: RawData, output: PreprocessedData }, preprocess),
   ringKernel({ kernelId: 'compute', input: PreprocessedData, output: ComputeResult }, compute),
 ];
+/** Answers n * 10, throws on a negative n: restarted by its policy (supervision-check.mjs). */
+export const Num = message('SupNum', { n: t.f64 });
+async function resilient(ctx) {
+  for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`poison ${m.n}`);
+    await ctx.send(new Num({ n: m.n * 10 }));
+  }
+}
+const restart = { maxRestarts: 5, withinMs: 60_000 };
+ringKernel({ kernelId: 'resilient', input: Num, output: Num, restart }, resilient);
+ringKernel({ kernelId: 'resilient_w', placement: 'worker', module: import.meta.url, input: Num, output: Num, restart }, resilient);
+
 export const workerStages = [
   ringKernel({ kernelId: 'preprocess_w', placement: 'worker', module: import.meta.url, input: RawData, output: PreprocessedData }, preprocess),
   ringKernel({ kernelId: 'compute_w', placement: 'worker', module: import.meta.url, input: PreprocessedData, output: ComputeResult }, compute),

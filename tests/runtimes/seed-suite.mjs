@@ -1,7 +1,8 @@
 // The seed pipeline's checks, for any JavaScript runtime (Node, Deno, a browser page): the
 // two stages inline, then on worker threads. `check(name, ok, detail)` records each result.
 import { RingKernelRuntime, canShareMemory, whyNoSharedMemory, BackendNotAvailableError, decodeMessage } from '../../dist/index.js';
-import { RawData } from './seed-kernels.mjs';
+import { RawData, Num } from './seed-kernels.mjs';
+import { supervisionChecks } from './supervision-check.mjs';
 
 // Untrusted bytes decode right after import, before anything is awaited (no `await ready`):
 // the core that validates them compiles synchronously. Null when it worked, else what failed.
@@ -42,6 +43,11 @@ async function pipeline(check, pre, comp, onWorkers, spinMicros = 0) {
   }
 }
 
+async function supervised(check, id) {
+  const rt = new RingKernelRuntime({ workers: 1 });
+  try { await supervisionChecks(check, rt, id, Num); } finally { await rt.shutdown({ timeout: 2000 }); }
+}
+
 /**
  * expectWorkers: true where threads can share memory (the seed runs on workers too); false
  * where they cannot (inline works; a worker kernel is refused, saying why).
@@ -50,11 +56,13 @@ export async function runSeedChecks(check, expectWorkers) {
   check('decodeMessage and Class.decode work right after import, without await ready', decodedAtImport === null, decodedAtImport ?? '');
   try {
     await pipeline(check, 'preprocess', 'compute', false);
+    await supervised(check, 'resilient');
     check(`shared memory is ${expectWorkers ? '' : 'not '}available`, canShareMemory() === expectWorkers, whyNoSharedMemory() ?? 'available');
     if (expectWorkers) {
       await pipeline(check, 'preprocess_w', 'compute_w', true);
       // threads that poll before sleeping (where there is no setImmediate, a MessageChannel task)
       await pipeline(check, 'preprocess_w', 'compute_w', true, 100);
+      await supervised(check, 'resilient_w');
     }
     else {
       const rt = new RingKernelRuntime();

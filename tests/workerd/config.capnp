@@ -11,6 +11,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [
     (name = "tests/workerd/worker.mjs", esModule = embed "worker.mjs"),
+    (name = "tests/runtimes/supervision-check.mjs", esModule = embed "../runtimes/supervision-check.mjs"),
     (name = "dist/workerd.js", esModule = embed "../../dist/workerd.js"),
     (name = "dist/ringkernel-single.wasm", wasm = embed "../../dist/ringkernel-single.wasm"),
   ],

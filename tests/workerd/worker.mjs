@@ -1,5 +1,6 @@
 // A workerd fetch handler that runs the seed pipeline inline and answers with the checks.
 import { RingKernelRuntime, ringKernel, message, t, canShareMemory, whyNoSharedMemory, BackendNotAvailableError, decodeMessage } from '../../dist/workerd.js';
+import { supervisionChecks } from '../runtimes/supervision-check.mjs';
 
 const RawData = message('RawData', { values: t.array(t.f64) });
 const PreprocessedData = message('PreprocessedData', { normalized: t.array(t.f64) });
@@ -14,6 +15,13 @@ ringKernel({ kernelId: 'preprocess', input: RawData, output: PreprocessedData },
 });
 ringKernel({ kernelId: 'compute', input: PreprocessedData, output: ComputeResult }, async (ctx) => {
   for await (const d of ctx) await ctx.send(new ComputeResult({ result: d.normalized.reduce((a, b) => a + b, 0) / d.normalized.length }));
+});
+const Num = message('SupNum', { n: t.f64 });
+ringKernel({ kernelId: 'resilient', input: Num, output: Num, restart: { maxRestarts: 5, withinMs: 60_000 } }, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`poison ${m.n}`);
+    await ctx.send(new Num({ n: m.n * 10 }));
+  }
 });
 // (workerd gives modules no import.meta.url; the module is never loaded: the launch is refused)
 ringKernel({ kernelId: 'on_worker', placement: 'worker', module: 'tests/workerd/worker.mjs', input: Vec }, async () => {});
@@ -52,6 +60,7 @@ export default {
       check('no shared memory here, and it says why', !canShareMemory() && /workerd/.test(whyNoSharedMemory() ?? ''), whyNoSharedMemory() ?? '');
       const e = await rt.launch('on_worker').then(() => null, (x) => x);
       check('a worker kernel is refused with BackendNotAvailableError', e instanceof BackendNotAvailableError, String(e?.message));
+      await supervisionChecks(check, rt, 'resilient', Num);
       await rt.shutdown();
     } catch (e) {
       check('no unexpected error', false, e?.stack ?? String(e));
