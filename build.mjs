@@ -20,7 +20,7 @@ for (const target of ['release', 'single'])
 //    minified, so stack traces read as the source does; their maps (dist/*.map, for work on
 //    ringkernel itself) are not shipped and not linked from the bundles (package.json files).
 // The small single-memory core is embedded (base64) too, so decoding can compile it
-// synchronously right after import (js/core.ts compileCoreSync); workerd imports it instead.
+// synchronously right after import (js/core/core.ts compileCoreSync); workerd imports it instead.
 const coreSingle = JSON.stringify(readFileSync('dist/ringkernel-single.wasm').toString('base64'));
 const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', sourcemap: 'external', logLevel: 'warning',
   define: { __RINGKERNEL_CORE_SINGLE__: coreSingle } };

@@ -1,6 +1,6 @@
 // codec.ts — the wire format of a message record: writers (so the core and the JS encoder
 // can be checked against each other on golden vectors) and the validator of untrusted
-// records. docs/wire-format.md is the specification; js/schema.ts and js/message.ts are the
+// records. docs/wire-format.md is the specification; js/message/schema.ts and js/message/message.ts are the
 // JS side. Nothing here allocates: the validator reads a schema table and a record that JS
 // placed in memory, keeps its state in globals (one set per instance, so per thread) and
 // reports errors through a caller-given 32-byte area.
@@ -45,7 +45,7 @@ const JSON_OBJECT: u32 = 6; // u32 count n, n x { u32 key length k, k bytes of U
 /** Nesting bound of JSON arrays and objects (the JS side refuses deeper values at construction). */
 const JSON_MAX_DEPTH: i32 = 64;
 
-// ---- validator error codes (exported so tests check js/codec-core.ts uses the same) ----
+// ---- validator error codes (exported so tests check js/core/codec-core.ts uses the same) ----
 export const CODEC_E_SHORT_HEADER: i32 = -1;
 export const CODEC_E_UNKNOWN_TYPE: i32 = -2;
 export const CODEC_E_WRONG_TYPE: i32 = -3;
@@ -73,7 +73,7 @@ const ANY_TYPE: u32 = 1;
 const MAX_DEPTH: i32 = 64;
 
 // ---- schema table ----
-// Written by JS (js/message.ts buildSchemaTable), read-only here:
+// Written by JS (js/message/message.ts buildSchemaTable), read-only here:
 //    0  u32 slotCount   power of two, open addressing on typeId & (slotCount - 1)
 //    4  u32 typeCount
 //    8  slotCount x { u32 typeId, u32 descOffset } (descOffset from the table start, 0 = empty)
@@ -448,7 +448,7 @@ export function codec_record_payload(record: usize): u32 { return load<u32>(reco
 export function codec_record_priority(record: usize): u32 { return <u32>load<u8>(record, H_PRIORITY); }
 export function codec_record_timestamp(record: usize): f64 { return load<f64>(record, H_TIME); }
 
-// ---- writers: the reference encoder, byte-identical to js/schema.ts ----
+// ---- writers: the reference encoder, byte-identical to js/message/schema.ts ----
 
 /** Writes the header; `corr` 0 means no correlation id. */
 export function codec_write_header(record: usize, typeId: u32, payloadLen: u32, timestamp: f64, id: usize, corr: usize, priority: u32): void {

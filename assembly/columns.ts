@@ -15,7 +15,7 @@
 // columns; any bit pattern is a valid value of those, so checking a record's type id and
 // length is all the validation its payload needs (the rules receiveMany applies).
 //
-//   COLUMN LAYOUT (at `layout`, 8-byte aligned; written by the facade, js/columns.ts, before
+//   COLUMN LAYOUT (at `layout`, 8-byte aligned; written by the facade, js/message/columns.ts, before
 //   each call; the columns lie in the calling thread's scratch area, or in a region of the
 //   GPU pump's)
 //      0  u32 typeId          the message class's type id

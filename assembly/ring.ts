@@ -3,7 +3,7 @@
 // them meaning); the queue only moves them, in priority order, under one of three
 // backpressure strategies.
 //
-// This comment is the specification of the shared-memory layout. The owner (js/core.ts)
+// This comment is the specification of the shared-memory layout. The owner (js/core/core.ts)
 // carves a region of queue_bytes(capacity, bandBytes) bytes, 64-byte aligned, and calls
 // queue_init on it once; from then on any thread holding the same WebAssembly.Memory may
 // push and pop. It is built for one consumer at a time (a kernel drains its mailbox), but

@@ -16,7 +16,7 @@
 //     16  u32 id             the runtime's number for the kernel
 //     20  u32 taken          messages the running thread popped from the input queue in a
 //                            batch and has not handed to the kernel function yet
-//                            (js/taken.ts): still queued for a drain, and discarded with
+//                            (js/kernel/taken.ts): still queued for a drain, and discarded with
 //                            the queue's rest when the kernel ends for good
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted

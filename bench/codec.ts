@@ -1,11 +1,11 @@
 // Codec timings: encodeInto + decodeFrom (the ring path), encode/decode (validated, the
 // public path) and construction, for a message of ten f64 values.
 //   node --import tsx bench/codec.ts
-import { message } from '../js/message.js';
-import { encodeInto } from '../js/encode.js';
-import { decodeFrom } from '../js/decode.js';
-import { ready } from '../js/codec-core.js';
-import { t } from '../js/schema.js';
+import { message } from '../js/message/message.js';
+import { encodeInto } from '../js/message/encode.js';
+import { decodeFrom } from '../js/message/decode.js';
+import { ready } from '../js/core/codec-core.js';
+import { t } from '../js/message/schema.js';
 
 await ready;
 const cases = [

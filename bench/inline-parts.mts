@@ -3,9 +3,9 @@
 // telemetry or clock reads, hence the most any design that gives each side its own
 // message object could stream here.   node --import tsx bench/inline-parts.mts
 import { message, t, createCore, Ring, Strategy } from '../js/index.js';
-import { encodeInto } from '../js/encode.js';
-import { decodeFrom } from '../js/decode.js';
-import { mustYield } from '../js/pace.js';
+import { encodeInto } from '../js/message/encode.js';
+import { decodeFrom } from '../js/message/decode.js';
+import { mustYield } from '../js/kernel/pace.js';
 
 const Floats = message('PartsFloats', { values: t.array(t.f64) });
 const Sum = message('PartsSum', { sum: t.f64 });
@@ -50,7 +50,7 @@ const parts: Array<[string, number, number]> = [
   ['decode the Sum', 1, time(() => decodeFrom(buf, dv, 2048, sumLen))],
   ['ring push + pop, staged', 2, time(() => { ring.pushStaged(floatsLen); ring.popStaged(); })],
   ['await of a settled promise', 3, awaitNs],
-  // js/pace.ts: the look every send and receive takes at whether the thread must yield
+  // js/kernel/pace.ts: the look every send and receive takes at whether the thread must yield
   ['pace check (mustYield)', 4, time(() => mustYield())],
 ];
 let total = 0;

@@ -71,7 +71,7 @@ let taskChannel: { queue: Array<() => void>; port: MessagePort } | null = null;
  */
 export function nextTask(fn: () => void): void {
   if (typeof setImmediate === 'function') { setImmediate(fn); return; }
-  // workerd has neither setImmediate nor MessageChannel (js/pace.ts yields there too)
+  // workerd has neither setImmediate nor MessageChannel (js/kernel/pace.ts yields there too)
   if (typeof MessageChannel !== 'function') { setTimeout(fn, 0); return; }
   if (taskChannel === null) { // browsers
     const ch = new MessageChannel();

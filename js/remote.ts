@@ -9,16 +9,16 @@
 // - a kernel connected to remote targets keeps sending into its own output ring, and an
 //   Outbox on this (the owner's) thread drains that ring and publishes. A worker kernel's
 //   messages take the same path: the ring, then the owner. There is no second data path.
-import { Message, sentAt } from './message.js';
-import { encodeMessage } from './encode.js';
-import { validate } from './codec-core.js';
-import { wordsToUuid } from './uuid.js';
-import { H_ID, H_PRIORITY } from './record.js';
-import { Status } from './core.js';
-import type { KernelInstance } from './instance.js';
-import type { BackpressureStrategy } from './state.js';
+import { Message, sentAt } from './message/message.js';
+import { encodeMessage } from './message/encode.js';
+import { validate } from './core/codec-core.js';
+import { wordsToUuid } from './message/uuid.js';
+import { H_ID, H_PRIORITY } from './message/record.js';
+import { Status } from './core/core.js';
+import type { KernelInstance } from './kernel/instance.js';
+import type { BackpressureStrategy } from './kernel/state.js';
 import type { ConnectOptions } from './runtime.js';
-import { keyOfField, shareOut, type RouteShape } from './routing.js';
+import { keyOfField, shareOut, type RouteShape } from './kernel/routing.js';
 import { KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError, RemoteError, RingKernelError } from './errors.js';
 
 /** Targets that start with this are kernels another runtime exposes: 'remote:compute'. */
@@ -290,7 +290,7 @@ class Outbox {
     }
   }
 
-  /** Each target's share, as a local connect shares them out (js/routing.ts). */
+  /** Each target's share, as a local connect shares them out (js/kernel/routing.ts). */
   #share(msgs: Message[]): [string, readonly Message[]][] {
     const ts = this.#route.targets;
     return (shareOut(this.#route, msgs) ?? []).map((share, i) => [ts[i]!, share] as [string, readonly Message[]]).filter(([, share]) => share.length > 0);

@@ -1,32 +1,32 @@
 // runtime.ts — RingKernelRuntime: launches kernels, drives their lifecycle, moves messages
 // between the host and kernels (and between kernels, once connected), and reports
 // telemetry. Every message crosses a ring of the wasm core as bytes.
-import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core.js';
+import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATCH_BYTES } from './core/core.js';
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
 import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
 import { WorkerRequestError, type DirectoryEntry, type SerializedError } from './worker/protocol.js';
-import { Ring } from './ring.js';
-import { noteTimeout } from './timeouts.js';
-import { Hub } from './hub.js';
-import { KernelInstance } from './instance.js';
-import { keyOfField, type Route } from './routing.js';
-import { DEFAULT_COLUMNS_MAX, KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './context.js';
-import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
-import { registeredKernel, type KernelDefinition } from './kernel.js';
-import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './state.js';
-import type { Message } from './message.js';
-import { installValidator } from './codec-core.js';
-import { paced } from './pace.js';
-import { readTelemetry, type KernelTelemetry } from './telemetry.js';
+import { Ring } from './core/ring.js';
+import { noteTimeout } from './kernel/timeouts.js';
+import { Hub } from './core/hub.js';
+import { KernelInstance } from './kernel/instance.js';
+import { keyOfField, type Route } from './kernel/routing.js';
+import { DEFAULT_COLUMNS_MAX, KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './kernel/context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './message/columns.js';
+import { registeredKernel, type KernelDefinition } from './kernel/kernel.js';
+import { StateCode, STATE_BY_CODE, strategyCode, type KernelState } from './kernel/state.js';
+import type { Message } from './message/message.js';
+import { installValidator } from './core/codec-core.js';
+import { paced } from './kernel/pace.js';
+import { readTelemetry, type KernelTelemetry } from './telemetry/telemetry.js';
 import { SupervisionRecord } from './supervision/record.js';
 import { describeError } from './supervision/supervisor.js';
 import { snapshot } from './supervision/checkpoints.js';
 import { DEFAULT_DEAD_LETTER_LIMIT, reviveError, type DeadLetter } from './supervision/dead-letters.js';
 import type { CheckedRestartPolicy } from './supervision/policy.js';
-import { prometheusText } from './metrics.js';
-import { observeWith, type MeterLike, type MeterObservation } from './opentelemetry.js';
-import { topologyOf, type Topology } from './topology.js';
+import { prometheusText } from './telemetry/metrics.js';
+import { observeWith, type MeterLike, type MeterObservation } from './telemetry/opentelemetry.js';
+import { topologyOf, type Topology } from './telemetry/topology.js';
 import { RemoteBridge, isRemoteTarget, type RemoteTransport, type RemoteStats } from './remote.js';
 import {
   BackendNotAvailableError, KernelAlreadyExistsError, KernelNotFoundError, KernelStateError, MessageTypeError, RingKernelError,
@@ -685,15 +685,15 @@ export class RingKernelRuntime implements KernelRuntime {
    */
   kernelIds(): string[] { return [...this.#kernels.keys()]; }
 
-  /** Every kernel's telemetry in the Prometheus text format (js/metrics.ts); no samples when telemetry is off. */
+  /** Every kernel's telemetry in the Prometheus text format (js/telemetry/metrics.ts); no samples when telemetry is off. */
   metrics(): string {
     return prometheusText(this.kernelIds().map((id) => this.getTelemetry(id)).filter((t): t is KernelTelemetry => t !== null));
   }
 
-  /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/opentelemetry.ts). */
+  /** Reports the same metrics through observable instruments on an OpenTelemetry Meter (js/telemetry/opentelemetry.ts). */
   observeWith(meter: MeterLike): MeterObservation { return observeWith(this, meter); }
 
-  /** The kernels (placement, state) and the edges connect made between them (js/topology.ts). */
+  /** The kernels (placement, state) and the edges connect made between them (js/telemetry/topology.ts). */
   topology(): Topology { return topologyOf(this.#kernels.values()); }
 
   /**

@@ -3,7 +3,7 @@
 // memory, and only the inline placement exists.
 // @ts-expect-error: a .wasm module import, resolved by workerd
 import single from './ringkernel-single.wasm';
-import { disableSharedMemory, setWasmSource } from './core.js';
+import { disableSharedMemory, setWasmSource } from './core/core.js';
 
 setWasmSource({ single: single as WebAssembly.Module });
 disableSharedMemory('workerd runs one thread per isolate (no worker threads)');

@@ -3,9 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { message } from '../js/message.js';
-import { decodeMessage } from '../js/decode.js';
-import { t, JSON_MAX_DEPTH, type Json } from '../js/schema.js';
+import { message } from '../js/message/message.js';
+import { decodeMessage } from '../js/message/decode.js';
+import { t, JSON_MAX_DEPTH, type Json } from '../js/message/schema.js';
 import { MessageDecodeError } from '../js/errors.js';
 
 const Stage = message('JStageResult', { stage: t.string, data: t.json, ok: t.bool });

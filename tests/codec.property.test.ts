@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { message, type MessageClass } from '../js/message.js';
-import { decodeMessage, decodeFrom } from '../js/decode.js';
-import { encodeInto, encodedSize } from '../js/encode.js';
-import { ready } from '../js/codec-core.js';
-import { t, type FieldType, type Fields } from '../js/schema.js';
+import { message, type MessageClass } from '../js/message/message.js';
+import { decodeMessage, decodeFrom } from '../js/message/decode.js';
+import { encodeInto, encodedSize } from '../js/message/encode.js';
+import { ready } from '../js/core/codec-core.js';
+import { t, type FieldType, type Fields } from '../js/message/schema.js';
 import { MessageDecodeError } from '../js/errors.js';
 import { same } from './helpers/same.js';
 

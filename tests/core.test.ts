@@ -1,9 +1,9 @@
 // The core as the facade sees it: loading, regions, and the ring API over it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCore, compileCore, Status, Strategy, QueueStat, KernelStat } from '../js/core.js';
-import { StateCode, STATE_BY_CODE } from '../js/state.js';
-import { Ring } from '../js/ring.js';
+import { createCore, compileCore, Status, Strategy, QueueStat, KernelStat } from '../js/core/core.js';
+import { StateCode, STATE_BY_CODE } from '../js/kernel/state.js';
+import { Ring } from '../js/core/ring.js';
 
 test('the JS status, strategy and stat codes match the ones the core exports', async () => {
   const module = await compileCore(true);

@@ -11,7 +11,7 @@ import parsePrometheus from 'parse-prometheus-text-format';
 import {
   RingKernelRuntime, ringKernel, message, t, BackpressureStrategy, QueueFullError, gpuAdapterName, type KernelTelemetry,
 } from '../js/index.js';
-import { formatValue } from '../js/metrics.js';
+import { formatValue } from '../js/telemetry/metrics.js';
 import { WNum, wDouble } from './helpers/worker-kernels.js';
 import { sleep, until, withRuntime } from './helpers/assert.js';
 

@@ -74,9 +74,9 @@ test('export conditions point at files the build wrote, and the types declare th
   walk(pkg.exports);
   for (const t of targets) assert.ok(existsSync(new URL(`../${t}`, import.meta.url)), `${t} is missing`);
   for (const cond of ['types', 'workerd', 'browser', 'deno', 'bun', 'node', 'default']) assert.ok(cond in pkg.exports['.'], `no '${cond}' condition`);
-  // index.d.ts names or re-exports (export * from './errors.js') each; the declarations are in the folder
+  // index.d.ts names or re-exports (export * from './errors.js') each; the declarations are in the folder and its subfolders
   const dir = new URL('../dist/types/', import.meta.url);
-  const dts = readdirSync(dir).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
+  const dts = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
   assert.match(readFileSync(new URL('index.d.ts', dir), 'utf8'), /export \* from '\.\/errors\.js'/);
   for (const name of ['RingKernelRuntime', 'ringKernel', 'message', 'decodeMessage', 't', 'BackpressureStrategy', 'KernelState', 'KernelFailedError', 'BackendNotAvailableError', 'RestartPolicyError', 'CheckpointError'])
     assert.match(dts, new RegExp(`(class|function|const|type) ${name}\\b`), `the types do not declare ${name}`);

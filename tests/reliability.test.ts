@@ -35,7 +35,7 @@ async function timerLateness(ms: number, load: () => Promise<unknown>): Promise<
   return firedAt - t0 - ms;
 }
 
-// How late a timer may be here. Pacing yields every 4 ms (js/pace.ts), and on a quiet
+// How late a timer may be here. Pacing yields every 4 ms (js/kernel/pace.ts), and on a quiet
 // machine the lateness printed is a few ms; but a thread kept busy by the load it is asked
 // to carry waits for the CPU with everything else on this two-core machine (with a load
 // average of 13, 50-250 ms at times, worker threads more than the main one). Starving the

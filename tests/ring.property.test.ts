@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { createCore, Status, Strategy } from '../js/core.js';
-import { Ring } from '../js/ring.js';
+import { createCore, Status, Strategy } from '../js/core/core.js';
+import { Ring } from '../js/core/ring.js';
 
 const MAX_RECORD = 96;
 // Two shapes: 8 slots a band are used in order; 32 (four cache lines of slots) are

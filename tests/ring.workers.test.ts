@@ -2,8 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
-import { createCore, Strategy, type OwnerCore } from '../js/core.js';
-import { Ring } from '../js/ring.js';
+import { createCore, Strategy, type OwnerCore } from '../js/core/core.js';
+import { Ring } from '../js/core/ring.js';
 
 const WORKER = new URL('./helpers/ts-worker.mjs', import.meta.url);
 const ENTRY = new URL('./helpers/ring-worker.ts', import.meta.url).href;

@@ -7,7 +7,7 @@ import {
   RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, QueueTimeoutError, message, t,
 } from '../js/index.js';
 import { WNum, WVec, WMean, wDouble } from './helpers/worker-kernels.js';
-import { Hub, ADAPTIVE_SPIN_MICROS, ADAPTIVE_WINDOW_MS, ADAPTIVE_PROBE_MICROS, ADAPTIVE_PROBE_EVERY } from '../js/hub.js';
+import { Hub, ADAPTIVE_SPIN_MICROS, ADAPTIVE_WINDOW_MS, ADAPTIVE_PROBE_MICROS, ADAPTIVE_PROBE_EVERY } from '../js/core/hub.js';
 
 const num = (n: number) => new WNum({ n, from: 'host' });
 
@@ -304,7 +304,7 @@ test('lifecycle calls from inside a worker kernel say where they belong', () => 
 }));
 
 test('without shared memory, a worker kernel is refused with the reason, or runs inline if allowed', async () => {
-  const { createCore } = await import('../js/core.js');
+  const { createCore } = await import('../js/core/core.js');
   const core = await createCore({ shared: false });
   assert.is(core.shared, false);
   // the runtime decides from its own core; simulate an environment without SharedArrayBuffer

@@ -3,7 +3,7 @@
 // within a layer, kernels sit near the mean position of what feeds them. A layer taller
 // than MAX_ROWS wraps into more columns, so 50 kernels (say, a fan-out of 48) stay readable
 // instead of becoming one column two thousand pixels tall. Pure: no DOM, tested in Node.
-import type { TopologyEdge } from '../topology.js';
+import type { TopologyEdge } from '../telemetry/topology.js';
 
 export const NODE_W = 150, NODE_H = 44, GAP_X = 48, GAP_Y = 12, SUB_GAP_X = 16, PAD = 16, MAX_ROWS = 12;
 

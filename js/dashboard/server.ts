@@ -10,7 +10,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { RingKernelError } from '../errors.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
 import { Sampler, checkInterval, isDashboardSource, type DashboardSource } from './snapshot.js';
 
 /** The page's script (page.ts, bundled by build.mjs). Absent when this file runs from source. */

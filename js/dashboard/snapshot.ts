@@ -2,8 +2,8 @@
 // topology, each kernel's telemetry, and its throughput over the last minute. The sampler
 // keeps that minute (processed counts a sample apart); the served page gets its snapshots
 // over server-sent events, a mounted view takes them in its own page: same object, same view.
-import type { KernelTelemetry } from '../telemetry.js';
-import type { Topology, TopologyEdge, TopologyKernel } from '../topology.js';
+import type { KernelTelemetry } from '../telemetry/telemetry.js';
+import type { Topology, TopologyEdge, TopologyKernel } from '../telemetry/topology.js';
 
 /** What the dashboard reads from a runtime (RingKernelRuntime has all of it). */
 export interface DashboardSource {

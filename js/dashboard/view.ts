@@ -5,7 +5,7 @@
 import type { DashboardSnapshot, KernelSnapshot } from './snapshot.js';
 import { WINDOW_MS } from './snapshot.js';
 import { layoutGraph } from './layout.js';
-import type { KernelTelemetry } from '../telemetry.js';
+import type { KernelTelemetry } from '../telemetry/telemetry.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 

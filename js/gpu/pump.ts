@@ -4,13 +4,13 @@
 // submitting bounded dispatches while the mailbox has work. The pump is the kernel's own
 // function (records in -> GPU -> records out), so lifecycle, backpressure and telemetry are
 // exactly those of any kernel: messages still cross the rings as bytes.
-import type { KernelDefinition } from '../kernel.js';
-import type { KernelContext } from '../context.js';
-import type { Message, MessageClass } from '../message.js';
+import type { KernelDefinition } from '../kernel/kernel.js';
+import type { KernelContext } from '../kernel/context.js';
+import type { Message, MessageClass } from '../message/message.js';
 import { BackendNotAvailableError, QueueFullError, MessageTypeError } from '../errors.js';
-import type { KernelInstance } from '../instance.js';
+import type { KernelInstance } from '../kernel/instance.js';
 import { monotonicNow } from '../platform.js';
-import { HEADER_BYTES } from '../record.js';
+import { HEADER_BYTES } from '../message/record.js';
 import { findGpu } from './device.js';
 import { slotsOf, words } from './wgsl.js';
 import { deviceLost, gpuRunner, type Answers, type Runner } from './runner.js';

@@ -5,15 +5,15 @@
 // the core makes each answer's record around its payload as it pushes it: a fresh message
 // id, the input's message id as correlation id, the input's priority, one send time for the
 // batch. One core call a step, no loop over records in JS.
-import type { Message } from '../message.js';
-import { decodeFrom } from '../decode.js';
-import { FRAME_PREFIX, frameBytes } from '../record.js';
-import type { KernelInstance } from '../instance.js';
-import { OwnerCore } from '../core.js';
-import { StateCode } from '../state.js';
+import type { Message } from '../message/message.js';
+import { decodeFrom } from '../message/decode.js';
+import { FRAME_PREFIX, frameBytes } from '../message/record.js';
+import type { KernelInstance } from '../kernel/instance.js';
+import { OwnerCore } from '../core/core.js';
+import { StateCode } from '../kernel/state.js';
 import { MessageDecodeError, RingKernelError } from '../errors.js';
 import { epochNow, monotonicNow, timeOrigin } from '../platform.js';
-import { layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../columns.js';
+import { layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../message/columns.js';
 
 const align8 = (n: number) => (n + 7) & ~7;
 

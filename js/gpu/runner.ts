@@ -1,7 +1,7 @@
 // gpu/runner.ts — one GPU kernel's resources on the device: its compiled pipeline, its
 // resident state and two sets of batch buffers (kept, grown only when a batch needs more),
 // and one dispatch per batch: the payloads up, one dispatch, the answers' payloads back.
-import type { KernelDefinition } from '../kernel.js';
+import type { KernelDefinition } from '../kernel/kernel.js';
 import { GpuDeviceLostError, ShaderCompileError } from '../errors.js';
 import type { GpuHandle } from './device.js';
 import { kernelWgsl, words, type Slot } from './wgsl.js';

@@ -1,9 +1,9 @@
 // gpu/wgsl.ts — a GPU kernel's whole WGSL: the user's `fn handle`, framed by shaders/
 // (handler.wgsl, ingress.wgsl, egress.wgsl) and the structs of its message classes, whose
 // fields become 4-byte words moved in and out of records.
-import type { KernelDefinition } from '../kernel.js';
-import type { MessageClass } from '../message.js';
-import type { FieldType } from '../schema.js';
+import type { KernelDefinition } from '../kernel/kernel.js';
+import type { MessageClass } from '../message/message.js';
+import type { FieldType } from '../message/schema.js';
 import { packageFile, readText } from '../platform.js';
 
 export interface GpuState {

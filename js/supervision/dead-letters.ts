@@ -5,9 +5,9 @@
 // The list is on the owner's thread (runtime.deadLetters(id)), bounded: past its limit the
 // oldest letter goes and is counted (telemetry deadLettersDropped). A worker kernel's letters
 // reach the owner as record bytes (WireDeadLetter, a control message), never as live objects.
-import { Message } from '../message.js';
-import { decodeMessage } from '../decode.js';
-import { encodeMessage } from '../encode.js';
+import { Message } from '../message/message.js';
+import { decodeMessage } from '../message/decode.js';
+import { encodeMessage } from '../message/encode.js';
 import * as errors from '../errors.js';
 import { serializeError, type SerializedError } from '../worker/protocol.js';
 

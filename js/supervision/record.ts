@@ -6,7 +6,7 @@
 // Counting: the thread that runs the kernel counts restarts, errors and dead letters in its
 // control block as they happen (any thread reads them at once: telemetry); this record
 // counts only the letters its bound pushes out (deadLettersDropped).
-import type { CoreExports } from '../core.js';
+import type { CoreExports } from '../core/core.js';
 import { DeadLetterList, fromWire, reviveError, type DeadLetter, type WireDeadLetter } from './dead-letters.js';
 import { CheckpointSlot } from './checkpoints.js';
 import { emit } from './events.js';

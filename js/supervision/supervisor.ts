@@ -7,13 +7,13 @@
 // same kernel id, control block and queues, so queued messages wait for the new run. The
 // kernel's state does not change meanwhile (an active kernel stays active). terminate or
 // shutdown during the backoff ends it at once: the kernel stops and no run starts.
-import type { Message } from '../message.js';
+import type { Message } from '../message/message.js';
 import type { DeadLetter } from './dead-letters.js';
 import type { CheckpointSlot } from './checkpoints.js';
 import { RestartWindow, type CheckedRestartPolicy } from './policy.js';
 import { epochNow, monotonicNow } from '../platform.js';
 
-/** The kernel as the supervisor sees it (js/instance.ts). */
+/** The kernel as the supervisor sees it (js/kernel/instance.ts). */
 export interface SupervisedKernel {
   readonly id: string;
   /** True once terminating or failed: no further run. */

@@ -9,14 +9,14 @@
 // Atomics.waitAsync (its event loop stays free for timers and control messages; producers
 // pay nothing while it is busy). When it rings, the scheduler's round-robin (sched_next)
 // hands one message to each ready kernel in turn, then every kernel hears of state changes.
-import { attachCore, type Core } from '../core.js';
-import { Ring } from '../ring.js';
-import { Hub } from '../hub.js';
-import { KernelInstance } from '../instance.js';
-import { KernelContext } from '../context.js';
-import { registeredKernel } from '../kernel.js';
-import { StateCode } from '../state.js';
-import { keyOfField } from '../routing.js';
+import { attachCore, type Core } from '../core/core.js';
+import { Ring } from '../core/ring.js';
+import { Hub } from '../core/hub.js';
+import { KernelInstance } from '../kernel/instance.js';
+import { KernelContext } from '../kernel/context.js';
+import { registeredKernel } from '../kernel/kernel.js';
+import { StateCode } from '../kernel/state.js';
+import { keyOfField } from '../kernel/routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
 import { isNode, nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';

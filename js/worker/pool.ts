@@ -13,8 +13,8 @@
 // The owner keeps every worker referenced while anything is under way: a worker busy, a
 // message queued for a worker kernel, or a host call on one still pending (hold); when none
 // is, it lets them all go (keepAlive(false)).
-import type { OwnerCore } from '../core.js';
-import { DEFAULT_SCRATCH_BYTES } from '../core.js';
+import type { OwnerCore } from '../core/core.js';
+import { DEFAULT_SCRATCH_BYTES } from '../core/core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
 import { WorkerRequestError, type DirectoryEntry, type FromWorker, type Request, type SerializedError, type ToWorker } from './protocol.js';
 import { BackendNotAvailableError } from '../errors.js';

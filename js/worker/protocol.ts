@@ -1,7 +1,7 @@
 // worker/protocol.ts — the control messages between the pool (js/worker/pool.ts, on the
 // owner's thread) and its workers (js/worker/host.ts), and the types both sides share.
 // Only control travels this way (postMessage); kernel messages cross the shared rings.
-import type { Route } from '../routing.js';
+import type { Route } from '../kernel/routing.js';
 import { RingKernelError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
 

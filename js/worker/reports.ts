@@ -4,7 +4,7 @@
 // dead letters as record bytes (never live objects), checkpoints as structured clones,
 // restarts with their error. A restarted run waits for its report's acknowledgement, so
 // the owner holds the dead letter and has sent its events before the next run answers.
-import type { CoreExports } from '../core.js';
+import type { CoreExports } from '../core/core.js';
 import { CheckpointSlot } from '../supervision/checkpoints.js';
 import { toWire, type DeadLetter } from '../supervision/dead-letters.js';
 import type { SupervisionSink } from '../supervision/supervisor.js';

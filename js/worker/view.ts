@@ -1,15 +1,15 @@
 // worker/view.ts — what a worker kernel's ctx.runtime is: messaging with any kernel of the
 // runtime, through this thread's rings; lifecycle calls belong to the owner's thread.
-import { noteTimeout } from '../timeouts.js';
-import type { Hub } from '../hub.js';
-import type { KernelInstance } from '../instance.js';
-import { DEFAULT_COLUMNS_MAX, type KernelRuntime, type ReceiveOptions, type SendOptions } from '../context.js';
-import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../columns.js';
-import type { Message } from '../message.js';
-import { readTelemetry, type KernelTelemetry } from '../telemetry.js';
+import { noteTimeout } from '../kernel/timeouts.js';
+import type { Hub } from '../core/hub.js';
+import type { KernelInstance } from '../kernel/instance.js';
+import { DEFAULT_COLUMNS_MAX, type KernelRuntime, type ReceiveOptions, type SendOptions } from '../kernel/context.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../message/columns.js';
+import type { Message } from '../message/message.js';
+import { readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
 import { RingKernelError } from '../errors.js';
-import { paced } from '../pace.js';
-import type { KernelState } from '../state.js';
+import { paced } from '../kernel/pace.js';
+import type { KernelState } from '../kernel/state.js';
 
 /** What the view needs of its worker host (js/worker/host.ts). */
 export interface ViewHost {

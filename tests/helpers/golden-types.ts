@@ -1,7 +1,7 @@
 // The message types of tests/fixtures/golden.json (shared by the codec tests and the
 // script that writes the fixture). Keep them in sync with assembly/__tests__/codec.spec.ts.
-import { message } from '../../js/message.js';
-import { t } from '../../js/schema.js';
+import { message } from '../../js/message/message.js';
+import { t } from '../../js/message/schema.js';
 
 export const Scalars = message('GScalars', { a: t.f64, b: t.f32, c: t.i32, d: t.u32, e: t.bool });
 export const Texts = message('GTexts', { s: t.string, b: t.bytes, o: t.optional(t.i32), n: t.optional(t.string) });

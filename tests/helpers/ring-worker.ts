@@ -1,9 +1,9 @@
 // A worker that produces into or consumes from a queue of a shared core, for the stress
 // tests in tests/ring.workers.test.ts. Records: [u32 producer][u32 seq][8 bytes filler].
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachCore } from '../../js/core.js';
-import { Ring } from '../../js/ring.js';
-import { Status } from '../../js/core.js';
+import { attachCore } from '../../js/core/core.js';
+import { Ring } from '../../js/core/ring.js';
+import { Status } from '../../js/core/core.js';
 
 interface Job {
   module: WebAssembly.Module;

@@ -2,7 +2,7 @@
 // and the edges `connect` / `connectGraph` made between them, read from the live routes, so
 // disconnect and a terminated target show at once. An edge's `to` is a kernel id of this
 // runtime; remote kernels (ringkernel/nats) will add edges whose `to` is 'remote:<name>'.
-import type { KernelState } from './state.js';
+import type { KernelState } from '../kernel/state.js';
 
 /** Where a kernel runs: on the caller's thread, a pool worker, or the GPU. */
 export type KernelPlacement = 'inline' | 'worker' | 'gpu';
@@ -31,7 +31,7 @@ export interface Topology {
   edges: TopologyEdge[];
 }
 
-/** What topology() reads from one launched kernel (js/instance.ts's KernelInstance). */
+/** What topology() reads from one launched kernel (js/kernel/instance.ts's KernelInstance). */
 export interface TopologySource {
   readonly id: string;
   readonly placement: KernelPlacement;

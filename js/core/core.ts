@@ -18,8 +18,8 @@
 // Where SharedArrayBuffer is missing (a browser page without cross-origin isolation,
 // workerd) the memory is an ordinary one: everything works on the one thread there is.
 
-import { BackendNotAvailableError, RingKernelError } from './errors.js';
-import { monotonicNow, packageFile, readBytes } from './platform.js';
+import { BackendNotAvailableError, RingKernelError } from '../errors.js';
+import { monotonicNow, packageFile, readBytes } from '../platform.js';
 
 // The public types name WebAssembly.Module, WebAssembly.Memory, URL and AbortSignal. Their
 // declarations come with the DOM lib (the last two also with @types/node), which a Node
@@ -95,7 +95,7 @@ export interface CoreExports {
   sched_enter_sleep(t: number): number;
   sched_leave_sleep(t: number): void;
   sched_kernel_count(t: number): number;
-  // codec.ts (see js/codec-core.ts)
+  // codec.ts (see js/core/codec-core.ts)
   [name: string]: unknown;
 }
 
@@ -361,7 +361,7 @@ export function compileCoreSync(): WebAssembly.Module | null {
     const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
     if (!fs) return null;
     for (const rel of ['./ringkernel-single.wasm', '../dist/ringkernel-single.wasm']) {
-      const url = new URL(rel, import.meta.url);
+      const url = packageFile(rel);
       if (url.protocol === 'file:' && fs.existsSync(url)) return new WebAssembly.Module(fs.readFileSync(url));
     }
   } catch { /* refused here: the asynchronous path remains */ }

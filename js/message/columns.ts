@@ -9,15 +9,15 @@
 //
 // Columns exist for fixed-size numeric fields: t.f32 t.f64 t.i32 t.u32 (one element a
 // message) and t.array(T, n) of them (n elements a message).
-import { Status, Strategy, type Core } from './core.js';
-import type { Ring } from './ring.js';
-import type { Hub, Who } from './hub.js';
-import type { ReceiveOptions } from './context.js';
+import { Status, Strategy, type Core } from '../core/core.js';
+import type { Ring } from '../core/ring.js';
+import type { Hub, Who } from '../core/hub.js';
+import type { ReceiveOptions } from '../kernel/context.js';
 import type { Message, MessageClass } from './message.js';
 import { HEADER_BYTES } from './record.js';
-import { epochNow, monotonicNow } from './platform.js';
+import { epochNow, monotonicNow } from '../platform.js';
 import type { FieldType } from './schema.js';
-import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from './errors.js';
+import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from '../errors.js';
 
 /** A column: the typed array of one numeric field. */
 export type ColumnArray = Float32Array | Float64Array | Int32Array | Uint32Array;

@@ -18,12 +18,12 @@
 // busy, a poll only takes time from the thread it waits for, and adaptive stops polling.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
-import { Message } from './message.js';
-import { encodeInto } from './encode.js';
-import { decodeFrom } from './decode.js';
-import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from './record.js';
-import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from './platform.js';
-import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from './errors.js';
+import { Message } from '../message/message.js';
+import { encodeInto } from '../message/encode.js';
+import { decodeFrom } from '../message/decode.js';
+import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from '../message/record.js';
+import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from '../platform.js';
+import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from '../errors.js';
 
 export interface Who { kernelId: string; operation: string }
 

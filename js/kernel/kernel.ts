@@ -1,12 +1,12 @@
 // kernel.ts — kernel definitions and the registry `ringKernel()` fills: defining a kernel
 // registers it under its kernelId (in this thread; a worker that imports the same module
 // registers the same definitions there).
-import { KernelAlreadyExistsError, KernelNotFoundError } from './errors.js';
+import { KernelAlreadyExistsError, KernelNotFoundError } from '../errors.js';
 import { type BackpressureStrategy, strategyCode } from './state.js';
-import type { Message, MessageClass } from './message.js';
+import type { Message, MessageClass } from '../message/message.js';
 import type { KernelContext } from './context.js';
-import { checkRestartPolicy, type RestartPolicy, type CheckedRestartPolicy } from './supervision/policy.js';
-import type { GpuState } from './gpu/wgsl.js';
+import { checkRestartPolicy, type RestartPolicy, type CheckedRestartPolicy } from '../supervision/policy.js';
+import type { GpuState } from '../gpu/wgsl.js';
 
 export type Placement = 'inline' | 'worker' | 'gpu';
 

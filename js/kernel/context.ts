@@ -1,14 +1,14 @@
 // context.ts — what a kernel function sees: its id, its lifecycle flags, receive and send
 // over its own rings, and the runtime (so a coordinator can drive other kernels).
 import { noteTimeout } from './timeouts.js';
-import type { Message } from './message.js';
-import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from './runtime.js';
+import type { Message } from '../message/message.js';
+import type { RingKernelRuntime, TerminateOptions, LaunchOptions } from '../runtime.js';
 import type { KernelInstance } from './instance.js';
-import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './columns.js';
+import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from '../message/columns.js';
 import type { KernelDefinition } from './kernel.js';
 import type { KernelState } from './state.js';
-import type { KernelTelemetry } from './telemetry.js';
-import { KernelStateError } from './errors.js';
+import type { KernelTelemetry } from '../telemetry/telemetry.js';
+import { KernelStateError } from '../errors.js';
 import { paced } from './pace.js';
 
 export interface ReceiveOptions {

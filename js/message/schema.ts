@@ -59,7 +59,7 @@ export type ValueOf<F> = F extends FieldType<infer V, any> ? V : never;
 export type InputOf<F> = F extends FieldType<any, infer I> ? I : never;
 export type Fields = Record<string, FieldType<any, any>>;
 
-/** What t.message needs from a message class (js/message.ts makes them). */
+/** What t.message needs from a message class (js/message/message.ts makes them). */
 export interface NestedClass {
   readonly typeId: number;
   readonly typeName: string;
@@ -421,7 +421,7 @@ function optional<F extends FieldType<any, any>>(inner: F): FieldType<ValueOf<F>
 
 // ---- nested messages: the nested message's fields, inline, without a header ----
 
-/** A message class's payload codec (js/message.ts compiles one per class). */
+/** A message class's payload codec (js/message/message.ts compiles one per class). */
 export interface StructCodec {
   readonly keys: readonly string[];
   readonly types: readonly FieldType[];

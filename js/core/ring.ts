@@ -4,8 +4,8 @@
 // has the core copy the record into scratch and hands back a copy, so the caller owns it.
 
 import { type Core, type OwnerCore, Status, Strategy, QueueStat, QUEUE_STATS, type QueueStats } from './core.js';
-import { hasWaitAsync, monotonicNow as now, waitAsync } from './platform.js';
-import { DEFAULT_PRIORITY, FRAME_PREFIX, frameBytes } from './record.js';
+import { hasWaitAsync, monotonicNow as now, waitAsync } from '../platform.js';
+import { DEFAULT_PRIORITY, FRAME_PREFIX, frameBytes } from '../message/record.js';
 
 export interface RingOptions {
   /** Most messages queued at once, all priorities together. */

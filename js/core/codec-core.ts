@@ -9,7 +9,7 @@
 // thread may) does decoding need `await ready`, which loads the core asynchronously.
 
 import { createCore, createCoreSync, OwnerCore, type Core } from './core.js';
-import { BackendNotAvailableError, MessageDecodeError } from './errors.js';
+import { BackendNotAvailableError, MessageDecodeError } from '../errors.js';
 
 /** Error codes of codec_validate; the same numbers as assembly/codec.ts CODEC_E_*. */
 export const CodecError = {
@@ -19,7 +19,7 @@ export const CodecError = {
   TOO_DEEP: -16, BAD_SCHEMA: -17, BAD_JSON_TAG: -18, BAD_NUMBER: -19, JSON_TOO_DEEP: -20,
 } as const;
 
-/** What the validator needs to know about the messages defined so far (js/message-registry.ts). */
+/** What the validator needs to know about the messages defined so far (js/message/message-registry.ts). */
 export interface SchemaSource {
   /** Changes whenever a message is defined. */
   readonly version: number;

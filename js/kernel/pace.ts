@@ -12,7 +12,7 @@
 // turn for that long: from then until the marker runs, sends and receives go on only after
 // a task of their own (afterTurn), so timers, I/O and control messages run in between.
 // Without that starvation the cost is one counter per call and one task per loop turn.
-import { monotonicNow, nextTask } from './platform.js';
+import { monotonicNow, nextTask } from '../platform.js';
 
 /** Calls between two looks at the clock. */
 const CHECK_EVERY = 64;

@@ -3,9 +3,9 @@
 // output. One pop per batch instead of per message; the messages are decoded at the pop
 // (the scratch area they come through is reused), a record that does not decode sits in
 // its place as its error, thrown when its turn comes.
-import { Message } from './message.js';
-import type { Hub } from './hub.js';
-import type { Ring } from './ring.js';
+import { Message } from '../message/message.js';
+import type { Hub } from '../core/hub.js';
+import type { Ring } from '../core/ring.js';
 
 export class TakenBatch {
   // written by index and never truncated: V8 keeps the backing stores (see instance.inHand)

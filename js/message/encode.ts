@@ -1,10 +1,10 @@
-// encode.ts — a message into a record: the header (js/record.ts) and the payload its class's
-// codec writes (js/schema.ts), straight into the caller's buffer (a ring's staging area).
+// encode.ts — a message into a record: the header (js/message/record.ts) and the payload its class's
+// codec writes (js/message/schema.ts), straight into the caller's buffer (a ring's staging area).
 import { CODEC } from './schema.js';
 import { Message, describeMessage, type MessageClass } from './message.js';
 import { HDR } from './header.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE, H_VERSION, WIRE_VERSION } from './record.js';
-import { epochNow as now } from './platform.js';
+import { epochNow as now } from '../platform.js';
 
 /**
  * Writes `msg` as one record at `offset`, using no bytes at or past `limit`. Returns the

@@ -1,6 +1,6 @@
 // waiters.ts — the promises waiting on a kernel (a receive, a host receive, a GPU pump
 // waiting for input): each in a queue, settled in order, with its timeout and abort signal.
-import { QueueTimeoutError } from './errors.js';
+import { QueueTimeoutError } from '../errors.js';
 import type { ReceiveOptions } from './context.js';
 
 export interface Waiter<T> {

@@ -6,28 +6,28 @@
 // Delivery rule: a message leaves the input ring only when the kernel is active and asks
 // for it (receive / for await). So deactivate pauses a kernel that never looks at isActive:
 // its receive simply waits, and the messages stay queued until reactivate.
-import { Message, describeMessage, type MessageClass } from './message.js';
+import { Message, describeMessage, type MessageClass } from '../message/message.js';
 import type { KernelDefinition } from './kernel.js';
-import type { Ring } from './ring.js';
-import { RESOLVED, type Hub, type Who } from './hub.js';
+import type { Ring } from '../core/ring.js';
+import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from './errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
   type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
-} from './columns.js';
-import { epochNow, monotonicNow, nextTask, timeOrigin } from './platform.js';
-import { countHandled, readTelemetry, type KernelTelemetry } from './telemetry.js';
+} from '../message/columns.js';
+import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
+import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
 import { settle, unhook, waitIn, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
-import type { PoolWorker } from './worker/pool.js';
-import { describeError, supervise, type SupervisionSink } from './supervision/supervisor.js';
-import type { SupervisionRecord } from './supervision/record.js';
-import type { CheckedRestartPolicy } from './supervision/policy.js';
-import { snapshot } from './supervision/checkpoints.js';
+import type { PoolWorker } from '../worker/pool.js';
+import { describeError, supervise, type SupervisionSink } from '../supervision/supervisor.js';
+import type { SupervisionRecord } from '../supervision/record.js';
+import type { CheckedRestartPolicy } from '../supervision/policy.js';
+import { snapshot } from '../supervision/checkpoints.js';
 
 /** Most messages a kernel takes from its input ring in one pop (see take). */
 const TAKE_BATCH = 64;
@@ -299,7 +299,7 @@ export class KernelInstance {
     return this.takeMany(max);
   }
 
-  // ---- columns (js/columns.ts): the same rings and records, as typed arrays ----
+  // ---- columns (js/message/columns.ts): the same rings and records, as typed arrays ----
 
   private readonly sendColumnsWho: Who = { kernelId: '', operation: 'sendColumns' };
   private readonly receiveColumnsWho: Who = { kernelId: '', operation: 'receiveColumns' };

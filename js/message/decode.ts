@@ -1,15 +1,15 @@
 // decode.ts — a record into a message. Two entry points:
 // - decodeMessage (and each class's decode), for bytes from anywhere: validated by the wasm
-//   core first (js/codec-core.ts), then decoded;
+//   core first (js/core/codec-core.ts), then decoded;
 // - decodeFrom, for records the runtime's own encoders wrote (rings): no validation, but
 //   still never crashes on bad bytes (a MessageDecodeError at worst).
-import { MessageDecodeError } from './errors.js';
+import { MessageDecodeError } from '../errors.js';
 import { CODEC, DecodeFault, getPos, setPos } from './schema.js';
 import { describeMessage, type Message } from './message.js';
 import { RAW, raw } from './header.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE } from './record.js';
 import { messageClassById } from './message-registry.js';
-import { staged, validate } from './codec-core.js';
+import { staged, validate } from '../core/codec-core.js';
 
 /** Record bytes as a Uint8Array (from an ArrayBuffer or any view), or a TypeError naming `who`. */
 export function asBytes(bytes: unknown, who: string): Uint8Array {

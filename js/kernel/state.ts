@@ -1,6 +1,6 @@
 // state.ts — the lifecycle states and backpressure strategies users name, and the codes
 // the core keeps them as (assembly/scheduler.ts STATE_*, assembly/ring.ts strategies).
-import { Strategy } from './core.js';
+import { Strategy } from '../core/core.js';
 
 export const KernelState = {
   CREATED: 'created',

@@ -1,9 +1,9 @@
 // telemetry.ts — a kernel's numbers, read from its control block (assembly/scheduler.ts)
 // and its input queue (assembly/ring.ts): nothing is counted twice or kept in JS.
-import type { KernelInstance } from './instance.js';
-import { KernelStat, QueueStat } from './core.js';
-import { monotonicNow, timeOrigin } from './platform.js';
-import type { CoreExports } from './core.js';
+import type { KernelInstance } from '../kernel/instance.js';
+import { KernelStat, QueueStat } from '../core/core.js';
+import { monotonicNow, timeOrigin } from '../platform.js';
+import type { CoreExports } from '../core/core.js';
 
 export interface KernelTelemetry {
   kernelId: string;

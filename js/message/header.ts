@@ -1,6 +1,6 @@
 // header.ts — a message's header values in memory: one Header object per message (under
 // one symbol key), and the values the decode path hands to a constructor. Their place in a
-// record is js/record.ts.
+// record is js/message/record.ts.
 import { DEFAULT_PRIORITY } from './record.js';
 import { words } from './uuid.js';
 

@@ -1,10 +1,10 @@
 // routing.ts — where a connected kernel's sends go (runtime.connect): one target, or several
 // by round-robin, broadcast or key. Each send still goes into the target's input ring.
-import { Message } from './message.js';
-import type { Who } from './hub.js';
+import { Message } from '../message/message.js';
+import type { Who } from '../core/hub.js';
 import type { KernelInstance } from './instance.js';
-import { MessageTypeError, RingKernelError } from './errors.js';
-import { fnv1a } from './hash.js';
+import { MessageTypeError, RingKernelError } from '../errors.js';
+import { fnv1a } from '../message/hash.js';
 
 /** Where a kernel's sends go once `connect` wired it to others. */
 export interface Route {

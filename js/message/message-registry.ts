@@ -1,7 +1,7 @@
 // message-registry.ts — every message class defined in this thread, by name and by type id:
 // what decoding looks types up in, and the schema source of the core's validator.
 import type { MessageClass } from './message.js';
-import { setSchemaSource } from './codec-core.js';
+import { setSchemaSource } from '../core/codec-core.js';
 import { buildSchemaTable } from './schema-table.js';
 
 const byName = new Map<string, MessageClass<any>>();

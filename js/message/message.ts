@@ -1,9 +1,9 @@
 // message.ts — message classes: `message(name, fields)` makes one, with a checked
 // constructor and a codec composed once from its schema, and registers it. The record
 // format (56-byte header, then the payload in field order) is docs/wire-format.md; the
-// payload codec is js/schema.ts, encoding js/encode.ts, decoding js/decode.ts.
+// payload codec is js/message/schema.ts, encoding js/message/encode.ts, decoding js/message/decode.ts.
 import { compileStruct, FieldValueError, isFieldType, type Fields, type FieldType, type InputOf, type StructCodec, type ValueOf, CODEC } from './schema.js';
-import { staged, validate } from './codec-core.js';
+import { staged, validate } from '../core/codec-core.js';
 import { fnv1a } from './hash.js';
 import { DEFAULT_PRIORITY } from './record.js';
 import { Correlation, Header, HDR, RAW, raw, checkPriority, setCorrelation } from './header.js';
@@ -11,14 +11,14 @@ import { nextIdWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode } from './encode.js';
 import { asBytes, decodeFrom } from './decode.js';
-import { MessageNestingError } from './errors.js';
+import { MessageNestingError } from '../errors.js';
 
 export interface MessageOptions {
   /** 0..255, higher is received first; default 128. */
   priority?: number;
   /** The messageId of the message this one answers, or null. */
   correlationId?: string | null;
-  /** A UUID; by default a new v4 one: this thread's random prefix and a counter (js/uuid.ts). */
+  /** A UUID; by default a new v4 one: this thread's random prefix and a counter (js/message/uuid.ts). */
   messageId?: string;
 }
 
