@@ -178,6 +178,9 @@ class Inbox implements RemoteInbox {
     } catch (e) {
       this.stats.badRecords++;
       this.stats.lastBadRecord = e instanceof Error ? e.message : String(e);
+      // kept as its bytes with the decode error, as records that fail on their way in from a worker are
+      const error = e instanceof Error ? e : new MessageDecodeError(String(e), { kernelId: inst.id, operation: 'receive' });
+      inst.record?.deadLetter({ kernelId: inst.id, message: bytes.slice(), error, at: Date.now() });
       rec.reject(this.stats.lastBadRecord);
       return;
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   RingKernelRuntime, ringKernel, message, t, BackpressureStrategy, KernelNotFoundError, KernelStateError,
-  QueueFullError, RemoteError, RingKernelError, MessageTooLargeError, encodeMessage,
+  QueueFullError, RemoteError, RingKernelError, MessageTooLargeError, MessageDecodeError, encodeMessage,
 } from '../../js/index.js';
 import { natsRemote, mailboxNames, type NatsRemoteOptions } from '../../js/nats/index.js';
 import { startNatsServer } from '../helpers/nats-server.mjs';
@@ -222,7 +222,7 @@ test('DROP_OLDEST across machines: sends always succeed; what the mailbox droppe
   assert.is(a.remoteStats().exposed[0]!.dropped, dropped);
 }));
 
-test('untrusted bytes: a malformed record in the mailbox is counted and refused by the core; the kernel goes on', () => pair(async (a, b, ns) => {
+test('untrusted bytes: a malformed record in the mailbox is counted, refused by the core and kept in the dead letters; the kernel goes on', () => pair(async (a, b, ns) => {
   const sink = recorder('r_bad');
   await a.launch('r_bad'); await a.activate('r_bad'); await a.expose('r_bad');
   const nc = await connect({ servers: server.url });
@@ -240,6 +240,12 @@ test('untrusted bytes: a malformed record in the mailbox is counted and refused 
   const s = a.remoteStats().exposed[0]!;
   assert.is(s.badRecords, 4);
   assert.match(s.lastBadRecord!, /version|RemoteNum|header|record/i);
+  // each is a dead letter: its bytes and the core's decode error, counted in telemetry
+  const letters = a.deadLetters('r_bad');
+  assert.is(letters.length, 4);
+  for (const l of letters) { assert.ok(l.message instanceof Uint8Array); assert.instance(l.error, MessageDecodeError); assert.is(l.kernelId, 'r_bad'); }
+  assert.equal(letters.map((l) => (l.message as Uint8Array).length).sort((x, y) => x - y), [truncated.length, 3, wrongType.length, corrupt.length].sort((x, y) => x - y));
+  assert.is(a.getTelemetry('r_bad')!.deadLetters, 4);
   assert.is(a.getState('r_bad'), 'active');
   await nc.close();
   // refused records are terminated, not offered again: the stream holds nothing more
