@@ -5,17 +5,8 @@
 // placed in memory, keeps its state in globals (one set per instance, so per thread) and
 // reports errors through a caller-given 32-byte area.
 
-// ---- record header (56 bytes, little-endian) ----
-const H_TYPE: usize = 0; //       u32 type id
-const H_PAYLOAD: usize = 4; //    u32 payload length
-const H_TIME: usize = 8; //       f64 timestamp, ms since the Unix epoch
-const H_ID: usize = 16; //        16 bytes message id
-const H_CORR: usize = 32; //      16 bytes correlation id (zero when absent)
-const H_PRIORITY: usize = 48; //  u8 priority
-const H_FLAGS: usize = 49; //     u8 flags
-const H_VERSION: usize = 50; //   u8 wire format version
-const H_RESERVED: usize = 51; //  5 bytes, zero
-const HEADER: u32 = 56;
+// ---- record header (56 bytes, little-endian): the offsets are in record.ts ----
+import { H_TYPE, H_PAYLOAD, H_TIME, H_ID, H_CORR, H_PRIORITY, H_FLAGS, H_VERSION, H_RESERVED, HEADER } from "./record";
 const FLAG_CORRELATION: u32 = 1;
 const VERSION: u32 = 1;
 

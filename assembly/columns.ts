@@ -55,12 +55,7 @@ export const COL_PRIORITIES: usize = 68;
 export const COL_FIELDS: usize = 80;
 export const COL_FIELD_BYTES: usize = 16;
 
-const HEADER: usize = 56;
-const H_PAYLOAD: usize = 4;
-const H_TIME: usize = 8;
-const H_ID: usize = 16;
-const H_CORR: usize = 32;
-const H_PRIORITY: usize = 48;
+import { HEADER, H_PAYLOAD, H_TIME, H_ID, H_CORR, H_PRIORITY } from "./record";
 const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
 const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a correlation id
 
