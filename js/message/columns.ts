@@ -143,8 +143,20 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
 // (one that wraps the arena is made there), then each field's column and the timestamps,
 // each 8-aligned.
 
-const LAYOUT_FIELDS = 80, FIELD_BYTES = 16;
 const align8 = (n: number) => (n + 7) & ~7;
+
+/**
+ * Byte offsets of a column layout's words (the layout is specified in assembly/columns.ts;
+ * tests/columns.test.ts checks these against the core's COL_* globals).
+ */
+export const enum Col {
+  TYPE = 0, RECORD_LEN = 4, TIMESTAMP = 8, SEED = 16, PRIORITY = 32, FIELD_COUNT = 36, TIMES = 40, TEMP = 44,
+  SKIPPED = 48, SKIPPED_TYPE = 52, SKIPPED_LEN = 56, INDEX0 = 60, IDS = 64, PRIORITIES = 68,
+  /** Where the field entries start, and the bytes of one. */
+  FIELDS = 80, FIELD_BYTES = 16,
+  /** In a field entry: its column's address, its bytes a message, its offset in the payload. */
+  FIELD_COLUMN = 0, FIELD_SIZE = 4, FIELD_OFFSET = 8,
+}
 
 /** What a column layout (assembly/columns.ts) says, addresses in the core's memory. */
 export interface LayoutSpec {
@@ -163,24 +175,24 @@ export interface LayoutSpec {
 }
 
 /** Bytes a layout of `fields` fields takes. */
-export const layoutBytes = (fields: number) => LAYOUT_FIELDS + FIELD_BYTES * fields;
+export const layoutBytes = (fields: number) => Col.FIELDS + Col.FIELD_BYTES * fields;
 
 /** Writes a column layout at `at` (8-aligned). The push fields (time, seed, priority, index0) are set per push. */
 export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
   const dv = core.dv;
-  dv.setUint32(at, spec.typeId, true);
-  dv.setUint32(at + 4, spec.recordLen, true);
-  dv.setUint32(at + 36, spec.fields.length, true);
-  dv.setUint32(at + 40, spec.times, true);
-  dv.setUint32(at + 44, spec.temp, true);
-  dv.setUint32(at + 48, 0, true);
-  dv.setUint32(at + 64, spec.ids, true);
-  dv.setUint32(at + 68, spec.priorities, true);
+  dv.setUint32(at + Col.TYPE, spec.typeId, true);
+  dv.setUint32(at + Col.RECORD_LEN, spec.recordLen, true);
+  dv.setUint32(at + Col.FIELD_COUNT, spec.fields.length, true);
+  dv.setUint32(at + Col.TIMES, spec.times, true);
+  dv.setUint32(at + Col.TEMP, spec.temp, true);
+  dv.setUint32(at + Col.SKIPPED, 0, true);
+  dv.setUint32(at + Col.IDS, spec.ids, true);
+  dv.setUint32(at + Col.PRIORITIES, spec.priorities, true);
   spec.fields.forEach((f, i) => {
-    const e = at + LAYOUT_FIELDS + i * FIELD_BYTES;
-    dv.setUint32(e, f.column, true);
-    dv.setUint32(e + 4, f.bytes, true);
-    dv.setUint32(e + 8, f.offset, true);
+    const e = at + Col.FIELDS + i * Col.FIELD_BYTES;
+    dv.setUint32(e + Col.FIELD_COLUMN, f.column, true);
+    dv.setUint32(e + Col.FIELD_SIZE, f.bytes, true);
+    dv.setUint32(e + Col.FIELD_OFFSET, f.offset, true);
     dv.setUint32(e + 12, 0, true);
   });
 }
@@ -188,13 +200,13 @@ export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
 /** Sets a layout's push fields: the send time, the id seed (four words), the batch priority and index0. */
 export function setPushFields(core: Core, at: number, sentAt: number, s0: number, s1: number, s2: number, s3: number, priority: number, index0: number): void {
   const dv = core.dv;
-  dv.setFloat64(at + 8, sentAt, true);
-  dv.setUint32(at + 16, s0, true);
-  dv.setUint32(at + 20, s1, true);
-  dv.setUint32(at + 24, s2, true);
-  dv.setUint32(at + 28, s3, true);
-  dv.setUint32(at + 32, priority, true);
-  dv.setUint32(at + 60, index0, true);
+  dv.setFloat64(at + Col.TIMESTAMP, sentAt, true);
+  dv.setUint32(at + Col.SEED, s0, true);
+  dv.setUint32(at + Col.SEED + 4, s1, true);
+  dv.setUint32(at + Col.SEED + 8, s2, true);
+  dv.setUint32(at + Col.SEED + 12, s3, true);
+  dv.setUint32(at + Col.PRIORITY, priority, true);
+  dv.setUint32(at + Col.INDEX0, index0, true);
 }
 
 /** Where a chunk lies in a thread's scratch area: the layout, the columns, the send times. */
@@ -434,8 +446,8 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
     if (r <= 0) break;
     hub.wakeSpace(ring);
-    const bad = c.dv.getUint32(ch.layout + 48, true);
-    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + 52, true); skippedLen = c.dv.getUint32(ch.layout + 56, true); }
+    const bad = c.dv.getUint32(ch.layout + Col.SKIPPED, true);
+    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + Col.SKIPPED_TYPE, true); skippedLen = c.dv.getUint32(ch.layout + Col.SKIPPED_LEN, true); }
     skipped += bad;
     const k = r - bad;
     if (k > 0 && out === null && (r < want || k >= max)) {
