@@ -188,6 +188,16 @@ test('BLOCK: a batch bigger than the queue waits for room and loses nothing; its
   const out = await drainColumns(rt, 'col_echo', n);
   await sending;
   assert.equal(out.n, Array.from({ length: n }, (_, i) => i));
+  // what waited was parked in the core's memory and given back: the next batch reuses it
+  const carved = rt.core!.carvedBytes;
+  for (let round = 0; round < 3; round++) {
+    const again = Int32Array.from({ length: n }, (_, i) => n - i);
+    const sent = rt.sendColumns('col_echo', { n: again });
+    again.fill(-1);
+    assert.equal((await drainColumns(rt, 'col_echo', n)).n, Array.from({ length: n }, (_, i) => n - i));
+    await sent;
+  }
+  assert.is(rt.core!.carvedBytes, carved);
 }));
 
 test('REJECT: the first refusal ends the batch, what did not go in counts as rejected', () => withRuntime(async (rt) => {

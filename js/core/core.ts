@@ -235,8 +235,11 @@ export class OwnerCore extends Core {
     this.useScratch(s, DEFAULT_SCRATCH_BYTES);
   }
 
-  /** A zero-filled, 64-byte aligned region of at least `bytes`. Grows the memory if needed. */
-  alloc(bytes: number): number {
+  /**
+   * A zero-filled (unless `zeroed` is false: for a region about to be overwritten), 64-byte
+   * aligned region of at least `bytes`. Grows the memory if needed.
+   */
+  alloc(bytes: number, zeroed = true): number {
     const size = align(Math.max(bytes, 64), 64);
     for (let i = 0; i < this.freeList.length; i++) {
       const f = this.freeList[i]!;
@@ -245,7 +248,7 @@ export class OwnerCore extends Core {
         if (f.bytes === size) this.freeList.splice(i, 1);
         else { f.ptr += size; f.bytes -= size; }
         this.sizes.set(ptr, size);
-        this.mem.fill(0, ptr, ptr + size);
+        if (zeroed) this.mem.fill(0, ptr, ptr + size);
         return ptr;
       }
     }

@@ -9,7 +9,7 @@
 //
 // Columns exist for fixed-size numeric fields: t.f32 t.f64 t.i32 t.u32 (one element a
 // message) and t.array(T, n) of them (n elements a message).
-import { Status, Strategy, type Core } from '../core/core.js';
+import { OwnerCore, Status, Strategy, type Core } from '../core/core.js';
 import type { Ring } from '../core/ring.js';
 import type { Hub, Who } from '../core/hub.js';
 import type { ReceiveOptions } from '../kernel/context.js';
@@ -327,10 +327,11 @@ async function pushWhenRoom(hub: Hub, ring: Ring, p: Progress, step: Step, who: 
 /**
  * Pushes `count` messages from checked columns (columnCount) into `ring`, in order, in
  * chunks that fit this thread's scratch: each field's share is copied there, then one core
- * call makes the records and pushes them. Under BLOCK a chunk that finds no room waits (with
- * copies of what is left: the caller may reuse its arrays once this returns); under REJECT
- * the first refusal ends the call with QueueFullError (`enqueued` says how many went in; the
- * rest count as rejected). Errors name `who`.
+ * call makes the records and pushes them. Under BLOCK a chunk that finds no room waits, with
+ * a copy of what is left (the caller may reuse its arrays once this returns): on the owner's
+ * thread in a region of the core's memory, from where it is pushed as it is (parkRest), else
+ * in fresh arrays. Under REJECT the first refusal ends the call with QueueFullError
+ * (`enqueued` says how many went in; the rest count as rejected). Errors name `who`.
  */
 export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: Columns, count: number, who: Who, targetId: string,
   options: SendColumnsOptions | undefined, cancelled?: () => Error | null): Promise<void> {
@@ -345,7 +346,7 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
   let arrays = shape.fields.map((f) => columns[f.name]!);
   const sentAt = epochNow(), fields = shape.fields, c = hub.core, x = c.x;
   const at = nextSeed(), s0 = seedPool[at]!, s1 = seedPool[at + 1]!, s2 = seedPool[at + 2]!, s3 = seedPool[at + 3]!;
-  const step: Step = (p) => {
+  let step: Step = (p) => {
     while (p.done < p.count) {
       const ch = chunkIn(c, shape);
       const k = Math.min(ch.max, p.count - p.done);
@@ -366,13 +367,55 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
     return DONE;
   };
   // before waiting: a copy of what is left, since the caller may reuse its arrays
+  let parked = 0;
   const copyRest = (p: Progress) => {
-    arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
+    if (c instanceof OwnerCore) {
+      parked = parkRest(c, shape, arrays, p.done, p.count);
+      const layout = parked;
+      step = (q) => {
+        setPushFields(c, layout, sentAt, s0, s1, s2, s3, priority, q.base);
+        const k = q.count - q.done;
+        const r = x.queue_push_columns(ring.ptr, layout, q.done, k);
+        const accepted = r > 0 ? r : 0;
+        if (accepted > 0) hub.wake(ring);
+        q.done += accepted;
+        if (accepted < k) { q.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
+        return DONE;
+      };
+    } else arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
     p.base += p.done;
     p.count -= p.done;
     p.done = 0;
   };
-  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, step, copyRest, who, targetId, options?.timeout, cancelled);
+  const pushed = pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, (p) => step(p), copyRest, who, targetId, options?.timeout, cancelled);
+  if (parked === 0) return pushed;
+  const region = parked;
+  return pushed.finally(() => (c as OwnerCore).free(region));
+}
+
+/**
+ * Copies messages from..to-1 of the columns into a region of the core's memory laid out as
+ * columns (the layout first, then room for one record, then each field's column) and
+ * returns its address (the layout's): a push waiting for room then makes its records from
+ * there, with no more copies, and frees the region when it ends. The core's memory is
+ * reused from push to push (a fresh JS copy of a large rest cost more in page faults and
+ * garbage collection than in copying: a million-message push waited with 56 MB).
+ */
+function parkRest(core: OwnerCore, shape: ColumnShape, arrays: ColumnArray[], from: number, to: number): number {
+  const n = to - from, fields = shape.fields;
+  const head = align8(layoutBytes(fields.length)) + align8(shape.recordLen);
+  const region = core.alloc(fields.reduce((b, f) => b + align8(n * f.bytes), head), false);
+  const columns: number[] = [];
+  let p = region + head;
+  for (let f = 0; f < fields.length; f++) {
+    const fd = fields[f]!;
+    columns.push(p);
+    memoryView(core, fd.Ctor).set(arrays[f]!.subarray(from * fd.elements, to * fd.elements), p / fd.Ctor.BYTES_PER_ELEMENT);
+    p += align8(n * fd.bytes);
+  }
+  writeLayout(core, region, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp: region + align8(layoutBytes(fields.length)), times: 0, ids: 0, priorities: 0,
+    fields: fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
+  return region;
 }
 
 /**
