@@ -204,9 +204,10 @@ export function kcb_record_error(k: usize): void {
 }
 
 /**
- * The kernel ended for good: every message still in its input queue is released unread
- * and counted as discarded (so processed + dropped + discarded + depth = admitted holds at
- * every moment). Returns how many. Idempotent: a second call finds the queue empty. Close
+ * The kernel ended for good: every message still in its input queue (or taken from it and
+ * not handed out) is released unread and counted as discarded (so processed + dropped +
+ * discarded + dead letters + interrupted + depth = admitted once the kernel has ended; see
+ * docs/guarantees.md). Returns how many. Idempotent: a second call finds the queue empty. Close
  * the queue first. A kernel that will be restarted (supervision) keeps its queue: do not
  * call this for it.
  */
