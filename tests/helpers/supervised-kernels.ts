@@ -184,14 +184,16 @@ export const holder = both('sup_holder', {}, async (ctx) => {
 });
 
 /**
- * Worker kernels only (an inline one would end the test's process): on 5, with that message
- * in hand, its thread ends: by process.exit, or by an error thrown outside the function's
- * promise (a timer's callback). Both have a restart policy, which a thread's death cannot use.
+ * Worker kernels only (an inline one would end the test's process): a negative n throws
+ * (a restart); on 5, with that message in hand, its thread ends: by process.exit, or by an
+ * error thrown outside the function's promise (a timer's callback). The restart policy
+ * cannot help there: a thread's death is no throw.
  */
 const dies = (kernelId: string, die: () => void) => ringKernel({
   kernelId, input: SNum, output: SReport, placement: 'worker', module: import.meta.url, restart: { maxRestarts: 5, withinMs: 60_000 },
 }, async (ctx) => {
   for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`poison ${m.n}`);
     if (m.n === 5) { die(); await new Promise(() => {}); }
     await ctx.send(report('answer', m.n));
   }
