@@ -25,7 +25,8 @@
 //                            and each finish (js/kernel/instance.ts noteInHand). When the
 //                            function is cut off with them — its worker thread died, or
 //                            terminate ended that thread or abandoned an inline kernel —
-//                            they are counted in `interrupted` (kcb_interrupt_in_hand)
+//                            they are counted in `interrupted` (kcb_interrupt_in_hand), as
+//                            is a column batch in hand when the function throws
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted
 //     80  f64 startedAt      ms timestamp of activation (host clock)
@@ -225,9 +226,10 @@ export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, K_TAKEN); 
 
 /**
  * The kernel function was cut off (its thread died, or terminate ended that thread or
- * abandoned it): the messages it had in hand are counted as interrupted. Returns how many.
- * Idempotent: a second call finds the inHand word 0. Call it only once the running thread
- * can no longer write that word (it is dead, or the kernel is being released).
+ * abandoned it), or threw holding messages that cannot become dead letters (columns): the
+ * messages in hand are counted as interrupted. Returns how many. Idempotent: a second call
+ * finds the inHand word 0. Called by the running thread, or by another once the running
+ * thread can no longer write that word (it is dead, or the kernel is being released).
  */
 export function kcb_interrupt_in_hand(k: usize): u32 {
   let n = atomic.xchg<u32>(k + KCB_IN_HAND, 0);
