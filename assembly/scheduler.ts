@@ -20,9 +20,10 @@
 //                            the queue's rest when the kernel ends for good
 //     24  u32 inHand         messages handed to the kernel function (for await, receive,
 //                            receiveMany, receiveColumns) that it has not finished yet
-//                            (neither counted in processed nor made dead letters); written
-//                            by the running thread as a plain Int32 store at each hand-out
-//                            and each finish (js/kernel/instance.ts noteInHand). When the
+//                            (neither counted in processed nor made dead letters); the
+//                            running thread writes it with one Atomics.store from JS at
+//                            each hand-out and each finish (js/kernel/instance.ts
+//                            #noteInHand, at offset KCB_IN_HAND). When the
 //                            function is cut off with them — its worker thread died, or
 //                            terminate ended that thread or abandoned an inline kernel —
 //                            they are counted in `interrupted` (kcb_interrupt_in_hand), as
