@@ -169,6 +169,9 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   };
 }
 
+/** A typed array constructor, for Core.view. */
+export type TypedViewCtor<T extends ArrayBufferView = ArrayBufferView> = { new (b: ArrayBufferLike, at: number, n: number): T; readonly BYTES_PER_ELEMENT: number };
+
 /** One thread's handle on the core: its own instance over the shared memory. */
 export class Core {
   readonly module: WebAssembly.Module;
@@ -185,6 +188,8 @@ export class Core {
    */
   mem: Uint8Array;
   dv: DataView;
+  /** The same, as other element types (columns copy whole fields through them): made on first use. */
+  private typed = new Map<TypedViewCtor, ArrayBufferView>();
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
@@ -204,6 +209,17 @@ export class Core {
   private refresh(): void {
     this.mem = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.typed.clear();
+  }
+
+  /** A view of the whole memory (as far as `mem` reaches) as `Ctor`s. */
+  view<T extends ArrayBufferView>(Ctor: TypedViewCtor<T>): T {
+    let v = this.typed.get(Ctor);
+    if (v === undefined) {
+      const buf = this.mem.buffer;
+      this.typed.set(Ctor, (v = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT))));
+    }
+    return v as T;
   }
 
   /** A constant the core exports (a layout size, say), read from its wasm global. */

@@ -64,6 +64,8 @@ export interface ColumnShape {
   readonly cls: MessageClass<any>;
   readonly recordLen: number;
   readonly fields: readonly ColumnField[];
+  /** The fields' names. */
+  readonly names: ReadonlySet<string>;
   /** Bytes of scratch one message takes in a chunk (its fields, and its timestamp). */
   readonly stride: number;
 }
@@ -103,8 +105,10 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
   }
   if (fields.length === 0) return { field: '(none)', why: 'missing: the class has no fields, so a column batch cannot say how many messages it holds' };
   // each field's column starts 8-aligned in scratch; a message's timestamp takes 8 bytes
-  return { cls, recordLen: HEADER_BYTES + offset, fields, stride: fields.reduce((n, f) => n + f.bytes, 8) };
+  return { cls, recordLen: HEADER_BYTES + offset, fields, names: new Set(fields.map((f) => f.name)), stride: fields.reduce((n, f) => n + f.bytes, 8) };
 }
+
+const where = (who: Who) => `${who.operation} to kernel '${who.kernelId}'`;
 
 /**
  * Checks `columns` against the shape and returns how many messages they hold: every field
@@ -112,28 +116,28 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
  * field's elements, all giving the same count. Throws ColumnError naming the field.
  */
 export function columnCount(shape: ColumnShape, columns: unknown, who: Who): number {
-  const at = `${who.operation} to kernel '${who.kernelId}'`;
   if (columns === null || typeof columns !== 'object')
-    throw new ColumnError(`${at}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
+    throw new ColumnError(`${where(who)}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
   const given = columns as Record<string, unknown>;
+  const at = where; // the messages are made only for an error (a batch of one is a few microseconds)
   for (const k of Object.keys(given)) {
-    if (!shape.fields.some((f) => f.name === k))
-      throw new ColumnError(`${at}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
+    if (!shape.names.has(k))
+      throw new ColumnError(`${at(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
   }
   let count = -1, first = '';
   for (const f of shape.fields) {
     const a = given[f.name];
-    if (a === undefined) throw new ColumnError(`${at}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
+    if (a === undefined) throw new ColumnError(`${at(who)}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
     if (!(a instanceof f.Ctor)) {
       const got = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as object).constructor.name : a === null ? 'null' : typeof a;
-      throw new ColumnError(`${at}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
+      throw new ColumnError(`${at(who)}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
     }
     if (a.length % f.elements !== 0)
-      throw new ColumnError(`${at}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
+      throw new ColumnError(`${at(who)}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
     const n = a.length / f.elements;
     if (count < 0) { count = n; first = f.name; }
     else if (n !== count)
-      throw new ColumnError(`${at}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
+      throw new ColumnError(`${at(who)}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
   }
   return count;
 }
@@ -447,16 +451,8 @@ function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: n
     : `${who.operation} to kernel '${targetId}': its queue is full (${ring.depth} messages) and it rejects when full; the messages not yet in were not enqueued`, who);
 }
 
-/** A view of the whole memory as `Ctor`s, made once per memory buffer (it grows: then again). */
-const views = new WeakMap<ArrayBufferLike, Map<ColumnCtor, ColumnArray>>();
-function memoryView(core: Core, Ctor: ColumnCtor): ColumnArray {
-  const buf = core.mem.buffer;
-  let m = views.get(buf);
-  if (m === undefined) views.set(buf, (m = new Map()));
-  let v = m.get(Ctor);
-  if (v === undefined) m.set(Ctor, (v = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT))));
-  return v;
-}
+/** A view of the whole memory as `Ctor`s (the core keeps it until the memory grows). */
+const memoryView = (core: Core, Ctor: ColumnCtor): ColumnArray => core.view(Ctor);
 
 /** Appends `k` send times at `at` in the core's memory to `times`. */
 function keepTimes(times: Times, core: Core, at: number, k: number): void {
