@@ -19,7 +19,7 @@ import {
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
-import { settle, unhook, waitIn, type Waiter } from './waiters.js';
+import { settle, settleStopping, unhook, waitIn, DONE, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
@@ -465,13 +465,15 @@ export class KernelInstance {
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
     const c = this.code; // one read of the state for both checks
     if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
-      return Promise.resolve({ done: true, value: undefined });
+      return Promise.resolve(DONE);
     let m: Message | null;
     try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
-    return this.waitForInput(undefined).then(
-      (value) => ({ done: false, value }),
-      (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
+    // (the waiter resolves with the iterator result itself, and with DONE once stopping:
+    // no second promise to map one onto the other)
+    const p = waitIn(this.receivers as unknown as Waiter<IteratorResult<Message>>[], undefined, 'receive', this.id, true);
+    this.armInput();
+    return p;
   }
 
   /** Hands one queued message to the first waiting receive (a scheduler's turn). */
@@ -888,7 +890,7 @@ export class KernelInstance {
         const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
           : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
             { kernelId: this.id, operation: 'receive' });
-        for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.receivers.splice(0)) settleStopping(w, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
       for (const f of this.pauseWaiters.splice(0)) f();
