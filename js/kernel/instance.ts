@@ -9,6 +9,7 @@
 import { Message, describeMessage, type MessageClass } from '../message/message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
+import type { Core } from '../core/core.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
@@ -112,6 +113,8 @@ export class KernelInstance {
   /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
   record: SupervisionRecord | null = null;
   private readonly x;
+  /** The core, whose i32 view holds the control block's state word. */
+  private readonly core: Core;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
 
@@ -130,6 +133,8 @@ export class KernelInstance {
     this.output = output;
     this.hub = hub;
     this.x = hub.core.x;
+    this.core = hub.core;
+    hub.core.cover(kcb + 4); // the state word is read through the views
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
@@ -147,7 +152,9 @@ export class KernelInstance {
 
   /** The state once the control block is freed (released); -1 before. */
   finalCode: StateCode | -1 = -1;
-  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : this.x.kcb_state(this.kcb) as StateCode; }
+  // (the state word is K_STATE, offset 0 of the control block, assembly/scheduler.ts: an
+  // atomic load of it here is what kcb_state does, without a call into the core)
+  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : Atomics.load(this.core.i32, this.kcb >> 2) as StateCode; }
   get state(): KernelState { return STATE_BY_CODE[this.code]!; }
   get active(): boolean { return !this.released && this.code === StateCode.ACTIVE; }
   get stopping(): boolean {
