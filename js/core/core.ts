@@ -81,6 +81,7 @@ export interface CoreExports {
   kcb_discard_input(k: number): number;
   kcb_set_taken(k: number, n: number): void;
   kcb_taken(k: number): number;
+  kcb_interrupt_in_hand(k: number): number;
   kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;
@@ -123,7 +124,7 @@ export const enum QueueStat {
 export const enum KernelStat {
   PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
   DISCARDED = 10, OUT_DISCARDED = 11,
-  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14,
+  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14, INTERRUPTED = 15,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;

@@ -101,6 +101,8 @@ export class KernelInstance {
   #held: Message | null = null;
   /** More of them, in the order taken (batches, or receives that overlap). */
   readonly #heldMore: Message[] = [];
+  /** The control block's inHand word (assembly/scheduler.ts KCB_IN_HAND), once stored to. */
+  #inHandWord: Int32Array | null = null;
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
   private readonly pauseWaiters: Array<() => void> = [];
   /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
@@ -181,15 +183,36 @@ export class KernelInstance {
     }
     this.inHandCount = 0;
     this.columnsInHand.count = 0;
+    this.#noteInHand();
     this.handledSince = t;
     this.#held = null;
     if (this.#heldMore.length !== 0) this.#heldMore.length = 0;
   }
 
-  /** The messages in hand, not counted as handled: the function threw while it held them. */
+  /**
+   * Tells the control block how many messages the function holds (inHand): counted as
+   * interrupted should its thread die, or terminate abandon it, before it finishes them.
+   * One Int32 store, no call into the core.
+   */
+  #noteInHand(): void {
+    if (this.released) return;
+    let w = this.#inHandWord;
+    // (an ordinary memory's buffer is detached when it grows: the view is made again)
+    if (w === null || w.length === 0) w = this.#inHandWord = new Int32Array(this.hub.core.memory.buffer, this.kcb + this.hub.core.constant('KCB_IN_HAND'), 1);
+    Atomics.store(w, 0, this.inHandCount + this.columnsInHand.count);
+  }
+
+  /**
+   * The messages in hand, not counted as handled: the function threw while it held them
+   * (they become dead letters). What it received as columns has no message to keep: that
+   * is counted as interrupted. None once released (an abandoned kernel's were counted as
+   * interrupted then).
+   */
   dropInHand(): Message[] {
+    if (this.released) return [];
     this.inHandCount = 0;
-    this.columnsInHand.count = 0;
+    this.#noteInHand(); // what is left in the word: the columns, if any
+    if (this.columnsInHand.count !== 0) { this.x.kcb_interrupt_in_hand(this.kcb); this.columnsInHand.count = 0; }
     const held = this.#held === null ? [] : [this.#held];
     this.#held = null;
     return held.concat(this.#heldMore.splice(0));
@@ -222,6 +245,7 @@ export class KernelInstance {
       return m;
     } finally {
       this.inHand[this.inHandCount++] = taken.lastSentAt;
+      this.#noteInHand();
       // the control block says how many are taken and not handed out, for a drain and for
       // the discarded count should the kernel end (or its thread die) before they are
       if (taken.size !== this.takenNoted && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = taken.size));
@@ -266,6 +290,7 @@ export class KernelInstance {
     const times: number[] = [];
     const more = this.hub.popMany(this.input, max - out.length, times);
     for (const s of times) this.inHand[this.inHandCount++] = s;
+    if (times.length > 0) this.#noteInHand();
     for (const m of more) this.#hold(m);
     if (this.onHandled !== null) for (const m of more) this.handledIds.push(m.messageId);
     if (more.length > 0 && !held) this.handledSince = t;
@@ -354,7 +379,7 @@ export class KernelInstance {
           // messages a for-await / receive took in its last pop come before the ring's
           if (this.taken.size > 0) { this.handledSince = now; return Promise.resolve(messagesToColumns(shape, this.takeMany(Math.min(max, this.taken.size)), who)); }
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
-          if (b !== null) { this.handledSince = now; return Promise.resolve(b); }
+          if (b !== null) { this.handledSince = now; this.#noteInHand(); return Promise.resolve(b); }
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
@@ -844,6 +869,7 @@ export class KernelInstance {
   /** Owner's side: the thread running this kernel died; it fails unless it was ending anyway. */
   threadDied(reason: string): void {
     if (this.released) return;
+    this.x.kcb_interrupt_in_hand(this.kcb); // what its function held died with the thread
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
@@ -880,6 +906,8 @@ export class KernelInstance {
     this.input.close();
     this.x.kcb_discard_input(this.kcb);
     this.x.kcb_discard_output(this.kcb);
+    // what the function still holds (it was abandoned, or its thread ended) is interrupted
+    this.x.kcb_interrupt_in_hand(this.kcb);
   }
 
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
