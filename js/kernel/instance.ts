@@ -101,8 +101,8 @@ export class KernelInstance {
   #held: Message | null = null;
   /** More of them, in the order taken (batches, or receives that overlap). */
   readonly #heldMore: Message[] = [];
-  /** The control block's inHand word (assembly/scheduler.ts KCB_IN_HAND), once stored to. */
-  #inHandWord: Int32Array | null = null;
+  /** Index of the control block's inHand word (assembly/scheduler.ts KCB_IN_HAND) in core.i32. */
+  readonly #inHandIndex: number;
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
   private readonly pauseWaiters: Array<() => void> = [];
   /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
@@ -136,7 +136,8 @@ export class KernelInstance {
     this.hub = hub;
     this.x = hub.core.x;
     this.core = hub.core;
-    hub.core.cover(kcb + 4); // the state word is read through the views
+    this.#inHandIndex = (kcb + hub.core.constant('KCB_IN_HAND')) >> 2;
+    hub.core.cover(4 * this.#inHandIndex + 4); // the state and inHand words are read and written through the views
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
@@ -196,10 +197,7 @@ export class KernelInstance {
    */
   #noteInHand(): void {
     if (this.released) return;
-    let w = this.#inHandWord;
-    // (an ordinary memory's buffer is detached when it grows: the view is made again)
-    if (w === null || w.length === 0) w = this.#inHandWord = new Int32Array(this.hub.core.memory.buffer, this.kcb + this.hub.core.constant('KCB_IN_HAND'), 1);
-    Atomics.store(w, 0, this.inHandCount + this.columnsInHand.count);
+    Atomics.store(this.core.i32, this.#inHandIndex, this.inHandCount + this.columnsInHand.count);
   }
 
   /**
