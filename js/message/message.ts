@@ -46,7 +46,7 @@ export class Message {
     if (init.messageId === undefined) nextIdWords();
     else id = uuid(init.messageId, typeName, 'messageId');
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
-    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, NaN);
+    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, null);
     this[HDR] = h;
     const c = init.correlationId;
     if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
@@ -169,7 +169,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     raw.w3 = words[3]!;
     raw.priority = DEFAULT_PRIORITY;
     raw.hasCorr = false;
-    raw.timestamp = NaN;
+    raw.timestamp = null;
     return new Cls(RAW);
   }, accessors);
 
@@ -250,5 +250,5 @@ export function describeMessage(v: unknown): string {
  */
 export function sentAt(msg: Message): number {
   if (!(msg instanceof Message)) throw new TypeError(`sentAt: expected a message, got ${describeMessage(msg)}`);
-  return msg[HDR].timestamp;
+  return msg[HDR].timestamp ?? NaN;
 }
