@@ -145,7 +145,7 @@ export class KernelInstance {
     this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
-      hub.onReadable(input, () => this.stateChanged());
+      hub.onReadable(input, () => this.inputArrived());
       hub.onBadRecord(input, (bytes, error) => {
         this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
       });
@@ -512,6 +512,14 @@ export class KernelInstance {
     let m: Message | null;
     try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
+  }
+
+  /**
+   * A push into the input ring on this thread. It changes no state, so only what waits for
+   * input may go on (stateChanged does the rest, after a state change).
+   */
+  private inputArrived(): void {
+    if (this.receivers.length > 0 || this.inputWaiters.length > 0) this.deliver();
   }
 
   /** Hands queued messages to waiting receives while the kernel is active. */
