@@ -108,6 +108,7 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
   return { cls, recordLen: HEADER_BYTES + offset, fields, names: new Set(fields.map((f) => f.name)), stride: fields.reduce((n, f) => n + f.bytes, 8) };
 }
 
+/** The start of a ColumnError's message: made only for an error (a batch of one costs a few µs). */
 const where = (who: Who) => `${who.operation} to kernel '${who.kernelId}'`;
 
 /**
@@ -119,25 +120,24 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
   if (columns === null || typeof columns !== 'object')
     throw new ColumnError(`${where(who)}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
   const given = columns as Record<string, unknown>;
-  const at = where; // the messages are made only for an error (a batch of one is a few microseconds)
   for (const k of Object.keys(given)) {
     if (!shape.names.has(k))
-      throw new ColumnError(`${at(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
+      throw new ColumnError(`${where(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
   }
   let count = -1, first = '';
   for (const f of shape.fields) {
     const a = given[f.name];
-    if (a === undefined) throw new ColumnError(`${at(who)}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
+    if (a === undefined) throw new ColumnError(`${where(who)}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
     if (!(a instanceof f.Ctor)) {
       const got = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as object).constructor.name : a === null ? 'null' : typeof a;
-      throw new ColumnError(`${at(who)}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
     }
     if (a.length % f.elements !== 0)
-      throw new ColumnError(`${at(who)}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
     const n = a.length / f.elements;
     if (count < 0) { count = n; first = f.name; }
     else if (n !== count)
-      throw new ColumnError(`${at(who)}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
   }
   return count;
 }
