@@ -10,7 +10,7 @@
 // turns (the target: not slower a message), for columns and for raw WebGPU.
 //   node --expose-gc bench/gpu.mjs     BENCH_GPU_SIZES=1,1000 for fewer sizes, BENCH_GPU_TRACE=1 for every turn
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName, gpuDevice } from '../dist/index.js';
+import { RingKernelRuntime, ringKernel, message, t, gpuAdapterName, gpuDevice } from 'ringkernel';
 
 const Vec16 = message('BgVec16', { values: t.array(t.f32, 16) });
 const Mean = message('BgMean', { mean: t.f32 });
