@@ -6,8 +6,9 @@
 // the kernels are in tests/helpers/supervised-kernels.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, KernelFailedError, type KernelEvent, type KernelTelemetry, type RuntimeOptions } from '../js/index.js';
+import { RingKernelRuntime, KernelFailedError, BackendNotAvailableError, type KernelEvent, type KernelTelemetry, type RuntimeOptions } from '../js/index.js';
 import { SNum, exits, uncaught, twoLives, slowPhoenix, mortal, relay } from './helpers/supervised-kernels.js';
+import { reloaded } from './helpers/refusing-module.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -256,6 +257,57 @@ test('worker: a thread dies under several kernels: each goes by its own policy (
   assert.is(rt.getTelemetry(relay.worker)!.restarts, 1);
   await sleep(0);
   assert.equal(events.seen.filter((s) => s.startsWith('failed')), [`failed:${mortal}`]);
+}));
+
+test('worker: a kernel whose module no fresh thread can import fails after its thread died (BackendNotAvailableError, naming the kernel)', () => withRuntime(async (rt) => {
+  const id = reloaded;
+  await rt.launch(id);
+  await rt.activate(id);
+  await rt.send(id, new SNum({ n: 1 }));
+  assert.is(await report(rt, id), 'answer 1');
+  const restarted = nextEvent(rt, 'restarted', id);
+  const failed = nextEvent(rt, 'failed', id);
+  process.env.RK_TEST_MODULE_REFUSES = 'throw';     // threads started from now on refuse the module
+  try {
+    await rt.send(id, new SNum({ n: 1000 }));
+    await restarted;
+    const f = await failed;
+    assert.instance(f.error, BackendNotAvailableError);
+    assert.is(f.error.kernelId, id);
+    assert.match(f.error.message, new RegExp(`kernel '${id}' could not be started again after its worker thread died: .*this module refuses to load here`));
+  } finally { delete process.env.RK_TEST_MODULE_REFUSES; }
+  assert.is(rt.getState(id), 'failed');
+  const e = await rt.receive(id, { timeout: 5000 }).then(() => null, (x) => x);
+  assert.instance(e, KernelFailedError);
+  assert.match((e as Error).message, /could not be started again/);
+  assert.equal(columns(rt.getTelemetry(id)!), { processed: 1, interrupted: 1, deadLetters: 0, discarded: 0, dropped: 0, depth: 0 });
+}));
+
+test('worker: a thread that dies while the kernel is being started on it is one more death in the window (maxRestarts 2: the third death fails it)', () => withRuntime(async (rt) => {
+  const id = reloaded;
+  const events = recordEvents(rt);
+  await rt.launch(id);
+  await rt.activate(id);
+  const failed = nextEvent(rt, 'failed', id);
+  process.env.RK_TEST_MODULE_REFUSES = 'exit';      // each fresh thread exits as it imports the module
+  try {
+    await rt.send(id, new SNum({ n: 1000 }));
+    const f = await failed;
+    assert.is(f.restarts, 2);
+    assert.match(String(f.error?.message), new RegExp(`the worker thread running kernel '${id}' died: it exited with code 4`));
+  } finally { delete process.env.RK_TEST_MODULE_REFUSES; }
+  await sleep(0);
+  assert.equal(events.seen, [`restarted:${id}`, `restarted:${id}`, `failed:${id}`]);
+  assert.match(String(events.details[1]!.detail.error?.message), /it exited with code 4/);
+  const tel = rt.getTelemetry(id)!;
+  assert.is(tel.restarts, 2);
+  assert.equal(columns(tel), { processed: 0, interrupted: 1, deadLetters: 0, discarded: 0, dropped: 0, depth: 0 });
+  // the runtime goes on: the same kernel again, on a thread that imports it
+  await rt.terminate(id);
+  await rt.launch(id);
+  await rt.activate(id);
+  await rt.send(id, new SNum({ n: 7 }));
+  assert.is(await report(rt, id), 'answer 7');
 }));
 
 test.run();
