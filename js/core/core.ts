@@ -186,6 +186,8 @@ export class Core {
    */
   mem: Uint8Array;
   dv: DataView;
+  /** The same, as 32-bit words: a kernel's state (the first word of its control block) is read here, not through a call. */
+  i32: Int32Array;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
@@ -195,6 +197,7 @@ export class Core {
     this.x = instance.exports as unknown as CoreExports;
     this.mem = new Uint8Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
   }
 
   /** Makes sure the views cover [0, end). Cheap when they already do. */
@@ -205,6 +208,7 @@ export class Core {
   private refresh(): void {
     this.mem = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
   }
 
   /** A constant the core exports (a layout size, say), read from its wasm global. */

@@ -9,6 +9,7 @@
 import { Message, describeMessage, type MessageClass } from '../message/message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
+import type { Core } from '../core/core.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
@@ -19,7 +20,7 @@ import {
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
-import { settle, unhook, waitIn, type Waiter } from './waiters.js';
+import { settle, settleStopping, unhook, waitIn, DONE, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
@@ -100,8 +101,8 @@ export class KernelInstance {
   #held: Message | null = null;
   /** More of them, in the order taken (batches, or receives that overlap). */
   readonly #heldMore: Message[] = [];
-  /** The control block's inHand word (assembly/scheduler.ts KCB_IN_HAND), once stored to. */
-  #inHandWord: Int32Array | null = null;
+  /** Index of the control block's inHand word (assembly/scheduler.ts KCB_IN_HAND) in core.i32. */
+  readonly #inHandIndex: number;
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
   private readonly pauseWaiters: Array<() => void> = [];
   /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
@@ -114,6 +115,8 @@ export class KernelInstance {
   /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
   record: SupervisionRecord | null = null;
   private readonly x;
+  /** The core, whose i32 view holds the control block's state word. */
+  private readonly core: Core;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
 
@@ -132,6 +135,9 @@ export class KernelInstance {
     this.output = output;
     this.hub = hub;
     this.x = hub.core.x;
+    this.core = hub.core;
+    this.#inHandIndex = (kcb + hub.core.constant('KCB_IN_HAND')) >> 2;
+    hub.core.cover(4 * this.#inHandIndex + 4); // the state and inHand words are read and written through the views
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
@@ -139,7 +145,7 @@ export class KernelInstance {
     this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
-      hub.onReadable(input, () => this.stateChanged());
+      hub.onReadable(input, () => this.inputArrived());
       hub.onBadRecord(input, (bytes, error) => {
         this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
       });
@@ -149,7 +155,9 @@ export class KernelInstance {
 
   /** The state once the control block is freed (released); -1 before. */
   finalCode: StateCode | -1 = -1;
-  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : this.x.kcb_state(this.kcb) as StateCode; }
+  // (the state word is K_STATE, offset 0 of the control block, assembly/scheduler.ts: an
+  // atomic load of it here is what kcb_state does, without a call into the core)
+  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : Atomics.load(this.core.i32, this.kcb >> 2) as StateCode; }
   get state(): KernelState { return STATE_BY_CODE[this.code]!; }
   get active(): boolean { return !this.released && this.code === StateCode.ACTIVE; }
   get stopping(): boolean {
@@ -189,10 +197,7 @@ export class KernelInstance {
    */
   #noteInHand(): void {
     if (this.released) return;
-    let w = this.#inHandWord;
-    // (an ordinary memory's buffer is detached when it grows: the view is made again)
-    if (w === null || w.length === 0) w = this.#inHandWord = new Int32Array(this.hub.core.memory.buffer, this.kcb + this.hub.core.constant('KCB_IN_HAND'), 1);
-    Atomics.store(w, 0, this.inHandCount + this.columnsInHand.count);
+    Atomics.store(this.core.i32, this.#inHandIndex, this.inHandCount + this.columnsInHand.count);
   }
 
   /**
@@ -490,13 +495,15 @@ export class KernelInstance {
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
     const c = this.code; // one read of the state for both checks
     if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
-      return Promise.resolve({ done: true, value: undefined });
+      return Promise.resolve(DONE);
     let m: Message | null;
     try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
-    return this.waitForInput(undefined).then(
-      (value) => ({ done: false, value }),
-      (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
+    // (the waiter resolves with the iterator result itself, and with DONE once stopping:
+    // no second promise to map one onto the other)
+    const p = waitIn(this.receivers as unknown as Waiter<IteratorResult<Message>>[], undefined, 'receive', this.id, true);
+    this.armInput();
+    return p;
   }
 
   /** Hands one queued message to the first waiting receive (a scheduler's turn). */
@@ -505,6 +512,14 @@ export class KernelInstance {
     let m: Message | null;
     try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
+  }
+
+  /**
+   * A push into the input ring on this thread. It changes no state, so only what waits for
+   * input may go on (stateChanged does the rest, after a state change).
+   */
+  private inputArrived(): void {
+    if (this.receivers.length > 0 || this.inputWaiters.length > 0) this.deliver();
   }
 
   /** Hands queued messages to waiting receives while the kernel is active. */
@@ -935,7 +950,7 @@ export class KernelInstance {
         const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
           : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
             { kernelId: this.id, operation: 'receive' });
-        for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.receivers.splice(0)) settleStopping(w, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
       for (const f of this.pauseWaiters.splice(0)) f();
