@@ -6,7 +6,7 @@
 // the kernels are in tests/helpers/supervised-kernels.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, KernelFailedError, BackendNotAvailableError, type KernelEvent, type KernelTelemetry, type RuntimeOptions } from '../js/index.js';
+import { RingKernelRuntime, KernelFailedError, BackendNotAvailableError, WorkerThreadDiedError, type KernelEvent, type KernelTelemetry, type RuntimeOptions } from '../js/index.js';
 import { SNum, exits, uncaught, twoLives, slowPhoenix, mortal, relay } from './helpers/supervised-kernels.js';
 import { reloaded } from './helpers/refusing-module.js';
 
@@ -79,6 +79,8 @@ for (const [id, how, died] of [[exits, 'process.exit', /it exited with code 3/],
     const behind = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
     for (const n of behind) await rt.send(id, new SNum({ n }));
     const d = await restarted;
+    assert.instance(d.error, WorkerThreadDiedError);
+    assert.is(d.error.kernelId, id);
     assert.match(String(d.error?.message), new RegExp(`the worker thread running kernel '${id}' died`));
     assert.match(String(d.error?.message), died);
     assert.is(d.restarts, 1);
@@ -242,8 +244,10 @@ test('worker: a thread dies under several kernels: each goes by its own policy (
   const f = await mortalFailed;
   assert.match(String(f.error?.message), new RegExp(`the worker thread running kernel '${mortal}' died: it exited with code 3`));
   assert.is(rt.getState(mortal), 'failed');
+  assert.instance(f.error, WorkerThreadDiedError);
   const e = await rt.receive(mortal, { timeout: 5000 }).then(() => null, (x) => x);
   assert.instance(e, KernelFailedError);
+  assert.instance((e as Error).cause, WorkerThreadDiedError);
   // exits, started again with its route in place, reports through it to the relay, started again too
   assert.is(await report(rt, relay.worker), 'start 3');
   for (const n of [4, 5]) await rt.send(relay.inline, new SNum({ n }));   // the inline relay's route into exits

@@ -12,7 +12,7 @@ import type { Ring } from '../core/ring.js';
 import type { Core } from '../core/core.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
@@ -1007,8 +1007,8 @@ export class KernelInstance {
 }
 
 /** What a kernel's thread dying is, as its `failed` or `restarted` event and its receives tell it. */
-export function threadDeathError(kernelId: string, reason: string): RingKernelError {
-  return new RingKernelError(`the worker thread running kernel '${kernelId}' died: ${reason}`, { kernelId, operation: 'run' });
+export function threadDeathError(kernelId: string, reason: string): WorkerThreadDiedError {
+  return new WorkerThreadDiedError(`the worker thread running kernel '${kernelId}' died: ${reason}`, { kernelId, operation: 'run' });
 }
 
 /** `max` of a column receive: an integer >= 1. */
