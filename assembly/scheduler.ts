@@ -36,11 +36,14 @@
 //    104  f64 lastAt         ms timestamp when the latest message was handled
 //    112  u64 discarded      accepted messages left in the input queue when the kernel
 //                            ended for good (failed, its thread died, terminated) and freed
-//                            unread; any thread that ends it adds here (kcb_discard_input)
+//                            unread; any thread that ends it adds here (kcb_discard_input);
+//                            also those `taken` by a worker thread that died when the
+//                            kernel restarts on another thread (kcb_discard_taken)
 //    120  u64 outDiscarded   messages left unread in the output queue when it was freed
 //    128  u32 histogram[HIST_BUCKETS]   latency histogram, see below
-//   1408  u64 restarts       times the kernel function threw and was started again
-//                            (supervision; the thread running the kernel adds)
+//   1408  u64 restarts       times the kernel function was started again (supervision):
+//                            after a throw (the thread running the kernel adds), or on a
+//                            fresh worker thread after its thread died (the owner adds)
 //   1416  u64 deadLetters    messages that became dead letters (the one in hand when the
 //                            function threw, records that did not decode)
 //   1424  u64 deadLettersDropped  dead letters pushed out of the owner's bounded list
@@ -214,7 +217,20 @@ export function kcb_record_error(k: usize): void {
  * call this for it.
  */
 export function kcb_discard_input(k: usize): u32 {
-  let n = queue_discard(<usize>load<u32>(k, K_INPUT)) + atomic.xchg<u32>(k + K_TAKEN, 0);
+  let n = queue_discard(<usize>load<u32>(k, K_INPUT));
+  if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
+  return n + kcb_discard_taken(k);
+}
+
+/**
+ * The thread that ran the kernel died and supervision starts the kernel again on another
+ * (js/runtime.ts): the messages that thread had taken from the input queue and not handed
+ * out (`taken`) were in its memory and died with it; they are counted as discarded. The
+ * queue itself, and what is still in it, stays for the restarted kernel. Returns how many.
+ * Idempotent: a second call finds `taken` 0.
+ */
+export function kcb_discard_taken(k: usize): u32 {
+  let n = atomic.xchg<u32>(k + K_TAKEN, 0);
   if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
   return n;
 }
@@ -245,7 +261,7 @@ export function kcb_discard_output(k: usize): u32 {
   return n;
 }
 
-/** Counts one restart of the kernel function (supervision). Any thread may call it. */
+/** Counts one restart of the kernel function (supervision: a throw, or its thread's death). Any thread may call it. */
 export function kcb_record_restart(k: usize): void {
   atomic.add<u64>(k, 1, K_RESTARTS);
 }

@@ -74,6 +74,14 @@ export class MessageDecodeError extends RingKernelError {
 /** The kernel threw, or the thread that ran it died; `cause` holds the original error. */
 export class KernelFailedError extends RingKernelError {}
 
+/**
+ * The worker thread running a kernel died under it (an uncaught error outside the kernel
+ * function, process.exit, out of memory, or terminate ending it for another kernel): the
+ * `error` of its `restarted` event when its policy starts it again elsewhere, or the `cause`
+ * of its KernelFailedError when not.
+ */
+export class WorkerThreadDiedError extends RingKernelError {}
+
 /** A placement that cannot run here (no SharedArrayBuffer for workers, no WebGPU adapter). */
 export class BackendNotAvailableError extends RingKernelError {}
 

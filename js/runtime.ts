@@ -5,11 +5,11 @@ import { createCore, type OwnerCore, Strategy, whyNoSharedMemory, DEFAULT_SCRATC
 import { WorkerPool, type PoolWorker } from './worker/pool.js';
 import { gpuKernelFunction } from './gpu/pump.js';
 import { availableCores, monotonicNow } from './platform.js';
-import { WorkerRequestError, type DirectoryEntry, type SerializedError } from './worker/protocol.js';
+import { WorkerRequestError, type DirectoryEntry, type RouteMessage, type SerializedError } from './worker/protocol.js';
 import { Ring } from './core/ring.js';
 import { noteTimeout } from './kernel/timeouts.js';
 import { Hub } from './core/hub.js';
-import { KernelInstance } from './kernel/instance.js';
+import { KernelInstance, threadDeathError } from './kernel/instance.js';
 import { keyOfField, type Route } from './kernel/routing.js';
 import { DEFAULT_COLUMNS_MAX, KernelContext, type KernelRuntime, type ReceiveOptions, type SendOptions } from './kernel/context.js';
 import type { ColumnBatch, ColumnReceiveOptions, Columns, SendColumnsOptions } from './message/columns.js';
@@ -117,6 +117,10 @@ export class RingKernelRuntime implements KernelRuntime {
   #core: OwnerCore | null = null;
   #hubPromise: Promise<Hub> | null = null;
   #pool: WorkerPool | null = null;
+  /** Worker kernels whose launch their worker answered: their function runs there (a death restarts them). */
+  readonly #started = new WeakSet<KernelInstance>();
+  /** Worker kernels being started again after their thread died (#restartElsewhere). */
+  readonly #restarting = new Set<KernelInstance>();
   readonly #graveyard: number[] = [];
   readonly #routesPending = new Map<KernelInstance, Promise<void>>();
   readonly #kernels = new Map<string, KernelInstance>();
@@ -216,8 +220,56 @@ export class RingKernelRuntime implements KernelRuntime {
     this.#kernels.get(id)?.endedElsewhere(error === null ? null : reviveError(error));
   }
 
+  /**
+   * A worker thread died. Each kernel it ran goes by its own policy: started again on
+   * another thread (#restartElsewhere), or failed. One still being launched there fails
+   * (its launch rejects); one being started again after an earlier death is that restart's.
+   */
   #workerDied(w: PoolWorker, reason: string): void {
-    for (const inst of this.#kernels.values()) if (inst.worker === w) inst.threadDied(reason);
+    for (const inst of this.#kernels.values()) {
+      if (inst.worker !== w || inst.released || this.#restarting.has(inst)) continue;
+      if (this.#started.has(inst) && !inst.stopping && !this.#closed) void this.#restartElsewhere(inst, w, reason);
+      else inst.threadDied(reason);
+    }
+  }
+
+  /**
+   * The worker thread running `inst` died (docs/supervision.md, "A worker thread that
+   * dies"). What that thread held is counted (threadLost); then, if its restart policy
+   * allows one more restart in the window its throws count in too, the kernel waits its
+   * backoff and starts again on a thread of the pool, placed as a launch is, with the same
+   * id, control block and queues, its route and exposure, and its last checkpoint as
+   * ctx.restored. No restart left (or no policy): it fails. terminate or shutdown during the
+   * backoff ends it at once. A thread that dies while starting it is one more death.
+   */
+  async #restartElsewhere(inst: KernelInstance, dead: PoolWorker, reason: string): Promise<void> {
+    this.#restarting.add(inst);
+    try {
+      for (;;) {
+        inst.threadLost(dead.thread);
+        const next = inst.record!.restartAfterDeath(threadDeathError(inst.id, reason));
+        if (next === null) { inst.threadDied(reason); return; }
+        await inst.pause(next.delayMs);
+        if (inst.stopping || this.#closed) { inst.restartCalledOff(); return; }
+        let worker: PoolWorker | null = null;
+        try {
+          worker = await this.#pool!.pick(inst.id); // placed on it already
+          inst.worker = worker;
+          if (inst.stopping) { worker.kernels.delete(inst.id); inst.restartCalledOff(); return; }
+          await this.#publishDirectory(); // the new thread learns every kernel, for its routes
+          await worker.launch(directoryEntry(inst), inst.def.module!, inst.record!.checkpoint.kept,
+            { history: next.history, route: routeMessage(inst), exposed: this.#remote?.isExposed(inst.id) ?? false });
+          return;
+        } catch (e) {
+          if (inst.stopping) { inst.restartCalledOff(); return; }
+          if (worker !== null && !worker.alive) { dead = worker; reason = worker.endedBecause; continue; }
+          const cause = e instanceof WorkerRequestError ? e.remote : e;
+          inst.endedElsewhere(new BackendNotAvailableError(`kernel '${inst.id}' could not be started again after its worker thread died: ${e instanceof Error ? e.message : String(e)}`,
+            { kernelId: inst.id, operation: 'restart', cause }));
+          return;
+        }
+      }
+    } finally { this.#restarting.delete(inst); }
   }
 
   #get(id: string, operation: string): KernelInstance {
@@ -292,6 +344,7 @@ export class RingKernelRuntime implements KernelRuntime {
       inst.worker = worker;
       await this.#publishDirectory();
       await worker.launch(directoryEntry(inst), def.module!, restore);
+      this.#started.add(inst);
     } catch (e) {
       this.#kernels.delete(id);
       inst.worker?.kernels.delete(id);
@@ -333,7 +386,7 @@ export class RingKernelRuntime implements KernelRuntime {
     const inst = new KernelInstance(id, def, kcb, input, output, this.#hub!, this.enableTelemetry, role);
     inst.placement = role === 'remote' ? 'worker' : placement;
     const record = new SupervisionRecord(id, this.deadLetterLimit, this.events, core.x, kcb, () => !inst.released,
-      (e) => { inst.lastError = describeError(e); });
+      (e) => { inst.lastError = describeError(e); }, role === 'remote' ? def.restart : undefined);
     if (restore !== undefined) record.checkpoint.keepSnapshot(restore);
     inst.record = record;
     if (role === 'local') inst.sink = record;
@@ -802,6 +855,12 @@ export class RingKernelRuntime implements KernelRuntime {
 /** A kernel named by id, or by its definition (the id it was defined under). */
 function kernelIdOf(kernel: string | KernelDefinition): string {
   return typeof kernel === 'object' && kernel !== null ? kernel.kernelId : kernel;
+}
+
+/** A kernel's route as the worker running it gets it, or null when it sends to its own output. */
+function routeMessage(k: KernelInstance): RouteMessage | null {
+  const r = k.route;
+  return r === null ? null : { id: k.id, targets: r.targets.map((t) => t.id), mode: r.mode, keyField: r.keyField };
 }
 
 function directoryEntry(k: KernelInstance): DirectoryEntry {

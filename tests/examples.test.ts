@@ -67,6 +67,14 @@ test('resilient stage: a bad input becomes a dead letter and a failed StageResul
     'resilient_stage: dead letter (not JSON: "")', 'resilient_stage: restart 2 after 20 ms']);
 });
 
+test('crash-safe stage: its worker thread dies under it; it starts again on a fresh thread with its total, and the lines sent meanwhile are counted', async () => {
+  const { main } = await import('../examples/crash-safe-stage.js');
+  const r = await main();
+  assert.equal(r.totals, [4, 6, 9, 10]);       // 4 + 2 words, then (restored 6) + 3 + 1
+  assert.equal(r.log, ["restart 1 after 50 ms: the worker thread running kernel 'word_counter' died: it exited with code 70"]);
+  assert.equal([r.state, r.freshThread, r.processed, r.interrupted, r.restarts], ['active', true, 4, 1, 1]);
+});
+
 test('monitoring: per-stage telemetry after a stream', async () => {
   const { main } = await import('../examples/monitoring.js');
   const [pre, comp] = await main(500);

@@ -9,7 +9,7 @@ import {
 } from '../js/index.js';
 import {
   SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh, doomed,
-  holder, exits, uncaught, columnar,
+  holder, columnar,
 } from './helpers/supervised-kernels.js';
 
 type Placement = 'inline' | 'worker';
@@ -366,40 +366,6 @@ for (const placement of placements) {
     assert.is(accounted(tel), 4);
     assert.is(tel.restarts, 1);
     assert.equal(rt.deadLetters(id), []);
-  }));
-}
-
-for (const [id, how, died] of [[exits, 'process.exit', /it exited with code 3/], [uncaught, 'an uncaught error', /it threw Error: uncaught in the thread/]] as const) {
-  test(`worker: its thread ends (${how}) while a kernel that restarted once holds a message: processed + dead letters + discarded + interrupted = sent; it fails, no restart`, () => withRuntime(async (rt) => {
-    const events = recordEvents(rt);
-    await rt.launch(id);
-    const sent = [-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];   // one batch: -1 a restart, 1..4 handled, 5 in hand, 6..10 taken
-    for (const n of sent) await rt.send(id, new SNum({ n }));
-    const failed = new Promise((r) => rt.events.addEventListener('failed', r, { once: true }));
-    await rt.activate(id);
-    await failed;
-    assert.is(rt.getState(id), 'failed');
-    for (const n of [1, 2, 3, 4]) assert.is((await rt.receive(id, { timeout: 5000 })).n, n);   // what it sent before is still there
-    const e = await rt.receive(id, { timeout: 5000 }).then(() => null, (x) => x);
-    assert.instance(e, KernelFailedError);
-    assert.match((e as Error).message, new RegExp(`the worker thread running kernel '${id}' died`));
-    assert.match((e as Error).message, died);
-    let tel = rt.getTelemetry(id)!;
-    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 1, deadLetters: 1, depth: 0 });
-    assert.is(accounted(tel), sent.length);
-    assert.is(tel.restarts, 1);                      // the throw on -1; the thread's death is no throw: nothing restarts it
-    assert.equal(rt.deadLetters(id).map(nOf), [-1]);
-    await sleep(0);
-    assert.equal(events.seen, [`deadletter:${id}`, `restarted:${id}`, `failed:${id}`]);
-    assert.is((events.details.get('failed')![0] as { restarts: number }).restarts, 1);
-    await rt.terminate(id);                          // the final figures agree
-    tel = rt.getTelemetry(id)!;
-    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 1, deadLetters: 1, depth: 0 });
-    // the runtime goes on: the same kernel again, on a new thread
-    await rt.launch(id);
-    await rt.activate(id);
-    await rt.send(id, new SNum({ n: 7 }));
-    assert.is((await rt.receive(id, { timeout: 5000 })).n, 7);
   }));
 }
 

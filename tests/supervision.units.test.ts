@@ -53,6 +53,19 @@ test('window: more than maxRestarts within withinMs fails; old restarts leave th
   assert.is(none.next(0), null);
 });
 
+test('window: moves to another thread as its history; restarts allowed elsewhere join it (note)', () => {
+  const policy = checkRestartPolicy({ maxRestarts: 2, withinMs: 1000, backoffMs: 10 }, 'k')!;
+  const here = new RestartWindow(policy);
+  assert.is(here.next(0), 10);
+  here.note(500);                                  // a restart its thread allowed (reported)
+  assert.equal(here.history(600), [0, 500]);
+  assert.equal(here.history(1200), [500]);         // the one at 0 left the window
+  const there = new RestartWindow(policy, here.history(1200));
+  assert.is(there.next(1200), 20);                 // n = 2: the one at 500 still counts
+  assert.is(there.next(1300), null);               // and fails the third within 1000 ms
+  assert.equal(here.history(1200), [500]);         // the copies are independent
+});
+
 test('dead-letter list: oldest first, bounded, the overflow counted', () => {
   const l = new DeadLetterList(3);
   const letter = (i: number) => ({ kernelId: 'k', message: new Item({ n: i, label: '' }), error: new Error(String(i)), at: i });

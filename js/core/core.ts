@@ -79,6 +79,7 @@ export interface CoreExports {
   kcb_record_dead_letter_dropped(k: number, n: number): void;
   kcb_set_started(k: number, ms: number): void;
   kcb_discard_input(k: number): number;
+  kcb_discard_taken(k: number): number;
   kcb_set_taken(k: number, n: number): void;
   kcb_taken(k: number): number;
   kcb_interrupt_in_hand(k: number): number;

@@ -12,7 +12,7 @@ import type { Ring } from '../core/ring.js';
 import type { Core } from '../core/core.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
@@ -25,7 +25,7 @@ import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
 import type { PoolWorker } from '../worker/pool.js';
-import { describeError, supervise, type SupervisionSink } from '../supervision/supervisor.js';
+import { describeError, supervise, type RestartHistory, type SupervisionSink } from '../supervision/supervisor.js';
 import type { SupervisionRecord } from '../supervision/record.js';
 import type { CheckedRestartPolicy } from '../supervision/policy.js';
 import { snapshot } from '../supervision/checkpoints.js';
@@ -797,12 +797,13 @@ export class KernelInstance {
    * throws, supervision takes over (js/supervision/supervisor.ts): the messages in hand
    * become dead letters and, while `restart` allows, `start` runs again after its backoff;
    * with no restart left the kernel fails. `onEnd` then runs (a worker host tells the
-   * owner), and `ended` resolves.
+   * owner), and `ended` resolves. `history`: the restarts it had on a thread that died.
    */
-  run(start: () => unknown, restart: CheckedRestartPolicy | undefined, onEnd?: (threw: boolean, error: unknown) => void): void {
+  run(start: () => unknown, restart: CheckedRestartPolicy | undefined, onEnd?: (threw: boolean, error: unknown) => void,
+    history?: RestartHistory): void {
     const once = () => { this.#newRun(); return start(); };
     const sink = this.sink;
-    void Promise.resolve().then(() => (sink ? supervise(this, restart, once, sink) : once())).then(
+    void Promise.resolve().then(() => (sink ? supervise(this, restart, once, sink, history) : once())).then(
       () => this.#functionEnded(false, undefined, onEnd),
       (e) => this.#functionEnded(true, e, onEnd));
   }
@@ -829,7 +830,8 @@ export class KernelInstance {
       };
       const timer = setTimeout(done, ms);
       this.pauseWaiters.push(done);
-      this.armInput();
+      // (the function's thread must hear terminate; on the owner, terminate calls stateChanged itself)
+      if (this.role === 'local') this.armInput();
     });
   }
 
@@ -872,6 +874,23 @@ export class KernelInstance {
     this.#markEnded();
   }
 
+  /**
+   * Owner's side: the thread running this kernel (`thread`, its block) died and supervision
+   * starts the kernel again on another (js/runtime.ts). What the dead thread held is
+   * counted — in the function's hand: interrupted; taken from the queue and not handed
+   * out: discarded — and the kernel leaves that thread's scheduler; the queues, what is in
+   * them, and the state stay. `ended` waits for the new run (or restartCalledOff).
+   */
+  threadLost(thread: number): void {
+    if (this.released) return;
+    this.x.kcb_interrupt_in_hand(this.kcb);
+    this.x.kcb_discard_taken(this.kcb);
+    this.x.sched_remove(thread, this.kcb);
+  }
+
+  /** Owner's side: a restart after threadLost will not happen (the kernel is stopping): its run is over. */
+  restartCalledOff(): void { this.#markEnded(); }
+
   /** Owner's side: the thread running this kernel died; it fails unless it was ending anyway. */
   threadDied(reason: string): void {
     if (this.released) return;
@@ -879,7 +898,7 @@ export class KernelInstance {
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
-      this.fail(new RingKernelError(`the worker thread running kernel '${this.id}' died: ${reason}`, { kernelId: this.id, operation: 'run' }), c === StateCode.FAILED);
+      this.fail(threadDeathError(this.id, reason), c === StateCode.FAILED);
     this.#markEnded();
   }
 
@@ -985,6 +1004,11 @@ export class KernelInstance {
     return new KernelFailedError(`kernel '${this.id}' failed: ${this.lastError ?? 'unknown error'} (${operation})`,
       { kernelId: this.id, operation, cause: this.error });
   }
+}
+
+/** What a kernel's thread dying is, as its `failed` or `restarted` event and its receives tell it. */
+export function threadDeathError(kernelId: string, reason: string): WorkerThreadDiedError {
+  return new WorkerThreadDiedError(`the worker thread running kernel '${kernelId}' died: ${reason}`, { kernelId, operation: 'run' });
 }
 
 /** `max` of a column receive: an integer >= 1. */

@@ -8,9 +8,9 @@ import type { DeadLetter } from './dead-letters.js';
 
 /** `detail` of each event; every one names the kernel. */
 export interface KernelEventDetails {
-  /** The kernel failed for good: it threw with no restart left, or its thread died. */
+  /** The kernel failed for good: it threw, or its worker thread died, with no restart left (or no policy). */
   failed: { kernelId: string; error: unknown; restarts: number };
-  /** The kernel function threw and is started again after `delayMs`. */
+  /** The kernel function threw, or its worker thread died, and it is started again after `delayMs`. */
   restarted: { kernelId: string; error: unknown; restarts: number; delayMs: number };
   /** A message (or undecodable bytes) went to the kernel's dead letters. */
   deadletter: { kernelId: string; letter: DeadLetter };

@@ -4,7 +4,8 @@
 // The rule (docs/supervision.md):
 // - A throw at time `now` looks at the restarts of the last `withinMs` ms (a restart at t
 //   counts while now - t < withinMs). With `maxRestarts` of them already, the kernel fails
-//   (KernelFailedError); otherwise it restarts, and this restart joins the window.
+//   (KernelFailedError); otherwise it restarts, and this restart joins the window. A worker
+//   kernel's thread dying counts as a throw, in the same window (js/supervision/record.ts).
 // - The n-th restart in the window (n = 1 for the first) waits
 //       delay(n) = min(backoffMs * 2^(n-1), maxBackoffMs)
 //   so backoffMs 100 waits 100, 200, 400, ... ms, never more than maxBackoffMs; once the
@@ -58,24 +59,48 @@ export function backoffDelay(policy: CheckedRestartPolicy, n: number): number {
   return Math.min(policy.backoffMs * 2 ** (n - 1), policy.maxBackoffMs);
 }
 
-/** The restarts of one kernel within its policy's window. */
+/**
+ * The restarts of one kernel within its policy's window. Times are ms since the Unix epoch
+ * on a monotonic clock (platform.ts epochNow), so a window can move to another thread: a
+ * worker kernel whose thread died goes on, on a fresh thread, with the window it had.
+ */
 export class RestartWindow {
   readonly policy: CheckedRestartPolicy;
-  /** Times (ms) of the restarts still inside the window, oldest first. */
-  private readonly times: number[] = [];
+  /** Times of the restarts still inside the window, oldest first. */
+  private readonly times: number[];
 
-  constructor(policy: CheckedRestartPolicy) { this.policy = policy; }
+  /** `history`: restarts already in the window (times, oldest first), e.g. from another thread. */
+  constructor(policy: CheckedRestartPolicy, history: readonly number[] = []) {
+    this.policy = policy;
+    this.times = history.slice();
+  }
 
   /**
-   * The kernel threw at `now` (ms): the delay before it restarts, or null when it has had
-   * maxRestarts restarts within withinMs already and must fail.
+   * The kernel threw (or its thread died) at `now`: the delay before it restarts, or null
+   * when it has had maxRestarts restarts within withinMs already and must fail.
    */
   next(now: number): number | null {
-    const { maxRestarts, withinMs } = this.policy;
-    while (this.times.length > 0 && now - this.times[0]! >= withinMs) this.times.shift();
+    const { maxRestarts } = this.policy;
+    this.forget(now);
     if (this.times.length >= maxRestarts) return null;
     this.times.push(now);
     return backoffDelay(this.policy, this.times.length);
+  }
+
+  /** A restart that another thread allowed (its window is this one's copy) joins this window. */
+  note(at: number): void {
+    this.forget(at);
+    this.times.push(at);
+  }
+
+  /** The restarts still in the window at `now`, oldest first (a copy: to seed another window). */
+  history(now: number): number[] {
+    this.forget(now);
+    return this.times.slice();
+  }
+
+  private forget(now: number): void {
+    while (this.times.length > 0 && now - this.times[0]! >= this.policy.withinMs) this.times.shift();
   }
 }
 

@@ -6,20 +6,22 @@
 // Counting: the thread that runs the kernel counts restarts, errors and dead letters in its
 // control block as they happen (any thread reads them at once: telemetry); this record
 // counts only the letters its bound pushes out (deadLettersDropped).
-import type { CoreExports } from '../core/core.js';
+import { KernelStat, type CoreExports } from '../core/core.js';
 import { DeadLetterList, fromWire, reviveError, type DeadLetter, type WireDeadLetter } from './dead-letters.js';
 import { CheckpointSlot } from './checkpoints.js';
 import { emit } from './events.js';
 import type { SerializedError } from '../worker/protocol.js';
-import type { SupervisionSink } from './supervisor.js';
+import type { RestartHistory, SupervisionSink } from './supervisor.js';
+import { RestartWindow, type CheckedRestartPolicy } from './policy.js';
+import { epochNow } from '../platform.js';
 
 /** A worker kernel's supervision news, in one control message (js/worker/host.ts). */
 export interface WorkerReport {
   letters: WireDeadLetter[];
   /** A checkpoint it kept (already a structured clone: postMessage made it). */
   checkpoint?: { value: unknown; at: number };
-  /** It threw and restarts (the `restarts`-th time) after `delayMs`. */
-  restarted?: { error: SerializedError; restarts: number; delayMs: number };
+  /** It threw at `at` (epochNow there) and restarts (the `restarts`-th time) after `delayMs`. */
+  restarted?: { error: SerializedError; restarts: number; delayMs: number; at: number };
 }
 
 const RESOLVED = Promise.resolve();
@@ -30,6 +32,12 @@ export class SupervisionRecord implements SupervisionSink {
   readonly checkpoint = new CheckpointSlot();
   /** Restarts so far (the events' detail). */
   restarts = 0;
+  /**
+   * A worker kernel's restart window, as its thread keeps it (each restart it reports joins
+   * it here), for deciding on the owner whether the kernel restarts when that thread dies;
+   * null without a policy or on an inline kernel.
+   */
+  readonly #window: RestartWindow | null;
   readonly #events: EventTarget;
   readonly #x: CoreExports;
   readonly #kcb: number;
@@ -39,8 +47,9 @@ export class SupervisionRecord implements SupervisionSink {
   readonly #noteError: (error: unknown) => void;
 
   constructor(kernelId: string, deadLetterLimit: number, events: EventTarget, x: CoreExports, kcb: number, live: () => boolean,
-    noteError: (error: unknown) => void) {
+    noteError: (error: unknown) => void, workerPolicy?: CheckedRestartPolicy) {
     this.kernelId = kernelId;
+    this.#window = workerPolicy !== undefined && workerPolicy.maxRestarts > 0 ? new RestartWindow(workerPolicy) : null;
     this.letters = new DeadLetterList(deadLetterLimit);
     this.#events = events;
     this.#x = x;
@@ -57,8 +66,13 @@ export class SupervisionRecord implements SupervisionSink {
     emit(this.#events, 'deadletter', { kernelId: this.kernelId, letter });
   }
 
-  /** The function threw and is started again; `counted` as for deadLetter. */
-  restarting(error: unknown, restarts: number, delayMs: number, counted = false): void {
+  /** The function threw (or its thread died) at `at` and is started again; `counted` as for deadLetter. */
+  restarting(error: unknown, restarts: number, delayMs: number, at: number, counted = false): void {
+    this.#window?.note(at);
+    this.#restarted(error, restarts, delayMs, counted);
+  }
+
+  #restarted(error: unknown, restarts: number, delayMs: number, counted: boolean): void {
     this.restarts = restarts;
     this.#noteError(error);
     if (!counted && this.#live()) {
@@ -71,6 +85,27 @@ export class SupervisionRecord implements SupervisionSink {
   /** A checkpoint of a kernel on this thread: kept in `checkpoint` already, so held. */
   checkpointed(): Promise<void> { return RESOLVED; }
 
+  /**
+   * The worker thread running the kernel died (it held no error of the function's: no
+   * throw). Under the kernel's policy, in the one window its throws count in too: the delay
+   * before it starts again on another thread — this restart counted, its event sent — and
+   * the history that thread's window starts from; or null when no restart is left (or it
+   * has no policy): it fails.
+   */
+  restartAfterDeath(error: unknown): { delayMs: number; history: RestartHistory } | null {
+    const window = this.#window;
+    if (window === null) return null;
+    const now = epochNow();
+    // a restart the thread counted whose report died with it (posted, never delivered)
+    if (this.#live()) {
+      for (let n = this.#x.kcb_stat(this.#kcb, KernelStat.RESTARTS); this.restarts < n; this.restarts++) window.note(now);
+    }
+    const delayMs = window.next(now);
+    if (delayMs === null) return null;
+    this.#restarted(error, this.restarts + 1, delayMs, false);
+    return { delayMs, history: { restarts: this.restarts, times: window.history(now) } };
+  }
+
   /** The kernel failed for good. */
   failed(error: unknown): void {
     emit(this.#events, 'failed', { kernelId: this.kernelId, error, restarts: this.restarts });
@@ -80,6 +115,7 @@ export class SupervisionRecord implements SupervisionSink {
   fromWorker(r: WorkerReport): void {
     for (const w of r.letters) this.deadLetter(fromWire(this.kernelId, w), true);
     if (r.checkpoint) this.checkpoint.keepSnapshot(r.checkpoint.value, r.checkpoint.at);
-    if (r.restarted) this.restarting(reviveError(r.restarted.error), r.restarted.restarts, r.restarted.delayMs, true);
+    // (one the owner counted already, on finding the thread dead without it, is not counted again)
+    if (r.restarted && r.restarted.restarts > this.restarts) this.restarting(reviveError(r.restarted.error), r.restarted.restarts, r.restarted.delayMs, r.restarted.at, true);
   }
 }

@@ -11,7 +11,7 @@ import type { Message } from '../message/message.js';
 import type { DeadLetter } from './dead-letters.js';
 import type { CheckpointSlot } from './checkpoints.js';
 import { RestartWindow, type CheckedRestartPolicy } from './policy.js';
-import { epochNow, monotonicNow } from '../platform.js';
+import { epochNow } from '../platform.js';
 
 /** The kernel as the supervisor sees it (js/kernel/instance.ts). */
 export interface SupervisedKernel {
@@ -33,12 +33,24 @@ export interface SupervisionSink {
   readonly checkpoint: CheckpointSlot;
   deadLetter(letter: DeadLetter): void;
   /**
-   * The function threw and runs again (the `restarts`-th time) after `delayMs`. A promise:
-   * the next run waits for it too (a worker's report has reached the owner).
+   * The function threw at `at` (epochNow) and runs again (the `restarts`-th time) after
+   * `delayMs`. A promise: the next run waits for it too (a worker's report has reached the
+   * owner).
    */
-  restarting(error: unknown, restarts: number, delayMs: number): void | Promise<void>;
+  restarting(error: unknown, restarts: number, delayMs: number, at: number): void | Promise<void>;
   /** A checkpoint was kept in `checkpoint`: resolves once the kernel's owner holds it. */
   checkpointed(): Promise<void>;
+}
+
+/**
+ * The restarts a kernel had before this thread ran it: a worker kernel whose thread died
+ * goes on on a fresh thread with its count and its window (js/runtime.ts).
+ */
+export interface RestartHistory {
+  /** Restarts so far (the next one is restarts + 1). */
+  restarts: number;
+  /** Times (epochNow) of those still in the window, oldest first. */
+  times: number[];
 }
 
 /**
@@ -48,9 +60,9 @@ export interface SupervisionSink {
  * all the same); the caller knows it is no failure.
  */
 export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolicy | undefined,
-  start: () => unknown, sink: SupervisionSink): Promise<void> {
-  const window = policy !== undefined && policy.maxRestarts > 0 ? new RestartWindow(policy) : null;
-  for (let restarts = 0; ;) {
+  start: () => unknown, sink: SupervisionSink, history?: RestartHistory): Promise<void> {
+  const window = policy !== undefined && policy.maxRestarts > 0 ? new RestartWindow(policy, history?.times) : null;
+  for (let restarts = history?.restarts ?? 0; ;) {
     try {
       await start();
       return;
@@ -60,9 +72,10 @@ export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolic
       const reason = asError(error);
       for (const message of k.dropInHand()) sink.deadLetter({ kernelId: k.id, message, error: reason, at });
       if (k.stopping) throw error;
-      const delay = window === null ? null : window.next(monotonicNow());
+      const now = epochNow();
+      const delay = window === null ? null : window.next(now);
       if (delay === null) throw error;
-      const reported = sink.restarting(error, ++restarts, delay);
+      const reported = sink.restarting(error, ++restarts, delay, now);
       await k.pause(delay);
       if (reported && !k.stopping) await reported;
       if (k.stopping) return;

@@ -47,7 +47,7 @@ export const METRICS: readonly MetricRow[] = [
   { name: 'ringkernel_errors_total', type: 'counter', field: 'errorCount',
     help: 'Errors thrown by the kernel function.' },
   { name: 'ringkernel_restarts_total', type: 'counter', field: 'restarts',
-    help: 'Times the kernel function threw and was started again (its restart policy).' },
+    help: 'Times the kernel function was started again under its restart policy (after a throw, or after its worker thread died).' },
   { name: 'ringkernel_dead_letters_total', type: 'counter', field: 'deadLetters',
     help: 'Messages that became dead letters: held when the function threw, or records that did not decode.' },
   { name: 'ringkernel_dead_letters_dropped_total', type: 'counter', field: 'deadLettersDropped',

@@ -15,7 +15,9 @@ export interface KernelTelemetry {
   messagesDropped: number;
   /**
    * Accepted messages that were never handled because the kernel ended for good with them
-   * still queued (it failed, its thread died, or it was terminated): freed unread.
+   * still queued (it failed, its thread died, or it was terminated): freed unread. Also
+   * those a worker thread that died had taken from the queue and not handed out, when the
+   * kernel restarts on another thread.
    */
   messagesDiscarded: number;
   /**
@@ -29,7 +31,7 @@ export interface KernelTelemetry {
   outputDiscarded: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
   messagesRejected: number;
-  /** Times the kernel function threw and was started again (its restart policy). */
+  /** Times the kernel function was started again under its restart policy: after a throw, or after its worker thread died. */
   restarts: number;
   /** Messages that became dead letters (runtime.deadLetters), dropped ones included. */
   deadLetters: number;

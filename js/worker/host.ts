@@ -20,7 +20,7 @@ import { keyOfField } from '../kernel/routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
 import { isNode, nextTask, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
-import { serializeError, type DirectoryEntry, type FromWorker, type SerializedError, type ToWorker } from './protocol.js';
+import { serializeError, type DirectoryEntry, type FromWorker, type RouteMessage, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';
 import { Reports, WorkerSupervision } from './reports.js';
 
@@ -90,7 +90,19 @@ class WorkerHost implements ViewHost {
     for (const e of kernels) if (!this.hosted.has(e.id) && !this.directory.has(e.id)) this.directory.set(e.id, this.remoteView(e));
   }
 
-  async launch(msg: Extract<ToWorker, { type: 'launch' }>): Promise<void> {
+  /**
+   * Launches still importing their module, by kernel id: a route or expose request for that
+   * kernel waits for its launch (launch answers after the import, other requests at once).
+   */
+  readonly launching = new Map<string, Promise<void>>();
+
+  launch(msg: Extract<ToWorker, { type: 'launch' }>): Promise<void> {
+    const p = this.#launch(msg).finally(() => { if (this.launching.get(msg.entry.id) === p) this.launching.delete(msg.entry.id); });
+    this.launching.set(msg.entry.id, p);
+    return p;
+  }
+
+  async #launch(msg: Extract<ToWorker, { type: 'launch' }>): Promise<void> {
     const e = msg.entry;
     try {
       await importKernelModule(msg.module);
@@ -105,7 +117,10 @@ class WorkerHost implements ViewHost {
       const sink = new WorkerSupervision(e.id, this.core.x, e.kcb, this.reports, () => !inst.released);
       if (msg.restore !== undefined) sink.checkpoint.keepSnapshot(msg.restore);
       inst.sink = sink;
-      inst.run(() => def.fn(new KernelContext(inst, this.view)), def.restart, (threw, error) => this.ended(inst, threw, error));
+      const again = msg.again;
+      if (again?.route) this.route(again.route);   // before its function sends anything
+      if (again?.exposed) this.expose(e.id, true);
+      inst.run(() => def.fn(new KernelContext(inst, this.view)), def.restart, (threw, error) => this.ended(inst, threw, error), again?.history);
       this.port.post({ type: 'done', seq: msg.seq, error: null } satisfies FromWorker);
     } catch (err) {
       this.port.post({ type: 'done', seq: msg.seq, error: serializeError(err) } satisfies FromWorker);
@@ -164,7 +179,7 @@ class WorkerHost implements ViewHost {
     for (const inst of this.hosted.values()) inst.stateChanged();
   }
 
-  route(msg: Extract<ToWorker, { type: 'route' }>): void {
+  route(msg: RouteMessage): void {
     const inst = this.hosted.get(msg.id);
     if (!inst) return;
     if (msg.targets === null) { inst.route = null; return; }
@@ -261,16 +276,25 @@ export async function startWorkerHost(): Promise<void> {
     }
     if (msg.type === 'launch') { void host!.launch(msg); return; }
     if (msg.type === 'ack') { host!.reports.acked(msg.seq); return; }
-    let error: SerializedError | null = null;
-    try {
-      switch (msg.type) {
-        case 'directory': host!.setDirectory(msg.kernels); break;
-        case 'route': host!.route(msg); break;
-        case 'drop': host!.drop(msg.id); break;
-        case 'fence': break; // a task of its own: what was delivered before has run by now
-        case 'expose': host!.expose(msg.id, msg.exposed); break;
-      }
-    } catch (e) { error = serializeError(e); }
-    port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);
+    // a route, exposure or drop of a kernel still being launched here (importing its
+    // module) takes effect once it is launched: before, there is no kernel to apply it to
+    const launching = 'id' in msg ? host!.launching.get(msg.id) : undefined;
+    if (launching) { void launching.then(() => handle(host!, msg, port)); return; }
+    handle(host!, msg, port);
   });
+}
+
+/** Carries out a request that takes effect at once, and answers it. */
+function handle(host: WorkerHost, msg: Exclude<ToWorker, { type: 'init' | 'launch' | 'ack' }>, port: ParentPort): void {
+  let error: SerializedError | null = null;
+  try {
+    switch (msg.type) {
+      case 'directory': host.setDirectory(msg.kernels); break;
+      case 'route': host.route(msg); break;
+      case 'drop': host.drop(msg.id); break;
+      case 'fence': break; // a task of its own: what was delivered before has run by now
+      case 'expose': host.expose(msg.id, msg.exposed); break;
+    }
+  } catch (e) { error = serializeError(e); }
+  port.post({ type: 'done', seq: msg.seq, error } satisfies FromWorker);
 }

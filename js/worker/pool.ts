@@ -1,7 +1,8 @@
 // worker/pool.ts — the worker threads of one runtime. Each worker gets a thread block (its
 // doorbell and kernel list, assembly/scheduler.ts) and a scratch area in the shared memory,
 // then kernels to run. Kernels are spread so that n workers >= k kernels gives each kernel
-// its own thread; a worker that dies fails only the kernels it hosts.
+// its own thread; a worker that dies ends only the kernels it hosts (the owner starts those
+// with a restart policy again, placed as a new launch is: js/runtime.ts #restartElsewhere).
 //
 // Idle workers do not keep the process alive (Node), so a script that forgets shutdown()
 // still ends; a busy one does, so no accepted message is lost. Each worker has a 64-byte
@@ -16,7 +17,7 @@
 import type { OwnerCore } from '../core/core.js';
 import { DEFAULT_SCRATCH_BYTES } from '../core/core.js';
 import { startWorker, type WorkerHandle } from './thread.js';
-import { WorkerRequestError, type DirectoryEntry, type FromWorker, type Request, type SerializedError, type ToWorker } from './protocol.js';
+import { WorkerRequestError, type DirectoryEntry, type FromWorker, type Relaunch, type Request, type SerializedError, type ToWorker } from './protocol.js';
 import { BackendNotAvailableError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
 
@@ -40,6 +41,8 @@ export class PoolWorker {
   /** Address of this worker's idle block (see the top of this file). */
   readonly idle: number;
   alive = true;
+  /** Why the thread ended, once it has. */
+  endedBecause = '';
   private seq = 0;
   private readonly pending = new Map<number, { resolve(): void; reject(e: WorkerRequestError): void }>();
 
@@ -69,9 +72,9 @@ export class PoolWorker {
   /** Keeps the pool's threads referenced until `p` settles (set by the pool). */
   hold: <T>(p: Promise<T>) => Promise<T> = (p) => p;
 
-  /** Asks the worker to import `module` and start the kernel; rejects with its error. */
-  launch(entry: DirectoryEntry, module: string, restore: unknown): Promise<void> {
-    return this.request({ type: 'launch', entry, module, restore });
+  /** Asks the worker to import `module` and start the kernel (`again`: after its last thread died); rejects with its error. */
+  launch(entry: DirectoryEntry, module: string, restore: unknown, again?: Relaunch): Promise<void> {
+    return this.request({ type: 'launch', entry, module, restore, again });
   }
 
   settle(seq: number, error: SerializedError | null): void {
@@ -205,6 +208,7 @@ export class WorkerPool {
         reject(new BackendNotAvailableError(`worker ${index} could not start: ${reason}`));
         if (!w.alive) return;
         w.alive = false;
+        w.endedBecause = reason;
         w.failPending(`worker thread ${index} ended: ${reason}`);
         this.events.died(w, reason);
       });
@@ -223,6 +227,7 @@ export class WorkerPool {
   async kill(w: PoolWorker, reason: string): Promise<void> {
     if (!w.alive) return;
     w.alive = false;
+    w.endedBecause = reason;
     w.failPending(reason);
     await w.handle.terminate();
     this.events.died(w, reason);

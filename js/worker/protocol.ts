@@ -4,6 +4,7 @@
 import type { Route } from '../kernel/routing.js';
 import { RingKernelError } from '../errors.js';
 import type { WorkerReport } from '../supervision/record.js';
+import type { RestartHistory } from '../supervision/supervisor.js';
 
 export interface DirectoryEntry {
   id: string; kernelId: string; kcb: number; input: number; output: number;
@@ -20,16 +21,26 @@ export type ToWorker =
 
 /** Requests the worker answers with { type: 'done', seq, error } once they took effect. */
 export type Request = { seq: number } & (
-  /** `restore`: a checkpoint to start from (a structured clone), or undefined. */
-  | { type: 'launch'; entry: DirectoryEntry; module: string; restore: unknown }
+  /**
+   * `restore`: a checkpoint to start from (a structured clone), or undefined. A kernel
+   * started again after its thread died (`again`) comes with its restarts so far, and with
+   * its route and exposure, set before its function runs.
+   */
+  | { type: 'launch'; entry: DirectoryEntry; module: string; restore: unknown; again?: Relaunch }
   | { type: 'directory'; kernels: DirectoryEntry[] }
-  | { type: 'route'; id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
+  | ({ type: 'route' } & RouteMessage)
   | { type: 'drop'; id: string }
   // answered once everything the worker was doing when it arrived has run: after a
   // deactivate, no message reaches the kernel's code once this is answered (a barrier)
   | { type: 'fence' }
   // a kernel exposed to other runtimes (js/remote.ts): report the ids it handles ('handled')
   | { type: 'expose'; id: string; exposed: boolean });
+
+/** A route as it travels to the worker that runs its sender. */
+export interface RouteMessage { id: string; targets: string[] | null; mode: Route['mode']; keyField: string | undefined }
+
+/** What a kernel restarted on a fresh thread keeps from its last one (js/runtime.ts). */
+export interface Relaunch { history: RestartHistory; route: RouteMessage | null; exposed: boolean }
 
 export type FromWorker =
   | { type: 'ready' }

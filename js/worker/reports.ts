@@ -58,12 +58,12 @@ export class WorkerSupervision implements SupervisionSink {
     void this.#reports.send(this.#id, { letters: [toWire(letter)] });
   }
 
-  restarting(error: unknown, restarts: number, delayMs: number): Promise<void> {
+  restarting(error: unknown, restarts: number, delayMs: number, at: number): Promise<void> {
     if (this.#live()) {
       this.#x.kcb_record_restart(this.#kcb);
       this.#x.kcb_record_error(this.#kcb);
     }
-    return this.#reports.send(this.#id, { letters: [], restarted: { error: serializeError(error), restarts, delayMs } });
+    return this.#reports.send(this.#id, { letters: [], restarted: { error: serializeError(error), restarts, delayMs, at } });
   }
 
   checkpointed(): Promise<void> {

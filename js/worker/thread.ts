@@ -53,7 +53,10 @@ export async function startWorker(url: URL, name: string): Promise<WorkerHandle>
   const w = new W(url, { type: 'module', name });
   let ended = false;
   const exitListeners: Array<(reason: string) => void> = [];
-  const end = (reason: string) => { if (!ended) { ended = true; for (const f of exitListeners) f(reason); } };
+  // A web worker may go on after an uncaught error (a browser's does; Deno's when the error
+  // event is cancelled, as here): it is ended, so that a thread reported gone is gone — the
+  // owner may start its kernels again on another thread (docs/supervision.md).
+  const end = (reason: string) => { if (!ended) { ended = true; w.terminate(); for (const f of exitListeners) f(reason); } };
   w.addEventListener('error', (e: Event) => { e.preventDefault?.(); end(`it threw ${(e as ErrorEvent).message ?? 'an error'}`); });
   w.addEventListener('messageerror', () => end('a control message could not be read'));
   return {

@@ -1,7 +1,7 @@
 // Kernels with restart policies for tests/supervision.test.ts, each defined twice: inline
 // under its name and on a worker under 'w_' + its name. A worker imports this module to
 // find them; the test imports it too, which registers them on the owner's side.
-import { ringKernel, message, t, type KernelContext, type KernelOptions, type Placement } from '../../js/index.js';
+import { ringKernel, message, t, type KernelContext, type KernelOptions, type Placement, type RestartPolicy } from '../../js/index.js';
 
 export const SNum = message('SNum', { n: t.f64 });
 /** What a kernel reports: `what` (an answer, a start, a throw), a number, a wall-clock time. */
@@ -184,19 +184,45 @@ export const holder = both('sup_holder', {}, async (ctx) => {
 });
 
 /**
- * Worker kernels only (an inline one would end the test's process): a negative n throws
- * (a restart); on 5, with that message in hand, its thread ends: by process.exit, or by an
- * error thrown outside the function's promise (a timer's callback). The restart policy
- * cannot help there: a thread's death is no throw.
+ * Worker kernels only (an inline one would end the test's process), for the deaths of their
+ * thread. Each reports its start ('start', with the sum it restored from its checkpoint),
+ * answers each n >= 0 ('answer') and keeps the sum of those in its checkpoint; a negative n
+ * throws (a restart). An n >= 1000 is a death: the kernel checkpoints { holding: n }, waits
+ * until n - 1000 more messages are queued behind it, and then its thread ends with that
+ * message in hand — by process.exit, or by an error thrown outside the function's promise (a
+ * timer's callback).
  */
-const dies = (kernelId: string, die: () => void) => ringKernel({
-  kernelId, input: SNum, output: SReport, placement: 'worker', module: import.meta.url, restart: { maxRestarts: 5, withinMs: 60_000 },
+const dies = (kernelId: string, die: () => void, restart?: RestartPolicy) => ringKernel({
+  kernelId, input: SNum, output: SReport, placement: 'worker', module: import.meta.url, restart,
 }, async (ctx) => {
+  const state = { sum: (ctx.restored as { sum?: number } | undefined)?.sum ?? 0 };
+  await ctx.send(report('start', state.sum));
   for await (const m of ctx) {
     if (m.n < 0) throw new RangeError(`poison ${m.n}`);
-    if (m.n === 5) { die(); await new Promise(() => {}); }
+    if (m.n >= 1000) {
+      await ctx.checkpoint({ ...state, holding: m.n });
+      while (ctx.runtime.getTelemetry(ctx.kernelId)!.queueDepth < m.n - 1000) await new Promise((r) => setTimeout(r, 2));
+      die();
+      await new Promise(() => {});
+    }
+    state.sum += m.n;
+    await ctx.checkpoint(state);
     await ctx.send(report('answer', m.n));
   }
 });
-export const exits = dies('w_sup_exits', () => process.exit(3)).kernelId;
-export const uncaught = dies('w_sup_uncaught', () => { setTimeout(() => { throw new Error('uncaught in the thread'); }, 0); }).kernelId;
+const exit = () => process.exit(3);
+const throwInTimer = () => { setTimeout(() => { throw new Error('uncaught in the thread'); }, 0); };
+const policy: RestartPolicy = { maxRestarts: 5, withinMs: 60_000, backoffMs: 20 };
+export const exits = dies('w_sup_exits', exit, policy).kernelId;
+export const uncaught = dies('w_sup_uncaught', throwInTimer, policy).kernelId;
+/** Two restarts a minute, throws and deaths together. */
+export const twoLives = dies('w_sup_twolives', exit, { maxRestarts: 2, withinMs: 60_000 }).kernelId;
+/** A 10 s backoff: terminate and shutdown must not wait for it. */
+export const slowPhoenix = dies('w_sup_slowphoenix', exit, { maxRestarts: 5, withinMs: 60_000, backoffMs: 10_000 }).kernelId;
+/** No restart policy: a death fails it. */
+export const mortal = dies('w_sup_mortal', exit).kernelId;
+
+/** Forwards whatever it gets (any class), restarting on a throw: a stage to connect on either side of another. */
+export const relay = both('sup_relay', { input: undefined, output: undefined, restart: policy }, async (ctx) => {
+  for await (const m of ctx) await (ctx as unknown as KernelContext).send(m);
+});
