@@ -26,9 +26,10 @@
 //     36  u32 fieldCount
 //     40  u32 times           pop: address of an f64 per message (its timestamp), 0 for none
 //     44  u32 temp            address of recordLen bytes, for a record that wraps the arena
-//     48  u32 skipped         pop (out): records consumed but not of this class (type or length)
-//     52  u32 skippedType     pop (out): the type id of the first one skipped
-//     56  u32 skippedLen      pop (out): its length
+//     48  u32 blocked         pop (out): 1 when the pop stopped before a record not of this
+//                             class (type or length), which it left in the queue; else 0
+//     52  u32 blockedType     pop (out): that record's type id
+//     56  u32 blockedLen      pop (out): its length
 //     60  u32 index0          push: the batch's index of message 0 of the columns (message ids)
 //     64  u32 ids             address of 16 bytes a message, or 0: pop: each record's message
 //                             id; push: each record's correlation id (the GPU pump's answers)
@@ -128,26 +129,23 @@ export function columnsEncode(layout: usize, i: u32, dst: usize): void {
   }
 }
 
-/** Counts a record consumed but not of the class; the first one's type and length are kept for the error. */
-function noteSkipped(layout: usize, type: u32, len: u32): void {
-  let skipped = load<u32>(layout, COL_SKIPPED);
-  if (skipped == 0) {
-    store<u32>(layout, type, COL_SKIPPED_TYPE);
-    store<u32>(layout, len, COL_SKIPPED_LEN);
-  }
-  store<u32>(layout, skipped + 1, COL_SKIPPED);
+/** The pop stopped before a record not of the class: its type and length, for the caller. */
+function noteBlocked(layout: usize, type: u32, len: u32): void {
+  store<u32>(layout, type, COL_SKIPPED_TYPE);
+  store<u32>(layout, len, COL_SKIPPED_LEN);
+  store<u32>(layout, 1, COL_SKIPPED);
 }
 
 /**
  * Reads the record of `len` bytes at `src` into message `i` of the columns, when it is one
- * of this class (type id and length); returns whether it was. A record that is not is left
- * alone and counted in `skipped` (the first one's type and length are kept for the error).
+ * of this class (type id and length); returns whether it was. One that is not is left
+ * alone and noted as the one the pop stops before (`blocked`).
  */
 export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool {
   let type = load<u32>(src);
   if (len != load<u32>(layout, COL_RECORD_LEN) || type != load<u32>(layout, COL_TYPE) ||
       load<u32>(src, H_PAYLOAD) != len - <u32>HEADER) {
-    noteSkipped(layout, len >= 4 ? type : 0, len);
+    noteBlocked(layout, len >= 4 ? type : 0, len);
     return false;
   }
   let times = <usize>load<u32>(layout, COL_TIMES);
@@ -248,8 +246,9 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
 
 /**
  * Reads n records of the class's length from `arena` (`size` bytes, a power of two) at byte
- * positions pos, pos + align8(recordLen), ... (mod size) into the columns from message i on;
- * one of another type is consumed and counted as skipped. Returns how many were of the class.
+ * positions pos, pos + align8(recordLen), ... (mod size) into the columns from message i on,
+ * up to the first of another type (noted as the one the pop stops before). Returns how many
+ * it read: those before it.
  */
 export function columnsDecodeRun(layout: usize, i: u32, n: u32, arena: usize, size: u32, pos: u32): u32 {
   let len = load<u32>(layout, COL_RECORD_LEN);
@@ -274,7 +273,7 @@ export function columnsDecodeRun(layout: usize, i: u32, n: u32, arena: usize, si
       rec = temp;
     }
     let h = load<u64>(rec);
-    if (h != head) { noteSkipped(layout, <u32>h, len); continue; }
+    if (h != head) { noteBlocked(layout, <u32>h, len); break; }
     if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
     if (ids != 0) {
       let id = ids + (m << 4);

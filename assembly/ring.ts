@@ -594,8 +594,8 @@ export function queue_space_word(q: usize): usize { return q + SPACE_SEQ; }
 /**
  * Copies up to maxCount committed records, highest band first, to dst (cap bytes) and
  * releases them. SINGLE: one record, bare; BATCH: each as [u32 len][bytes, padded to 4];
- * COLUMNS: into the columns at columnLayout (dst and cap unused), records of another class
- * consumed and counted there.
+ * COLUMNS: into the columns at columnLayout (dst and cap unused), up to the first record not
+ * of the class, which stays queued (the layout's `blocked` says so).
  * Returns how many, or EMPTY / CLOSED_ERR (closed and drained) / DST_TOO_SMALL.
  *
  * The records of a band are copied first and released with one compare-and-swap on its
@@ -612,6 +612,8 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
   let n: u32 = 0;
   let tooSmall = false;
   let fixedLen = mode == COLUMNS ? load<u32>(columnLayout, COL_RECORD_LEN) : 0;
+  let stopped = false; // COLUMNS: before a record not of the class
+  if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_SKIPPED);
   for (let b: u32 = 0; b < BAND_COUNT && n < maxCount; b++) {
     let bh = band(q, b);
     let arena = <usize>load<u32>(bh, C_ARENA);
@@ -621,12 +623,13 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
       let index = hi(t);
       let pos = lo(t);
       let bandStart = p;
-      let skippedBefore = mode == COLUMNS ? load<u32>(columnLayout, COL_SKIPPED) : 0;
+      let blocked = false;
       let taken: u32 = 0;
       while (n + taken < maxCount) {
         if (mode == COLUMNS) {
           // a run of committed records of the class's length, read in place in one loop
-          // (columns.ts); then one of another length (not of the class: skipped), if any
+          // (columns.ts), up to one of another type; then, if the run ended at one of
+          // another length, that one: either way the pop stops before it and leaves it queued
           let run: u32 = 0;
           while (n + taken + run < maxCount) {
             let slot = slotAt(slots, index + run, slotMask);
@@ -634,10 +637,12 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
             run++;
           }
           if (run > 0) {
-            p += <usize>columnsDecodeRun(columnLayout, <u32>p, run, arena, mask + 1, pos);
-            index += run;
-            pos += run * align8(fixedLen);
-            taken += run;
+            let got = columnsDecodeRun(columnLayout, <u32>p, run, arena, mask + 1, pos);
+            p += <usize>got;
+            index += got;
+            pos += got * align8(fixedLen);
+            taken += got;
+            if (got < run) { blocked = true; break; }
             continue;
           }
         }
@@ -646,8 +651,10 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
         let len = atomic.load<u32>(slot, 4);
         if (mode == COLUMNS) {
           // another length: its type is read in place (a record's first 8 bytes never wrap:
-          // positions are 8-aligned) for the error, and it is skipped
+          // positions are 8-aligned) for the caller, and it stays queued
           columnsDecode(columnLayout, <u32>p, arena + <usize>(pos & mask), len);
+          blocked = true;
+          break;
         } else {
           let at = mode == SINGLE ? p : p + 4;
           if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }
@@ -659,13 +666,14 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
         pos += align8(len);
         taken++;
       }
-      if (taken == 0) break;
-      if (atomic.cmpxchg<u64>(bh, t, pack(index, pos), TAIL) == t) { n += taken; break; }
+      if (taken == 0) { stopped = blocked; break; }
+      if (atomic.cmpxchg<u64>(bh, t, pack(index, pos), TAIL) == t) { n += taken; stopped = blocked; break; }
       p = bandStart; // lost the race: our copies are void
-      if (mode == COLUMNS) store<u32>(columnLayout, skippedBefore, COL_SKIPPED);
+      if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_SKIPPED);
       tooSmall = false;
     }
-    if (tooSmall) break;
+    // a record not of the class stops the pop (lower bands would jump ahead of it)
+    if (tooSmall || stopped) break;
   }
   if (n > 0) {
     signalSpace(q);
@@ -743,9 +751,9 @@ export function queue_push_columns(q: usize, layout: usize, first: u32, count: u
 }
 
 /**
- * Pops up to maxCount records into the columns described at `layout`, highest band first:
- * how many were consumed (the layout's `skipped` says how many of them were not of its class
- * and were dropped unread), or EMPTY / CLOSED_ERR when none.
+ * Pops up to maxCount records into the columns described at `layout`, highest band first,
+ * up to the first one not of its class, which stays queued (the layout's `blocked` is then
+ * 1, with its type and length): how many it read, or EMPTY / CLOSED_ERR when none.
  */
 export function queue_pop_columns(q: usize, layout: usize, maxCount: u32): i32 {
   columnLayout = layout;

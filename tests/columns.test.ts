@@ -235,7 +235,7 @@ test('receiveColumns waits like receive: timeout, and at least one message', () 
   try { await rt.receiveColumns('col_echo', { max: 0 }); assert.unreachable(); } catch (e) { assert.instance(e, RangeError); }
 }));
 
-test('receiveColumns skips records of another class (as receiveMany skips bad ones); only those: MessageDecodeError', () => withRuntime(async (rt) => {
+test('receiveColumns stops before a message of another class, which stays queued for receive; one at the head: MessageTypeError', () => withRuntime(async (rt) => {
   // a kernel that declares no output class may send what it likes; { as } names the class to read
   ringKernel({ kernelId: 'col_liar', input: CNum }, async (ctx) => {
     for await (const m of ctx) {
@@ -248,16 +248,76 @@ test('receiveColumns skips records of another class (as receiveMany skips bad on
   await rt.sendMany('col_liar', [new CNum({ n: 1 }), new CNum({ n: -1 }), new CNum({ n: 2 })]);
   await new Promise((r) => setTimeout(r, 30));
   const b = await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum });
-  assert.equal([...b.fields.n!], [1, 2]);
-  await rt.send('col_liar', new CNum({ n: -1 }));
-  await new Promise((r) => setTimeout(r, 30));
+  assert.equal([...b.fields.n!], [1]);
   try { await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum }); assert.unreachable(); } catch (e) {
-    assert.instance(e, MessageDecodeError);
+    assert.instance(e, MessageTypeError);
     assert.match((e as Error).message, /col_liar/);
-    assert.match((e as Error).message, /not a CNum/);
+    assert.match((e as Error).message, /the next message in the queue is a CText, not a CNum; it stays queued/);
   }
+  const text = await rt.receive('col_liar', { timeout: 1000 });
+  assert.instance(text, CText);
+  assert.is(text.name, 'not a CNum');
+  assert.equal([...(await rt.receiveColumns('col_liar', { timeout: 3000, as: CNum })).fields.n!], [2], 'nothing lost, in order');
   // without { as }: the kernel's columns are unknown
   await refused(rt.receiveColumns('col_liar', { timeout: 10 }), undefined, /declares no output message class/, 'col_liar');
+}));
+
+test('a kernel that reads its input as columns stops before a message of another class too, which its receive() then takes', () => withRuntime(async (rt) => {
+  const got: string[] = [];
+  ringKernel({ kernelId: 'col_mixed_in' }, async (ctx) => {
+    for (;;) {
+      try { got.push(`columns ${[...(await ctx.receiveColumns({ as: CNum, timeout: 2000 })).fields.n!]}`); } catch (e) {
+        if (!(e instanceof MessageTypeError)) break;
+        got.push(`${(e as Error).message.includes('a CText, not a CNum') ? 'MessageTypeError' : (e as Error).message}, then ${(await ctx.receive(1000)).constructor.name}`);
+      }
+    }
+  });
+  await rt.launch('col_mixed_in');
+  await rt.sendMany('col_mixed_in', [new CNum({ n: 1 }), new CNum({ n: 2 }), new CText({ x: 1, name: 'x' }), new CNum({ n: 3 })]);
+  await rt.activate('col_mixed_in');
+  for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(got.slice(0, 3), ['columns 1,2', 'MessageTypeError, then CText', 'columns 3']);
+  assert.is(rt.getTelemetry('col_mixed_in')!.deadLetters, 0);
+}));
+
+test('a record of a class the kernel does not take, in the input it reads as columns (bytes from a worker of another version): a dead letter, the rest in order', () => withRuntime(async (rt) => {
+  const { Skew, SkewGo } = await import('./helpers/column-skew.js');
+  await rt.launch('col_skew_sink');
+  await rt.launch('col_skew_sender');
+  await rt.activate('col_skew_sender');
+  await rt.sendColumns('col_skew_sink', { n: new Int32Array([1, 2]) });
+  await rt.send('col_skew_sender', new SkewGo({ n: 99 }));
+  for (let i = 0; i < 200 && rt.getTelemetry('col_skew_sender')!.messagesProcessed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await rt.sendColumns('col_skew_sink', { n: new Int32Array([3]) });
+  await rt.activate('col_skew_sink');
+  const ns: number[] = [];
+  while (ns.length < 3) ns.push((await rt.receive('col_skew_sink', { timeout: 5000 })).n);
+  assert.equal(ns, [1, 2, 3]);
+  const letters = rt.deadLetters('col_skew_sink');
+  assert.is(letters.length, 1);
+  assert.instance(letters[0]!.message, Uint8Array);
+  assert.instance(letters[0]!.error, MessageDecodeError);
+  assert.match(letters[0]!.error.message, /unknown type id/);
+  assert.is(rt.getTelemetry('col_skew_sink')!.deadLetters, 1);
+  assert.ok(Skew.typeName === 'ColSkew');
+}));
+
+test('a kernel that declares its input class never gets a message of another one, even one this thread knows (a worker whose module declares another): a dead letter', () => withRuntime(async (rt) => {
+  const { Skew, SkewGo } = await import('./helpers/column-skew.js');
+  await rt.launch('col_skew_typed');
+  await rt.launch('col_skew_typed_sender');
+  await rt.activate('col_skew_typed_sender');
+  await rt.send('col_skew_typed', new Skew({ n: 1 }));
+  await rt.send('col_skew_typed_sender', new SkewGo({ n: 2 }));
+  for (let i = 0; i < 200 && rt.getTelemetry('col_skew_typed_sender')!.messagesProcessed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await rt.send('col_skew_typed', new Skew({ n: 3 }));
+  await rt.activate('col_skew_typed');
+  const ns = [(await rt.receive('col_skew_typed', { timeout: 5000 })).n, (await rt.receive('col_skew_typed', { timeout: 5000 })).n];
+  assert.equal(ns, [1, 3]);
+  const letters = rt.deadLetters('col_skew_typed');
+  assert.is(letters.length, 1);
+  assert.instance(letters[0]!.error, MessageDecodeError);
+  assert.match(letters[0]!.error.message, /a ColSkewGo record, not a ColSkew/);
 }));
 
 test('{ as } names the class of a kernel that declares none, and must be its class when it does', () => withRuntime(async (rt) => {

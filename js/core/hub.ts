@@ -21,7 +21,7 @@
 // poll only takes time from the thread it waits for: polls miss, and adaptive stops.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
-import { Message } from '../message/message.js';
+import { Message, type MessageClass } from '../message/message.js';
 import { encodeInto } from '../message/encode.js';
 import { decodeFrom } from '../message/decode.js';
 import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from '../message/record.js';
@@ -107,8 +107,14 @@ export class Hub {
   /**
    * Where records of `ring` that do not decode go (a kernel's dead letters): a copy of
    * their bytes and the MessageDecodeError. Only for rings a kernel on this thread drains.
+   * `expected`: the class the kernel declares it takes; a record of another does not decode.
    */
-  onBadRecord(ring: Ring, handler: (bytes: Uint8Array, error: unknown) => void): void { this.badRecords.set(ring.ptr, handler); }
+  onBadRecord(ring: Ring, handler: (bytes: Uint8Array, error: unknown) => void, expected?: MessageClass): void {
+    this.badRecords.set(ring.ptr, handler);
+    if (expected !== undefined) this.expected.set(ring.ptr, expected);
+  }
+  /** The class every record of a ring must be (a kernel's declared input): one of another class does not decode. */
+  private readonly expected = new Map<number, MessageClass>();
   /**
    * The ring is about to be freed (its kernel released): nothing here may touch its memory
    * afterwards. An armed wait is called off now, while the memory is still the ring's: it
@@ -119,6 +125,7 @@ export class Hub {
   forget(ring: Ring): void {
     this.readers.delete(ring.ptr);
     this.badRecords.delete(ring.ptr);
+    this.expected.delete(ring.ptr);
     this.spaceWaiters.delete(ring.ptr);
     const arm = this.armed.get(ring.ptr);
     if (arm !== undefined) {
@@ -394,7 +401,7 @@ export class Hub {
    */
   popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
     const c = this.core;
-    const bad = this.badRecords.get(ring.ptr);
+    const bad = this.badRecords.get(ring.ptr), expected = this.expected.get(ring.ptr);
     for (;;) {
       const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
       if (n <= 0) return 0;
@@ -404,7 +411,7 @@ export class Hub {
       for (let k = 0, p = c.scratch; k < n; k++) {
         const len = c.dv.getUint32(p, true);
         sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
-        try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len); j++; } catch (e) {
+        try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len, expected); j++; } catch (e) {
           if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
           else out[j++] = e;
         }

@@ -44,7 +44,7 @@ function gpuPump(def: KernelDefinition, runner: Runner) {
     regions ??= [0, 1].map(() => new BatchRegion(core, input, output, runner.inBytes, runner.outBytes));
     const region = regions[turn % 2]!;
     const takenAt = monotonicNow();
-    const n = takeBatch(inst, region, runner.maxBatch, input);
+    const n = takeBatch(inst, region, runner.maxBatch);
     if (n === 0) return null;
     turn++;
     const bytes = n * runner.inBytes;

@@ -11,7 +11,7 @@ import { FRAME_PREFIX, frameBytes } from '../message/record.js';
 import type { KernelInstance } from '../kernel/instance.js';
 import { OwnerCore } from '../core/core.js';
 import { StateCode } from '../kernel/state.js';
-import { MessageDecodeError, RingKernelError } from '../errors.js';
+import { RingKernelError } from '../errors.js';
 import { epochNow, monotonicNow, timeOrigin } from '../platform.js';
 import { Col, layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../message/columns.js';
 
@@ -87,23 +87,21 @@ export function ownerCore(inst: KernelInstance): OwnerCore {
 
 /**
  * Pops up to `max` input records of the kernel into `region` as columns (0 unless active):
- * one core call. A record of another type (or length) fails the batch with
- * MessageDecodeError naming both types.
+ * one core call. A batch ends before a record of another type (or length); one at the head
+ * is taken into the kernel's dead letters, with the MessageDecodeError naming it.
  */
-export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number, input: PayloadShape): number {
+export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number): number {
   if (inst.stopping || inst.code !== StateCode.ACTIVE) return 0;
   const core = inst.hub.core, x = core.x, dv = core.dv;
   region.ensure(Math.min(max, Math.max(1, inst.input.depth)));
-  dv.setUint32(region.layoutIn + Col.SKIPPED, 0, true);
-  const n = x.queue_pop_columns(inst.input.ptr, region.layoutIn, Math.min(max, region.capacity));
-  if (n <= 0) return 0;
-  inst.hub.wakeSpace(inst.input);
-  if (dv.getUint32(region.layoutIn + Col.SKIPPED, true) > 0) {
-    const type = dv.getUint32(region.layoutIn + Col.SKIPPED_TYPE, true), len = dv.getUint32(region.layoutIn + Col.SKIPPED_LEN, true);
-    throw new MessageDecodeError(`GPU kernel '${inst.id}' received a record of type id ${type} and ${len} bytes; it takes ${input.typeName} (type id ${input.typeId}, ${input.recordLen} bytes)`,
-      { kernelId: inst.id, operation: 'receive', offset: 0 });
+  for (;;) {
+    const n = x.queue_pop_columns(inst.input.ptr, region.layoutIn, Math.min(max, region.capacity));
+    if (n > 0) { inst.hub.wakeSpace(inst.input); return n; }
+    // the next record is not of the kernel's input class (bytes another thread wrote): it
+    // goes to the dead letters, counted, and the batch is taken from the next one on
+    if (dv.getUint32(region.layoutIn + Col.SKIPPED, true) === 0) return 0;
+    inst.dropNotOfClass();
   }
-  return n;
 }
 
 /** Counts a batch of `count` taken at `takenAt` (monotonicNow()) as handled now: one core call. */

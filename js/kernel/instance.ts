@@ -10,12 +10,14 @@ import { Message, describeMessage, type MessageClass } from '../message/message.
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
 import type { Core } from '../core/core.js';
+import { decodeFrom } from '../message/decode.js';
+import { FRAME_PREFIX } from '../message/record.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
-  columnCount, columnShape, columnsToMessages, messagesToColumns, popColumns, pushColumns, recordBatch,
+  columnCount, columnShape, columnsToMessages, messagesToColumns, notOfClassError, popColumns, pushColumns, recordBatch,
   type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
@@ -146,11 +148,14 @@ export class KernelInstance {
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
       hub.onReadable(input, () => this.inputArrived());
-      hub.onBadRecord(input, (bytes, error) => {
-        this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
-      });
+      hub.onBadRecord(input, (bytes, error) => this.#badRecord(bytes, error), def.input);
     }
     hub.onReadable(output, () => this.deliverToHost());
+  }
+
+  /** A record of this kernel's input that does not decode (or is not of its input class): a dead letter, as its bytes. */
+  #badRecord(bytes: Uint8Array, error: unknown): void {
+    this.sink?.deadLetter({ kernelId: this.id, message: bytes, error: error as Error, at: epochNow() });
   }
 
   /** The state once the control block is freed (released); -1 before. */
@@ -374,15 +379,48 @@ export class KernelInstance {
         if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
           const now = monotonicNow();
           if (this.holding) this.finishCurrent(now); // what it holds was handled by now
-          // messages a for-await / receive took in its last pop come before the ring's
-          if (this.taken.size > 0) { this.handledSince = now; return Promise.resolve(messagesToColumns(shape, this.takeMany(Math.min(max, this.taken.size)), who)); }
+          // messages a for-await / receive took in its last pop come before the ring's: those
+          // of the class at the front (one of another class stays for receive)
+          if (this.taken.size > 0) {
+            // (a kernel that declares its input class takes no other: see popInto's `expected`)
+            const run = this.taken.leadingRun(shape.cls, max);
+            if (run === 0) throw notOfClassError(this.taken.peek() as Message, shape, who);
+            this.handledSince = now;
+            return Promise.resolve(messagesToColumns(shape, this.takeMany(run)));
+          }
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
+          if (b !== null && 'notOfClass' in b) {
+            if (this.def.input === undefined) throw notOfClassError(b, shape, who);
+            this.dropNotOfClass();
+            return attempt();
+          }
           if (b !== null) { this.handledSince = now; this.#noteInHand(); return Promise.resolve(b); }
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
       return attempt();
     } catch (e) { return Promise.reject(e); }
+  }
+
+  /**
+   * The next record of this kernel's input is not of the class a column receive (or a GPU
+   * kernel) reads, and the kernel declares its input class, so it cannot be one of its
+   * messages: it is taken and kept in the dead letters as its bytes, with the
+   * MessageDecodeError that names it (counted there), so the receive can go on. (Should a
+   * DROP_OLDEST send have dropped it meanwhile, what comes is the kernel's next message: it
+   * is kept as taken, and handed out first.)
+   */
+  dropNotOfClass(): void {
+    const c = this.hub.core, sentAt: number[] = [];
+    if (this.taken.size > 0 || this.hub.popRecords(this.input, 1, sentAt) !== 1) return;
+    const len = c.dv.getUint32(c.scratch, true), at = c.scratch + FRAME_PREFIX;
+    let m: Message;
+    try { m = decodeFrom(c.mem, c.dv, at, len, this.def.input); } catch (e) {
+      this.#badRecord(c.mem.slice(at, at + len), e);
+      return;
+    }
+    this.taken.keep(m, sentAt[0]!);
+    if (!this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = 1));
   }
 
   /** Kernel side: sends columns of its output class where its sends go. */
@@ -438,6 +476,7 @@ export class KernelInstance {
         if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
         if (this.hostReceivers.length === 0) {
           const b = popColumns(this.hub, this.output, shape, max, who);
+          if (b !== null && 'notOfClass' in b) throw notOfClassError(b, shape, who);
           if (b !== null) return Promise.resolve(b);
         }
         const ended = this.endedError();

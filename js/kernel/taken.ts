@@ -25,6 +25,24 @@ export class TakenBatch {
     return (this.count = hub.popInto(ring, max, this.items, this.sentAt));
   }
 
+  /** How many of the next messages, up to `max`, are instances of `cls` (a run from the next one on). */
+  leadingRun(cls: abstract new (...a: never[]) => unknown, max: number): number {
+    let k = 0;
+    while (k < max && this.next + k < this.count && this.items[this.next + k] instanceof cls) k++;
+    return k;
+  }
+
+  /** Holds `m` as the one message taken (call it empty). */
+  keep(m: Message, sentAt: number): void {
+    this.items[0] = m;
+    this.sentAt[0] = sentAt;
+    this.next = 0;
+    this.count = 1;
+  }
+
+  /** The next message or decode error, left where it is (size > 0). */
+  peek(): unknown { return this.items[this.next]; }
+
   /** The next message (size > 0; its send time in lastSentAt); throws a record's decode error. */
   shift(): Message {
     const i = this.next++;

@@ -17,7 +17,8 @@ import type { Message, MessageClass } from './message.js';
 import { HEADER_BYTES } from './record.js';
 import { epochNow, monotonicNow } from '../platform.js';
 import type { FieldType } from './schema.js';
-import { ColumnError, KernelStateError, MessageDecodeError, MessageTooLargeError, QueueFullError } from '../errors.js';
+import { ColumnError, KernelStateError, MessageTooLargeError, MessageTypeError, QueueFullError } from '../errors.js';
+import { messageClassById } from './message-registry.js';
 
 /** A column: the typed array of one numeric field. */
 export type ColumnArray = Float32Array | Float64Array | Int32Array | Uint32Array;
@@ -468,27 +469,29 @@ function keepTimes(times: Times, core: Core, at: number, k: number): void {
 /** Where a receive puts each message's send time (a kernel's telemetry), and how many are there. */
 export interface Times { at: Float64Array; count: number }
 
+/** The record a column pop stopped before: not of the class it reads, left in the queue. */
+export interface NotOfClass { readonly notOfClass: true; readonly typeId: number; readonly bytes: number }
+
 /**
  * Pops up to `max` messages of the shape's class from `ring` into fresh typed arrays, in
- * chunks that fit this thread's scratch; null when the ring has none. Records of another
- * class (or length) are consumed and skipped, as receiveMany skips records that do not
- * decode; when nothing else came, MessageDecodeError names the first. `times` gets each
- * message's send time.
+ * chunks that fit this thread's scratch; null when the ring has none. A record of another
+ * class (or length) ends the batch and stays queued: when it is the first, NotOfClass says
+ * what it is (the caller decides: receive() takes it, or a kernel's dead letters). `times`
+ * gets each message's send time.
  */
-export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number, who: Who, times?: Times): ColumnBatch | null {
+export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number, who: Who, times?: Times): ColumnBatch | NotOfClass | null {
   const c = hub.core, x = c.x, fields = shape.fields;
-  let out: ColumnArray[] | null = null, capacity = 0, count = 0, skipped = 0, skippedType = 0, skippedLen = 0;
+  let out: ColumnArray[] | null = null, capacity = 0, count = 0, blocked: NotOfClass | null = null;
   while (count < max) {
     const ch = chunkIn(c, shape);
     if (ch.max === 0) throw new RangeError(`${who.operation} from kernel '${who.kernelId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
     const want = Math.min(ch.max, max - count);
     const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
+    if (c.dv.getUint32(ch.layout + Col.SKIPPED, true) !== 0)
+      blocked = { notOfClass: true, typeId: c.dv.getUint32(ch.layout + Col.SKIPPED_TYPE, true), bytes: c.dv.getUint32(ch.layout + Col.SKIPPED_LEN, true) };
     if (r <= 0) break;
     hub.wakeSpace(ring);
-    const bad = c.dv.getUint32(ch.layout + Col.SKIPPED, true);
-    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + Col.SKIPPED_TYPE, true); skippedLen = c.dv.getUint32(ch.layout + Col.SKIPPED_LEN, true); }
-    skipped += bad;
-    const k = r - bad;
+    const k = r;
     if (k > 0 && out === null && (r < want || k >= max)) {
       // the whole batch in one chunk (the common case): each column copied out once
       out = fields.map((f, i) => memoryView(c, f.Ctor).slice(ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT, ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT + k * f.elements));
@@ -515,13 +518,9 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
       if (times) keepTimes(times, c, ch.times, k);
       count += k;
     }
-    if (r < want) break; // the ring had no more
+    if (r < want || blocked !== null) break; // the ring had no more, or the next is another class's
   }
-  if (count === 0) {
-    if (skipped === 0) return null;
-    throw new MessageDecodeError(`${who.operation} from kernel '${who.kernelId}': a record of type id ${skippedType} and ${skippedLen} bytes is not a ${shape.cls.typeName} (type id ${shape.cls.typeId}, ${shape.recordLen} bytes); ${skipped === 1 ? 'it was' : `${skipped} such were`} consumed and skipped`,
-      { ...who, offset: 0 });
-  }
+  if (count === 0) return blocked;
   const result: Columns = {};
   fields.forEach((f, i) => { const a = out![i]!; result[f.name] = count === capacity ? a : a.slice(0, count * f.elements); });
   return { count, fields: result };
@@ -559,16 +558,10 @@ export function columnsToMessages(shape: ColumnShape, columns: Columns, count: n
 }
 
 /**
- * Messages already decoded (taken from the ring by a receive before a receiveColumns) as
- * columns, in order. Those of another class are skipped, as popColumns skips their records;
- * when nothing else is there, MessageDecodeError names the first.
+ * Messages already decoded (taken from the ring by a receive before a receiveColumns), all
+ * of the shape's class, as columns, in order.
  */
-export function messagesToColumns(shape: ColumnShape, msgs: readonly Message[], who: Who): ColumnBatch {
-  const mine = msgs.filter((m) => m instanceof shape.cls);
-  if (mine.length === 0 && msgs.length > 0) {
-    throw new MessageDecodeError(`${who.operation} from kernel '${who.kernelId}': a ${msgs[0]!.constructor.name} is not a ${shape.cls.typeName}; ${msgs.length === 1 ? 'it was' : `${msgs.length} such were`} consumed and skipped`,
-      { ...who, offset: 0 });
-  }
+export function messagesToColumns(shape: ColumnShape, mine: readonly Message[]): ColumnBatch {
   const fields: Columns = {};
   for (const f of shape.fields) {
     const a = new f.Ctor(mine.length * f.elements);
@@ -583,4 +576,16 @@ export function messagesToColumns(shape: ColumnShape, msgs: readonly Message[], 
 
 function isFixedArray(shape: ColumnShape, f: ColumnField): boolean {
   return (shape.cls.schema as Record<string, FieldType>)[f.name]!.kind === 'array';
+}
+
+/**
+ * The error of a column receive whose next message is of another class (it stays queued;
+ * receive() takes it): names the kernel, the class read and the one found.
+ */
+export function notOfClassError(found: NotOfClass | Message, shape: ColumnShape, who: Who): MessageTypeError {
+  const actual = 'notOfClass' in found
+    ? messageClassById(found.typeId)?.typeName ?? `a record of type id ${found.typeId} (${found.bytes} bytes)`
+    : (found.constructor as MessageClass).typeName;
+  return new MessageTypeError(`${who.operation} from kernel '${who.kernelId}': the next message in the queue is ${'notOfClass' in found && messageClassById(found.typeId) === undefined ? actual : `a ${actual}`}, not a ${shape.cls.typeName}; it stays queued (receive() takes it)`,
+    { ...who, expected: shape.cls.typeName, actual });
 }

@@ -1,0 +1,38 @@
+// A message class whose schema differs between threads (a worker running a module of
+// another version, say): its records reach the owner as bytes of a type it does not know,
+// in the input of a kernel that declares its class. For tests/columns.test.ts.
+import { ringKernel, message, t, type KernelContext } from '../../js/index.js';
+
+const inWorker = typeof process !== 'undefined' && !(await import('node:worker_threads')).isMainThread;
+export const Skew = message('ColSkew', inWorker ? { n: t.i32, extra: t.f64 } : { n: t.i32 });
+export const SkewGo = message('ColSkewGo', { n: t.i32 });
+
+/** Inline: takes Skew messages as columns and answers each batch with the numbers it got. */
+export const skewSink = ringKernel({ kernelId: 'col_skew_sink', input: Skew, output: SkewGo, queueSize: 64 }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let b;
+    try { b = await ctx.receiveColumns({ timeout: 5000 }); } catch { break; }
+    for (const n of b.fields.n as Int32Array) await ctx.send(new SkewGo({ n }));
+  }
+});
+
+/** On a worker: sends one Skew of its own version to the sink for each go. */
+export const skewSender = ringKernel({ kernelId: 'col_skew_sender', placement: 'worker', module: import.meta.url, input: SkewGo },
+  async (ctx: KernelContext) => {
+    for await (const m of ctx) await ctx.runtime.send('col_skew_sink', new Skew({ n: (m as InstanceType<typeof SkewGo>).n, extra: 1 } as never));
+  });
+
+/**
+ * Declares another input class on each thread (ColSkew here, ColSkewGo in a worker), so a
+ * worker sends it ColSkewGo messages, which this thread knows: they must not reach its
+ * function, which takes ColSkew.
+ */
+export const skewTyped = ringKernel({ kernelId: 'col_skew_typed', input: inWorker ? SkewGo : Skew, output: SkewGo, queueSize: 64 }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new SkewGo({ n: (m as { n: number }).n }));
+});
+
+/** On a worker: sends a ColSkewGo to col_skew_typed (whose input is ColSkewGo there) for each go. */
+export const skewTypedSender = ringKernel({ kernelId: 'col_skew_typed_sender', placement: 'worker', module: import.meta.url, input: SkewGo },
+  async (ctx: KernelContext) => {
+    for await (const m of ctx) await ctx.runtime.send('col_skew_typed', new SkewGo({ n: (m as InstanceType<typeof SkewGo>).n }));
+  });
