@@ -336,6 +336,29 @@ gpuTest('columns sent to a GPU kernel are messages: the answers correlate, keep 
   assert.is(new Set(got.map((m) => m.correlationId)).size, 5);
 });
 
+// it destroys the device too: a later launch makes a new one
+gpuTest('a lost device mid-stream: the batches taken are counted as interrupted, so every message sent is in exactly one count', async () => {
+  ringKernel({ kernelId: 'g_lost_stream', placement: 'gpu', input: GVec16, output: GMean, queueSize: 262_144, wgsl: `
+fn handle(m: GVec16) -> GMean { return GMean(m.values[0] + m.values[15]); }` });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('g_lost_stream');
+  const n = 100_000;
+  const values = new Float32Array(16 * n).fill(1);
+  await rt.sendColumns('g_lost_stream', { values });   // all queued before it runs
+  await rt.activate('g_lost_stream');
+  // the pump has taken its first batch (the queue emptied by it): the device goes while it is on the GPU
+  for (let i = 0; i < 100_000 && rt.getTelemetry('g_lost_stream')!.queueDepth === n; i++) await new Promise((r) => setImmediate(r));
+  const device = await gpuDevice() as { destroy(): void };
+  device.destroy();
+  for (let i = 0; i < 1000 && rt.getState('g_lost_stream') !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(rt.getState('g_lost_stream'), 'failed');
+  await new Promise((r) => setTimeout(r, 50)); // a batch whose answers were on their way: counted once either way
+  const tel = rt.getTelemetry('g_lost_stream')!;
+  assert.ok(tel.messagesInterrupted > 0, `interrupted ${tel.messagesInterrupted}: the batches on the GPU when it was lost`);
+  assert.is(tel.messagesProcessed + tel.messagesInterrupted + tel.messagesDiscarded + tel.deadLetters, n,
+    `processed ${tel.messagesProcessed} + interrupted ${tel.messagesInterrupted} + discarded ${tel.messagesDiscarded} + dead letters ${tel.deadLetters}`);
+});
+
 // last: it destroys the device the other tests share (a later launch makes a new one)
 gpuTest('a lost device fails the GPU kernel with GpuDeviceLostError at once; a relaunch gets a new device', async () => {
   await using rt = new RingKernelRuntime();

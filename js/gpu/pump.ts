@@ -46,6 +46,7 @@ function gpuPump(def: KernelDefinition, runner: Runner) {
     const takenAt = monotonicNow();
     const n = takeBatch(inst, region, runner.maxBatch);
     if (n === 0) return null;
+    inst.batchTaken(n); // in hand until counted as handled: interrupted should the device be lost first
     turn++;
     const bytes = n * runner.inBytes;
     let answers: Promise<Answers>;
@@ -70,18 +71,25 @@ function gpuPump(def: KernelDefinition, runner: Runner) {
       if (!(e instanceof QueueFullError)) throw e;
     }
     batchHandled(inst, batch.region, batch.count, batch.takenAt);
+    inst.batchDone(batch.count);
   };
 
   return async (inst: KernelInstance, ctx: KernelContext) => {
-    let inFlight: Batch | null = null;
+    let inFlight: Batch | null = null, next: Batch | null = null;
     try {
       while (!ctx.shouldTerminate) {
-        const next = take(inst);
+        next = take(inst);
         if (inFlight) await finish(inst, inFlight);
         else if (!next) await inst.waitInput();
         inFlight = next;
+        next = null;
       }
       if (inFlight) await finish(inst, inFlight); // what was on the GPU when terminate came
+    } catch (e) {
+      // the batch behind the one that failed (a lost device fails both): nobody awaits its
+      // answers now; its messages are counted with the kernel's failure (interrupted)
+      void next?.answers.catch(() => {});
+      throw e;
     } finally {
       runner.destroy(); // terminate frees the GPU resources
       if (regions && !inst.released) for (const r of regions) r.free();

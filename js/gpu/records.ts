@@ -106,7 +106,8 @@ export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number
 
 /** Counts a batch of `count` taken at `takenAt` (monotonicNow()) as handled now: one core call. */
 export function batchHandled(inst: KernelInstance, region: BatchRegion, count: number, takenAt: number): void {
-  if (count === 0 || !inst.telemetry || inst.released) return;
+  // (a failed kernel's batches in hand were counted as interrupted when it failed)
+  if (count === 0 || !inst.telemetry || inst.released || inst.code === StateCode.FAILED) return;
   const t = monotonicNow();
   inst.hub.core.x.kcb_record_batch(inst.kcb, region.times, count, timeOrigin + t, t - takenAt, t);
 }

@@ -202,7 +202,7 @@ export class KernelInstance {
    */
   #noteInHand(): void {
     if (this.released) return;
-    Atomics.store(this.core.i32, this.#inHandIndex, this.inHandCount + this.columnsInHand.count);
+    Atomics.store(this.core.i32, this.#inHandIndex, this.inHandCount + this.columnsInHand.count + this.#batchesInHand);
   }
 
   /**
@@ -214,11 +214,37 @@ export class KernelInstance {
   dropInHand(): Message[] {
     if (this.released) return [];
     this.inHandCount = 0;
-    this.#noteInHand(); // what is left in the word: the columns, if any
-    if (this.columnsInHand.count !== 0) { this.x.kcb_interrupt_in_hand(this.kcb); this.columnsInHand.count = 0; }
+    this.#noteInHand(); // what is left in the word: the columns and GPU batches, if any
+    this.#interruptBatches();
     const held = this.#held === null ? [] : [this.#held];
     this.#held = null;
     return held.concat(this.#heldMore.splice(0));
+  }
+
+  /** Messages of GPU batches taken and not yet counted as handled (js/gpu/pump.ts): in the inHand word too. */
+  #batchesInHand = 0;
+
+  /** A GPU pump took a batch of `n` (it is in hand until batchDone). */
+  batchTaken(n: number): void {
+    this.#batchesInHand += n;
+    this.#noteInHand();
+  }
+
+  /** The pump counted a batch of `n` as handled (or it was counted as interrupted already: nothing to do). */
+  batchDone(n: number): void {
+    if (this.#batchesInHand === 0) return;
+    this.#batchesInHand -= n;
+    this.#noteInHand();
+  }
+
+  /** Column batches and GPU batches in hand will not be handled: counted as interrupted (they have no message objects to keep as dead letters). */
+  #interruptBatches(): void {
+    if (this.released || (this.columnsInHand.count === 0 && this.#batchesInHand === 0)) return;
+    this.#noteInHand();
+    this.x.kcb_interrupt_in_hand(this.kcb);
+    this.columnsInHand.count = 0;
+    this.#batchesInHand = 0;
+    this.#noteInHand();
   }
 
   /** Keeps `m` as in hand (after those taken before it). */
@@ -1008,6 +1034,8 @@ export class KernelInstance {
       // what it had accepted and not taken will never be handled: counted as discarded.
       // (Supervision restarts a kernel before this point, and keeps its queue.)
       this.x.kcb_discard_input(this.kcb);
+      // a GPU kernel's batches on a device that was lost: interrupted
+      this.#interruptBatches();
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
