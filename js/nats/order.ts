@@ -1,0 +1,137 @@
+// order.ts — puts each sender's records back in the order it sent them (docs/remote.md,
+// "Delivery"). A sender numbers its records per target and priority band (js/nats/envelope.ts);
+// a record it had refused (a full mailbox) or left unanswered, while later ones of its window
+// were stored, is stored after them — in the late lane (js/nats/mailbox.ts). Here, per
+// (sender, band), records go out in sequence order:
+// - the next one expected goes out at once, with the held-back ones that follow it;
+// - one ahead of a gap is held back (not acknowledged: still in the mailbox, so a crash loses
+//   nothing) until the gap fills, the sender says the missing ones will not come (a skip
+//   notice: it gave them up), or `gapMs` pass without progress (the sender died after a
+//   refusal; a kernel exposed again after its records were handled): then the gap is skipped
+//   and counted;
+// - one below the next expected came before (a retry, a redelivery): dropped, unless it is one
+//   that was skipped — then it goes out late (counted) rather than being lost.
+// A sender met for the first time starts at the floor its record carries: the lowest of its
+// records not yet known stored when it sent this one.
+
+export interface OrderStats {
+  /** Records that came ahead of an earlier one of their sender and waited for it. */
+  heldBack: number;
+  /** Sequence numbers skipped after gapMs without progress (their sender died, or they were handled before an exposure). */
+  skipped: number;
+  /** Sequence numbers their sender gave up (a skip notice: refused, or not answered in time). */
+  givenUp: number;
+  /** Skipped records that came after all: handed over, out of order. */
+  late: number;
+  /** Records that came again (a retry, a redelivery) after their sender had moved past them: dropped. */
+  duplicates: number;
+}
+
+interface Chain<T> {
+  next: number;
+  readonly held: Map<number, T>;
+  /** Seqs the sender gave up that are not reached yet. */
+  readonly giveUp: Set<number>;
+  /** Seqs passed over (given up or timed out): one that still comes is late, not a duplicate. */
+  readonly passed: Set<number>;
+  /** Last progress (ms): a gap older than gapMs is skipped. */
+  since: number;
+}
+
+/** How many passed-over seqs a chain remembers, and how many chains are kept when idle. */
+const PASSED = 4096;
+const CHAINS = 4096;
+
+export class Orderer<T> {
+  readonly stats: OrderStats = { heldBack: 0, skipped: 0, givenUp: 0, late: 0, duplicates: 0 };
+  readonly #bands: Map<number, Chain<T>>[];
+  readonly #emit: (band: number, item: T) => void;
+  readonly #drop: (item: T) => void;
+  readonly #gapMs: number;
+  #holding = 0;
+
+  /** `emit` hands an item on, in order; `drop` settles one that is not handed on (a repeat). */
+  constructor(bands: number, gapMs: number, emit: (band: number, item: T) => void, drop: (item: T) => void) {
+    this.#bands = Array.from({ length: bands }, () => new Map());
+    this.#gapMs = gapMs;
+    this.#emit = emit;
+    this.#drop = drop;
+  }
+
+  /** Records held back now. */
+  get holding(): number { return this.#holding; }
+
+  #chain(band: number, sender: number, start: number): Chain<T> {
+    const chains = this.#bands[band]!;
+    let c = chains.get(sender);
+    if (!c) {
+      if (chains.size >= CHAINS) this.#forgetIdle(chains);
+      c = { next: start, held: new Map(), giveUp: new Set(), passed: new Set(), since: Date.now() };
+      chains.set(sender, c);
+    }
+    return c;
+  }
+
+  arrive(band: number, sender: number, seq: number, floor: number, item: T): void {
+    const c = this.#chain(band, sender, floor);
+    if (seq < c.next) {
+      if (c.passed.delete(seq)) { this.stats.late++; this.#emit(band, item); } else { this.stats.duplicates++; this.#drop(item); }
+      return;
+    }
+    if (seq === c.next) { this.#emit(band, item); c.next++; c.since = Date.now(); this.#release(band, c); return; }
+    if (c.held.has(seq)) { this.stats.duplicates++; this.#drop(item); return; }
+    c.held.set(seq, item);
+    this.#holding++;
+    this.stats.heldBack++;
+  }
+
+  /** The sender gave these up (never stored, or not known to be): nothing waits for them. */
+  giveUp(band: number, sender: number, seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    const c = this.#chain(band, sender, Math.min(...seqs));
+    for (const s of seqs) if (s >= c.next && !c.held.has(s)) c.giveUp.add(s);
+    this.#release(band, c);
+  }
+
+  /** Hands on what follows `next` without a gap; passes over given-up seqs. */
+  #release(band: number, c: Chain<T>): void {
+    for (;;) {
+      const item = c.held.get(c.next);
+      if (item !== undefined) {
+        c.held.delete(c.next);
+        this.#holding--;
+        this.#emit(band, item);
+      } else if (c.giveUp.delete(c.next)) {
+        this.stats.givenUp++;
+        this.#pass(c, c.next);
+      } else break;
+      c.next++;
+      c.since = Date.now();
+    }
+  }
+
+  #pass(c: Chain<T>, seq: number): void {
+    c.passed.add(seq);
+    if (c.passed.size > PASSED) c.passed.delete(c.passed.values().next().value!);
+  }
+
+  /** Gaps that made no progress for gapMs (or every gap, `all`) are skipped. */
+  expire(all = false): void {
+    if (this.#holding === 0) return;
+    const old = Date.now() - this.#gapMs;
+    this.#bands.forEach((chains, band) => {
+      for (const c of chains.values()) {
+        if (c.held.size === 0 || (!all && c.since > old)) continue;
+        const first = Math.min(...c.held.keys());
+        for (; c.next < first; c.next++) { this.stats.skipped++; this.#pass(c, c.next); }
+        this.#release(band, c);
+      }
+    });
+  }
+
+  /** Keeps the number of chains bounded: those holding nothing and idle longest go. */
+  #forgetIdle(chains: Map<number, Chain<T>>): void {
+    const idle = [...chains].filter(([, c]) => c.held.size === 0 && c.giveUp.size === 0).sort((x, y) => x[1].since - y[1].since);
+    for (const [s] of idle.slice(0, Math.max(1, idle.length >> 1))) chains.delete(s);
+  }
+}
