@@ -96,6 +96,12 @@ export class Mailbox implements RemoteExposure {
   #drops: DropCounter | null = null;
   /** Records read from the consumers and not settled (acknowledged) yet: at most maxInFlight. */
   #taken = 0;
+  /** The last stream sequences of the mailbox and the late lane when this exposure began. */
+  #lastBefore = 0;
+  #laneLastBefore = 0;
+  /** Lane messages read so far (the lane's backlog is read before the mailbox at start). */
+  #laneRead = 0;
+  #laneWake: (() => void) | null = null;
   /** Band readers waiting for room, per band: the highest band waiting gets it first. */
   readonly #roomWaiters: (() => void)[][] = Array.from({ length: BANDS }, () => []);
 
@@ -113,13 +119,19 @@ export class Mailbox implements RemoteExposure {
     const n = this.#names, inbox = this.#inbox;
     const config = mailboxConfig(n, inbox, this.#ctx.duplicateWindowMs);
     try {
+      const last: number[] = [];
+      let laneBacklog = 0;
       for (const c of [config, laneConfig(n, inbox, this.#ctx.duplicateWindowMs)]) {
-        try { await jsm.streams.add(c); } catch (e) {
+        let info;
+        try { info = await jsm.streams.add(c); } catch (e) {
           // there already (a runtime exposed it before): take its messages with the new limits
           if ((e as { code?: number }).code !== 10058) throw e;
-          await jsm.streams.update(c.name, c);
+          info = await jsm.streams.update(c.name, c);
         }
+        last.push(info.state.last_seq);
+        laneBacklog = info.state.messages;
       }
+      [this.#lastBefore, this.#laneLastBefore] = last as [number, number];
       // consumers of an earlier exposure go: their taken, unacknowledged records come to
       // the new ones at once (rather than after ack_wait)
       const perBand = Math.max(1, Math.ceil(this.#ctx.maxInFlight / BANDS));
@@ -140,6 +152,9 @@ export class Mailbox implements RemoteExposure {
       const lane = await (await js.consumers.get(n.lane, n.laneConsumer)).consume({ max_messages: 256 });
       this.#iterators.push(lane);
       void this.#readLane(lane);
+      // what the lane holds from before goes first: the records there belong before later ones in the mailbox
+      const until = Date.now() + 1000;
+      while (this.#laneRead < laneBacklog && Date.now() < until) await new Promise<void>((r) => { this.#laneWake = r; setTimeout(r, 50); });
       for (let b = 0; b < BANDS; b++) {
         const consumer = await js.consumers.get(n.stream, n.consumers[b]!);
         const it = await consumer.consume({ max_messages: perBand });
@@ -177,7 +192,7 @@ export class Mailbox implements RemoteExposure {
         if (this.#drops && !this.#drops.seen(m.seq)) { this.#settle(t); continue; } // counted as dropped already
         this.#unacked.set(t, Date.now());
         // without an envelope (a record from some other publisher) there is no order to keep
-        if (e?.kind === RECORD) this.#order.arrive(band, e.sender, e.seq, e.floor, t);
+        if (e?.kind === RECORD) this.#order.arrive(band, e.sender, e.seq, e.floor, t, m.seq <= this.#lastBefore);
         else if (e?.kind === SKIP) this.#settle(t);
         else this.#ready(band, t);
       }
@@ -189,13 +204,15 @@ export class Mailbox implements RemoteExposure {
     try {
       for await (const m of it) {
         if (this.#stopped) break;
+        this.#laneRead++;
+        this.#laneWake?.();
         const band = Number(m.subject.slice(-1));
         const e = readEnvelope(m.data);
         const t: Taken = { msg: m, bytes: e?.kind === RECORD ? e.body : m.data, lane: true };
         if (!(band >= 0 && band < BANDS) || e === null) { this.#ready(Math.min(Math.max(band || 0, 0), BANDS - 1), t); continue; }
         if (e.kind === SKIP) { this.#order.giveUp(band, e.sender, skippedSeqs(e)); m.ack(); continue; }
         this.#unacked.set(t, Date.now());
-        this.#order.arrive(band, e.sender, e.seq, e.floor, t);
+        this.#order.arrive(band, e.sender, e.seq, e.floor, t, m.seq <= this.#laneLastBefore);
       }
     } catch { /* stopped, or the connection closed */ }
   }

@@ -12,7 +12,10 @@
 // - one below the next expected came before (a retry, a redelivery): dropped, unless it is one
 //   that was skipped — then it goes out late (counted) rather than being lost.
 // A sender met for the first time starts at the floor its record carries: the lowest of its
-// records not yet known stored when it sent this one.
+// records not yet known stored when it sent this one. Unless that record was in the mailbox
+// before this exposure began: then the ones below it were most likely handled by an earlier
+// exposure (a restart, expose after terminate), and it starts there (the ones below come late
+// if they come).
 
 export interface OrderStats {
   /** Records that came ahead of an earlier one of their sender and waited for it. */
@@ -72,8 +75,11 @@ export class Orderer<T> {
     return c;
   }
 
-  arrive(band: number, sender: number, seq: number, floor: number, item: T): void {
+  /** `before`: the record was stored before this exposure began. */
+  arrive(band: number, sender: number, seq: number, floor: number, item: T, before = false): void {
+    const fresh = !this.#bands[band]!.has(sender);
     const c = this.#chain(band, sender, floor);
+    if (fresh && before) for (; c.next < seq; c.next++) c.passed.add(c.next);
     if (seq < c.next) {
       if (c.passed.delete(seq)) { this.stats.late++; this.#emit(band, item); } else { this.stats.duplicates++; this.#drop(item); }
       return;
