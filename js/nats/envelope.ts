@@ -9,7 +9,8 @@
 //   8  f64  sender: a random integer below 2^52, new for each transport (each natsRemote())
 //   16 f64  seq: this record's number in the sender's sequence for this target and band, from 1
 //   24 f64  floor: the sender's lowest seq of that sequence not yet known to be stored when it
-//           published this one (a receiver meeting the sender for the first time starts there)
+//           published this one (a receiver meeting the sender for the first time starts there);
+//           0 in a skip notice
 //   32      kind 1: the record's bytes; kind 2: the skipped seqs, f64 each
 //
 // Everything here came from the network: read() returns null for anything malformed, and the

@@ -212,7 +212,7 @@ export class Mailbox implements RemoteExposure {
         if (!(band >= 0 && band < BANDS) || e === null) { this.#ready(Math.min(Math.max(band || 0, 0), BANDS - 1), t); continue; }
         if (e.kind === SKIP) { this.#order.giveUp(band, e.sender, skippedSeqs(e)); m.ack(); continue; }
         this.#unacked.set(t, Date.now());
-        this.#order.arrive(band, e.sender, e.seq, e.floor, t, m.seq <= this.#laneLastBefore);
+        this.#order.arrive(band, e.sender, e.seq, e.floor, t, m.seq <= this.#laneLastBefore, true);
       }
     } catch { /* stopped, or the connection closed */ }
   }

@@ -11,7 +11,9 @@
 //   and counted;
 // - one below the next expected came before (a retry, a redelivery): dropped, unless it is one
 //   that was skipped — then it goes out late (counted) rather than being lost.
-// A sender met for the first time starts at the floor its record carries: the lowest of its
+// A sender is met for the first time through the mailbox (its records there come in the order
+// it stored them): what the late lane brings for a sender not met yet waits for that (or for
+// gapMs). It starts at the floor its record carries: the lowest of its
 // records not yet known stored when it sent this one. Unless that record was in the mailbox
 // before this exposure began: then the ones below it were most likely handled by an earlier
 // exposure (a restart, expose after terminate), and it starts there (the ones below come late
@@ -41,6 +43,8 @@ interface Chain<T> {
   since: number;
 }
 
+interface Parked<T> { items: { seq: number; floor: number; item: T; before: boolean }[]; giveUp: number[]; since: number }
+
 /** How many passed-over seqs a chain remembers, and how many chains are kept when idle. */
 const PASSED = 4096;
 const CHAINS = 4096;
@@ -48,6 +52,8 @@ const CHAINS = 4096;
 export class Orderer<T> {
   readonly stats: OrderStats = { heldBack: 0, skipped: 0, givenUp: 0, late: 0, duplicates: 0 };
   readonly #bands: Map<number, Chain<T>>[];
+  /** Per band, what the late lane brought for senders not met yet in the mailbox. */
+  readonly #parked: Map<number, Parked<T>>[];
   readonly #emit: (band: number, item: T) => void;
   readonly #drop: (item: T) => void;
   readonly #gapMs: number;
@@ -56,6 +62,7 @@ export class Orderer<T> {
   /** `emit` hands an item on, in order; `drop` settles one that is not handed on (a repeat). */
   constructor(bands: number, gapMs: number, emit: (band: number, item: T) => void, drop: (item: T) => void) {
     this.#bands = Array.from({ length: bands }, () => new Map());
+    this.#parked = Array.from({ length: bands }, () => new Map());
     this.#gapMs = gapMs;
     this.#emit = emit;
     this.#drop = drop;
@@ -75,11 +82,16 @@ export class Orderer<T> {
     return c;
   }
 
-  /** `before`: the record was stored before this exposure began. */
-  arrive(band: number, sender: number, seq: number, floor: number, item: T, before = false): void {
+  /** `before`: the record was stored before this exposure began; `lane`: it came through the late lane. */
+  arrive(band: number, sender: number, seq: number, floor: number, item: T, before = false, lane = false): void {
     const fresh = !this.#bands[band]!.has(sender);
+    if (fresh && lane) { this.#park(band, sender).items.push({ seq, floor, item, before }); this.#holding++; return; }
     const c = this.#chain(band, sender, floor);
-    if (fresh && before) for (; c.next < seq; c.next++) c.passed.add(c.next);
+    if (fresh) {
+      if (before) for (; c.next < seq; c.next++) c.passed.add(c.next);
+      const p = this.#parked[band]!.get(sender);
+      if (p) this.#unpark(band, sender, p);
+    }
     if (seq < c.next) {
       if (c.passed.delete(seq)) { this.stats.late++; this.#emit(band, item); } else { this.stats.duplicates++; this.#drop(item); }
       return;
@@ -91,10 +103,14 @@ export class Orderer<T> {
     this.stats.heldBack++;
   }
 
-  /** The sender gave these up (never stored, or not known to be): nothing waits for them. */
+  /**
+   * The sender gave these up (refused, not answered in time, or stored already under another
+   * seq: a retried message id): nothing waits for them.
+   */
   giveUp(band: number, sender: number, seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    const c = this.#chain(band, sender, Math.min(...seqs));
+    const c = this.#bands[band]!.get(sender);
+    if (!c) { this.#park(band, sender).giveUp.push(...seqs.slice(0, PASSED)); return; }
     for (const s of seqs) if (s >= c.next && !c.held.has(s)) c.giveUp.add(s);
     this.#release(band, c);
   }
@@ -121,10 +137,39 @@ export class Orderer<T> {
     if (c.passed.size > PASSED) c.passed.delete(c.passed.values().next().value!);
   }
 
+  #park(band: number, sender: number): Parked<T> {
+    const parked = this.#parked[band]!;
+    let p = parked.get(sender);
+    if (!p) parked.set(sender, p = { items: [], giveUp: [], since: Date.now() });
+    return p;
+  }
+
+  /** The sender is met: what waited for that goes into its chain. */
+  #unpark(band: number, sender: number, p: Parked<T>): void {
+    this.#parked[band]!.delete(sender);
+    this.#holding -= p.items.length;
+    if (p.giveUp.length > 0) this.giveUp(band, sender, p.giveUp);
+    for (const x of p.items) this.arrive(band, sender, x.seq, x.floor, x.item, x.before);
+  }
+
   /** Gaps that made no progress for gapMs (or every gap, `all`) are skipped. */
   expire(all = false): void {
-    if (this.#holding === 0) return;
+    if (this.#holding === 0 && this.#parked.every((p) => p.size === 0)) return;
     const old = Date.now() - this.#gapMs;
+    // lane records of a sender the mailbox never brought: it starts from them
+    this.#parked.forEach((parked, band) => {
+      for (const [sender, p] of parked) {
+        if (!all && p.since > old) continue;
+        if (p.items.length === 0) { parked.delete(sender); continue; }
+        p.items.sort((x, y) => x.seq - y.seq);
+        parked.delete(sender);
+        this.#holding -= p.items.length;
+        const [head, ...rest] = p.items;
+        this.arrive(band, sender, head!.seq, head!.floor, head!.item, head!.before);
+        if (p.giveUp.length > 0) this.giveUp(band, sender, p.giveUp);
+        for (const x of rest) this.arrive(band, sender, x.seq, x.floor, x.item, x.before);
+      }
+    });
     this.#bands.forEach((chains, band) => {
       for (const c of chains.values()) {
         if (c.held.size === 0 || (!all && c.since > old)) continue;

@@ -223,6 +223,10 @@ export class NatsTransport implements RemoteTransport {
       });
       const results = await Promise.allSettled(outs.map((o) => js.publish(t.subjects[o.band]!, o.data, { msgID: o.r.messageId, timeout: this.#requestTimeout })));
       results.forEach((res, k) => { outs[k]!.stored = res.status === 'fulfilled'; });
+      // a message id stored before (a retried send) is not stored again: its seq here never
+      // comes, and the receiver is told not to wait for it
+      const repeats = outs.filter((o, k) => o.stored && (results[k] as PromiseFulfilledResult<{ duplicate?: boolean }>).value?.duplicate === true);
+      if (repeats.length > 0) this.#giveUp(js, t, repeats, true);
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!, res = results[k]!;
         if (o.stored) { stored++; continue; }
@@ -245,11 +249,14 @@ export class NatsTransport implements RemoteTransport {
     }
   }
 
-  /** A skip notice on the late lane, per band, for records given up: best effort (else the receiver's gap timeout). */
-  #giveUp(js: JetStreamClient, t: Target, outs: readonly Out[]): void {
+  /**
+   * A skip notice on the late lane, per band, for these records (those not stored, or `all`):
+   * best effort (else the receiver's gap timeout).
+   */
+  #giveUp(js: JetStreamClient, t: Target, outs: readonly Out[], all = false): void {
     for (let band = 0; band < t.subjects.length; band++) {
-      const seqs = outs.filter((o) => o.band === band && !o.stored).map((o) => o.seq);
-      if (seqs.length > 0) js.publish(t.laneSubjects[band]!, wrapSkip(this.#sender, seqs), { timeout: this.#requestTimeout }).catch(() => {});
+      const skip = outs.filter((o) => o.band === band && (all || !o.stored));
+      if (skip.length > 0) js.publish(t.laneSubjects[band]!, wrapSkip(this.#sender, skip.map((o) => o.seq)), { timeout: this.#requestTimeout }).catch(() => {});
     }
   }
 

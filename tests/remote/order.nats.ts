@@ -160,6 +160,24 @@ test('REJECT: senders racing into a full 4-place mailbox, refused sends given up
   }
 });
 
+test('a send retried with the same message ids (stored once) leaves no gap to wait for: the new ones behind them come at once', async () => {
+  const ns = `order${++nsCount}`, id = 'order_retry';
+  const got = sink(id, 256, 0);
+  const opts: NatsRemoteOptions = { servers: server.url, namespace: ns, gapTimeoutMs: 60_000 };
+  const rx = new RingKernelRuntime({ remote: natsRemote(opts) });
+  const tx = new RingKernelRuntime({ remote: natsRemote(opts) });
+  try {
+    await rx.launch(id); await rx.activate(id); await rx.expose(id);
+    const first = Array.from({ length: 50 }, (_, n) => new OrderNum({ s: 0, n }));
+    await tx.sendMany(`remote:${id}`, first);
+    await tx.sendMany(`remote:${id}`, [...first.slice(20), ...Array.from({ length: 10 }, (_, k) => new OrderNum({ s: 0, n: 50 + k }))]);
+    await until(() => got.length >= 60, 5000, `the new ones (got ${got.length})`);
+    await new Promise((r) => setTimeout(r, 200));
+    check(got, 1, 60);
+    assert.is(rx.remoteStats().exposed[0]!.gapsSkipped, 0);
+  } finally { await tx.shutdown(); await rx.shutdown(); }
+});
+
 test('the wire, by hand: a gap that never fills is skipped after gapTimeoutMs (counted), its record coming after all is handed over late, a repeat by sequence is dropped, a skip notice frees the held-back at once', async () => {
   const ns = `order${++nsCount}`, id = 'order_wire';
   const got = sink(id, 64, 0);
