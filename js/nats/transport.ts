@@ -110,10 +110,12 @@ export class NatsTransport implements RemoteTransport {
         let nc = o.connection;
         if (!nc) {
           const { connection: _c, connect: _k, namespace: _n, maxInFlight: _m, publishWindow: _p, requestTimeoutMs: _r, ackWaitMs: _a, duplicateWindowMs: _d, gapTimeoutMs: _g, ...pass } = o;
-          const connect = o.connect ?? (await importPeer<{ connect: NonNullable<NatsRemoteOptions['connect']> }>('@nats-io/transport-node')).connect;
+          const connect = o.connect ?? (await importPeer<{ connect: NonNullable<NatsRemoteOptions['connect']> }>('@nats-io/transport-node', (name) => import(/* @vite-ignore */ name))).connect;
           nc = await connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: this.#requestTimeout, name: 'ringkernel', ...pass } as ConnectionOptions);
         }
-        const { jetstream, jetstreamManager } = await importPeer<typeof import('@nats-io/jetstream')>('@nats-io/jetstream');
+        // a literal import: a bundler (a browser build) brings the package along; transport-node
+        // above stays out of its reach (Node-only, and not needed when `connect` is given)
+        const { jetstream, jetstreamManager } = await importPeer<typeof import('@nats-io/jetstream')>('@nats-io/jetstream', () => import('@nats-io/jetstream'));
         const js = jetstream(nc, { timeout: this.#requestTimeout });
         const jsm = await jetstreamManager(nc, { timeout: this.#requestTimeout });
         return { nc, js, jsm };
@@ -340,9 +342,9 @@ function positive(v: unknown, name: string): number {
   throw new RangeError(`natsRemote: ${name} must be a positive number, got ${String(v)}`);
 }
 
-async function importPeer<T>(name: string): Promise<T> {
+async function importPeer<T>(name: string, load: (name: string) => Promise<unknown>): Promise<T> {
   try {
-    return await import(/* @vite-ignore */ name) as T;
+    return await load(name) as T;
   } catch (e) {
     throw new RingKernelError(`ringkernel/nats needs the optional peer dependency ${name}: npm install @nats-io/transport-node @nats-io/jetstream (${e instanceof Error ? e.message : String(e)})`, { operation: 'connect' });
   }
