@@ -76,7 +76,7 @@ export function laneConfig(names: MailboxNames, inbox: RemoteInbox, duplicateWin
 }
 
 /** A record taken from the mailbox (or the late lane), until it is settled. */
-interface Taken { readonly msg: JsMsg; readonly bytes: Uint8Array; readonly lane: boolean }
+interface Taken { readonly msg: JsMsg; readonly bytes: Uint8Array; readonly lane: boolean; readonly from: number }
 
 export class Mailbox implements RemoteExposure {
   readonly #ctx: MailboxContext;
@@ -102,6 +102,9 @@ export class Mailbox implements RemoteExposure {
   /** Lane messages read so far (the lane's backlog is read before the mailbox at start). */
   #laneRead = 0;
   #laneWake: (() => void) | null = null;
+  /** Per consumer (the bands, then the lane): messages it yielded here and not settled. */
+  readonly #yielded = new Array<number>(BANDS + 1).fill(0);
+  #checking = false;
   /** Band readers waiting for room, per band: the highest band waiting gets it first. */
   readonly #roomWaiters: (() => void)[][] = Array.from({ length: BANDS }, () => []);
 
@@ -173,14 +176,36 @@ export class Mailbox implements RemoteExposure {
       for (const [t, at] of this.#unacked) if (at < old) { t.msg.working(); this.#unacked.set(t, Date.now()); }
     }, every);
     (this.#heartbeat as { unref?: () => void }).unref?.();
-    this.#gapTimer = setInterval(() => this.#order.expire(), Math.max(20, Math.floor(this.#ctx.gapMs / 4)));
+    this.#gapTimer = setInterval(() => void this.#checkGaps(), Math.max(20, Math.floor(this.#ctx.gapMs / 4)));
     (this.#gapTimer as { unref?: () => void }).unref?.();
     this.#pump = this.#run();
+  }
+
+  /**
+   * A gap older than gapMs is skipped unless what it waits for may still be on its way: a
+   * consumer that has more out (delivered, unacknowledged) than this process has in hand or
+   * buffered (deliveries a broken connection lost: offered again after ack_wait), or a server
+   * that does not answer.
+   */
+  async #checkGaps(): Promise<void> {
+    if (this.#checking || this.#stopped || !this.#order.overdue()) return;
+    this.#checking = true;
+    try {
+      const n = this.#names;
+      const names: [string, string][] = [...n.consumers.map((c) => [n.stream, c] as [string, string]), [n.lane, n.laneConsumer]];
+      const infos = await Promise.all(names.map(([s, c]) => this.#ctx.jsm.consumers.info(s, c)));
+      // #iterators: the lane's first, then the bands'
+      const buffered = (i: number) => this.#iterators[i < BANDS ? i + 1 : 0]?.getPending() ?? 0;
+      const away = infos.some((info, i) => info.num_ack_pending > this.#yielded[i]! + buffered(i));
+      if (this.#stopped) return;
+      if (away) this.#order.postpone(); else this.#order.expire();
+    } catch { this.#order.postpone(); } finally { this.#checking = false; }
   }
 
   async #read(band: number, it: ConsumerMessages): Promise<void> {
     try {
       for await (const m of it) {
+        this.#yielded[band]!++;
         // the client library pulls ahead; records are taken from it only while fewer than
         // maxInFlight are unsettled, so what waits here is bounded (and, under DROP_OLDEST,
         // the mailbox rather than this process holds the backlog it may drop)
@@ -188,7 +213,7 @@ export class Mailbox implements RemoteExposure {
         if (this.#stopped) break;
         this.#taken++;
         const e = readEnvelope(m.data);
-        const t: Taken = { msg: m, bytes: e?.kind === RECORD ? e.body : m.data, lane: false };
+        const t: Taken = { msg: m, bytes: e?.kind === RECORD ? e.body : m.data, lane: false, from: band };
         if (this.#drops && !this.#drops.seen(m.seq)) { this.#settle(t); continue; } // counted as dropped already
         this.#unacked.set(t, Date.now());
         // without an envelope (a record from some other publisher) there is no order to keep
@@ -206,11 +231,12 @@ export class Mailbox implements RemoteExposure {
         if (this.#stopped) break;
         this.#laneRead++;
         this.#laneWake?.();
+        this.#yielded[BANDS]!++;
         const band = Number(m.subject.slice(-1));
         const e = readEnvelope(m.data);
-        const t: Taken = { msg: m, bytes: e?.kind === RECORD ? e.body : m.data, lane: true };
+        const t: Taken = { msg: m, bytes: e?.kind === RECORD ? e.body : m.data, lane: true, from: BANDS };
         if (!(band >= 0 && band < BANDS) || e === null) { this.#ready(Math.min(Math.max(band || 0, 0), BANDS - 1), t); continue; }
-        if (e.kind === SKIP) { this.#order.giveUp(band, e.sender, skippedSeqs(e)); m.ack(); continue; }
+        if (e.kind === SKIP) { this.#order.giveUp(band, e.sender, skippedSeqs(e)); this.#settle(t); continue; }
         this.#unacked.set(t, Date.now());
         this.#order.arrive(band, e.sender, e.seq, e.floor, t, m.seq <= this.#laneLastBefore, true);
       }
@@ -244,6 +270,7 @@ export class Mailbox implements RemoteExposure {
   #settle(t: Taken): void {
     this.#unacked.delete(t);
     t.msg.ack();
+    this.#yielded[t.from]!--;
     if (t.lane) return;
     this.#taken--;
     for (const w of this.#roomWaiters) if (w.length > 0) { w.shift()!(); break; }

@@ -6,9 +6,10 @@
 // - the next one expected goes out at once, with the held-back ones that follow it;
 // - one ahead of a gap is held back (not acknowledged: still in the mailbox, so a crash loses
 //   nothing) until the gap fills, the sender says the missing ones will not come (a skip
-//   notice: it gave them up), or `gapMs` pass without progress (the sender died after a
-//   refusal; a kernel exposed again after its records were handled): then the gap is skipped
-//   and counted;
+//   notice: it gave them up), or `gapMs` pass without progress while nothing more is on its
+//   way to this process (the sender died after a refusal): then the gap is skipped and
+//   counted. (Records the server sent and a broken connection lost are on their way: the
+//   server offers them again after ack_wait, and the mailbox postpones meanwhile.)
 // - one below the next expected came before (a retry, a redelivery): dropped, unless it is one
 //   that was skipped — then it goes out late (counted) rather than being lost.
 // A sender is met for the first time through the mailbox (its records there come in the order
@@ -150,6 +151,21 @@ export class Orderer<T> {
     this.#holding -= p.items.length;
     if (p.giveUp.length > 0) this.giveUp(band, sender, p.giveUp);
     for (const x of p.items) this.arrive(band, sender, x.seq, x.floor, x.item, x.before);
+  }
+
+  /** Whether a gap (or a parked lane record) has made no progress for gapMs. */
+  overdue(): boolean {
+    if (this.#holding === 0 && this.#parked.every((p) => p.size === 0)) return false;
+    const old = Date.now() - this.#gapMs;
+    return this.#bands.some((chains) => [...chains.values()].some((c) => c.held.size > 0 && c.since <= old))
+      || this.#parked.some((parked) => [...parked.values()].some((p) => p.since <= old));
+  }
+
+  /** The records gaps wait for are still on their way (the server has them out to this process): wait gapMs more. */
+  postpone(): void {
+    const now = Date.now();
+    for (const chains of this.#bands) for (const c of chains.values()) if (c.held.size > 0) c.since = now;
+    for (const parked of this.#parked) for (const p of parked.values()) p.since = now;
   }
 
   /** Gaps that made no progress for gapMs (or every gap, `all`) are skipped. */

@@ -232,10 +232,13 @@ export class NatsTransport implements RemoteTransport {
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!, res = results[k]!;
         if (o.stored) { stored++; continue; }
-        // refused or unanswered. When later records of its band in this window are stored, it
-        // goes to the late lane (which a full mailbox cannot keep it out of: the receiver holds
-        // those later ones back for it); otherwise it is tried again on its subject, in order.
-        const late = t.strategy !== 'reject' && outs.some((x, j) => j > k && x.band === o.band && x.stored);
+        // refused or unanswered. When later records of its band in this window are (or may be:
+        // unanswered) stored, it goes to the late lane, which a full mailbox cannot keep it out
+        // of (the receiver holds those later ones back for it); otherwise it is tried again on
+        // its subject, in order. A REJECT mailbox's refusal stands.
+        const refused = FULL_CODES.has(code((res as PromiseRejectedResult).reason) ?? 0);
+        const late = !(refused && t.strategy === 'reject') &&
+          outs.some((x, j) => j > k && x.band === o.band && (x.stored || !FULL_CODES.has(code((results[j] as PromiseRejectedResult).reason) ?? 0)));
         try {
           await this.#publishOne(t, target, o, late, (res as PromiseRejectedResult).reason, deadline, options);
           o.stored = true;

@@ -82,7 +82,8 @@ async function disturbed(name: string, disturb: (s: Awaited<ReturnType<typeof st
   const own = await startNatsServer();
   const ns = `order${++nsCount}`, N = 6000, id = `order_${name}`;
   const got = sink(id, 4096, 0);
-  const opts: NatsRemoteOptions = { servers: own.url, namespace: ns, requestTimeoutMs: 1000 };
+  // deliveries the broken connection lost come again after ackWaitMs: the gap waits for them
+  const opts: NatsRemoteOptions = { servers: own.url, namespace: ns, requestTimeoutMs: 1000, ackWaitMs: 3000 };
   const rx = new RingKernelRuntime({ remote: natsRemote(opts) });
   const tx = new RingKernelRuntime({ remote: natsRemote(opts) });
   try {
