@@ -18,6 +18,16 @@
 //                            batch and has not handed to the kernel function yet
 //                            (js/kernel/taken.ts): still queued for a drain, and discarded with
 //                            the queue's rest when the kernel ends for good
+//     24  u32 inHand         messages handed to the kernel function (for await, receive,
+//                            receiveMany, receiveColumns) that it has not finished yet
+//                            (neither counted in processed nor made dead letters); the
+//                            running thread writes it with one Atomics.store from JS at
+//                            each hand-out and each finish (js/kernel/instance.ts
+//                            #noteInHand, at offset KCB_IN_HAND). When the
+//                            function is cut off with them — its worker thread died, or
+//                            terminate ended that thread or abandoned an inline kernel —
+//                            they are counted in `interrupted` (kcb_interrupt_in_hand), as
+//                            is a column batch in hand when the function throws
 //     64  u64 processed      messages handled (written only by the running thread)
 //     72  u64 errors         handler errors counted
 //     80  f64 startedAt      ms timestamp of activation (host clock)
@@ -34,6 +44,8 @@
 //   1416  u64 deadLetters    messages that became dead letters (the one in hand when the
 //                            function threw, records that did not decode)
 //   1424  u64 deadLettersDropped  dead letters pushed out of the owner's bounded list
+//   1432  u64 interrupted    messages that were in hand (inHand) when the function was cut
+//                            off: their handling may have begun, and was never finished
 //
 //   Latency histogram: bucket k counts latencies in [lowerBound(k), lowerBound(k+1)) in
 //   nanoseconds, log-linear: 8 linear sub-buckets per power of two, so any percentile read
@@ -67,6 +79,8 @@ const K_OUTPUT: u32 = 8;
 const K_THREAD: u32 = 12;
 const K_ID: u32 = 16;
 const K_TAKEN: u32 = 20;
+/** Offset of the inHand word, exported: the facade stores it from JS (no call per message). */
+export const KCB_IN_HAND: u32 = 24;
 const K_PROCESSED: u32 = 64;
 const K_ERRORS: u32 = 72;
 const K_STARTED: u32 = 80;
@@ -79,6 +93,7 @@ const K_HIST: u32 = 128;
 const K_RESTARTS: u32 = 1408;
 const K_DEAD_LETTERS: u32 = 1416;
 const K_DEAD_DROPPED: u32 = 1424;
+const K_INTERRUPTED: u32 = 1432;
 
 const T_COUNT: u32 = 64;
 const T_CURSOR: u32 = 68;
@@ -109,6 +124,7 @@ export const KSTAT_OUT_DISCARDED: i32 = 11;
 export const KSTAT_RESTARTS: i32 = 12;
 export const KSTAT_DEAD_LETTERS: i32 = 13;
 export const KSTAT_DEAD_DROPPED: i32 = 14;
+export const KSTAT_INTERRUPTED: i32 = 15;
 
 export function kcb_init(k: usize, id: u32, input: usize, output: usize): void {
   memory.fill(k, 0, KCB_BYTES);
@@ -190,9 +206,10 @@ export function kcb_record_error(k: usize): void {
 }
 
 /**
- * The kernel ended for good: every message still in its input queue is released unread
- * and counted as discarded (so processed + dropped + discarded + depth = admitted holds at
- * every moment). Returns how many. Idempotent: a second call finds the queue empty. Close
+ * The kernel ended for good: every message still in its input queue (or taken from it and
+ * not handed out) is released unread and counted as discarded (so processed + dropped +
+ * discarded + dead letters + interrupted + depth = admitted once the kernel has ended; see
+ * docs/guarantees.md). Returns how many. Idempotent: a second call finds the queue empty. Close
  * the queue first. A kernel that will be restarted (supervision) keeps its queue: do not
  * call this for it.
  */
@@ -207,6 +224,19 @@ export function kcb_set_taken(k: usize, n: u32): void { atomic.store<u32>(k, n, 
 
 /** Messages taken from the input queue and not handed out yet (see kcb_set_taken). */
 export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, K_TAKEN); }
+
+/**
+ * The kernel function was cut off (its thread died, or terminate ended that thread or
+ * abandoned it), or threw holding messages that cannot become dead letters (columns): the
+ * messages in hand are counted as interrupted. Returns how many. Idempotent: a second call
+ * finds the inHand word 0. Called by the running thread, or by another once the running
+ * thread can no longer write that word (it is dead, or the kernel is being released).
+ */
+export function kcb_interrupt_in_hand(k: usize): u32 {
+  let n = atomic.xchg<u32>(k + KCB_IN_HAND, 0);
+  if (n > 0) atomic.add<u64>(k, <u64>n, K_INTERRUPTED);
+  return n;
+}
 
 /** The output queue is about to be freed: what nobody read is released and counted. */
 export function kcb_discard_output(k: usize): u32 {
@@ -249,6 +279,7 @@ export function kcb_stat(k: usize, which: i32): f64 {
     case KSTAT_RESTARTS: return <f64>atomic.load<u64>(k, K_RESTARTS);
     case KSTAT_DEAD_LETTERS: return <f64>atomic.load<u64>(k, K_DEAD_LETTERS);
     case KSTAT_DEAD_DROPPED: return <f64>atomic.load<u64>(k, K_DEAD_DROPPED);
+    case KSTAT_INTERRUPTED: return <f64>atomic.load<u64>(k, K_INTERRUPTED);
   }
   return -1;
 }

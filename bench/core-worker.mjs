@@ -1,6 +1,6 @@
 // Worker side of bench/core.mjs: produces into a ring, or posts with postMessage.
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachCore, Ring, Status } from '../dist/index.js';
+import { attachCore, Ring, Status } from 'ringkernel';
 
 const { mode, count, batch } = workerData;
 const msg = new Uint8Array(64).fill(7);

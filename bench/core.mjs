@@ -7,7 +7,7 @@
 //    strategies or counters), same-thread pair and cross-thread, to show what the ring's
 //    features cost on this machine
 import { Worker } from 'node:worker_threads';
-import { createCore, Ring, Strategy } from '../dist/index.js';
+import { createCore, Ring, Strategy } from 'ringkernel';
 import { writeFileSync, mkdirSync } from 'node:fs';
 
 const json = process.argv.includes('--json');

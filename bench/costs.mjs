@@ -2,7 +2,7 @@
 // allocated, clock reads, promises made and calls into the wasm core, for one message
 // sent to an inline kernel and its answer received (bench/inline.mjs's streaming case,
 // n = 5000, after warm-up). docs/BENCHMARKS.md keeps the table, before and after.
-//   node bench/costs.mjs [path/to/dist]     (default: ../dist)
+//   node bench/costs.mjs [path/to/dist]     (default: the package by name, 'ringkernel')
 // The counting wrappers allocate themselves, so bytes are measured in a second process
 // without them (the same script with --bytes).
 import { createHook } from 'node:async_hooks';
@@ -33,7 +33,8 @@ WebAssembly.Instance = function (module, imports) {
 createHook({ init(_id, type) { if (counting && type === 'PROMISE') counts.promises++; } }).enable();
 }
 
-const dist = new URL((distArg ?? '../dist') + '/index.js', new URL(import.meta.url)).href;
+// the package as users import it by name (Node: its CommonJS build), or a dist folder given to compare
+const dist = distArg ? new URL(distArg + '/index.js', new URL(import.meta.url)).href : 'ringkernel';
 const { RingKernelRuntime, ringKernel, message, t } = await import(dist);
 const Floats = message('CostFloats', { values: t.array(t.f64) });
 const Sum = message('CostSum', { sum: t.f64 });
@@ -68,7 +69,7 @@ counting = false;
 await rt.shutdown();
 const bytes = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--bytes', ...(distArg ? [distArg] : [])], { encoding: 'utf8' }).trim();
 const per = (k) => (counts[k] / N).toFixed(2);
-console.log(`one streaming message (sent, handled by an inline kernel, its answer received), n = ${N}, ${distArg ?? 'dist'}`);
+console.log(`one streaming message (sent, handled by an inline kernel, its answer received), n = ${N}, ${distArg ?? "'ringkernel'"}`);
 console.log(`  bytes allocated (JS heap, median of 5)  ${bytes}`);
 console.log(`  clock reads                             ${per('clock')}`);
 console.log(`  promises made (awaits included)          ${per('promises')}`);

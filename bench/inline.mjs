@@ -10,7 +10,7 @@
 //     the median of the 7 pairs' ratios; bytes allocated a message (n = 5000) beside them. Anchor in the same run: Effect 4 (npm `effect`), a fiber taking from a
 //     Queue.bounded and offering to the next, the host in Effect.gen, the same method.
 // (c) k = 1, 2, 4, 8 kernels side by side, each doing 1,000 round trips: total msg/s.
-import { RingKernelRuntime, ringKernel, message, t } from '../dist/index.js';
+import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Effect, Queue, Fiber } from 'effect';
 import { allocatedDuring } from './alloc.mjs';
@@ -154,6 +154,19 @@ const streamingBatched = (runtime) => streamingWith(runtime, 'bench_sum_batch', 
   for (let got = 0; got < n;) got += (await runtime.receiveMany('bench_sum_batch', { max: 4096 })).length;
 });
 
+/**
+ * What V8 allocates for one `await` of a settled promise, measured here: the streaming loop
+ * above has four a message of its own (the host's two, the kernel's for-await and send),
+ * before ringkernel allocates anything.
+ */
+async function awaitFloor() {
+  const settled = Promise.resolve();
+  const n = 100_000;
+  const loop = async () => { for (let i = 0; i < n; i++) await settled; };
+  await loop();
+  return (await allocatedDuring(loop)) / n;
+}
+
 async function concurrent(runtime) {
   const out = {};
   for (const k of [1, 2, 4, 8]) {
@@ -177,6 +190,7 @@ Object.assign(results, await streamingOnOff());
 results.streamingBatched = await streamingBatched(runtime);
 results.effect = await effectStreaming();
 results.concurrent = await concurrent(runtime);
+results.awaitBytes = await awaitFloor();
 await runtime.shutdown();
 await quiet.shutdown();
 
@@ -200,6 +214,7 @@ for (const n of SIZES) {
   console.log(`      n = ${String(n).padStart(5)}   ${rate(a)}   ${rate(b)}   ${results.telemetryOnOverOff[n].toFixed(2).padStart(11)}x   ${rate(e)}   ${(a / e).toFixed(2).padStart(6)}x`);
 }
 console.log(`      allocated, n = 5000   ${bytes(results.streaming)}         ${bytes(results.streamingTelemetryOff)}                      ${bytes(results.effect)}   (JS heap, a message sent and its answer received)`);
+console.log(`      of which the loop's own 4 awaits   ${Math.round(4 * results.awaitBytes).toLocaleString('en-US').padStart(5)} B/msg   (V8 allocates ${Math.round(results.awaitBytes)} B for one await of a settled promise, measured here)`);
 console.log('      the same with the batch API (sendMany / receiveMany, kernel receiveMany / sendMany)');
 for (const n of SIZES) console.log(`      n = ${String(n).padStart(5)}   ${rate(results.streamingBatched[n])}`);
 console.log(`      allocated, n = 5000   ${bytes(results.streamingBatched)}`);

@@ -1,5 +1,5 @@
 // Kernels of the soak run (bench/soak.mjs): a worker imports this module to find soak_w.
-import { ringKernel, message, t, KernelStateError } from '../dist/index.js';
+import { ringKernel, message, t, KernelStateError } from 'ringkernel';
 
 /** One message of producer `src`, its `seq`-th (0, 1, 2, ... per producer). */
 export const SoakMsg = message('SoakMsg', { src: t.u32, seq: t.u32 });

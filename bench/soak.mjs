@@ -5,7 +5,7 @@
 // Prints progress and the figures, writes bench/results/soak.json, exits 1 on any fault.
 // Not part of CI (it takes a long while); see docs/BENCHMARKS.md for its last result.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { RingKernelRuntime, ringKernel, KernelStateError } from '../dist/index.js';
+import { RingKernelRuntime, ringKernel, KernelStateError } from 'ringkernel';
 import { SoakMsg } from './soak-kernels.mjs';
 
 const TOTAL = Number(process.env.SOAK_MESSAGES ?? process.argv[2] ?? 100_000_000);

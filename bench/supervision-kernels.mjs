@@ -1,6 +1,6 @@
 // Kernels for bench/supervision.mjs, inline ('bs_*') and on a worker ('bs_*_w'); a worker
 // imports this module to find them.
-import { ringKernel, message, t } from '../dist/index.js';
+import { ringKernel, message, t } from 'ringkernel';
 
 /** Measure `n` checkpoints of a state of `size` (see states), awaited each or not (`awaited` 0/1). */
 export const Run = message('BsRun', { size: t.u32, n: t.u32, awaited: t.u32 });

@@ -6,7 +6,7 @@
 //     a worker two clones, one by postMessage, and a round trip to the owner when awaited).
 // (b) a restart: a kernel that throws on every other message (restart policy, backoff 0):
 //     ms per restart (throw, dead letter, new run) over the same stream without poison.
-import { RingKernelRuntime } from '../dist/index.js';
+import { RingKernelRuntime } from 'ringkernel';
 import { Run, Cost, Num, states } from './supervision-kernels.mjs';
 import { writeFileSync, mkdirSync } from 'node:fs';
 

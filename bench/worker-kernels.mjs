@@ -1,5 +1,5 @@
 // Kernels for bench/workers.mjs, placed on workers (a worker imports this module).
-import { ringKernel, message, t } from '../dist/index.js';
+import { ringKernel, message, t } from 'ringkernel';
 // the same arithmetic as the anchors' stages, so every contender does the same work
 import { preprocess as normalize, compute as mean } from './postmessage-stage.mjs';
 

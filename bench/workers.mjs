@@ -5,7 +5,7 @@
 import { Worker, MessageChannel } from 'node:worker_threads';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Piscina } from 'piscina';
-import { RingKernelRuntime } from '../dist/index.js';
+import { RingKernelRuntime } from 'ringkernel';
 import { RawData, Ping } from './worker-kernels.mjs';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 100_000);

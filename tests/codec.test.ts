@@ -13,12 +13,13 @@ import { buildSchemaTable } from '../js/message/schema-table.js';
 import { fnv1a } from '../js/message/hash.js';
 import { recordTypeId, recordPriority, recordTimestamp } from '../js/message/record.js';
 import { messageClassById, messageClassByName } from '../js/message/message-registry.js';
-import { t } from '../js/message/schema.js';
+import { t, CODEC } from '../js/message/schema.js';
 import { CodecError } from '../js/core/codec-core.js';
 import { MessageDecodeError } from '../js/errors.js';
 import { compileCore, createCore } from '../js/core/core.js';
 import { Scalars, Texts, Arrays, Point, Path, goldenClasses, goldenMessages } from './helpers/golden-types.js';
 import { same } from './helpers/same.js';
+import { compiling } from '../js/message/compiled.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/golden.json', import.meta.url), 'utf8')) as {
   types: { name: string; canonical: string; typeId: number }[];
@@ -365,6 +366,20 @@ test('importing ringkernel makes no core; the first decode compiles one synchron
     console.log(String(first) + ' ' + decodeMessage(bytes).x); // a string: a number would be coloured under FORCE_COLOR`], { encoding: 'utf8', timeout: 20_000 });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), '1.5 1.5');
+});
+
+test('message classes get accessors compiled for them, unless RINGKERNEL_CODEGEN=0 (then the shared loops: the tests/run.mjs suite "uncompiled")', () => {
+  const off = process.env.RINGKERNEL_CODEGEN === '0';
+  assert.is(compiling, !off);
+  const C = message('CompiledProbe', { a: t.f64, b: t.string });
+  const write = C[CODEC].write;
+  assert.is(!/for\s*\(/.test(String(write)), !off, `compiled write in use: ${String(write).slice(0, 60)}`);
+  // the same error either way: the compiled assign hands a wrong value to the loop that names it
+  assert.throws(() => new C({ a: 'x' as unknown as number, b: 'y' }), /CompiledProbe: field 'a': expected a number/);
+  assert.throws(() => new C({ a: 1, b: 'y', c: 2 } as never), /CompiledProbe: unknown field 'c' \(fields: a, b\)/);
+  assert.throws(() => new C({ b: 'y' } as never), /CompiledProbe: field 'a': missing/);
+  const m = new C({ a: 1.5, b: 'hé', priority: 7 });
+  same(C.decode(C.encode(m, { timestamp: 1 })), m);
 });
 
 test.run();

@@ -47,6 +47,7 @@ test('the JS kernel state and kernel stat codes match the ones the core exports'
     ['THREAD', KernelStat.THREAD], ['ID', KernelStat.ID], ['FIRST', KernelStat.FIRST], ['LAST', KernelStat.LAST],
     ['DISCARDED', KernelStat.DISCARDED], ['OUT_DISCARDED', KernelStat.OUT_DISCARDED],
     ['RESTARTS', KernelStat.RESTARTS], ['DEAD_LETTERS', KernelStat.DEAD_LETTERS], ['DEAD_DROPPED', KernelStat.DEAD_LETTERS_DROPPED],
+    ['INTERRUPTED', KernelStat.INTERRUPTED],
   ];
   for (const [name, code] of stats) assert.is(g(`KSTAT_${name}`), code, `KSTAT_${name}`);
 });

@@ -36,6 +36,7 @@ const COUNTERS = {
   ringkernel_messages_processed_total: 'messagesProcessed',
   ringkernel_messages_dropped_total: 'messagesDropped',
   ringkernel_messages_discarded_total: 'messagesDiscarded',
+  ringkernel_messages_interrupted_total: 'messagesInterrupted',
   ringkernel_output_discarded_total: 'outputDiscarded',
   ringkernel_messages_rejected_total: 'messagesRejected',
   ringkernel_errors_total: 'errorCount',

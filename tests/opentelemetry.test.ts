@@ -34,7 +34,7 @@ function points(m: MetricData | undefined): Map<string, number> {
 
 const FIELDS = {
   ringkernel_messages_processed: 'messagesProcessed', ringkernel_messages_dropped: 'messagesDropped',
-  ringkernel_messages_discarded: 'messagesDiscarded', ringkernel_output_discarded: 'outputDiscarded',
+  ringkernel_messages_discarded: 'messagesDiscarded', ringkernel_messages_interrupted: 'messagesInterrupted', ringkernel_output_discarded: 'outputDiscarded',
   ringkernel_messages_rejected: 'messagesRejected', ringkernel_errors: 'errorCount',
   ringkernel_restarts: 'restarts', ringkernel_dead_letters: 'deadLetters', ringkernel_dead_letters_dropped: 'deadLettersDropped',
   ringkernel_queue_depth: 'queueDepth', ringkernel_queue_high_water: 'queueHighWater', ringkernel_queue_capacity: 'queueCapacity',

@@ -1,6 +1,6 @@
 // Runs every test suite and ends with one line: `N passed, M failed` (and skipped, with
 // reasons, when a suite cannot run here; under CI nothing may be skipped).
-// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, remote, deno, bun, browser, workerd)
+// Usage: node tests/run.mjs [suite...]   (suites: aspect, uvu, uncompiled, remote, deno, bun, browser, workerd)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +29,9 @@ const suites = {
     return { passed, failed: total - passed + (code !== 0 && passed === total ? 1 : 0) };
   },
   uvu: () => uvuSuite('tests', '\\.test\\.ts$'),
+  // the codec and messaging suites again with the loops every class shares, as workerd and
+  // pages under a strict Content-Security-Policy run them (js/message/compiled.ts)
+  uncompiled: () => uvuSuite('tests', '^(codec.*|runtime\\.messaging|runtime\\.batch|columns)\\.test\\.ts$', { RINGKERNEL_CODEGEN: '0' }),
   // remote kernels over a real nats-server (tests/remote/*.nats.ts start their own)
   async remote() {
     const missing = natsServerMissing();
@@ -38,8 +41,8 @@ const suites = {
 };
 
 /** uvu over the files in `dir` matching `pattern`, under tsx. */
-async function uvuSuite(dir, pattern) {
-  const { code, out } = await run(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, pattern]);
+async function uvuSuite(dir, pattern, env = {}) {
+  const { code, out } = await run(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, pattern], env);
   const total = out.match(/Total:\s+(\d+)/), passed = out.match(/Passed:\s+(\d+)/), skipped = out.match(/Skipped:\s+(\d+)/);
   if (!total || !passed) return { passed: 0, failed: 1, reason: `uvu printed no summary (exit ${code})` };
   // uvu's Total counts the tests that ran; skipped ones are counted apart

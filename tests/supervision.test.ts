@@ -5,10 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   RingKernelRuntime, KernelFailedError, KernelNotFoundError, QueueTimeoutError, CheckpointError, MessageDecodeError,
-  type DeadLetter, type KernelEvent,
+  type DeadLetter, type KernelEvent, type KernelTelemetry,
 } from '../js/index.js';
 import {
   SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh, doomed,
+  holder, exits, uncaught, columnar,
 } from './helpers/supervised-kernels.js';
 
 type Placement = 'inline' | 'worker';
@@ -40,6 +41,26 @@ async function start(rt: RingKernelRuntime, id: string): Promise<void> {
 }
 
 const nOf = (d: DeadLetter) => (d.message as InstanceType<typeof SNum>).n;
+
+/** docs/guarantees.md: every accepted message is in exactly one of these columns. */
+const accounted = (t: KernelTelemetry) =>
+  t.messagesProcessed + t.messagesDropped + t.messagesDiscarded + t.deadLetters + t.messagesInterrupted + t.queueDepth;
+/** The columns an accounting test looks at, by name. */
+const columns = (t: KernelTelemetry) => ({
+  processed: t.messagesProcessed, discarded: t.messagesDiscarded, interrupted: t.messagesInterrupted, deadLetters: t.deadLetters, depth: t.queueDepth,
+});
+
+/** Sends 1..4, `held`, 6..10 before activating (so the kernel takes them in one batch), and waits until it holds `held`. */
+async function sendAndHold(rt: RingKernelRuntime, id: string, held: number): Promise<number> {
+  await rt.launch(id);
+  const sent = [1, 2, 3, 4, held, 6, 7, 8, 9, 10];
+  for (const n of sent) await rt.send(id, new SNum({ n }));
+  await rt.activate(id);
+  for (const n of [1, 2, 3, 4]) assert.is((await rt.receive(id, { timeout: 5000 })).n, n);
+  for (let i = 0; i < 500 && (rt.checkpoint(id) as { holding?: number } | undefined)?.holding !== held; i++) await sleep(10);
+  assert.equal(rt.checkpoint(id), { holding: held });
+  return sent.length;
+}
 
 for (const placement of placements) {
   const P = `${placement}:`;
@@ -293,6 +314,92 @@ for (const placement of placements) {
     assert.equal([rt.getTelemetry(id)!.restarts, rt.getTelemetry(id)!.deadLetters], [0, 1]);
     await sleep(0);
     assert.equal(events.seen, [`deadletter:${id}`, `failed:${id}`]);
+  }));
+
+  test(`${P} terminate while the function holds a message it never finishes: ${placement === 'worker' ? 'its thread is ended' : 'it is abandoned'}, and that message is counted as interrupted`, () => withRuntime(async (rt) => {
+    const id = holder[placement];
+    const sent = await sendAndHold(rt, id, 100);
+    await rt.terminate(id, { timeout: 200 });
+    assert.is(rt.getState(id), 'terminated');
+    const tel = rt.getTelemetry(id)!;
+    // 1..4 handled, 100 in hand, 6..10 taken in the same batch and never handed out
+    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 1, deadLetters: 0, depth: 0 });
+    assert.is(accounted(tel), sent);
+    assert.match(rt.metrics(), new RegExp(`^ringkernel_messages_interrupted_total\\{kernel="${id}"\\} 1$`, 'm'));
+  }));
+
+  test(`${P} terminate while the function holds a message it finishes once terminated: handled, not interrupted (nothing counted twice)`, () => withRuntime(async (rt) => {
+    const id = holder[placement];
+    const sent = await sendAndHold(rt, id, 101);
+    await rt.terminate(id, { timeout: 5000 });
+    const tel = rt.getTelemetry(id)!;
+    assert.equal(columns(tel), { processed: 5, discarded: 5, interrupted: 0, deadLetters: 0, depth: 0 });
+    assert.is(accounted(tel), sent);
+  }));
+
+  test(`${P} a function that throws while being terminated leaves the message in its hand as a dead letter`, () => withRuntime(async (rt) => {
+    const id = holder[placement];
+    const sent = await sendAndHold(rt, id, 102);
+    await rt.terminate(id, { timeout: 5000 });
+    assert.is(rt.getState(id), 'terminated');
+    const tel = rt.getTelemetry(id)!;
+    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 0, deadLetters: 1, depth: 0 });
+    assert.is(accounted(tel), sent);
+    const letters = rt.deadLetters(id);
+    assert.equal(letters.map(nOf), [102]);
+    assert.is(letters[0]!.error.message, 'thrown while terminating');
+  }));
+
+  test(`${P} a batch taken with receiveColumns when the function throws on it is counted as interrupted (columns have no message to keep)`, () => withRuntime(async (rt) => {
+    const id = columnar[placement];
+    await rt.launch(id);
+    for (const n of [1, -1, 2]) await rt.send(id, new SNum({ n }));   // queued before activate: one batch
+    const restarted = new Promise((r) => rt.events.addEventListener('restarted', r, { once: true }));
+    await rt.activate(id);
+    await restarted;
+    await rt.send(id, new SNum({ n: 5 }));
+    const r = await rt.receive(id, { timeout: 5000 });
+    assert.equal([r.what, r.n], ['sum', 5]);
+    await rt.terminate(id);
+    const tel = rt.getTelemetry(id)!;
+    assert.equal(columns(tel), { processed: 1, discarded: 0, interrupted: 3, deadLetters: 0, depth: 0 });
+    assert.is(accounted(tel), 4);
+    assert.is(tel.restarts, 1);
+    assert.equal(rt.deadLetters(id), []);
+  }));
+}
+
+for (const [id, how, died] of [[exits, 'process.exit', /it exited with code 3/], [uncaught, 'an uncaught error', /it threw Error: uncaught in the thread/]] as const) {
+  test(`worker: its thread ends (${how}) while a kernel that restarted once holds a message: processed + dead letters + discarded + interrupted = sent; it fails, no restart`, () => withRuntime(async (rt) => {
+    const events = recordEvents(rt);
+    await rt.launch(id);
+    const sent = [-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];   // one batch: -1 a restart, 1..4 handled, 5 in hand, 6..10 taken
+    for (const n of sent) await rt.send(id, new SNum({ n }));
+    const failed = new Promise((r) => rt.events.addEventListener('failed', r, { once: true }));
+    await rt.activate(id);
+    await failed;
+    assert.is(rt.getState(id), 'failed');
+    for (const n of [1, 2, 3, 4]) assert.is((await rt.receive(id, { timeout: 5000 })).n, n);   // what it sent before is still there
+    const e = await rt.receive(id, { timeout: 5000 }).then(() => null, (x) => x);
+    assert.instance(e, KernelFailedError);
+    assert.match((e as Error).message, new RegExp(`the worker thread running kernel '${id}' died`));
+    assert.match((e as Error).message, died);
+    let tel = rt.getTelemetry(id)!;
+    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 1, deadLetters: 1, depth: 0 });
+    assert.is(accounted(tel), sent.length);
+    assert.is(tel.restarts, 1);                      // the throw on -1; the thread's death is no throw: nothing restarts it
+    assert.equal(rt.deadLetters(id).map(nOf), [-1]);
+    await sleep(0);
+    assert.equal(events.seen, [`deadletter:${id}`, `restarted:${id}`, `failed:${id}`]);
+    assert.is((events.details.get('failed')![0] as { restarts: number }).restarts, 1);
+    await rt.terminate(id);                          // the final figures agree
+    tel = rt.getTelemetry(id)!;
+    assert.equal(columns(tel), { processed: 4, discarded: 5, interrupted: 1, deadLetters: 1, depth: 0 });
+    // the runtime goes on: the same kernel again, on a new thread
+    await rt.launch(id);
+    await rt.activate(id);
+    await rt.send(id, new SNum({ n: 7 }));
+    assert.is((await rt.receive(id, { timeout: 5000 })).n, 7);
   }));
 }
 

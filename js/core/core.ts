@@ -81,6 +81,7 @@ export interface CoreExports {
   kcb_discard_input(k: number): number;
   kcb_set_taken(k: number, n: number): void;
   kcb_taken(k: number): number;
+  kcb_interrupt_in_hand(k: number): number;
   kcb_discard_output(k: number): number;
   kcb_stat(k: number, which: number): number;
   hist_quantile(k: number, q: number): number;
@@ -123,7 +124,7 @@ export const enum QueueStat {
 export const enum KernelStat {
   PROCESSED = 0, ERRORS = 1, STARTED = 2, BUSY = 3, INPUT = 4, OUTPUT = 5, THREAD = 6, ID = 7, FIRST = 8, LAST = 9,
   DISCARDED = 10, OUT_DISCARDED = 11,
-  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14,
+  RESTARTS = 12, DEAD_LETTERS = 13, DEAD_LETTERS_DROPPED = 14, INTERRUPTED = 15,
 }
 
 export const QUEUE_STATS = ['depth', 'highWater', 'enqueued', 'dequeued', 'rejected', 'dropped'] as const;
@@ -184,6 +185,8 @@ export class Core {
    */
   mem: Uint8Array;
   dv: DataView;
+  /** The same, as 32-bit words: a kernel's state (the first word of its control block) is read here, not through a call. */
+  i32: Int32Array;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
@@ -193,6 +196,7 @@ export class Core {
     this.x = instance.exports as unknown as CoreExports;
     this.mem = new Uint8Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
   }
 
   /** Makes sure the views cover [0, end). Cheap when they already do. */
@@ -203,6 +207,7 @@ export class Core {
   private refresh(): void {
     this.mem = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
   }
 
   /** A constant the core exports (a layout size, say), read from its wasm global. */

@@ -11,11 +11,14 @@
 // With spinMicros set, an armed wait first polls for that long (spinUntil): faster wake-ups
 // for CPU time, and only while the other side is about to answer. 'adaptive' (the default)
 // polls only when this thread took a message within the last ADAPTIVE_WINDOW_MS (a thread
-// that has been idle sleeps at once), and for as long as polls have been paying: a poll
-// that caught its answer doubles the next one's budget (up to ADAPTIVE_SPIN_MICROS), one
-// that did not halves it, down to none; then one wait in ADAPTIVE_PROBE_EVERY polls
-// ADAPTIVE_PROBE_MICROS to see whether it pays again. On a machine whose cores are all
-// busy, a poll only takes time from the thread it waits for, and adaptive stops polling.
+// that has been idle sleeps at once), for ADAPTIVE_SPIN_MICROS, and stops polling once
+// ADAPTIVE_MISSES polls in a row have not caught their answer; from then on one wait in
+// ADAPTIVE_PROBE_EVERY polls (as long as any poll), and the first poll that catches makes
+// it poll every time again. A probe must be as long as a poll: one answer in a round trip
+// comes from a thread that slept (10-30 us to wake here), so a short probe never catches
+// it, and a thread whose polls once missed a few times would sleep for good (that made
+// the default round trip 2-3x postMessage's). On a machine whose cores are all busy, a
+// poll only takes time from the thread it waits for: polls miss, and adaptive stops.
 import { type Core, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { Message } from '../message/message.js';
@@ -32,8 +35,8 @@ export const RESOLVED: Promise<void> = Promise.resolve();
 /** spinMicros 'adaptive' (see the top of this file). */
 export const ADAPTIVE_SPIN_MICROS = 50;
 export const ADAPTIVE_WINDOW_MS = 1;
-export const ADAPTIVE_PROBE_MICROS = 8;
-export const ADAPTIVE_PROBE_EVERY = 32;
+export const ADAPTIVE_MISSES = 8;
+export const ADAPTIVE_PROBE_EVERY = 16;
 
 /**
  * Polls `ready` for up to `micros` microseconds on this thread (blocking it); true as soon
@@ -68,24 +71,24 @@ export class Hub {
   /** A pop on this thread took something (only waits on other threads spin, so only counted with them). */
   took(): void { this.tookAt = monotonicNow(); }
 
-  /** 'adaptive': what the next poll may spend, in microseconds; and waits since the last probe. */
-  private budget = ADAPTIVE_SPIN_MICROS;
+  /** 'adaptive': polls in a row that missed their answer, and waits since the last probe. */
+  private misses = 0;
   private sinceProbe = 0;
 
   /** Microseconds a wait for another thread should poll now before it sleeps (0: none). */
   spinMicros(): number {
     if (this.spin !== 'adaptive') return this.spin;
     if (monotonicNow() - this.tookAt >= ADAPTIVE_WINDOW_MS) return 0;
-    if (this.budget > 0) return this.budget;
+    if (this.misses < ADAPTIVE_MISSES) return ADAPTIVE_SPIN_MICROS;
     if (++this.sinceProbe < ADAPTIVE_PROBE_EVERY) return 0;
     this.sinceProbe = 0;
-    return ADAPTIVE_PROBE_MICROS;
+    return ADAPTIVE_SPIN_MICROS;
   }
 
-  /** A poll of `micros` caught what it waited for, or not ('adaptive' learns from it). */
-  spun(micros: number, caught: boolean): void {
+  /** A poll caught what it waited for, or not ('adaptive' learns from it). */
+  spun(caught: boolean): void {
     if (this.spin !== 'adaptive') return;
-    this.budget = caught ? Math.min(ADAPTIVE_SPIN_MICROS, 2 * Math.max(micros, this.budget)) : this.budget >= 2 * ADAPTIVE_PROBE_MICROS ? this.budget / 2 : 0;
+    this.misses = caught ? 0 : this.misses + 1;
   }
 
   /** Polls `ready` for spinMicros() before `sleep` (in a task of its own); `fire` when it holds. */
@@ -95,7 +98,7 @@ export class Hub {
     nextTask(() => {
       if (cancelled()) return;
       const caught = spinUntil(ready, micros);
-      this.spun(micros, caught);
+      this.spun(caught);
       if (caught) fire(); else sleep();
     });
   }

@@ -9,6 +9,7 @@
 import { Message, describeMessage, type MessageClass } from '../message/message.js';
 import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
+import type { Core } from '../core/core.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, RingKernelError, MessageTypeError } from '../errors.js';
@@ -19,7 +20,7 @@ import {
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
-import { settle, unhook, waitIn, type Waiter } from './waiters.js';
+import { settle, settleStopping, unhook, waitIn, DONE, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
@@ -100,6 +101,8 @@ export class KernelInstance {
   #held: Message | null = null;
   /** More of them, in the order taken (batches, or receives that overlap). */
   readonly #heldMore: Message[] = [];
+  /** Index of the control block's inHand word (assembly/scheduler.ts KCB_IN_HAND) in core.i32. */
+  readonly #inHandIndex: number;
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
   private readonly pauseWaiters: Array<() => void> = [];
   /** Runs of the kernel function so far: a context belongs to one run (KernelContext). */
@@ -112,6 +115,8 @@ export class KernelInstance {
   /** On the owner: what it keeps of the kernel's supervision (letters, checkpoint, events). */
   record: SupervisionRecord | null = null;
   private readonly x;
+  /** The core, whose i32 view holds the control block's state word. */
+  private readonly core: Core;
   /** Whether it keeps telemetry (RuntimeOptions.enableTelemetry). */
   readonly telemetry: boolean;
 
@@ -130,6 +135,9 @@ export class KernelInstance {
     this.output = output;
     this.hub = hub;
     this.x = hub.core.x;
+    this.core = hub.core;
+    this.#inHandIndex = (kcb + hub.core.constant('KCB_IN_HAND')) >> 2;
+    hub.core.cover(4 * this.#inHandIndex + 4); // the state and inHand words are read and written through the views
     this.telemetry = telemetry;
     this.role = role;
     this.sendWho = { kernelId: id, operation: 'send' };
@@ -137,7 +145,7 @@ export class KernelInstance {
     this.receiveColumnsWho.kernelId = id;
     this.takes = def.input ? { typeId: def.input.typeId, typeName: def.input.typeName } : null;
     if (role === 'local') {
-      hub.onReadable(input, () => this.stateChanged());
+      hub.onReadable(input, () => this.inputArrived());
       hub.onBadRecord(input, (bytes, error) => {
         this.sink?.deadLetter({ kernelId: id, message: bytes, error: error as Error, at: epochNow() });
       });
@@ -147,7 +155,9 @@ export class KernelInstance {
 
   /** The state once the control block is freed (released); -1 before. */
   finalCode: StateCode | -1 = -1;
-  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : this.x.kcb_state(this.kcb) as StateCode; }
+  // (the state word is K_STATE, offset 0 of the control block, assembly/scheduler.ts: an
+  // atomic load of it here is what kcb_state does, without a call into the core)
+  get code(): StateCode { return this.finalCode !== -1 ? this.finalCode : Atomics.load(this.core.i32, this.kcb >> 2) as StateCode; }
   get state(): KernelState { return STATE_BY_CODE[this.code]!; }
   get active(): boolean { return !this.released && this.code === StateCode.ACTIVE; }
   get stopping(): boolean {
@@ -174,15 +184,33 @@ export class KernelInstance {
     }
     this.inHandCount = 0;
     this.columnsInHand.count = 0;
+    this.#noteInHand();
     this.handledSince = t;
     this.#held = null;
     if (this.#heldMore.length !== 0) this.#heldMore.length = 0;
   }
 
-  /** The messages in hand, not counted as handled: the function threw while it held them. */
+  /**
+   * Tells the control block how many messages the function holds (inHand): counted as
+   * interrupted should its thread die, or terminate abandon it, before it finishes them.
+   * One Int32 store, no call into the core.
+   */
+  #noteInHand(): void {
+    if (this.released) return;
+    Atomics.store(this.core.i32, this.#inHandIndex, this.inHandCount + this.columnsInHand.count);
+  }
+
+  /**
+   * The messages in hand, not counted as handled: the function threw while it held them
+   * (they become dead letters). What it received as columns has no message to keep: that
+   * is counted as interrupted. None once released (an abandoned kernel's were counted as
+   * interrupted then).
+   */
   dropInHand(): Message[] {
+    if (this.released) return [];
     this.inHandCount = 0;
-    this.columnsInHand.count = 0;
+    this.#noteInHand(); // what is left in the word: the columns, if any
+    if (this.columnsInHand.count !== 0) { this.x.kcb_interrupt_in_hand(this.kcb); this.columnsInHand.count = 0; }
     const held = this.#held === null ? [] : [this.#held];
     this.#held = null;
     return held.concat(this.#heldMore.splice(0));
@@ -215,6 +243,7 @@ export class KernelInstance {
       return m;
     } finally {
       this.inHand[this.inHandCount++] = taken.lastSentAt;
+      this.#noteInHand();
       // the control block says how many are taken and not handed out, for a drain and for
       // the discarded count should the kernel end (or its thread die) before they are
       if (taken.size !== this.takenNoted && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = taken.size));
@@ -259,6 +288,7 @@ export class KernelInstance {
     const times: number[] = [];
     const more = this.hub.popMany(this.input, max - out.length, times);
     for (const s of times) this.inHand[this.inHandCount++] = s;
+    if (times.length > 0) this.#noteInHand();
     for (const m of more) this.#hold(m);
     if (this.onHandled !== null) for (const m of more) this.handledIds.push(m.messageId);
     if (more.length > 0 && !held) this.handledSince = t;
@@ -347,7 +377,7 @@ export class KernelInstance {
           // messages a for-await / receive took in its last pop come before the ring's
           if (this.taken.size > 0) { this.handledSince = now; return Promise.resolve(messagesToColumns(shape, this.takeMany(Math.min(max, this.taken.size)), who)); }
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
-          if (b !== null) { this.handledSince = now; return Promise.resolve(b); }
+          if (b !== null) { this.handledSince = now; this.#noteInHand(); return Promise.resolve(b); }
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
@@ -465,13 +495,15 @@ export class KernelInstance {
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
     const c = this.code; // one read of the state for both checks
     if (this.released || c === StateCode.TERMINATING || c === StateCode.TERMINATED || c === StateCode.FAILED)
-      return Promise.resolve({ done: true, value: undefined });
+      return Promise.resolve(DONE);
     let m: Message | null;
     try { m = this.takeIfFirst(c); } catch (e) { return Promise.reject(e); }
     if (m !== null) return Promise.resolve({ done: false, value: m });
-    return this.waitForInput(undefined).then(
-      (value) => ({ done: false, value }),
-      (e) => { if (this.stopping) return { done: true, value: undefined }; throw e; });
+    // (the waiter resolves with the iterator result itself, and with DONE once stopping:
+    // no second promise to map one onto the other)
+    const p = waitIn(this.receivers as unknown as Waiter<IteratorResult<Message>>[], undefined, 'receive', this.id, true);
+    this.armInput();
+    return p;
   }
 
   /** Hands one queued message to the first waiting receive (a scheduler's turn). */
@@ -480,6 +512,14 @@ export class KernelInstance {
     let m: Message | null;
     try { m = this.take(); } catch (e) { settle(this.receivers.shift()!, undefined, e); return; }
     if (m !== null) settle(this.receivers.shift()!, m);
+  }
+
+  /**
+   * A push into the input ring on this thread. It changes no state, so only what waits for
+   * input may go on (stateChanged does the rest, after a state change).
+   */
+  private inputArrived(): void {
+    if (this.receivers.length > 0 || this.inputWaiters.length > 0) this.deliver();
   }
 
   /** Hands queued messages to waiting receives while the kernel is active. */
@@ -835,6 +875,7 @@ export class KernelInstance {
   /** Owner's side: the thread running this kernel died; it fails unless it was ending anyway. */
   threadDied(reason: string): void {
     if (this.released) return;
+    this.x.kcb_interrupt_in_hand(this.kcb); // what its function held died with the thread
     const c = this.code;
     // (a kernel already marked failed whose error had not arrived yet gets this one)
     if (c !== StateCode.TERMINATED && c !== StateCode.TERMINATING && (c !== StateCode.FAILED || this.error === undefined))
@@ -871,6 +912,8 @@ export class KernelInstance {
     this.input.close();
     this.x.kcb_discard_input(this.kcb);
     this.x.kcb_discard_output(this.kcb);
+    // what the function still holds (it was abandoned, or its thread ended) is interrupted
+    this.x.kcb_interrupt_in_hand(this.kcb);
   }
 
   /** After any state change: deliver, release waitActive, end what can no longer happen. */
@@ -888,7 +931,7 @@ export class KernelInstance {
         const e = c === StateCode.FAILED && !this.released ? this.stoppedError('receive')
           : new KernelTerminatingError(`receive on kernel '${this.id}': the kernel is terminating (ctx.shouldTerminate is now true)`,
             { kernelId: this.id, operation: 'receive' });
-        for (const w of this.receivers.splice(0)) settle(w, undefined, e);
+        for (const w of this.receivers.splice(0)) settleStopping(w, e);
       }
       for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
       for (const f of this.pauseWaiters.splice(0)) f();

@@ -9,15 +9,20 @@ export interface Waiter<T> {
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** A for-await's next(): resolves with `{ done: false, value }`, and ends (`{ done: true }`) instead of rejecting while the kernel stops. */
+  iterates: boolean;
 }
+
+/** What a for-await's next() resolves with once the kernel is stopping. */
+export const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 /**
  * A promise that waits in `queue` until settled, or rejects with QueueTimeoutError after
  * `options.timeout` ms, or with the signal's reason once it is aborted.
  */
-export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string, kernelId: string): Promise<T> {
+export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string, kernelId: string, iterates = false): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const w: Waiter<T> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined };
+    const w: Waiter<T> = { resolve, reject, timer: undefined, signal: options?.signal, onAbort: undefined, iterates };
     const timeout = options?.timeout;
     if (timeout !== undefined) {
       if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${kernelId}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
@@ -51,5 +56,12 @@ export function unhook<T>(w: Waiter<T>): void {
 export function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): void {
   unhook(w);
   if (error !== undefined) w.reject(error);
-  else w.resolve(value as T);
+  else w.resolve((w.iterates ? { done: false, value } : value) as T);
+}
+
+/** Settles a waiter of a kernel that is stopping: a for-await's next() ends, any other rejects with `error`. */
+export function settleStopping<T>(w: Waiter<T>, error: unknown): void {
+  if (!w.iterates) { settle(w, undefined, error); return; }
+  unhook(w);
+  w.resolve(DONE as T);
 }

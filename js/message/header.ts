@@ -16,7 +16,8 @@ export class Header {
     public w0: number, public w1: number, public w2: number, public w3: number,
     public id: string | null, public priority: number,
     public corr: Correlation | null,
-    public timestamp: number,
+    /** The send time of a decoded message (sentAt); null for one made here (a number field would be a boxed double in every message). */
+    public timestamp: number | null,
   ) {}
 }
 
@@ -38,4 +39,5 @@ export function checkPriority(p: unknown, typeName: string): number {
 
 /** Header values for the constructor's decode path (decoding is never re-entered). */
 export const RAW: unique symbol = Symbol('ringkernel.raw');
-export const raw = { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: NaN };
+export const raw: { w0: number; w1: number; w2: number; w3: number; priority: number; hasCorr: boolean; c0: number; c1: number; c2: number; c3: number; timestamp: number | null } =
+  { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: null };

@@ -12,6 +12,7 @@ import { messageClassById, messageClassByName, registerMessageClass } from './me
 import { encode } from './encode.js';
 import { asBytes, decodeFrom } from './decode.js';
 import { MessageNestingError } from '../errors.js';
+import { compileAccessors } from './compiled.js';
 
 export interface MessageOptions {
   /** 0..255, higher is received first; default 128. */
@@ -45,7 +46,7 @@ export class Message {
     if (init.messageId === undefined) nextIdWords();
     else id = uuid(init.messageId, typeName, 'messageId');
     const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
-    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, NaN);
+    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, null);
     this[HDR] = h;
     const c = init.correlationId;
     if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
@@ -159,6 +160,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const types: FieldType[] = keys.map((k) => fields[k]!);
   const n = keys.length;
   const known = new Set(keys);
+  const accessors = compileAccessors(keys, types, [...HEADER_KEYS]);
   const codec = compileStruct(fields, () => {
     nextIdWords();
     raw.w0 = words[0]!;
@@ -167,9 +169,9 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     raw.w3 = words[3]!;
     raw.priority = DEFAULT_PRIORITY;
     raw.hasCorr = false;
-    raw.timestamp = NaN;
+    raw.timestamp = null;
     return new Cls(RAW);
-  });
+  }, accessors);
 
   const Cls = class extends Message {
     constructor(init: Init<S> | typeof RAW) {
@@ -177,6 +179,9 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
       if (init === null || typeof init !== 'object')
         throw new TypeError(`${name}: expected an object of fields, got ${init === null ? 'null' : typeof init}`);
       super(init, name);
+      if (accessors !== null && accessors.assign(this, init)) return;
+      // (the loop shared by every class: where nothing is compiled, or to throw the error
+      // that names what the compiled assign found wrong)
       const self = this as unknown as Record<string, unknown>;
       const src = init as Record<string, unknown>;
       for (let i = 0; i < n; i++) {
@@ -245,5 +250,5 @@ export function describeMessage(v: unknown): string {
  */
 export function sentAt(msg: Message): number {
   if (!(msg instanceof Message)) throw new TypeError(`sentAt: expected a message, got ${describeMessage(msg)}`);
-  return msg[HDR].timestamp;
+  return msg[HDR].timestamp ?? NaN;
 }

@@ -21,6 +21,7 @@ export type FieldKind =
  * (nothing at or after `lim` is written).
  */
 export type Writer<V> = (v: V, u8: Uint8Array, dv: DataView, p: number, lim: number) => number;
+export type Reader<V> = (u8: Uint8Array, dv: DataView, end: number) => V;
 
 /** A field type. V is the value a message holds, I what its constructor accepts. */
 export interface FieldType<V = unknown, I = V> {
@@ -437,7 +438,11 @@ export interface StructCodec {
   descriptor(out: number[]): void;
 }
 
-export function compileStruct(fields: Fields, make: () => object): StructCodec {
+/**
+ * A class's payload codec. `compiled`: its write and read compiled for it (js/message/compiled.ts),
+ * or null where nothing is compiled: then the loops here, shared by every class.
+ */
+export function compileStruct(fields: Fields, make: () => object, compiled: Pick<StructCodec, 'write' | 'read'> | null = null): StructCodec {
   const keys = Object.keys(fields);
   const types = keys.map((k) => fields[k]!);
   const n = keys.length;
@@ -470,6 +475,10 @@ export function compileStruct(fields: Fields, make: () => object): StructCodec {
     },
     descriptor(out) { for (const f of types) f.descriptor(out); },
   };
+  if (compiled !== null) {
+    codec.write = compiled.write;
+    codec.read = compiled.read;
+  }
   return codec;
 }
 

@@ -44,7 +44,8 @@ export interface SupervisionSink {
 /**
  * Runs `start` (one run of the kernel function with a fresh context) until a run returns,
  * the kernel stops, or a throw finds no restart left: then it rejects with that error.
- * A throw while the kernel is stopping rejects too; the caller knows it is no failure.
+ * A throw while the kernel is stopping rejects too (its messages in hand are dead letters
+ * all the same); the caller knows it is no failure.
  */
 export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolicy | undefined,
   start: () => unknown, sink: SupervisionSink): Promise<void> {
@@ -54,10 +55,11 @@ export async function supervise(k: SupervisedKernel, policy: CheckedRestartPolic
       await start();
       return;
     } catch (error) {
-      if (k.stopping) throw error;
+      // what it held is a dead letter, also when it threw while being terminated
       const at = epochNow();
       const reason = asError(error);
       for (const message of k.dropInHand()) sink.deadLetter({ kernelId: k.id, message, error: reason, at });
+      if (k.stopping) throw error;
       const delay = window === null ? null : window.next(monotonicNow());
       if (delay === null) throw error;
       const reported = sink.restarting(error, ++restarts, delay);

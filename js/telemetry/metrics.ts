@@ -38,6 +38,8 @@ export const METRICS: readonly MetricRow[] = [
     help: 'Messages discarded from the input queue to make room (DROP_OLDEST).' },
   { name: 'ringkernel_messages_discarded_total', type: 'counter', field: 'messagesDiscarded',
     help: 'Accepted messages never handled: still queued when the kernel failed, its thread died or it was terminated.' },
+  { name: 'ringkernel_messages_interrupted_total', type: 'counter', field: 'messagesInterrupted',
+    help: 'Messages the kernel function held, unfinished, when it was cut off: its worker thread died or was ended, or terminate abandoned it.' },
   { name: 'ringkernel_output_discarded_total', type: 'counter', field: 'outputDiscarded',
     help: 'Messages the kernel sent that nobody received before terminate freed its output queue.' },
   { name: 'ringkernel_messages_rejected_total', type: 'counter', field: 'messagesRejected',

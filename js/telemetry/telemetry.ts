@@ -18,6 +18,13 @@ export interface KernelTelemetry {
    * still queued (it failed, its thread died, or it was terminated): freed unread.
    */
   messagesDiscarded: number;
+  /**
+   * Messages the kernel function had received and not finished when it was cut off: its
+   * worker thread died (an uncaught error, process.exit, or terminate ended the thread of a
+   * kernel that did not stop), or terminate abandoned an inline kernel. Their handling may
+   * have begun (what the kernel sent for them went out); it never finished.
+   */
+  messagesInterrupted: number;
   /** Messages the kernel sent to its output queue that nobody received before it was freed (terminate). */
   outputDiscarded: number;
   /** Sends refused (REJECT when full, or BLOCK after its timeout). */
@@ -57,6 +64,7 @@ export function readTelemetry(inst: KernelInstance): KernelTelemetry {
     messagesProcessed: processed,
     messagesDropped: x.queue_stat(q, QueueStat.DROPPED),
     messagesDiscarded: x.kcb_stat(k, KernelStat.DISCARDED),
+    messagesInterrupted: x.kcb_stat(k, KernelStat.INTERRUPTED),
     outputDiscarded: x.kcb_stat(k, KernelStat.OUT_DISCARDED),
     messagesRejected: x.queue_stat(q, QueueStat.REJECTED),
     restarts: x.kcb_stat(k, KernelStat.RESTARTS),

@@ -128,6 +128,17 @@ export const batched = both('sup_batched', { restart: { maxRestarts: 5, withinMs
   }
 });
 
+/** Takes its input as columns (receiveColumns) and throws on a batch holding a negative n. */
+export const columnar = both('sup_columnar', { restart: { maxRestarts: 5, withinMs: 60_000 } }, async (ctx) => {
+  while (!ctx.shouldTerminate) {
+    let batch;
+    try { batch = await ctx.receiveColumns({ max: 16 }); } catch { break; }
+    const n = batch.fields.n as Float64Array;
+    if (n.some((v) => v < 0)) throw new RangeError('a poison column batch');
+    await ctx.send(report('sum', n.reduce((a, v) => a + v, 0)));
+  }
+});
+
 /** Each run looks at the context of the run before it (kept across the throw). */
 let previous: Ctx | null = null;
 export const fresh = both('sup_fresh', { restart: { maxRestarts: 5, withinMs: 60_000 } }, async (ctx) => {
@@ -154,3 +165,38 @@ export const doomed = both('sup_doomed', {}, async (ctx) => {
     await ctx.send(report('kept', m.n));
   }
 });
+
+/**
+ * Answers each n. On 100, 101 or 102 it checkpoints { holding: n } and keeps that message
+ * in hand: 100 for ever (terminate must end its thread, or abandon it); 101 until it is
+ * terminated, and then answers it; 102 until it is terminated, and then throws.
+ */
+export const holder = both('sup_holder', {}, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n >= 100) {
+      await ctx.checkpoint({ holding: m.n });
+      if (m.n === 100) await new Promise(() => {});
+      while (!ctx.shouldTerminate) await new Promise((r) => setTimeout(r, 5));
+      if (m.n === 102) throw new RangeError('thrown while terminating');
+    }
+    await ctx.send(report('answer', m.n));
+  }
+});
+
+/**
+ * Worker kernels only (an inline one would end the test's process): a negative n throws
+ * (a restart); on 5, with that message in hand, its thread ends: by process.exit, or by an
+ * error thrown outside the function's promise (a timer's callback). The restart policy
+ * cannot help there: a thread's death is no throw.
+ */
+const dies = (kernelId: string, die: () => void) => ringKernel({
+  kernelId, input: SNum, output: SReport, placement: 'worker', module: import.meta.url, restart: { maxRestarts: 5, withinMs: 60_000 },
+}, async (ctx) => {
+  for await (const m of ctx) {
+    if (m.n < 0) throw new RangeError(`poison ${m.n}`);
+    if (m.n === 5) { die(); await new Promise(() => {}); }
+    await ctx.send(report('answer', m.n));
+  }
+});
+export const exits = dies('w_sup_exits', () => process.exit(3)).kernelId;
+export const uncaught = dies('w_sup_uncaught', () => { setTimeout(() => { throw new Error('uncaught in the thread'); }, 0); }).kernelId;
