@@ -198,7 +198,7 @@ export class Orderer<T> {
 
   /** Keeps the number of chains bounded: those holding nothing and idle longest go. */
   #forgetIdle(chains: Map<number, Chain<T>>): void {
-    const idle = [...chains].filter(([, c]) => c.held.size === 0 && c.giveUp.size === 0).sort((x, y) => x[1].since - y[1].since);
+    const idle = [...chains].filter(([, c]) => c.held.size === 0).sort((x, y) => x[1].since - y[1].since);
     for (const [s] of idle.slice(0, Math.max(1, idle.length >> 1))) chains.delete(s);
   }
 }

@@ -69,6 +69,8 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
 const code = (e: unknown): number | undefined => (e as { code?: unknown })?.code as number | undefined;
 const FULL_CODES = new Set([10077, 10078, 10047]); // max messages, max bytes, insufficient resources
 const TOO_LARGE = 10054;
+/** Seqs per skip notice (8 bytes each: 8 KiB, what the late lane takes at least). */
+const SKIP_MAX = 1024;
 /** The gap timeout of a DROP_OLDEST mailbox, whose gaps are mostly its own drops. */
 const DROP_GAP_MS = 500;
 
@@ -261,7 +263,9 @@ export class NatsTransport implements RemoteTransport {
   #giveUp(js: JetStreamClient, t: Target, outs: readonly Out[], all = false): void {
     for (let band = 0; band < t.subjects.length; band++) {
       const skip = outs.filter((o) => o.band === band && (all || !o.stored));
-      if (skip.length > 0) js.publish(t.laneSubjects[band]!, wrapSkip(this.#sender, skip.map((o) => o.seq)), { timeout: this.#requestTimeout }).catch(() => {});
+      // up to SKIP_MAX seqs a notice: the lane takes messages of 8 KiB and more
+      for (let i = 0; i < skip.length; i += SKIP_MAX)
+        js.publish(t.laneSubjects[band]!, wrapSkip(this.#sender, skip.slice(i, i + SKIP_MAX).map((o) => o.seq)), { timeout: this.#requestTimeout }).catch(() => {});
     }
   }
 
