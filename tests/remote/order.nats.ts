@@ -179,6 +179,31 @@ test('a send retried with the same message ids (stored once) leaves no gap to wa
   } finally { await tx.shutdown(); await rx.shutdown(); }
 });
 
+test('no deadlock: a 4-place BLOCK mailbox full of held-back records refuses their missing predecessor, which the late lane takes; all five handed over in order', async () => {
+  const ns = `order${++nsCount}`, id = 'order_full';
+  const got = sink(id, 4, 0);
+  const rx = new RingKernelRuntime({ remote: natsRemote({ servers: server.url, namespace: ns, gapTimeoutMs: 60_000 }) });
+  const nc = await connect({ servers: server.url });
+  try {
+    await rx.launch(id); await rx.activate(id); await rx.expose(id);
+    const js = jetstream(nc);
+    const names = mailboxNames(ns, id);
+    const env = (seq: number) => wrapRecord(encodeMessage(new OrderNum({ s: 0, n: seq })), 55, seq, 1);
+    for (const seq of [2, 3, 4, 5]) await js.publish(names.subjects[2]!, env(seq), { msgID: `full-${seq}` });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(got, [], 'all held back for seq 1');
+    const refused = await js.publish(names.subjects[2]!, env(1), { msgID: 'full-1' }).then(() => null, (e) => e);
+    assert.ok(refused && /maximum messages/i.test(String(refused.message ?? refused)), `the mailbox is full of them: ${refused}`);
+    await js.publish(names.laneSubjects[2]!, env(1), { msgID: 'full-1' });
+    await until(() => got.length >= 5, 5000, `the five (got ${got.length})`);
+    assert.equal(got.map((g) => g.n), [1, 2, 3, 4, 5]);
+    assert.is(rx.remoteStats().exposed[0]!.gapsSkipped, 0);
+  } finally {
+    await nc.close();
+    await rx.shutdown({ timeout: 2000 });
+  }
+});
+
 test('the wire, by hand: a gap that never fills is skipped after gapTimeoutMs (counted), its record coming after all is handed over late, a repeat by sequence is dropped, a skip notice frees the held-back at once', async () => {
   const ns = `order${++nsCount}`, id = 'order_wire';
   const got = sink(id, 64, 0);
