@@ -36,6 +36,8 @@
 //                             push: each record's (instead of `priority`)
 //     72  u32 0, u32 0
 //     80  fieldCount x { u32 column, u32 bytes per message, u32 payload offset, u32 0 }
+//   (js/message/columns.ts names the same offsets, enum Col; tests/columns.test.ts checks
+//   them against these globals, which index.ts exports)
 //   Message i has its field f at column_f + i * bytesPerMessage_f.
 
 export const COL_TYPE: usize = 0;
@@ -54,6 +56,10 @@ export const COL_IDS: usize = 64;
 export const COL_PRIORITIES: usize = 68;
 export const COL_FIELDS: usize = 80;
 export const COL_FIELD_BYTES: usize = 16;
+// in a field entry
+export const COL_FIELD_COLUMN: usize = 0;
+export const COL_FIELD_SIZE: usize = 4;
+export const COL_FIELD_OFFSET: usize = 8;
 
 import { HEADER, H_PAYLOAD, H_TIME, H_ID, H_CORR, H_PRIORITY } from "./record";
 const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
@@ -72,12 +78,9 @@ const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a
  * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The mix is a
  * bijection, so two messages of a batch could share an id only through the 6 bits the
  * version and variant overwrite; ids of different batches come from fresh random seeds.
+ * `x` is the seed's first word plus i.
  */
-@inline function messageId(layout: usize, i: u32, at: usize): void {
-  let x = load<u32>(layout, COL_SEED) + i;
-  let y = load<u32>(layout, COL_SEED + 4);
-  let z = load<u32>(layout, COL_SEED + 8);
-  let w = load<u32>(layout, COL_SEED + 12);
+@inline function mixId(x: u32, y: u32, z: u32, w: u32, at: usize): void {
   x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
   z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
   x += y * w; y += z * x; z += x * y; w += y * z;
@@ -86,6 +89,10 @@ const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a
   y = (y & 0xff0fffff) | 0x00400000; // byte 6: version 4
   z = (z & 0xffffff3f) | 0x00000080; // byte 8: the RFC 4122 variant
   store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
+}
+
+@inline function messageId(layout: usize, i: u32, at: usize): void {
+  mixId(load<u32>(layout, COL_SEED) + i, load<u32>(layout, COL_SEED + 4), load<u32>(layout, COL_SEED + 8), load<u32>(layout, COL_SEED + 12), at);
 }
 
 /** The priority of message `i`: its own (`priorities`) or the batch's. */
@@ -116,9 +123,19 @@ export function columnsEncode(layout: usize, i: u32, dst: usize): void {
   let n = load<u32>(layout, COL_FIELD_COUNT);
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
-    let bytes = <usize>load<u32>(f, 4);
-    copySmall(dst + HEADER + <usize>load<u32>(f, 8), <usize>load<u32>(f) + <usize>i * bytes, bytes);
+    let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
+    copySmall(dst + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, bytes);
   }
+}
+
+/** Counts a record consumed but not of the class; the first one's type and length are kept for the error. */
+function noteSkipped(layout: usize, type: u32, len: u32): void {
+  let skipped = load<u32>(layout, COL_SKIPPED);
+  if (skipped == 0) {
+    store<u32>(layout, type, COL_SKIPPED_TYPE);
+    store<u32>(layout, len, COL_SKIPPED_LEN);
+  }
+  store<u32>(layout, skipped + 1, COL_SKIPPED);
 }
 
 /**
@@ -130,12 +147,7 @@ export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool
   let type = load<u32>(src);
   if (len != load<u32>(layout, COL_RECORD_LEN) || type != load<u32>(layout, COL_TYPE) ||
       load<u32>(src, H_PAYLOAD) != len - <u32>HEADER) {
-    let skipped = load<u32>(layout, COL_SKIPPED);
-    if (skipped == 0) {
-      store<u32>(layout, len >= 4 ? type : 0, COL_SKIPPED_TYPE);
-      store<u32>(layout, len, COL_SKIPPED_LEN);
-    }
-    store<u32>(layout, skipped + 1, COL_SKIPPED);
+    noteSkipped(layout, len >= 4 ? type : 0, len);
     return false;
   }
   let times = <usize>load<u32>(layout, COL_TIMES);
@@ -151,8 +163,8 @@ export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool
   let n = load<u32>(layout, COL_FIELD_COUNT);
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
-    let bytes = <usize>load<u32>(f, 4);
-    copySmall(<usize>load<u32>(f) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, 8), bytes);
+    let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
+    copySmall(<usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), bytes);
   }
   return true;
 }
@@ -170,4 +182,115 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
     columnsEncode(layout, first + i, p + 4);
     p += 4 + <usize>((len + 3) & ~3);
   }
+}
+
+// ---- runs: what a push or pop of columns does for many records at once ----
+// The same records as columnsEncode / columnsDecode make and read, one loop for a run of
+// records of the class's length lying `align8(recordLen)` bytes apart in a ring's arena, with
+// the batch's constants (header words, seed, field places) read from the layout once instead
+// of once a record: the per-record work is the copies and the id.
+
+/** Copies every field of message m from its column into the record at `rec`. */
+@inline function fieldCopyIn(layout: usize, fields: u32, rec: usize, m: usize): void {
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < fields; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
+    copySmall(rec + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + m * bytes, bytes);
+  }
+}
+
+/**
+ * Writes the records of messages first..first+n-1 of the columns into `arena` (`size`
+ * bytes, a power of two) at byte positions pos, pos + align8(recordLen), ... (mod size);
+ * a record that would wrap the arena's end is made at `temp` and copied in two pieces.
+ */
+export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize, size: u32, pos: u32): void {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  let step = (len + 7) & ~7;
+  let mask = size - 1;
+  let head: u64 = <u64>load<u32>(layout, COL_TYPE) | (<u64>(len - <u32>HEADER) << 32);
+  let time = load<u64>(layout, COL_TIMESTAMP);
+  let s0 = load<u32>(layout, COL_SEED) + load<u32>(layout, COL_INDEX0);
+  let s1 = load<u32>(layout, COL_SEED + 4), s2 = load<u32>(layout, COL_SEED + 8), s3 = load<u32>(layout, COL_SEED + 12);
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  let word = VERSION_WORD | (ids != 0 ? CORRELATION_FLAG : 0) | <u64>(load<u32>(layout, COL_PRIORITY) & 0xff);
+  let fields = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  let col0 = <usize>load<u32>(f, COL_FIELD_COLUMN), bytes0 = <usize>load<u32>(f, COL_FIELD_SIZE), dst0 = <usize>HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET);
+  let temp = <usize>load<u32>(layout, COL_TEMP);
+  for (let i: u32 = 0; i < n; i++, pos += step) {
+    let m = first + i;
+    let o = pos & mask;
+    let whole = o + len <= size;
+    let rec = whole ? arena + <usize>o : temp;
+    store<u64>(rec, head);
+    store<u64>(rec, time, H_TIME);
+    mixId(s0 + m, s1, s2, s3, rec + H_ID);
+    if (ids != 0) {
+      let id = ids + (<usize>m << 4);
+      store<u64>(rec, load<u64>(id), H_CORR);
+      store<u64>(rec, load<u64>(id, 8), H_CORR + 8);
+    } else {
+      store<u64>(rec, 0, H_CORR);
+      store<u64>(rec, 0, H_CORR + 8);
+    }
+    store<u64>(rec, prios != 0 ? (word & ~(<u64>0xff)) | <u64>load<u8>(prios + <usize>m) : word, H_PRIORITY);
+    if (fields == 1) copySmall(rec + dst0, col0 + <usize>m * bytes0, bytes0);
+    else fieldCopyIn(layout, fields, rec, <usize>m);
+    if (!whole) {
+      let firstPart = size - o;
+      memory.copy(arena + <usize>o, temp, firstPart);
+      memory.copy(arena, temp + <usize>firstPart, len - firstPart);
+    }
+  }
+}
+
+/**
+ * Reads n records of the class's length from `arena` (`size` bytes, a power of two) at byte
+ * positions pos, pos + align8(recordLen), ... (mod size) into the columns from message i on;
+ * one of another type is consumed and counted as skipped. Returns how many were of the class.
+ */
+export function columnsDecodeRun(layout: usize, i: u32, n: u32, arena: usize, size: u32, pos: u32): u32 {
+  let len = load<u32>(layout, COL_RECORD_LEN);
+  let step = (len + 7) & ~7;
+  let mask = size - 1;
+  let head: u64 = <u64>load<u32>(layout, COL_TYPE) | (<u64>(len - <u32>HEADER) << 32);
+  let times = <usize>load<u32>(layout, COL_TIMES);
+  let ids = <usize>load<u32>(layout, COL_IDS);
+  let prios = <usize>load<u32>(layout, COL_PRIORITIES);
+  let fields = load<u32>(layout, COL_FIELD_COUNT);
+  let f = layout + COL_FIELDS;
+  let col0 = <usize>load<u32>(f, COL_FIELD_COLUMN), bytes0 = <usize>load<u32>(f, COL_FIELD_SIZE), src0 = <usize>HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET);
+  let temp = <usize>load<u32>(layout, COL_TEMP);
+  let m = <usize>i;
+  for (let j: u32 = 0; j < n; j++, pos += step) {
+    let o = pos & mask;
+    let rec = arena + <usize>o;
+    if (o + len > size) { // wraps: copied aside first (a record's first 8 bytes never wrap)
+      let firstPart = size - o;
+      memory.copy(temp, rec, firstPart);
+      memory.copy(temp + <usize>firstPart, arena, len - firstPart);
+      rec = temp;
+    }
+    let h = load<u64>(rec);
+    if (h != head) { noteSkipped(layout, <u32>h, len); continue; }
+    if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
+    if (ids != 0) {
+      let id = ids + (m << 4);
+      store<u64>(id, load<u64>(rec, H_ID));
+      store<u64>(id, load<u64>(rec, H_ID + 8), 8);
+    }
+    if (prios != 0) store<u8>(prios + m, load<u8>(rec, H_PRIORITY));
+    if (fields == 1) copySmall(col0 + m * bytes0, rec + src0, bytes0);
+    else {
+      let g = f;
+      for (let k: u32 = 0; k < fields; k++, g += COL_FIELD_BYTES) {
+        let bytes = <usize>load<u32>(g, COL_FIELD_SIZE);
+        copySmall(<usize>load<u32>(g, COL_FIELD_COLUMN) + m * bytes, rec + HEADER + <usize>load<u32>(g, COL_FIELD_OFFSET), bytes);
+      }
+    }
+    m++;
+  }
+  return <u32>(m - <usize>i);
 }

@@ -82,7 +82,7 @@
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
-import { columnsEncode, columnsDecode, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_TEMP, COL_SKIPPED } from "./columns";
+import { columnsDecode, columnsDecodeRun, columnsEncodeRun, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_SKIPPED } from "./columns";
 
 // ---- layout constants (the only place they are written down) ----
 const CAPACITY: u32 = 0;
@@ -354,7 +354,6 @@ const BATCH: u32 = 1;
 const COLUMNS: u32 = 2;
 @inline function recordLen(p: usize, mode: u32, fixedLen: u32): u32 { return mode == BATCH ? load<u32>(p) : fixedLen; }
 @inline function nextRecord(p: usize, len: u32): usize { return p + 4 + <usize>((len + 3) & ~3); }
-@inline function advance(p: usize, mode: u32, len: u32): usize { return mode == COLUMNS ? p + 1 : nextRecord(p, len); }
 
 // Thread-local (each instance has its own globals): where `reserve` put a batch, and which
 // band a FULL came from (-1: the message count).
@@ -408,25 +407,26 @@ function commit(q: usize, bh: usize, src: usize, n: u32, mode: u32, fixedLen: u3
   let slots = <usize>load<u32>(bh, SLOTS);
   let index = hi(reservedAt);
   let pos = lo(reservedAt);
+  if (mode == COLUMNS) {
+    // the records made in place, in one run (columns.ts), then published slot by slot
+    columnsEncodeRun(columnLayout, <u32>src, n, arena, mask + 1, pos);
+    for (let i: u32 = 0; i < n; i++, index++) {
+      let slot = slotAt(slots, index, slotMask);
+      store<u32>(slot, fixedLen, 4);
+      atomic.store<u32>(slot, index + 1, 0);
+    }
+    return;
+  }
   let p = src;
   for (let i: u32 = 0; i < n; i++) {
     let len = recordLen(p, mode, fixedLen);
-    if (mode == COLUMNS) {
-      // made in place; a record that wraps the arena's end is made aside and copied in
-      let off = pos & mask;
-      if (off + len <= mask + 1) columnsEncode(columnLayout, <u32>p, arena + <usize>off);
-      else {
-        let temp = <usize>load<u32>(columnLayout, COL_TEMP);
-        columnsEncode(columnLayout, <u32>p, temp);
-        copyIn(arena, mask, pos, temp, len);
-      }
-    } else copyIn(arena, mask, pos, mode == BATCH ? p + 4 : p, len);
+    copyIn(arena, mask, pos, mode == BATCH ? p + 4 : p, len);
     let slot = slotAt(slots, index, slotMask);
     store<u32>(slot, len, 4);
     atomic.store<u32>(slot, index + 1, 0);
     index++;
     pos += align8(len);
-    p = advance(p, mode, len);
+    p = nextRecord(p, len);
   }
 }
 
@@ -624,19 +624,30 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
       let skippedBefore = mode == COLUMNS ? load<u32>(columnLayout, COL_SKIPPED) : 0;
       let taken: u32 = 0;
       while (n + taken < maxCount) {
+        if (mode == COLUMNS) {
+          // a run of committed records of the class's length, read in place in one loop
+          // (columns.ts); then one of another length (not of the class: skipped), if any
+          let run: u32 = 0;
+          while (n + taken + run < maxCount) {
+            let slot = slotAt(slots, index + run, slotMask);
+            if (atomic.load<u32>(slot) != index + run + 1 || atomic.load<u32>(slot, 4) != fixedLen) break;
+            run++;
+          }
+          if (run > 0) {
+            p += <usize>columnsDecodeRun(columnLayout, <u32>p, run, arena, mask + 1, pos);
+            index += run;
+            pos += run * align8(fixedLen);
+            taken += run;
+            continue;
+          }
+        }
         let slot = slotAt(slots, index, slotMask);
         if (atomic.load<u32>(slot) != index + 1) break; // empty, or oldest still being written
         let len = atomic.load<u32>(slot, 4);
         if (mode == COLUMNS) {
-          // read in place (a record's first 8 bytes never wrap: positions are 8-aligned);
-          // one of this class's length that wraps the arena's end is copied aside first
-          let off = pos & mask;
-          let rec = arena + <usize>off;
-          if (len == fixedLen && off + len > mask + 1) {
-            rec = <usize>load<u32>(columnLayout, COL_TEMP);
-            copyOut(arena, mask, pos, rec, len);
-          }
-          if (columnsDecode(columnLayout, <u32>p, rec, len)) p++;
+          // another length: its type is read in place (a record's first 8 bytes never wrap:
+          // positions are 8-aligned) for the error, and it is skipped
+          columnsDecode(columnLayout, <u32>p, arena + <usize>(pos & mask), len);
         } else {
           let at = mode == SINGLE ? p : p + 4;
           if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }

@@ -9,6 +9,8 @@ import {
   BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError, MessageTypeError, sentAt,
 } from '../js/index.js';
 import { CSample, CSum, sampleColumns, sampleSum } from './helpers/column-kernels.js';
+import { compileCore } from '../js/core/core.js';
+import { Col } from '../js/message/columns.js';
 
 type SampleColumns = ReturnType<typeof sampleColumns>;
 
@@ -20,6 +22,24 @@ const CBig = message('CBig', { v: t.array(t.f64, 200) });
 /** A kernel that does nothing until told: its input queue is where the test looks. */
 const park = (kernelId: string, input: any, options: object = {}) =>
   ringKernel({ kernelId, input, output: input, ...options }, async (ctx) => { await new Promise<void>((r) => { const i = setInterval(() => { if (ctx.shouldTerminate) { clearInterval(i); r(); } }, 5); }); });
+
+test('the column layout offsets the facade writes are the ones the core reads (its COL_* globals)', async () => {
+  const module = await compileCore(true);
+  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536, shared: true });
+  const inst = new WebAssembly.Instance(module, { env: { memory, now: () => 0, abort() {} } });
+  const g = (name: string) => (inst.exports[name] as WebAssembly.Global).value;
+  const offsets: Array<[string, Col]> = [
+    ['TYPE', Col.TYPE], ['RECORD_LEN', Col.RECORD_LEN], ['TIMESTAMP', Col.TIMESTAMP], ['SEED', Col.SEED],
+    ['PRIORITY', Col.PRIORITY], ['FIELD_COUNT', Col.FIELD_COUNT], ['TIMES', Col.TIMES], ['TEMP', Col.TEMP],
+    ['SKIPPED', Col.SKIPPED], ['SKIPPED_TYPE', Col.SKIPPED_TYPE], ['SKIPPED_LEN', Col.SKIPPED_LEN], ['INDEX0', Col.INDEX0],
+    ['IDS', Col.IDS], ['PRIORITIES', Col.PRIORITIES], ['FIELDS', Col.FIELDS], ['FIELD_BYTES', Col.FIELD_BYTES],
+    ['FIELD_COLUMN', Col.FIELD_COLUMN], ['FIELD_SIZE', Col.FIELD_SIZE], ['FIELD_OFFSET', Col.FIELD_OFFSET],
+  ];
+  for (const [name, offset] of offsets) assert.is(g(`COL_${name}`), offset, `COL_${name}`);
+  // and no COL_ global the facade does not name
+  const exported = Object.keys(inst.exports).filter((k) => k.startsWith('COL_')).sort();
+  assert.equal(exported, offsets.map(([n]) => `COL_${n}`).sort());
+});
 
 park('col_park', CNum, { queueSize: 16 });
 park('col_park_reject', CNum, { queueSize: 16, backpressure: BackpressureStrategy.REJECT });
@@ -168,6 +188,16 @@ test('BLOCK: a batch bigger than the queue waits for room and loses nothing; its
   const out = await drainColumns(rt, 'col_echo', n);
   await sending;
   assert.equal(out.n, Array.from({ length: n }, (_, i) => i));
+  // what waited was parked in the core's memory and given back: the next batch reuses it
+  const carved = rt.core!.carvedBytes;
+  for (let round = 0; round < 3; round++) {
+    const again = Int32Array.from({ length: n }, (_, i) => n - i);
+    const sent = rt.sendColumns('col_echo', { n: again });
+    again.fill(-1);
+    assert.equal((await drainColumns(rt, 'col_echo', n)).n, Array.from({ length: n }, (_, i) => n - i));
+    await sent;
+  }
+  assert.is(rt.core!.carvedBytes, carved);
 }));
 
 test('REJECT: the first refusal ends the batch, what did not go in counts as rejected', () => withRuntime(async (rt) => {

@@ -169,6 +169,9 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   };
 }
 
+/** A typed array constructor, for Core.view. */
+export type TypedViewCtor<T extends ArrayBufferView = ArrayBufferView> = { new (b: ArrayBufferLike, at: number, n: number): T; readonly BYTES_PER_ELEMENT: number };
+
 /** One thread's handle on the core: its own instance over the shared memory. */
 export class Core {
   readonly module: WebAssembly.Module;
@@ -187,6 +190,8 @@ export class Core {
   dv: DataView;
   /** The same, as 32-bit words: a kernel's state (the first word of its control block) is read here, not through a call. */
   i32: Int32Array;
+  /** The same, as other element types (columns copy whole fields through them): made on first use. */
+  private typed = new Map<TypedViewCtor, ArrayBufferView>();
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
@@ -208,6 +213,17 @@ export class Core {
     this.mem = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
+    this.typed.clear();
+  }
+
+  /** A view of the whole memory (as far as `mem` reaches) as `Ctor`s. */
+  view<T extends ArrayBufferView>(Ctor: TypedViewCtor<T>): T {
+    let v = this.typed.get(Ctor);
+    if (v === undefined) {
+      const buf = this.mem.buffer;
+      this.typed.set(Ctor, (v = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT))));
+    }
+    return v as T;
   }
 
   /** A constant the core exports (a layout size, say), read from its wasm global. */
@@ -240,8 +256,11 @@ export class OwnerCore extends Core {
     this.useScratch(s, DEFAULT_SCRATCH_BYTES);
   }
 
-  /** A zero-filled, 64-byte aligned region of at least `bytes`. Grows the memory if needed. */
-  alloc(bytes: number): number {
+  /**
+   * A zero-filled (unless `zeroed` is false: for a region about to be overwritten), 64-byte
+   * aligned region of at least `bytes`. Grows the memory if needed.
+   */
+  alloc(bytes: number, zeroed = true): number {
     const size = align(Math.max(bytes, 64), 64);
     for (let i = 0; i < this.freeList.length; i++) {
       const f = this.freeList[i]!;
@@ -250,7 +269,7 @@ export class OwnerCore extends Core {
         if (f.bytes === size) this.freeList.splice(i, 1);
         else { f.ptr += size; f.bytes -= size; }
         this.sizes.set(ptr, size);
-        this.mem.fill(0, ptr, ptr + size);
+        if (zeroed) this.mem.fill(0, ptr, ptr + size);
         return ptr;
       }
     }

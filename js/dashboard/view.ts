@@ -17,6 +17,8 @@ const COUNTS: ReadonlyArray<{ field: string; label: string; optional?: boolean }
   { field: 'errorCount', label: 'errors' },
   { field: 'restarts', label: 'restarts', optional: true },
   { field: 'messagesDiscarded', label: 'discarded', optional: true },
+  { field: 'messagesInterrupted', label: 'interrupted', optional: true },
+  { field: 'deadLetters', label: 'dead letters', optional: true },
 ];
 
 export const STYLE = `

@@ -13,7 +13,7 @@ import { OwnerCore } from '../core/core.js';
 import { StateCode } from '../kernel/state.js';
 import { MessageDecodeError, RingKernelError } from '../errors.js';
 import { epochNow, monotonicNow, timeOrigin } from '../platform.js';
-import { layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../message/columns.js';
+import { Col, layoutBytes, nextSeed, pushLaidOut, seedPool, setPushFields, writeLayout } from '../message/columns.js';
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -94,12 +94,12 @@ export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number
   if (inst.stopping || inst.code !== StateCode.ACTIVE) return 0;
   const core = inst.hub.core, x = core.x, dv = core.dv;
   region.ensure(Math.min(max, Math.max(1, inst.input.depth)));
-  dv.setUint32(region.layoutIn + 48, 0, true); // skipped
+  dv.setUint32(region.layoutIn + Col.SKIPPED, 0, true);
   const n = x.queue_pop_columns(inst.input.ptr, region.layoutIn, Math.min(max, region.capacity));
   if (n <= 0) return 0;
   inst.hub.wakeSpace(inst.input);
-  if (dv.getUint32(region.layoutIn + 48, true) > 0) {
-    const type = dv.getUint32(region.layoutIn + 52, true), len = dv.getUint32(region.layoutIn + 56, true);
+  if (dv.getUint32(region.layoutIn + Col.SKIPPED, true) > 0) {
+    const type = dv.getUint32(region.layoutIn + Col.SKIPPED_TYPE, true), len = dv.getUint32(region.layoutIn + Col.SKIPPED_LEN, true);
     throw new MessageDecodeError(`GPU kernel '${inst.id}' received a record of type id ${type} and ${len} bytes; it takes ${input.typeName} (type id ${input.typeId}, ${input.recordLen} bytes)`,
       { kernelId: inst.id, operation: 'receive', offset: 0 });
   }
@@ -135,7 +135,7 @@ export function sendAnswers(inst: KernelInstance, region: BatchRegion, count: nu
     })).then(() => undefined);
   }
   // per message: the records, made in scratch a chunk at a time, decoded
-  const recordLen = core.dv.getUint32(region.layoutOut + 4, true);
+  const recordLen = core.dv.getUint32(region.layoutOut + Col.RECORD_LEN, true);
   const stride = frameBytes(recordLen);
   const per = Math.floor(core.scratchBytes / stride);
   const msgs: Message[] = [];

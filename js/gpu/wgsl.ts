@@ -39,31 +39,6 @@ function structWgsl(name: string, slots: Slot[]): string {
 
 export const words = (slots: Slot[]) => slots.reduce((n, s) => n + s.count, 0);
 
-/** WGSL that fills `m` from its payload words rk_in[p...] (ingress.wgsl). */
-function readFieldsWgsl(slots: Slot[]): string {
-  const from = (kind: Slot['kind'], at: string) => (kind === 'u32' ? `rk_in[${at}]` : `bitcast<${kind}>(rk_in[${at}])`);
-  let at = 0;
-  return slots.map((s) => {
-    const line = s.fixedArray
-      ? `  for (var k = 0u; k < ${s.count}u; k++) { m.${s.name}[k] = ${from(s.kind, `p + ${at}u + k`)}; }`
-      : `  m.${s.name} = ${from(s.kind, `p + ${at}u`)};`;
-    at += s.count;
-    return line;
-  }).join('\n');
-}
-
-/** WGSL that writes `m`'s fields to its payload words rk_out[p...] (egress.wgsl). */
-function writeFieldsWgsl(slots: Slot[]): string {
-  let at = 0;
-  return slots.map((s) => {
-    const line = s.fixedArray
-      ? `  for (var k = 0u; k < ${s.count}u; k++) { rk_out[p + ${at}u + k] = bitcast<u32>(m.${s.name}[k]); }`
-      : `  rk_out[p + ${at}u] = bitcast<u32>(m.${s.name});`;
-    at += s.count;
-    return line;
-  }).join('\n');
-}
-
 const shaderFiles = new Map<string, Promise<string>>();
 function loadShader(file: string): Promise<string> {
   let text = shaderFiles.get(file);
@@ -80,14 +55,14 @@ export async function kernelWgsl(def: KernelDefinition, inSlots: Slot[], outSlot
   const [frame, ingress, egress] = await Promise.all([loadShader('handler.wgsl'), loadShader('ingress.wgsl'), loadShader('egress.wgsl')]);
   const inCls = def.input!, outCls = def.output!, state = def.gpuState;
   const values: Record<string, string> = {
-    IN: inCls.typeName, OUT: outCls.typeName, IN_WORDS: String(words(inSlots)), OUT_WORDS: String(words(outSlots)),
+    IN: inCls.typeName, OUT: outCls.typeName,
   };
   const fill = (text: string) => text.replace(/\$([A-Z_]+)/g, (all, name: string) => values[name] ?? all);
   const structs = inCls === outCls ? structWgsl(inCls.typeName, inSlots) : `${structWgsl(inCls.typeName, inSlots)}\n\n${structWgsl(outCls.typeName, outSlots)}`;
   const head = frame
     .replace('//#STRUCTS', structs)
-    .replace('//#INGRESS', fill(ingress).replace('//#READ_FIELDS', readFieldsWgsl(inSlots)))
-    .replace('//#EGRESS', fill(egress).replace('//#WRITE_FIELDS', writeFieldsWgsl(outSlots)))
+    .replace('//#INGRESS', fill(ingress))
+    .replace('//#EGRESS', fill(egress))
     .replace('//#STATE', state ? `@group(0) @binding(3) var<storage, read_write> state: array<${state.type}, ${state.words}>;` : '');
   return { code: head.replace('//#USER', def.wgsl!), userLine: head.slice(0, head.indexOf('//#USER')).split('\n').length };
 }

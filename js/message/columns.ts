@@ -9,7 +9,7 @@
 //
 // Columns exist for fixed-size numeric fields: t.f32 t.f64 t.i32 t.u32 (one element a
 // message) and t.array(T, n) of them (n elements a message).
-import { Status, Strategy, type Core } from '../core/core.js';
+import { OwnerCore, Status, Strategy, type Core } from '../core/core.js';
 import type { Ring } from '../core/ring.js';
 import type { Hub, Who } from '../core/hub.js';
 import type { ReceiveOptions } from '../kernel/context.js';
@@ -64,6 +64,8 @@ export interface ColumnShape {
   readonly cls: MessageClass<any>;
   readonly recordLen: number;
   readonly fields: readonly ColumnField[];
+  /** The fields' names. */
+  readonly names: ReadonlySet<string>;
   /** Bytes of scratch one message takes in a chunk (its fields, and its timestamp). */
   readonly stride: number;
 }
@@ -103,8 +105,11 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
   }
   if (fields.length === 0) return { field: '(none)', why: 'missing: the class has no fields, so a column batch cannot say how many messages it holds' };
   // each field's column starts 8-aligned in scratch; a message's timestamp takes 8 bytes
-  return { cls, recordLen: HEADER_BYTES + offset, fields, stride: fields.reduce((n, f) => n + f.bytes, 8) };
+  return { cls, recordLen: HEADER_BYTES + offset, fields, names: new Set(fields.map((f) => f.name)), stride: fields.reduce((n, f) => n + f.bytes, 8) };
 }
+
+/** The start of a ColumnError's message: made only for an error (a batch of one costs a few µs). */
+const where = (who: Who) => `${who.operation} to kernel '${who.kernelId}'`;
 
 /**
  * Checks `columns` against the shape and returns how many messages they hold: every field
@@ -112,28 +117,27 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
  * field's elements, all giving the same count. Throws ColumnError naming the field.
  */
 export function columnCount(shape: ColumnShape, columns: unknown, who: Who): number {
-  const at = `${who.operation} to kernel '${who.kernelId}'`;
   if (columns === null || typeof columns !== 'object')
-    throw new ColumnError(`${at}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
+    throw new ColumnError(`${where(who)}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
   const given = columns as Record<string, unknown>;
   for (const k of Object.keys(given)) {
-    if (!shape.fields.some((f) => f.name === k))
-      throw new ColumnError(`${at}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
+    if (!shape.names.has(k))
+      throw new ColumnError(`${where(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
   }
   let count = -1, first = '';
   for (const f of shape.fields) {
     const a = given[f.name];
-    if (a === undefined) throw new ColumnError(`${at}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
+    if (a === undefined) throw new ColumnError(`${where(who)}: field '${f.name}' is missing (a ${f.Ctor.name} of ${f.elements} per message)`, { ...who, field: f.name });
     if (!(a instanceof f.Ctor)) {
       const got = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as object).constructor.name : a === null ? 'null' : typeof a;
-      throw new ColumnError(`${at}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' must be a ${f.Ctor.name}, got ${got}`, { ...who, field: f.name });
     }
     if (a.length % f.elements !== 0)
-      throw new ColumnError(`${at}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' has ${a.length} elements, not a multiple of its ${f.elements} per message`, { ...who, field: f.name });
     const n = a.length / f.elements;
     if (count < 0) { count = n; first = f.name; }
     else if (n !== count)
-      throw new ColumnError(`${at}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
+      throw new ColumnError(`${where(who)}: field '${f.name}' holds ${n} messages and field '${first}' holds ${count}; the lengths disagree`, { ...who, field: f.name });
   }
   return count;
 }
@@ -143,8 +147,20 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
 // (one that wraps the arena is made there), then each field's column and the timestamps,
 // each 8-aligned.
 
-const LAYOUT_FIELDS = 80, FIELD_BYTES = 16;
 const align8 = (n: number) => (n + 7) & ~7;
+
+/**
+ * Byte offsets of a column layout's words (the layout is specified in assembly/columns.ts;
+ * tests/columns.test.ts checks these against the core's COL_* globals).
+ */
+export const enum Col {
+  TYPE = 0, RECORD_LEN = 4, TIMESTAMP = 8, SEED = 16, PRIORITY = 32, FIELD_COUNT = 36, TIMES = 40, TEMP = 44,
+  SKIPPED = 48, SKIPPED_TYPE = 52, SKIPPED_LEN = 56, INDEX0 = 60, IDS = 64, PRIORITIES = 68,
+  /** Where the field entries start, and the bytes of one. */
+  FIELDS = 80, FIELD_BYTES = 16,
+  /** In a field entry: its column's address, its bytes a message, its offset in the payload. */
+  FIELD_COLUMN = 0, FIELD_SIZE = 4, FIELD_OFFSET = 8,
+}
 
 /** What a column layout (assembly/columns.ts) says, addresses in the core's memory. */
 export interface LayoutSpec {
@@ -163,24 +179,24 @@ export interface LayoutSpec {
 }
 
 /** Bytes a layout of `fields` fields takes. */
-export const layoutBytes = (fields: number) => LAYOUT_FIELDS + FIELD_BYTES * fields;
+export const layoutBytes = (fields: number) => Col.FIELDS + Col.FIELD_BYTES * fields;
 
 /** Writes a column layout at `at` (8-aligned). The push fields (time, seed, priority, index0) are set per push. */
 export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
   const dv = core.dv;
-  dv.setUint32(at, spec.typeId, true);
-  dv.setUint32(at + 4, spec.recordLen, true);
-  dv.setUint32(at + 36, spec.fields.length, true);
-  dv.setUint32(at + 40, spec.times, true);
-  dv.setUint32(at + 44, spec.temp, true);
-  dv.setUint32(at + 48, 0, true);
-  dv.setUint32(at + 64, spec.ids, true);
-  dv.setUint32(at + 68, spec.priorities, true);
+  dv.setUint32(at + Col.TYPE, spec.typeId, true);
+  dv.setUint32(at + Col.RECORD_LEN, spec.recordLen, true);
+  dv.setUint32(at + Col.FIELD_COUNT, spec.fields.length, true);
+  dv.setUint32(at + Col.TIMES, spec.times, true);
+  dv.setUint32(at + Col.TEMP, spec.temp, true);
+  dv.setUint32(at + Col.SKIPPED, 0, true);
+  dv.setUint32(at + Col.IDS, spec.ids, true);
+  dv.setUint32(at + Col.PRIORITIES, spec.priorities, true);
   spec.fields.forEach((f, i) => {
-    const e = at + LAYOUT_FIELDS + i * FIELD_BYTES;
-    dv.setUint32(e, f.column, true);
-    dv.setUint32(e + 4, f.bytes, true);
-    dv.setUint32(e + 8, f.offset, true);
+    const e = at + Col.FIELDS + i * Col.FIELD_BYTES;
+    dv.setUint32(e + Col.FIELD_COLUMN, f.column, true);
+    dv.setUint32(e + Col.FIELD_SIZE, f.bytes, true);
+    dv.setUint32(e + Col.FIELD_OFFSET, f.offset, true);
     dv.setUint32(e + 12, 0, true);
   });
 }
@@ -188,13 +204,13 @@ export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
 /** Sets a layout's push fields: the send time, the id seed (four words), the batch priority and index0. */
 export function setPushFields(core: Core, at: number, sentAt: number, s0: number, s1: number, s2: number, s3: number, priority: number, index0: number): void {
   const dv = core.dv;
-  dv.setFloat64(at + 8, sentAt, true);
-  dv.setUint32(at + 16, s0, true);
-  dv.setUint32(at + 20, s1, true);
-  dv.setUint32(at + 24, s2, true);
-  dv.setUint32(at + 28, s3, true);
-  dv.setUint32(at + 32, priority, true);
-  dv.setUint32(at + 60, index0, true);
+  dv.setFloat64(at + Col.TIMESTAMP, sentAt, true);
+  dv.setUint32(at + Col.SEED, s0, true);
+  dv.setUint32(at + Col.SEED + 4, s1, true);
+  dv.setUint32(at + Col.SEED + 8, s2, true);
+  dv.setUint32(at + Col.SEED + 12, s3, true);
+  dv.setUint32(at + Col.PRIORITY, priority, true);
+  dv.setUint32(at + Col.INDEX0, index0, true);
 }
 
 /** Where a chunk lies in a thread's scratch area: the layout, the columns, the send times. */
@@ -315,10 +331,11 @@ async function pushWhenRoom(hub: Hub, ring: Ring, p: Progress, step: Step, who: 
 /**
  * Pushes `count` messages from checked columns (columnCount) into `ring`, in order, in
  * chunks that fit this thread's scratch: each field's share is copied there, then one core
- * call makes the records and pushes them. Under BLOCK a chunk that finds no room waits (with
- * copies of what is left: the caller may reuse its arrays once this returns); under REJECT
- * the first refusal ends the call with QueueFullError (`enqueued` says how many went in; the
- * rest count as rejected). Errors name `who`.
+ * call makes the records and pushes them. Under BLOCK a chunk that finds no room waits, with
+ * a copy of what is left (the caller may reuse its arrays once this returns): on the owner's
+ * thread in a region of the core's memory, from where it is pushed as it is (parkRest), else
+ * in fresh arrays. Under REJECT the first refusal ends the call with QueueFullError
+ * (`enqueued` says how many went in; the rest count as rejected). Errors name `who`.
  */
 export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: Columns, count: number, who: Who, targetId: string,
   options: SendColumnsOptions | undefined, cancelled?: () => Error | null): Promise<void> {
@@ -333,7 +350,7 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
   let arrays = shape.fields.map((f) => columns[f.name]!);
   const sentAt = epochNow(), fields = shape.fields, c = hub.core, x = c.x;
   const at = nextSeed(), s0 = seedPool[at]!, s1 = seedPool[at + 1]!, s2 = seedPool[at + 2]!, s3 = seedPool[at + 3]!;
-  const step: Step = (p) => {
+  let step: Step = (p) => {
     while (p.done < p.count) {
       const ch = chunkIn(c, shape);
       const k = Math.min(ch.max, p.count - p.done);
@@ -354,13 +371,55 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
     return DONE;
   };
   // before waiting: a copy of what is left, since the caller may reuse its arrays
+  let parked = 0;
   const copyRest = (p: Progress) => {
-    arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
+    if (c instanceof OwnerCore) {
+      parked = parkRest(c, shape, arrays, p.done, p.count);
+      const layout = parked;
+      step = (q) => {
+        setPushFields(c, layout, sentAt, s0, s1, s2, s3, priority, q.base);
+        const k = q.count - q.done;
+        const r = x.queue_push_columns(ring.ptr, layout, q.done, k);
+        const accepted = r > 0 ? r : 0;
+        if (accepted > 0) hub.wake(ring);
+        q.done += accepted;
+        if (accepted < k) { q.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
+        return DONE;
+      };
+    } else arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
     p.base += p.done;
     p.count -= p.done;
     p.done = 0;
   };
-  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, step, copyRest, who, targetId, options?.timeout, cancelled);
+  const pushed = pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, (p) => step(p), copyRest, who, targetId, options?.timeout, cancelled);
+  if (parked === 0) return pushed;
+  const region = parked;
+  return pushed.finally(() => (c as OwnerCore).free(region));
+}
+
+/**
+ * Copies messages from..to-1 of the columns into a region of the core's memory laid out as
+ * columns (the layout first, then room for one record, then each field's column) and
+ * returns its address (the layout's): a push waiting for room then makes its records from
+ * there, with no more copies, and frees the region when it ends. The core's memory is
+ * reused from push to push (a fresh JS copy of a large rest cost more in page faults and
+ * garbage collection than in copying: a million-message push waited with 56 MB).
+ */
+function parkRest(core: OwnerCore, shape: ColumnShape, arrays: ColumnArray[], from: number, to: number): number {
+  const n = to - from, fields = shape.fields;
+  const head = align8(layoutBytes(fields.length)) + align8(shape.recordLen);
+  const region = core.alloc(fields.reduce((b, f) => b + align8(n * f.bytes), head), false);
+  const columns: number[] = [];
+  let p = region + head;
+  for (let f = 0; f < fields.length; f++) {
+    const fd = fields[f]!;
+    columns.push(p);
+    memoryView(core, fd.Ctor).set(arrays[f]!.subarray(from * fd.elements, to * fd.elements), p / fd.Ctor.BYTES_PER_ELEMENT);
+    p += align8(n * fd.bytes);
+  }
+  writeLayout(core, region, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp: region + align8(layoutBytes(fields.length)), times: 0, ids: 0, priorities: 0,
+    fields: fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
+  return region;
 }
 
 /**
@@ -392,16 +451,8 @@ function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: n
     : `${who.operation} to kernel '${targetId}': its queue is full (${ring.depth} messages) and it rejects when full; the messages not yet in were not enqueued`, who);
 }
 
-/** A view of the whole memory as `Ctor`s, made once per memory buffer (it grows: then again). */
-const views = new WeakMap<ArrayBufferLike, Map<ColumnCtor, ColumnArray>>();
-function memoryView(core: Core, Ctor: ColumnCtor): ColumnArray {
-  const buf = core.mem.buffer;
-  let m = views.get(buf);
-  if (m === undefined) views.set(buf, (m = new Map()));
-  let v = m.get(Ctor);
-  if (v === undefined) m.set(Ctor, (v = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT))));
-  return v;
-}
+/** A view of the whole memory as `Ctor`s (the core keeps it until the memory grows). */
+const memoryView = (core: Core, Ctor: ColumnCtor): ColumnArray => core.view(Ctor);
 
 /** Appends `k` send times at `at` in the core's memory to `times`. */
 function keepTimes(times: Times, core: Core, at: number, k: number): void {
@@ -434,8 +485,8 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
     if (r <= 0) break;
     hub.wakeSpace(ring);
-    const bad = c.dv.getUint32(ch.layout + 48, true);
-    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + 52, true); skippedLen = c.dv.getUint32(ch.layout + 56, true); }
+    const bad = c.dv.getUint32(ch.layout + Col.SKIPPED, true);
+    if (bad > 0 && skipped === 0) { skippedType = c.dv.getUint32(ch.layout + Col.SKIPPED_TYPE, true); skippedLen = c.dv.getUint32(ch.layout + Col.SKIPPED_LEN, true); }
     skipped += bad;
     const k = r - bad;
     if (k > 0 && out === null && (r < want || k >= max)) {

@@ -176,10 +176,12 @@ async function mounted(browser, check, pageUrl) {
     const updated = await page.waitForFunction(() => document.querySelector('#dash tr[data-kernel="store"] td[data-field="messagesProcessed"]')?.textContent === '50', null, { timeout: 5000 }).then(() => true, () => false);
     check('and updates by itself', updated);
     const heads = async (sel) => page.$$eval(`${sel} th`, (ths) => ths.map((th) => th.textContent));
-    const restarts = await page.$eval('#later tr[data-kernel="enrich"] td[data-field="restarts"]', (td) => td.textContent).catch(() => null);
-    check('discarded and restarts have columns (the telemetry has both), with their counts',
-      (await heads('#dash')).includes('discarded') && (await heads('#dash')).includes('restarts') && (await heads('#later')).includes('restarts') && restarts === '2',
-      `without: ${(await heads('#dash')).join(' ')}; with: ${(await heads('#later')).join(' ')}; enrich restarts ${restarts}`);
+    const cell = (field) => page.$eval(`#later tr[data-kernel="enrich"] td[data-field="${field}"]`, (td) => td.textContent).catch(() => null);
+    const [restarts, dead, interrupted] = [await cell('restarts'), await cell('deadLetters'), await cell('messagesInterrupted')];
+    const later = await heads('#later');
+    check('discarded, restarts, interrupted and dead letters have columns (the telemetry has them), with their counts',
+      ['discarded', 'restarts', 'interrupted', 'dead letters'].every((h) => later.includes(h)) && restarts === '2' && dead === '3' && interrupted === '1',
+      `columns: ${later.join(' ')}; enrich restarts ${restarts}, dead letters ${dead}, interrupted ${interrupted}`);
     await page.evaluate(() => window.__later.close());
     await page.evaluate(() => window.__dash.close());
     check('close() removes the view', (await page.$$('#dash .rkd')).length === 0 && (await page.$$('#later .rkd')).length === 0);
