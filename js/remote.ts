@@ -71,6 +71,8 @@ export interface RemoteInbox {
 export interface RemoteExposure {
   /** Stops taking records; what was taken and not acknowledged goes to the next exposure. */
   stop(): Promise<void>;
+  /** How the transport kept each sender's order (InboxStats' heldBack, gapsSkipped, late; repeats it dropped). */
+  order?(): { heldBack: number; skipped: number; givenUp: number; late: number; duplicates: number };
 }
 
 /** How a runtime reaches other runtimes. `natsRemote()` (ringkernel/nats) makes one. */
@@ -103,6 +105,12 @@ export interface InboxStats {
   inFlight: number;
   /** Records offered again while the kernel had them, or after it handled them: not delivered twice. */
   repeatsSkipped: number;
+  /** Records that came ahead of an earlier one of their sender and were held back for it (per-sender order). */
+  heldBack: number;
+  /** Records a held-back one waited for in vain for the gap timeout (their sender died after a refusal): skipped. */
+  gapsSkipped: number;
+  /** Skipped records that came after all: handed over, out of their sender's order. */
+  late: number;
   /** Malformed records (refused by the core's validator), never delivered. */
   badRecords: number;
   lastBadRecord: string | null;
@@ -164,7 +172,7 @@ class Inbox implements RemoteInbox {
     this.queueSize = inst.def.queueSize;
     this.backpressure = inst.def.backpressure;
     this.maxMessageSize = inst.def.maxMessageSize;
-    this.stats = { kernelId: inst.id, delivered: 0, acknowledged: 0, inFlight: 0, repeatsSkipped: 0, badRecords: 0, lastBadRecord: null, dropped: 0 };
+    this.stats = { kernelId: inst.id, delivered: 0, acknowledged: 0, inFlight: 0, repeatsSkipped: 0, heldBack: 0, gapsSkipped: 0, late: 0, badRecords: 0, lastBadRecord: null, dropped: 0 };
   }
 
   async deliver(rec: InboxRecord): Promise<void> {
@@ -429,7 +437,10 @@ export class RemoteBridge {
 
   stats(): RemoteStats {
     return {
-      exposed: [...this.#inboxes.values()].map((i) => ({ ...i.stats })),
+      exposed: [...this.#inboxes.values()].map((i) => {
+        const o = i.exposure?.order?.();
+        return o ? { ...i.stats, repeatsSkipped: i.stats.repeatsSkipped + o.duplicates, heldBack: o.heldBack, gapsSkipped: o.skipped, late: o.late } : { ...i.stats };
+      }),
       forwarding: [...this.#outboxes.values()].map((o) => ({ ...o.stats, targets: [...o.stats.targets] })),
     };
   }

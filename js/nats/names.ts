@@ -3,6 +3,8 @@
 //
 //   stream   RK_<namespace>_<kernel>            subjects  rk.<namespace>.<kernel>.p0 … p3
 //   consumers rk_p0 … rk_p3 (durable, one per band subject, explicit acks)
+//   late lane RKL_<namespace>_<kernel>        subjects  rkl.<namespace>.<kernel>.p0 … p3, consumer rk_late
+//   (records a sender stores after later ones of its own, and its skip notices: js/nats/order.ts)
 //
 // A kernel id made of [A-Za-z0-9_-] is used as it is; any other id is written '~' + the hex of
 // its UTF-8 bytes (stream names and subject tokens refuse '.', '*', '>', spaces and slashes).
@@ -25,12 +27,13 @@ export function kernelToken(id: string): string {
   return s;
 }
 
-export interface MailboxNames { stream: string; subjects: string[]; consumers: string[] }
+export interface MailboxNames { stream: string; subjects: string[]; consumers: string[]; lane: string; laneSubjects: string[]; laneConsumer: string }
 
 export function mailboxNames(namespace: string, kernelId: string): MailboxNames {
   const k = kernelToken(kernelId);
   const subjects: string[] = [];
   const consumers: string[] = [];
-  for (let b = 0; b < BANDS; b++) { subjects.push(`rk.${namespace}.${k}.p${b}`); consumers.push(`rk_p${b}`); }
-  return { stream: `RK_${namespace}_${k}`, subjects, consumers };
+  const laneSubjects: string[] = [];
+  for (let b = 0; b < BANDS; b++) { subjects.push(`rk.${namespace}.${k}.p${b}`); consumers.push(`rk_p${b}`); laneSubjects.push(`rkl.${namespace}.${k}.p${b}`); }
+  return { stream: `RK_${namespace}_${k}`, subjects, consumers, lane: `RKL_${namespace}_${k}`, laneSubjects, laneConsumer: 'rk_late' };
 }

@@ -10,6 +10,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { runDashboardChecks } from './dashboard.mjs';
+import { runRemoteChecks } from './remote.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -67,6 +68,12 @@ try {
     if (ok) passed++; else failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
   }, `http://127.0.0.1:${port}/plain`);
+  console.log('-- remote kernels over wsconnect (tests/browser/remote.mjs)');
+  const remote = await runRemoteChecks(browser, (name, ok, detail = '') => {
+    if (ok) passed++; else failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+  });
+  if (remote.skipped) { skipped++; console.log(`skipped: ${remote.skipped}`); }
 } finally {
   await browser.close();
   server.close();

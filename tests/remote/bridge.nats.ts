@@ -303,6 +303,7 @@ test('errors: no transport, nobody exposes it, unknown kernel, exposed twice, mi
   assert.instance(e8, TypeError);
   assert.throws(() => natsRemote({ namespace: 'a.b' }), /namespace/);
   assert.throws(() => natsRemote({ requestTimeoutMs: -1 }), /requestTimeoutMs/);
+  assert.throws(() => natsRemote({ gapTimeoutMs: 0 }), /gapTimeoutMs must be a positive number/);
 }));
 
 test('connect to several remote targets: round-robin and by key; a full REJECT target through connect is counted as refused', () => pair(async (a, b) => {

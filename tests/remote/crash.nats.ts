@@ -42,7 +42,11 @@ function tally(file: string, n: number) {
   const distinct = new Set(got);
   const missing: number[] = [];
   for (let i = 0; i < n; i++) if (!distinct.has(i)) missing.push(i);
-  return { handled: got.length, distinct: distinct.size, repeated: got.length - distinct.size, missing };
+  // in the sender's order: the first time each message was handled, they come in order
+  const seen = new Set<number>(), first: number[] = [];
+  for (const v of got) if (!seen.has(v)) { seen.add(v); first.push(v); }
+  const outOfOrder = first.findIndex((v, i) => i > 0 && v < first[i - 1]!);
+  return { handled: got.length, distinct: distinct.size, repeated: got.length - distinct.size, missing, outOfOrder };
 }
 
 async function kill(c: Child, signal: NodeJS.Signals = 'SIGKILL') { process.kill(c.proc.pid!, signal); await c.exited; }
@@ -66,6 +70,7 @@ for (const placement of ['inline', 'worker']) {
     await kill(r, 'SIGTERM');
     console.log(`  [${placement}] killed after ${before.handled} handled; then ${after.handled} lines for ${N} messages: ${after.repeated} repeated (bound ${MAX_IN_FLIGHT})`);
     assert.equal(after.missing, [], 'nothing accepted is lost');
+    assert.is(after.outOfOrder, -1, 'first deliveries in the sender\'s order');
     assert.ok(after.repeated <= MAX_IN_FLIGHT, `${after.repeated} repeated, more than the ${MAX_IN_FLIGHT} in flight`);
   });
 }
@@ -105,6 +110,7 @@ test('nats-server killed (SIGKILL) and restarted under running processes: nothin
     const t = tally(out, N);
     console.log(`  [server killed] ${t.handled} lines for ${N} messages: ${t.repeated} repeated (bound ${MAX_IN_FLIGHT})`);
     assert.equal(t.missing, []);
+    assert.is(t.outOfOrder, -1, 'in the sender\'s order');
     assert.ok(t.repeated <= MAX_IN_FLIGHT, `${t.repeated} repeated`);
   } finally {
     await kill(r, 'SIGTERM').catch(() => {});
