@@ -49,9 +49,9 @@ export const COL_PRIORITY: usize = 32;
 export const COL_FIELD_COUNT: usize = 36;
 export const COL_TIMES: usize = 40;
 export const COL_TEMP: usize = 44;
-export const COL_SKIPPED: usize = 48;
-export const COL_SKIPPED_TYPE: usize = 52;
-export const COL_SKIPPED_LEN: usize = 56;
+export const COL_BLOCKED: usize = 48;
+export const COL_BLOCKED_TYPE: usize = 52;
+export const COL_BLOCKED_LEN: usize = 56;
 export const COL_INDEX0: usize = 60;
 export const COL_IDS: usize = 64;
 export const COL_PRIORITIES: usize = 68;
@@ -131,9 +131,9 @@ export function columnsEncode(layout: usize, i: u32, dst: usize): void {
 
 /** The pop stopped before a record not of the class: its type and length, for the caller. */
 function noteBlocked(layout: usize, type: u32, len: u32): void {
-  store<u32>(layout, type, COL_SKIPPED_TYPE);
-  store<u32>(layout, len, COL_SKIPPED_LEN);
-  store<u32>(layout, 1, COL_SKIPPED);
+  store<u32>(layout, type, COL_BLOCKED_TYPE);
+  store<u32>(layout, len, COL_BLOCKED_LEN);
+  store<u32>(layout, 1, COL_BLOCKED);
 }
 
 /**

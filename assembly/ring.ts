@@ -82,7 +82,7 @@
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
-import { columnsDecode, columnsDecodeRun, columnsEncodeRun, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_SKIPPED } from "./columns";
+import { columnsDecode, columnsDecodeRun, columnsEncodeRun, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_BLOCKED } from "./columns";
 
 // ---- layout constants (the only place they are written down) ----
 const CAPACITY: u32 = 0;
@@ -613,7 +613,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
   let tooSmall = false;
   let fixedLen = mode == COLUMNS ? load<u32>(columnLayout, COL_RECORD_LEN) : 0;
   let stopped = false; // COLUMNS: before a record not of the class
-  if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_SKIPPED);
+  if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_BLOCKED);
   for (let b: u32 = 0; b < BAND_COUNT && n < maxCount; b++) {
     let bh = band(q, b);
     let arena = <usize>load<u32>(bh, C_ARENA);
@@ -669,7 +669,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
       if (taken == 0) { stopped = blocked; break; }
       if (atomic.cmpxchg<u64>(bh, t, pack(index, pos), TAIL) == t) { n += taken; stopped = blocked; break; }
       p = bandStart; // lost the race: our copies are void
-      if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_SKIPPED);
+      if (mode == COLUMNS) store<u32>(columnLayout, 0, COL_BLOCKED);
       tooSmall = false;
     }
     // a record not of the class stops the pop (lower bands would jump ahead of it)

@@ -31,7 +31,7 @@ test('the column layout offsets the facade writes are the ones the core reads (i
   const offsets: Array<[string, Col]> = [
     ['TYPE', Col.TYPE], ['RECORD_LEN', Col.RECORD_LEN], ['TIMESTAMP', Col.TIMESTAMP], ['SEED', Col.SEED],
     ['PRIORITY', Col.PRIORITY], ['FIELD_COUNT', Col.FIELD_COUNT], ['TIMES', Col.TIMES], ['TEMP', Col.TEMP],
-    ['SKIPPED', Col.SKIPPED], ['SKIPPED_TYPE', Col.SKIPPED_TYPE], ['SKIPPED_LEN', Col.SKIPPED_LEN], ['INDEX0', Col.INDEX0],
+    ['BLOCKED', Col.BLOCKED], ['BLOCKED_TYPE', Col.BLOCKED_TYPE], ['BLOCKED_LEN', Col.BLOCKED_LEN], ['INDEX0', Col.INDEX0],
     ['IDS', Col.IDS], ['PRIORITIES', Col.PRIORITIES], ['FIELDS', Col.FIELDS], ['FIELD_BYTES', Col.FIELD_BYTES],
     ['FIELD_COLUMN', Col.FIELD_COLUMN], ['FIELD_SIZE', Col.FIELD_SIZE], ['FIELD_OFFSET', Col.FIELD_OFFSET],
   ];

@@ -4,7 +4,7 @@ import {
 } from "../ring";
 import {
   COL_TYPE, COL_RECORD_LEN, COL_TIMESTAMP, COL_SEED, COL_PRIORITY, COL_FIELD_COUNT, COL_TIMES, COL_TEMP,
-  COL_SKIPPED, COL_SKIPPED_TYPE, COL_SKIPPED_LEN, COL_INDEX0, COL_FIELDS, COL_IDS, COL_PRIORITIES, columns_write_records,
+  COL_BLOCKED, COL_BLOCKED_TYPE, COL_BLOCKED_LEN, COL_INDEX0, COL_FIELDS, COL_IDS, COL_PRIORITIES, columns_write_records,
 } from "../columns";
 import { codec_write_header, codec_put_f32, codec_put_u32, codec_put_f64 } from "../codec";
 import { kcb_init, kcb_record_batch, kcb_stat, hist_count, hist_bucket, KCB_BYTES, KSTAT_PROCESSED } from "../scheduler";
@@ -148,7 +148,7 @@ describe("queue_pop_columns", () => {
     layout(0, 0, 0);
     clearColumns();
     expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(12);
-    expect(load<u32>(LAYOUT, COL_SKIPPED)).toBe(0);
+    expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(0);
     for (let i: u32 = 0; i < 12; i++) {
       expect(load<u32>(COL_ID + i * 4)).toBe(500 + i);
       let id: f32 = <f32>(<u32>500 + i);
@@ -183,19 +183,30 @@ describe("queue_pop_columns", () => {
     expect(load<u32>(COL_ID)).toBe(1);
   });
 
-  it("consumes records of another class without reading them, counting the first", () => {
+  it("stops before a record of another class, which stays queued, and says what it is", () => {
     expect(queue_init(QUEUE, 64, 256, 8192, BLOCK)).toBe(OK);
     writeRecord(REC, 1, 128); queue_push(QUEUE, REC, RECORD, 128);
     writeRecord(REC, 2, 128); store<u32>(REC, 0x99); queue_push(QUEUE, REC, RECORD, 128); // another type id
     writeRecord(REC, 3, 128); queue_push(QUEUE, REC, RECORD - 8, 128);                   // too short
     writeRecord(REC, 4, 128); queue_push(QUEUE, REC, RECORD, 128);
     layout(0, 0, 0);
-    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(4);
-    expect(load<u32>(LAYOUT, COL_SKIPPED)).toBe(2);
-    expect(load<u32>(LAYOUT, COL_SKIPPED_TYPE)).toBe(0x99);
-    expect(load<u32>(LAYOUT, COL_SKIPPED_LEN)).toBe(RECORD);
+    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(1);
     expect(load<u32>(COL_ID)).toBe(1);
-    expect(load<u32>(COL_ID + 4)).toBe(4);
+    expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(1);
+    expect(load<u32>(LAYOUT, COL_BLOCKED_TYPE)).toBe(0x99);
+    expect(load<u32>(LAYOUT, COL_BLOCKED_LEN)).toBe(RECORD);
+    // it is still first: a column pop takes nothing, a plain pop takes it
+    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(EMPTY);
+    expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(1);
+    expect(queue_pop(QUEUE, REC, 256)).toBe(RECORD);
+    expect(load<u32>(REC)).toBe(0x99);
+    // then the short one, by its length
+    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(EMPTY);
+    expect(load<u32>(LAYOUT, COL_BLOCKED_LEN)).toBe(RECORD - 8);
+    expect(queue_pop(QUEUE, REC, 256)).toBe(RECORD - 8);
+    expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(1);
+    expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(0);
+    expect(load<u32>(COL_ID)).toBe(4);
   });
 
   it("round-trips records that wrap the arena's end", () => {

@@ -156,7 +156,7 @@ const align8 = (n: number) => (n + 7) & ~7;
  */
 export const enum Col {
   TYPE = 0, RECORD_LEN = 4, TIMESTAMP = 8, SEED = 16, PRIORITY = 32, FIELD_COUNT = 36, TIMES = 40, TEMP = 44,
-  SKIPPED = 48, SKIPPED_TYPE = 52, SKIPPED_LEN = 56, INDEX0 = 60, IDS = 64, PRIORITIES = 68,
+  BLOCKED = 48, BLOCKED_TYPE = 52, BLOCKED_LEN = 56, INDEX0 = 60, IDS = 64, PRIORITIES = 68,
   /** Where the field entries start, and the bytes of one. */
   FIELDS = 80, FIELD_BYTES = 16,
   /** In a field entry: its column's address, its bytes a message, its offset in the payload. */
@@ -190,7 +190,7 @@ export function writeLayout(core: Core, at: number, spec: LayoutSpec): void {
   dv.setUint32(at + Col.FIELD_COUNT, spec.fields.length, true);
   dv.setUint32(at + Col.TIMES, spec.times, true);
   dv.setUint32(at + Col.TEMP, spec.temp, true);
-  dv.setUint32(at + Col.SKIPPED, 0, true);
+  dv.setUint32(at + Col.BLOCKED, 0, true);
   dv.setUint32(at + Col.IDS, spec.ids, true);
   dv.setUint32(at + Col.PRIORITIES, spec.priorities, true);
   spec.fields.forEach((f, i) => {
@@ -487,8 +487,8 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     if (ch.max === 0) throw new RangeError(`${who.operation} from kernel '${who.kernelId}': a ${shape.cls.typeName} does not fit this thread's scratch area`);
     const want = Math.min(ch.max, max - count);
     const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
-    if (c.dv.getUint32(ch.layout + Col.SKIPPED, true) !== 0)
-      blocked = { notOfClass: true, typeId: c.dv.getUint32(ch.layout + Col.SKIPPED_TYPE, true), bytes: c.dv.getUint32(ch.layout + Col.SKIPPED_LEN, true) };
+    if (c.dv.getUint32(ch.layout + Col.BLOCKED, true) !== 0)
+      blocked = { notOfClass: true, typeId: c.dv.getUint32(ch.layout + Col.BLOCKED_TYPE, true), bytes: c.dv.getUint32(ch.layout + Col.BLOCKED_LEN, true) };
     if (r <= 0) break;
     hub.wakeSpace(ring);
     const k = r;
