@@ -274,6 +274,17 @@ interface Progress { count: number; done: number; refused: number; base: number 
 /** Pushes what it can: DONE, Status.FULL (stopped short), or another status (nothing more goes). */
 type Step = (p: Progress) => number;
 
+/** One try at the messages of `p` not yet in the ring, from the columns laid out at `layout`: DONE, or why not all went in. */
+function pushRest(hub: Hub, ring: Ring, layout: number, p: Progress): number {
+  const k = p.count - p.done;
+  const r = hub.core.x.queue_push_columns(ring.ptr, layout, p.done, k);
+  const accepted = r > 0 ? r : 0;
+  if (accepted > 0) hub.wake(ring);
+  p.done += accepted;
+  if (accepted < k) { p.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
+  return DONE;
+}
+
 const RESOLVED: Promise<void> = Promise.resolve();
 const DONE = 1;
 
@@ -379,13 +390,7 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
       const layout = parked;
       step = (q) => {
         setPushFields(c, layout, sentAt, s0, s1, s2, s3, priority, q.base);
-        const k = q.count - q.done;
-        const r = x.queue_push_columns(ring.ptr, layout, q.done, k);
-        const accepted = r > 0 ? r : 0;
-        if (accepted > 0) hub.wake(ring);
-        q.done += accepted;
-        if (accepted < k) { q.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
-        return DONE;
+        return pushRest(hub, ring, layout, q);
       };
     } else arrays = arrays.map((a, f) => a.slice(p.done * fields[f]!.elements));
     p.base += p.done;
@@ -431,17 +436,7 @@ function parkRest(core: OwnerCore, shape: ColumnShape, arrays: ColumnArray[], fr
  */
 export function pushLaidOut(hub: Hub, ring: Ring, layout: number, count: number, who: Who, targetId: string,
   timeout: number | undefined, cancelled?: () => Error | null): Promise<void> {
-  const x = hub.core.x;
-  const step: Step = (p) => {
-    const k = p.count - p.done;
-    const r = x.queue_push_columns(ring.ptr, layout, p.done, k);
-    const accepted = r > 0 ? r : 0;
-    if (accepted > 0) hub.wake(ring);
-    p.done += accepted;
-    if (accepted < k) { p.refused = k - accepted; return accepted > 0 ? Status.FULL : r; }
-    return DONE;
-  };
-  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, step, () => {}, who, targetId, timeout, cancelled);
+  return pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, (p) => pushRest(hub, ring, layout, p), () => {}, who, targetId, timeout, cancelled);
 }
 
 function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: number | undefined): Error {
