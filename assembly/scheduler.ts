@@ -81,7 +81,8 @@ const K_INPUT: u32 = 4;
 const K_OUTPUT: u32 = 8;
 const K_THREAD: u32 = 12;
 const K_ID: u32 = 16;
-const K_TAKEN: u32 = 20;
+/** The `taken` word's offset (exported: the facade writes it with Atomics.store, as kcb_set_taken does). */
+export const KCB_TAKEN: u32 = 20;
 /** Offset of the inHand word, exported: the facade stores it from JS (no call per message). */
 export const KCB_IN_HAND: u32 = 24;
 const K_PROCESSED: u32 = 64;
@@ -230,16 +231,16 @@ export function kcb_discard_input(k: usize): u32 {
  * Idempotent: a second call finds `taken` 0.
  */
 export function kcb_discard_taken(k: usize): u32 {
-  let n = atomic.xchg<u32>(k + K_TAKEN, 0);
+  let n = atomic.xchg<u32>(k + KCB_TAKEN, 0);
   if (n > 0) atomic.add<u64>(k, <u64>n, K_DISCARDED);
   return n;
 }
 
 /** The running thread holds `n` messages taken from the input queue and not handed out yet. */
-export function kcb_set_taken(k: usize, n: u32): void { atomic.store<u32>(k, n, K_TAKEN); }
+export function kcb_set_taken(k: usize, n: u32): void { atomic.store<u32>(k, n, KCB_TAKEN); }
 
 /** Messages taken from the input queue and not handed out yet (see kcb_set_taken). */
-export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, K_TAKEN); }
+export function kcb_taken(k: usize): u32 { return atomic.load<u32>(k, KCB_TAKEN); }
 
 /**
  * The kernel function was cut off (its thread died, or terminate ended that thread or

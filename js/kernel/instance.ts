@@ -103,6 +103,8 @@ export class KernelInstance {
   #held: Message | null = null;
   /** More of them, in the order taken (batches, or receives that overlap). */
   readonly #heldMore: Message[] = [];
+  /** Index of the control block's taken word (assembly/scheduler.ts KCB_TAKEN) in core.i32. */
+  readonly #takenIndex: number;
   /** Index of the control block's inHand word (assembly/scheduler.ts KCB_IN_HAND) in core.i32. */
   readonly #inHandIndex: number;
   /** Restart backoffs waiting (pause): they end early once the kernel is stopping. */
@@ -139,6 +141,7 @@ export class KernelInstance {
     this.x = hub.core.x;
     this.core = hub.core;
     this.#inHandIndex = (kcb + hub.core.constant('KCB_IN_HAND')) >> 2;
+    this.#takenIndex = (kcb + hub.core.constant('KCB_TAKEN')) >> 2;
     hub.core.cover(4 * this.#inHandIndex + 4); // the state and inHand words are read and written through the views
     this.telemetry = telemetry;
     this.role = role;
@@ -224,6 +227,12 @@ export class KernelInstance {
   /** Messages of GPU batches taken and not yet counted as handled (js/gpu/pump.ts): in the inHand word too. */
   #batchesInHand = 0;
 
+  /** Tells the control block how many messages are taken and not handed out (what kcb_set_taken does, without the call). */
+  #noteTaken(n: number): void {
+    this.takenNoted = n;
+    Atomics.store(this.core.i32, this.#takenIndex, n);
+  }
+
   /** A GPU pump took a batch of `n` (it is in hand until batchDone). */
   batchTaken(n: number): void {
     this.#batchesInHand += n;
@@ -277,7 +286,7 @@ export class KernelInstance {
       this.#noteInHand();
       // the control block says how many are taken and not handed out, for a drain and for
       // the discarded count should the kernel end (or its thread die) before they are
-      if (taken.size !== this.takenNoted && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = taken.size));
+      if (taken.size !== this.takenNoted && !this.released) this.#noteTaken(taken.size);
     }
   }
 
@@ -300,7 +309,7 @@ export class KernelInstance {
     this.finishCurrent(t);
     const n = this.taken.fill(this.hub, this.input, TAKE_BATCH);
     if (n === 0) return false;
-    if (n > 1 && !this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = n));
+    if (n > 1 && !this.released) this.#noteTaken(n);
     this.handledSince = t;
     return true;
   }
@@ -446,7 +455,7 @@ export class KernelInstance {
       return;
     }
     this.taken.keep(m, sentAt[0]!);
-    if (!this.released) this.x.kcb_set_taken(this.kcb, (this.takenNoted = 1));
+    if (!this.released) this.#noteTaken(1);
   }
 
   /** Kernel side: sends columns of its output class where its sends go. */
