@@ -216,12 +216,14 @@ export class KernelInstance {
    */
   dropInHand(): Message[] {
     if (this.released) return [];
-    this.inHandCount = 0;
-    this.#noteInHand(); // what is left in the word: the columns and GPU batches, if any
-    this.#interruptBatches();
     const held = this.#held === null ? [] : [this.#held];
     this.#held = null;
-    return held.concat(this.#heldMore.splice(0));
+    const all = held.concat(this.#heldMore.splice(0));
+    this.inHandCount = 0;
+    // what is left: columns and GPU batches, which have no message to keep
+    if (this.columnsInHand.count !== 0 || this.#batchesInHand !== 0) this.#interruptInHand();
+    else this.#noteInHand();
+    return all;
   }
 
   /** Messages of GPU batches taken and not yet counted as handled (js/gpu/pump.ts): in the inHand word too. */
@@ -246,14 +248,20 @@ export class KernelInstance {
     this.#noteInHand();
   }
 
-  /** Column batches and GPU batches in hand will not be handled: counted as interrupted (they have no message objects to keep as dead letters). */
-  #interruptBatches(): void {
-    if (this.released || (this.columnsInHand.count === 0 && this.#batchesInHand === 0)) return;
+  /**
+   * What the function holds will not be handled (messages, columns, GPU batches): all of it
+   * counted as interrupted, in one core call that reads and clears the inHand word, and
+   * nothing is held any more (so nothing is counted again, as handled or as a dead letter).
+   */
+  #interruptInHand(): void {
+    if (this.released) return;
     this.#noteInHand();
     this.x.kcb_interrupt_in_hand(this.kcb);
+    this.inHandCount = 0;
     this.columnsInHand.count = 0;
     this.#batchesInHand = 0;
-    this.#noteInHand();
+    this.#held = null;
+    this.#heldMore.length = 0;
   }
 
   /** Keeps `m` as in hand (after those taken before it). */
@@ -1043,8 +1051,8 @@ export class KernelInstance {
       // what it had accepted and not taken will never be handled: counted as discarded.
       // (Supervision restarts a kernel before this point, and keeps its queue.)
       this.x.kcb_discard_input(this.kcb);
-      // a GPU kernel's batches on a device that was lost: interrupted
-      this.#interruptBatches();
+      // what it still holds (a GPU kernel's batches on a device that was lost) is interrupted
+      if (this.holding || this.#batchesInHand !== 0) this.#interruptInHand();
     }
     this.stateChanged();
     this.hub.wakeAllSpace();
