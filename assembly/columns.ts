@@ -136,16 +136,19 @@ function noteBlocked(layout: usize, type: u32, len: u32): void {
   store<u32>(layout, 1, COL_BLOCKED);
 }
 
+/** Whether the record of `len` bytes at `src` (its first 8 bytes readable) is of the class of the columns at `layout`: type id, length, payload length. */
+export function ofColumnsClass(layout: usize, src: usize, len: u32): bool {
+  return len == load<u32>(layout, COL_RECORD_LEN) && load<u32>(src) == load<u32>(layout, COL_TYPE) && load<u32>(src, H_PAYLOAD) == len - <u32>HEADER;
+}
+
 /**
  * Reads the record of `len` bytes at `src` into message `i` of the columns, when it is one
  * of this class (type id and length); returns whether it was. One that is not is left
  * alone and noted as the one the pop stops before (`blocked`).
  */
 export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool {
-  let type = load<u32>(src);
-  if (len != load<u32>(layout, COL_RECORD_LEN) || type != load<u32>(layout, COL_TYPE) ||
-      load<u32>(src, H_PAYLOAD) != len - <u32>HEADER) {
-    noteBlocked(layout, len >= 4 ? type : 0, len);
+  if (!ofColumnsClass(layout, src, len)) {
+    noteBlocked(layout, len >= 4 ? load<u32>(src) : 0, len);
     return false;
   }
   let times = <usize>load<u32>(layout, COL_TIMES);

@@ -82,7 +82,7 @@
 //   the queue before waiting closes the lost-wake-up window (all atomics are sequentially
 //   consistent).
 
-import { columnsDecode, columnsDecodeRun, columnsEncodeRun, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_BLOCKED } from "./columns";
+import { columnsDecode, columnsDecodeRun, ofColumnsClass, columnsEncodeRun, columnsPriority, COL_RECORD_LEN, COL_PRIORITIES, COL_BLOCKED } from "./columns";
 
 // ---- layout constants (the only place they are written down) ----
 const CAPACITY: u32 = 0;
@@ -361,6 +361,8 @@ let reservedAt: u64 = 0;
 let lastFullBand: i32 = -1;
 let lastPopLen: u32 = 0;
 let columnLayout: usize = 0;
+/** SINGLE: pop the next record only when it is not of the class of the columns at columnLayout (queue_pop_other). */
+let othersOnly = false;
 
 /**
  * Reserves room in band bh for as many of the first `count` records as fit: returns how
@@ -657,6 +659,8 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
           break;
         } else {
           let at = mode == SINGLE ? p : p + 4;
+          // (read in place before anything is copied: the layout may lie where the record goes)
+          if (othersOnly && ofColumnsClass(columnLayout, arena + <usize>(pos & mask), len)) break;
           if (at + <usize>len > end) { tooSmall = n + taken == 0; break; }
           copyOut(arena, mask, pos, at, len);
           if (mode == SINGLE) lastPopLen = len;
@@ -689,6 +693,20 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
  */
 export function queue_pop(q: usize, dst: usize, cap: u32): i32 {
   let r = popRecords(q, dst, cap, 1, SINGLE);
+  return r > 0 ? <i32>lastPopLen : r;
+}
+
+/**
+ * Pops the next record into dst as queue_pop does, but only one that is not of the class of
+ * the columns at `layout` (the one a column pop stopped before): its length; EMPTY when the
+ * next one is of the class (the other went meanwhile: a DROP_OLDEST push dropped it) or
+ * there is none.
+ */
+export function queue_pop_other(q: usize, layout: usize, dst: usize, cap: u32): i32 {
+  columnLayout = layout;
+  othersOnly = true;
+  let r = popRecords(q, dst, cap, 1, SINGLE);
+  othersOnly = false;
   return r > 0 ? <i32>lastPopLen : r;
 }
 

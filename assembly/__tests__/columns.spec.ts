@@ -1,5 +1,5 @@
 import {
-  queue_bytes, queue_init, queue_push, queue_pop, queue_pop_batch, queue_push_columns, queue_pop_columns,
+  queue_bytes, queue_init, queue_push, queue_pop, queue_pop_other, queue_pop_batch, queue_push_columns, queue_pop_columns,
   queue_stat, queue_close, BLOCK, REJECT, OK, EMPTY, FULL, CLOSED_ERR, STAT_REJECTED, STAT_DEPTH,
 } from "../ring";
 import {
@@ -195,15 +195,17 @@ describe("queue_pop_columns", () => {
     expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(1);
     expect(load<u32>(LAYOUT, COL_BLOCKED_TYPE)).toBe(0x99);
     expect(load<u32>(LAYOUT, COL_BLOCKED_LEN)).toBe(RECORD);
-    // it is still first: a column pop takes nothing, a plain pop takes it
+    // it is still first: a column pop takes nothing, queue_pop_other takes it
     expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(EMPTY);
     expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(1);
-    expect(queue_pop(QUEUE, REC, 256)).toBe(RECORD);
+    expect(queue_pop_other(QUEUE, LAYOUT, REC, 256)).toBe(RECORD);
     expect(load<u32>(REC)).toBe(0x99);
     // then the short one, by its length
     expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(EMPTY);
     expect(load<u32>(LAYOUT, COL_BLOCKED_LEN)).toBe(RECORD - 8);
-    expect(queue_pop(QUEUE, REC, 256)).toBe(RECORD - 8);
+    expect(queue_pop_other(QUEUE, LAYOUT, REC, 256)).toBe(RECORD - 8);
+    // queue_pop_other leaves one of the class where it is
+    expect(queue_pop_other(QUEUE, LAYOUT, REC, 256)).toBe(EMPTY);
     expect(queue_pop_columns(QUEUE, LAYOUT, 64)).toBe(1);
     expect(load<u32>(LAYOUT, COL_BLOCKED)).toBe(0);
     expect(load<u32>(COL_ID)).toBe(4);

@@ -43,6 +43,7 @@ export interface CoreExports {
   queue_push(q: number, src: number, len: number, priority: number): number;
   queue_push_wait(q: number, src: number, len: number, priority: number, timeoutMs: number): number;
   queue_pop(q: number, dst: number, cap: number): number;
+  queue_pop_other(q: number, layout: number, dst: number, cap: number): number;
   queue_pop_wait(q: number, dst: number, cap: number, timeoutMs: number): number;
   queue_push_batch(q: number, src: number, count: number, priority: number): number;
   queue_pop_batch(q: number, dst: number, cap: number, maxCount: number): number;

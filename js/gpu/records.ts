@@ -99,8 +99,7 @@ export function takeBatch(inst: KernelInstance, region: BatchRegion, max: number
     if (n > 0) { inst.hub.wakeSpace(inst.input); return n; }
     // the next record is not of the kernel's input class (bytes another thread wrote): it
     // goes to the dead letters, counted, and the batch is taken from the next one on
-    if (dv.getUint32(region.layoutIn + Col.BLOCKED, true) === 0) return 0;
-    inst.dropNotOfClass();
+    if (dv.getUint32(region.layoutIn + Col.BLOCKED, true) === 0 || !inst.dropNotOfClass(region.layoutIn)) return 0;
   }
 }
 

@@ -11,10 +11,9 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
 import type { Core } from '../core/core.js';
 import { decodeFrom } from '../message/decode.js';
-import { FRAME_PREFIX } from '../message/record.js';
 import { RESOLVED, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
-import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
+import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageDecodeError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, notOfClassError, popColumns, pushColumns, recordBatch,
@@ -434,7 +433,7 @@ export class KernelInstance {
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
           if (b !== null && 'notOfClass' in b) {
             if (this.def.input === undefined) throw notOfClassError(b, shape, who);
-            this.dropNotOfClass();
+            this.dropNotOfClass(b.layout);
             return attempt();
           }
           if (b !== null) { this.handledSince = now; this.#noteInHand(); return Promise.resolve(b); }
@@ -447,23 +446,22 @@ export class KernelInstance {
 
   /**
    * The next record of this kernel's input is not of the class a column receive (or a GPU
-   * kernel) reads, and the kernel declares its input class, so it cannot be one of its
-   * messages: it is taken and kept in the dead letters as its bytes, with the
-   * MessageDecodeError that names it (counted there), so the receive can go on. (Should a
-   * DROP_OLDEST send have dropped it meanwhile, what comes is the kernel's next message: it
-   * is kept as taken, and handed out first.)
+   * kernel) reads with the columns laid out at `layout`, and the kernel declares its input
+   * class, so it cannot be one of its messages: it is taken and kept in the dead letters as
+   * its bytes, with the MessageDecodeError that names it (counted there). False when it
+   * went meanwhile (a DROP_OLDEST push dropped it): then nothing is taken.
    */
-  dropNotOfClass(): void {
-    const c = this.hub.core, sentAt: number[] = [];
-    if (this.taken.size > 0 || this.hub.popRecords(this.input, 1, sentAt) !== 1) return;
-    const len = c.dv.getUint32(c.scratch, true), at = c.scratch + FRAME_PREFIX;
-    let m: Message;
-    try { m = decodeFrom(c.mem, c.dv, at, len, this.def.input); } catch (e) {
-      this.#badRecord(c.mem.slice(at, at + len), e);
-      return;
-    }
-    this.taken.keep(m, sentAt[0]!);
-    if (!this.released) this.#noteTaken(1);
+  dropNotOfClass(layout: number): boolean {
+    const c = this.hub.core;
+    const len = c.x.queue_pop_other(this.input.ptr, layout, c.scratch, c.scratchBytes);
+    if (len <= 0) return false;
+    this.hub.wakeSpace(this.input);
+    // (decoding against the declared class names what is wrong; a record of that type id
+    // with a length the class cannot have is refused by it too)
+    let error: unknown = new MessageDecodeError(`kernel '${this.id}': a record of ${len} bytes is not a ${this.def.input?.typeName}`, { kernelId: this.id, operation: 'receive', offset: 0 });
+    try { decodeFrom(c.mem, c.dv, c.scratch, len, this.def.input); } catch (e) { error = e; }
+    this.#badRecord(c.mem.slice(c.scratch, c.scratch + len), error);
+    return true;
   }
 
   /** Kernel side: sends columns of its output class where its sends go. */

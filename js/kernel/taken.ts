@@ -32,14 +32,6 @@ export class TakenBatch {
     return k;
   }
 
-  /** Holds `m` as the one message taken (call it empty). */
-  keep(m: Message, sentAt: number): void {
-    this.items[0] = m;
-    this.sentAt[0] = sentAt;
-    this.next = 0;
-    this.count = 1;
-  }
-
   /** The next message or decode error, left where it is (size > 0). */
   peek(): unknown { return this.items[this.next]; }
 

@@ -465,7 +465,7 @@ function keepTimes(times: Times, core: Core, at: number, k: number): void {
 export interface Times { at: Float64Array; count: number }
 
 /** The record a column pop stopped before: not of the class it reads, left in the queue. */
-export interface NotOfClass { readonly notOfClass: true; readonly typeId: number; readonly bytes: number }
+export interface NotOfClass { readonly notOfClass: true; readonly typeId: number; readonly bytes: number; /** The layout the pop used (for queue_pop_other). */ readonly layout: number }
 
 /**
  * Pops up to `max` messages of the shape's class from `ring` into fresh typed arrays, in
@@ -483,7 +483,7 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     const want = Math.min(ch.max, max - count);
     const r = x.queue_pop_columns(ring.ptr, ch.layout, want);
     if (c.dv.getUint32(ch.layout + Col.BLOCKED, true) !== 0)
-      blocked = { notOfClass: true, typeId: c.dv.getUint32(ch.layout + Col.BLOCKED_TYPE, true), bytes: c.dv.getUint32(ch.layout + Col.BLOCKED_LEN, true) };
+      blocked = { notOfClass: true, typeId: c.dv.getUint32(ch.layout + Col.BLOCKED_TYPE, true), bytes: c.dv.getUint32(ch.layout + Col.BLOCKED_LEN, true), layout: ch.layout };
     if (r <= 0) break;
     hub.wakeSpace(ring);
     const k = r;

@@ -18,7 +18,7 @@ import { registeredKernel } from '../kernel/kernel.js';
 import { StateCode } from '../kernel/state.js';
 import { keyOfField } from '../kernel/routing.js';
 import { KernelNotFoundError, RingKernelError } from '../errors.js';
-import { isNode, nextTask, waitAsync } from '../platform.js';
+import { isNode, waitAsync } from '../platform.js';
 import { parentPort, type ParentPort } from './thread.js';
 import { serializeError, type DirectoryEntry, type FromWorker, type RouteMessage, type SerializedError, type ToWorker } from './protocol.js';
 import { WorkerRuntimeView, type ViewHost } from './view.js';

@@ -36,3 +36,13 @@ export const skewTypedSender = ringKernel({ kernelId: 'col_skew_typed_sender', p
   async (ctx: KernelContext) => {
     for await (const m of ctx) await ctx.runtime.send('col_skew_typed', new SkewGo({ n: (m as InstanceType<typeof SkewGo>).n }));
   });
+
+/** A GPU kernel taking ColSkew here (ColSkewGo in a worker, whose sends to it are of that class). */
+export const skewGpu = ringKernel({ kernelId: 'col_skew_gpu', placement: 'gpu', input: inWorker ? SkewGo : Skew, output: SkewGo, queueSize: 64,
+  wgsl: inWorker ? 'fn handle(m: ColSkewGo) -> ColSkewGo { return ColSkewGo(m.n); }' : 'fn handle(m: ColSkew) -> ColSkewGo { return ColSkewGo(m.n); }' });
+
+/** On a worker: sends a ColSkewGo to col_skew_gpu for each go. */
+export const skewGpuSender = ringKernel({ kernelId: 'col_skew_gpu_sender', placement: 'worker', module: import.meta.url, input: SkewGo },
+  async (ctx: KernelContext) => {
+    for await (const m of ctx) await ctx.runtime.send('col_skew_gpu', new SkewGo({ n: (m as InstanceType<typeof SkewGo>).n }));
+  });
