@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import {
-  RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, RingKernelError, BackendNotAvailableError, QueueTimeoutError, message, t,
+  RingKernelRuntime, ringKernel, KernelFailedError, KernelStateError, BackendNotAvailableError, QueueTimeoutError, message, t,
 } from '../js/index.js';
 import { WNum, WVec, WMean, wDouble } from './helpers/worker-kernels.js';
 import { Hub, ADAPTIVE_SPIN_MICROS, ADAPTIVE_WINDOW_MS, ADAPTIVE_MISSES, ADAPTIVE_PROBE_EVERY } from '../js/core/hub.js';
