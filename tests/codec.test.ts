@@ -380,6 +380,28 @@ test('message classes get accessors compiled for them, unless RINGKERNEL_CODEGEN
   assert.throws(() => new C({ b: 'y' } as never), /CompiledProbe: field 'a': missing/);
   const m = new C({ a: 1.5, b: 'hé', priority: 7 });
   same(C.decode(C.encode(m, { timestamp: 1 })), m);
+  // the class itself is compiled too (its name in its source), and its record codec
+  assert.is(/class CompiledProbe extends/.test(String(C)), !off, `compiled class in use: ${String(C).slice(0, 60)}`);
+  assert.is(!/codec\.read\(/.test(String(C[CODEC].decodeRecord)), !off, `compiled decodeRecord in use: ${String(C[CODEC].decodeRecord).slice(0, 60)}`);
+});
+
+test('a message class is named after its type, whatever the name (a reserved word too), and its instances are its own', () => {
+  for (const name of ['Plain_Name1', 'if', 'class', 'eval', 'arguments', 'let', 'await', 'yield', 'Message', '$Base'.slice(1), 'init', 'Object']) {
+    const C = message(name, { v: t.i32 });
+    assert.is(C.name, name);
+    assert.is(C.typeName, name);
+    const m = new C({ v: 3, priority: 9 });
+    assert.is(m.constructor, C);
+    assert.is(m.constructor.name, name);
+    assert.ok(m instanceof C && m instanceof Message);
+    const back = C.decode(C.encode(m));
+    assert.ok(back instanceof C);
+    assert.is(back.v, 3);
+    assert.is(back.priority, 9);
+    assert.is(back.messageId, m.messageId);
+    assert.throws(() => new C({ v: 1.5 }), new RegExp(`^${name}: field 'v'`) as never);
+    assert.throws(() => new C(null as never), new RegExp(`^${name}: expected an object of fields, got null`) as never);
+  }
 });
 
 test.run();

@@ -24,7 +24,7 @@ import type { Ring } from './ring.js';
 import { Message, type MessageClass } from '../message/message.js';
 import { encodeInto } from '../message/encode.js';
 import { decodeFrom } from '../message/decode.js';
-import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordTimestamp } from '../message/record.js';
+import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordPriority, recordTimestamp } from '../message/record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from '../platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from '../errors.js';
 
@@ -199,7 +199,7 @@ export class Hub {
         `${who.operation} to kernel '${targetId}': ${msg.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; nothing was enqueued`,
         { ...who, size: -n, limit: ring.maxRecord }));
     }
-    const priority = msg.priority;
+    const priority = recordPriority(c.mem, c.scratch); // (as encoded: msg.priority is a getter every class shares)
     const r = ring.pushStaged(n, priority);
     if (r === Status.OK) { this.wake(ring); return RESOLVED; }
     if (r === Status.FULL && ring.strategy === Strategy.BLOCK) {

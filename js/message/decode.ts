@@ -4,8 +4,8 @@
 // - decodeFrom, for records the runtime's own encoders wrote (rings): no validation, but
 //   still never crashes on bad bytes (a MessageDecodeError at worst).
 import { MessageDecodeError } from '../errors.js';
-import { CODEC, DecodeFault, getPos, setPos } from './schema.js';
-import { describeMessage, type Message } from './message.js';
+import { CODEC, DecodeFault, getPos, setPos, type StructCodec } from './schema.js';
+import { describeMessage, type Message, type MessageClass } from './message.js';
 import { RAW, raw } from './header.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE } from './record.js';
 import { messageClassById } from './message-registry.js';
@@ -28,37 +28,55 @@ export function decodeFrom<M extends Message = Message>(u8: Uint8Array, dv: Data
   expected?: { readonly typeId: number; readonly typeName: string; new (...a: any[]): M }): M {
   if (length < HEADER_BYTES) throw new MessageDecodeError(`${expected?.typeName ?? 'decodeFrom'}: record is ${length} bytes, shorter than the 56-byte header`, { offset: 0 });
   const typeId = dv.getUint32(offset + H_TYPE, true);
-  const C = messageClassById(typeId);
-  const who = expected?.typeName ?? C?.typeName ?? 'decodeFrom';
+  const C = expected !== undefined && expected.typeId === typeId ? expected as unknown as MessageClass : messageClassById(typeId);
   if (C === undefined || (expected !== undefined && C.typeId !== expected.typeId)) {
     const what = C === undefined ? `unknown type id ${typeId}` : `a ${C.typeName} record`;
-    throw new MessageDecodeError(`${who}: ${what}${expected ? `, not a ${expected.typeName}` : ''}`, { offset: 0 });
+    throw new MessageDecodeError(`${expected?.typeName ?? C?.typeName ?? 'decodeFrom'}: ${what}${expected ? `, not a ${expected.typeName}` : ''}`, { offset: 0 });
   }
-  const end = offset + length;
   setPos(offset);
   try {
-    if (HEADER_BYTES + dv.getUint32(offset + H_PAYLOAD, true) !== length) throw new DecodeFault('payload length disagrees with the record length');
-    raw.w0 = dv.getInt32(offset + H_ID, false);
-    raw.w1 = dv.getInt32(offset + H_ID + 4, false);
-    raw.w2 = dv.getInt32(offset + H_ID + 8, false);
-    raw.w3 = dv.getInt32(offset + H_ID + 12, false);
-    raw.priority = u8[offset + H_PRIORITY]!;
-    raw.hasCorr = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0;
-    raw.c0 = dv.getInt32(offset + H_CORR, false);
-    raw.c1 = dv.getInt32(offset + H_CORR + 4, false);
-    raw.c2 = dv.getInt32(offset + H_CORR + 8, false);
-    raw.c3 = dv.getInt32(offset + H_CORR + 12, false);
-    raw.timestamp = dv.getFloat64(offset + H_TIME, true);
-    const m = new (C as unknown as new (r: typeof RAW) => M)(RAW);
-    setPos(offset + HEADER_BYTES);
-    C[CODEC].read(m, u8, dv, end);
-    if (getPos() !== end) throw new DecodeFault(`payload ends at offset ${getPos() - offset}, not at the record's end (${length})`);
-    return m;
+    return C[CODEC].decodeRecord(u8, dv, offset, length) as M;
   } catch (e) {
     if (e instanceof MessageDecodeError) throw e;
     const detail = e instanceof Error ? e.message : String(e);
-    throw new MessageDecodeError(`${who}: ${detail}`, { offset: getPos() - offset, cause: e });
+    throw new MessageDecodeError(`${C.typeName}: ${detail}`, { offset: getPos() - offset, cause: e });
   }
+}
+
+/**
+ * A class's record decoder where nothing is compiled (js/message/compiled.ts compiles the
+ * same lines for each class): the header into `raw`, the message made from it, then its
+ * fields. Throws DecodeFault (decodeFrom names the class); the cursor tells where.
+ */
+export function recordDecoder(C: new (r: typeof RAW) => object, codec: StructCodec): StructCodec['decodeRecord'] {
+  return (u8, dv, offset, length) => {
+    readHeader(u8, dv, offset, length);
+    const m = new C(RAW);
+    setPos(offset + HEADER_BYTES);
+    codec.read(m, u8, dv, offset + length);
+    if (getPos() !== offset + length) throw payloadEndFault(offset, length);
+    return m;
+  };
+}
+
+/** A record's header values into `raw`, for the constructor of the message being decoded. */
+export function readHeader(u8: Uint8Array, dv: DataView, offset: number, length: number): void {
+  if (HEADER_BYTES + dv.getUint32(offset + H_PAYLOAD, true) !== length) throw new DecodeFault('payload length disagrees with the record length');
+  raw.w0 = dv.getInt32(offset + H_ID, false);
+  raw.w1 = dv.getInt32(offset + H_ID + 4, false);
+  raw.w2 = dv.getInt32(offset + H_ID + 8, false);
+  raw.w3 = dv.getInt32(offset + H_ID + 12, false);
+  raw.priority = u8[offset + H_PRIORITY]!;
+  raw.hasCorr = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0;
+  raw.c0 = dv.getInt32(offset + H_CORR, false);
+  raw.c1 = dv.getInt32(offset + H_CORR + 4, false);
+  raw.c2 = dv.getInt32(offset + H_CORR + 8, false);
+  raw.c3 = dv.getInt32(offset + H_CORR + 12, false);
+  raw.timestamp = dv.getFloat64(offset + H_TIME, true);
+}
+
+export function payloadEndFault(offset: number, length: number): DecodeFault {
+  return new DecodeFault(`payload ends at offset ${getPos() - offset}, not at the record's end (${length})`);
 }
 
 /**

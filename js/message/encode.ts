@@ -1,8 +1,8 @@
 // encode.ts — a message into a record: the header (js/message/record.ts) and the payload its class's
 // codec writes (js/message/schema.ts), straight into the caller's buffer (a ring's staging area).
-import { CODEC } from './schema.js';
+import { CODEC, type StructCodec } from './schema.js';
 import { Message, describeMessage, type MessageClass } from './message.js';
-import { HDR } from './header.js';
+import { HDR, type Header } from './header.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE, H_VERSION, WIRE_VERSION } from './record.js';
 import { epochNow as now } from '../platform.js';
 
@@ -15,13 +15,28 @@ import { epochNow as now } from '../platform.js';
 export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: number, limit: number, timestamp: number = now()): number {
   const codec = (msg.constructor as MessageClass)[CODEC];
   if (codec === undefined) throw new TypeError(`encodeInto: expected a message, got ${describeMessage(msg)}`);
-  const start = offset + HEADER_BYTES;
-  const end = start <= limit ? codec.write(msg, u8, dv, start, limit) : -1;
-  if (end < 0) return -(HEADER_BYTES + codec.size(msg));
-  dv.setUint32(offset + H_TYPE, (msg.constructor as MessageClass).typeId, true);
-  dv.setUint32(offset + H_PAYLOAD, end - start, true);
+  return codec.encodeRecord(msg, u8, dv, offset, limit, timestamp);
+}
+
+/**
+ * A class's record encoder where nothing is compiled (js/message/compiled.ts compiles the
+ * same lines for each class): the payload, then the header.
+ */
+export function recordEncoder(codec: StructCodec, typeId: number): StructCodec['encodeRecord'] {
+  return (msg, u8, dv, offset, limit, timestamp) => {
+    const start = offset + HEADER_BYTES;
+    const end = start <= limit ? codec.write(msg, u8, dv, start, limit) : -1;
+    if (end < 0) return -(HEADER_BYTES + codec.size(msg));
+    writeHeader((msg as Message)[HDR], typeId, end - start, timestamp, u8, dv, offset);
+    return end - offset;
+  };
+}
+
+/** A record's header at `offset`, before a payload of `payloadBytes`. */
+export function writeHeader(h: Header, typeId: number, payloadBytes: number, timestamp: number, u8: Uint8Array, dv: DataView, offset: number): void {
+  dv.setUint32(offset + H_TYPE, typeId, true);
+  dv.setUint32(offset + H_PAYLOAD, payloadBytes, true);
   dv.setFloat64(offset + H_TIME, timestamp, true);
-  const h = msg[HDR];
   dv.setInt32(offset + H_ID, h.w0, false);
   dv.setInt32(offset + H_ID + 4, h.w1, false);
   dv.setInt32(offset + H_ID + 8, h.w2, false);
@@ -37,7 +52,6 @@ export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: n
   u8[offset + H_VERSION] = WIRE_VERSION;
   u8[offset + 51] = 0;
   dv.setUint32(offset + 52, 0, true);
-  return end - offset;
 }
 
 /** Encoded size of `msg` in bytes, header included. */

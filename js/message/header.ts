@@ -2,7 +2,7 @@
 // one symbol key), and the values the decode path hands to a constructor. Their place in a
 // record is js/message/record.ts.
 import { DEFAULT_PRIORITY } from './record.js';
-import { words } from './uuid.js';
+import { nextIdWords, uuid, words } from './uuid.js';
 
 /**
  * A message's header values. One object per message, under one symbol key: the base
@@ -41,3 +41,27 @@ export function checkPriority(p: unknown, typeName: string): number {
 export const RAW: unique symbol = Symbol('ringkernel.raw');
 export const raw: { w0: number; w1: number; w2: number; w3: number; priority: number; hasCorr: boolean; c0: number; c1: number; c2: number; c3: number; timestamp: number | null } =
   { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: null };
+
+/** What a message's constructor takes besides its fields (MessageOptions, unchecked). */
+interface HeaderOptions { messageId?: unknown; priority?: unknown; correlationId?: unknown }
+
+/**
+ * The header of a message made with `new C(init)`: a new id unless `init` names one, and
+ * init's priority and correlation id, checked (TypeError / RangeError naming the class).
+ */
+export function headerOf(init: HeaderOptions, typeName: string): Header {
+  let id: string | null = null;
+  if (init.messageId === undefined) nextIdWords();
+  else id = uuid(init.messageId, typeName, 'messageId');
+  const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
+  const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, null);
+  const c = init.correlationId;
+  if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
+  return h;
+}
+
+/** The header of a message being decoded: the values decode left in `raw`. */
+export function rawHeader(): Header {
+  return new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority,
+    raw.hasCorr ? new Correlation(raw.c0, raw.c1, raw.c2, raw.c3, null) : null, raw.timestamp);
+}

@@ -2,15 +2,15 @@
 // constructor and a codec composed once from its schema, and registers it. The record
 // format (56-byte header, then the payload in field order) is docs/wire-format.md; the
 // payload codec is js/message/schema.ts, encoding js/message/encode.ts, decoding js/message/decode.ts.
-import { compileStruct, FieldValueError, isFieldType, type Fields, type FieldType, type InputOf, type StructCodec, type ValueOf, CODEC } from './schema.js';
+import { compileStruct, FieldValueError, isFieldType, getPos, setPos, type Fields, type FieldType, type InputOf, type StructCodec, type ValueOf, CODEC } from './schema.js';
 import { staged, validate } from '../core/codec-core.js';
 import { fnv1a } from './hash.js';
-import { DEFAULT_PRIORITY } from './record.js';
-import { Correlation, Header, HDR, RAW, raw, checkPriority, setCorrelation } from './header.js';
+import { DEFAULT_PRIORITY, HEADER_BYTES } from './record.js';
+import { Header, HDR, RAW, raw, checkPriority, headerOf, rawHeader, setCorrelation } from './header.js';
 import { nextIdWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
-import { encode } from './encode.js';
-import { asBytes, decodeFrom } from './decode.js';
+import { encode, recordEncoder, writeHeader } from './encode.js';
+import { asBytes, decodeFrom, payloadEndFault, readHeader, recordDecoder } from './decode.js';
 import { MessageNestingError } from '../errors.js';
 import { compileAccessors } from './compiled.js';
 
@@ -32,25 +32,11 @@ export type Init<S extends Fields> =
 
 /** What every message has, whatever its fields (header values are accessors; fields are own properties). */
 export class Message {
-  // `declare`: assigned in the constructor only; a field definition would run in an
-  // initializer that turns slow once many message classes share this base.
+  // `declare`: assigned in each class's constructor only; a field definition would run in
+  // an initializer that turns slow once many message classes share this base.
   declare [HDR]: Header;
 
-  constructor(init: MessageOptions | typeof RAW, typeName: string) {
-    if (init === RAW) {
-      this[HDR] = new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority,
-        raw.hasCorr ? new Correlation(raw.c0, raw.c1, raw.c2, raw.c3, null) : null, raw.timestamp);
-      return;
-    }
-    let id: string | null = null;
-    if (init.messageId === undefined) nextIdWords();
-    else id = uuid(init.messageId, typeName, 'messageId');
-    const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
-    const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, null);
-    this[HDR] = h;
-    const c = init.correlationId;
-    if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
-  }
+  // No constructor: each class's own sets the header (js/message/compiled.ts says why).
 
   /** UUID (lowercase). */
   get messageId(): string {
@@ -173,53 +159,60 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     return new Cls(RAW);
   }, accessors);
 
-  const Cls = class extends Message {
-    constructor(init: Init<S> | typeof RAW) {
-      if (init === RAW) { super(RAW, name); return; }
-      if (init === null || typeof init !== 'object')
-        throw new TypeError(`${name}: expected an object of fields, got ${init === null ? 'null' : typeof init}`);
-      super(init, name);
-      if (accessors !== null && accessors.assign(this, init)) return;
-      // (the loop shared by every class: where nothing is compiled, or to throw the error
-      // that names what the compiled assign found wrong)
-      const self = this as unknown as Record<string, unknown>;
-      const src = init as Record<string, unknown>;
-      for (let i = 0; i < n; i++) {
-        const k = keys[i]!;
-        try { self[k] = types[i]!.check(src[k]); } catch (e) {
-          if (e instanceof FieldValueError) {
-            const missing = src[k] === undefined && !types[i]!.optional && e.path === '';
-            throw new TypeError(`${name}: field '${k}${e.path}': ${missing ? 'missing' : e.detail}`);
-          }
-          throw e;
+  /** Sets the fields from `init`, checked; throws the TypeError that names what is wrong. */
+  const checkFields = (self: Record<string, unknown>, src: Record<string, unknown>): void => {
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      try { self[k] = types[i]!.check(src[k]); } catch (e) {
+        if (e instanceof FieldValueError) {
+          const missing = src[k] === undefined && !types[i]!.optional && e.path === '';
+          throw new TypeError(`${name}: field '${k}${e.path}': ${missing ? 'missing' : e.detail}`);
         }
-      }
-      for (const k in src) {
-        if (!known.has(k) && !HEADER_KEYS.has(k))
-          throw new TypeError(`${name}: unknown field '${k}' (fields: ${keys.join(', ') || 'none'})`);
+        throw e;
       }
     }
-
-    static readonly typeId = typeId;
+    for (const k in src) {
+      if (!known.has(k) && !HEADER_KEYS.has(k))
+        throw new TypeError(`${name}: unknown field '${k}' (fields: ${keys.join(', ') || 'none'})`);
+    }
+  };
+  const notFields = (init: unknown) => new TypeError(`${name}: expected an object of fields, got ${init === null ? 'null' : typeof init}`);
+  // compiled for this class where code may be compiled (js/message/compiled.ts); else the
+  // same constructor, shared by every class
+  const Cls = (accessors?.makeClass(Message, name, { HDR, RAW, rawHeader, headerOf, notFields, checkFields })
+    ?? { [name]: class extends Message {
+      constructor(init: Init<S> | typeof RAW) {
+        super();
+        if (init === RAW) { this[HDR] = rawHeader(); return; }
+        if (init === null || typeof init !== 'object') throw notFields(init);
+        this[HDR] = headerOf(init, name);
+        checkFields(this as unknown as Record<string, unknown>, init as Record<string, unknown>);
+      }
+    } }[name]!) as unknown as { new (init: Init<S> | typeof RAW): MessageInstance<S> } & Record<string | symbol, unknown>;
+  Object.assign(Cls, {
+    typeId,
     /** How deep its messages nest: 0 without t.message fields, else 1 + the deepest nested class's. */
-    static readonly nesting = nesting;
-    static readonly typeName = name;
-    static readonly schema = Object.freeze({ ...fields });
-    static readonly canonical = canonical;
-    static readonly [CODEC] = codec;
-
-    static encode(msg: MessageInstance<S>, options?: { timestamp?: number }): Uint8Array {
+    nesting,
+    typeName: name,
+    schema: Object.freeze({ ...fields }),
+    canonical,
+    [CODEC]: codec,
+  });
+  const statics = {
+    encode(msg: MessageInstance<S>, options?: { timestamp?: number }): Uint8Array {
       if (!(msg instanceof Cls)) throw new TypeError(`${name}.encode: expected a ${name}, got ${describeMessage(msg)}`);
       return encode(msg, options?.timestamp);
-    }
-
-    static decode(bytes: Uint8Array | ArrayBuffer): MessageInstance<S> {
+    },
+    decode(bytes: Uint8Array | ArrayBuffer): MessageInstance<S> {
       const u8 = asBytes(bytes, name);
       validate(u8, typeId, name);
       return decodeFrom(staged.u8, staged.dv, staged.offset, u8.length, Cls as unknown as MessageClass<S>);
-    }
+    },
   };
-  Object.defineProperty(Cls, 'name', { value: name });
+  for (const k of ['encode', 'decode'] as const) Object.defineProperty(Cls, k, { value: statics[k], writable: true, configurable: true });
+  Object.assign(codec, accessors?.recordCodec(Cls as unknown as new (r: symbol) => object, codec,
+    { HDR, RAW, typeId, headerBytes: HEADER_BYTES, writeHeader, readHeader, setPos, getPos, payloadEndFault })
+    ?? { encodeRecord: recordEncoder(codec, typeId), decodeRecord: recordDecoder(Cls as unknown as new (r: typeof RAW) => object, codec) });
   const C = Cls as unknown as MessageClass<S>;
   registerMessageClass(C);
   return C;

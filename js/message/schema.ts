@@ -436,6 +436,10 @@ export interface StructCodec {
   readNested(u8: Uint8Array, dv: DataView, end: number): object;
   /** Field descriptors, back to back. */
   descriptor(out: number[]): void;
+  /** The whole record of a message of this class, header and payload: encodeInto's work. */
+  encodeRecord(msg: object, u8: Uint8Array, dv: DataView, offset: number, limit: number, timestamp: number): number;
+  /** A message of this class from its record (its type id checked already): decodeFrom's work. */
+  decodeRecord(u8: Uint8Array, dv: DataView, offset: number, length: number): object;
 }
 
 /**
@@ -474,6 +478,9 @@ export function compileStruct(fields: Fields, make: () => object, compiled: Pick
       return m;
     },
     descriptor(out) { for (const f of types) f.descriptor(out); },
+    // set by message(), once the class exists (js/message/encode.ts, decode.ts, compiled.ts)
+    encodeRecord: () => { throw new Error('encodeRecord before message() set it'); },
+    decodeRecord: () => { throw new Error('decodeRecord before message() set it'); },
   };
   if (compiled !== null) {
     codec.write = compiled.write;
