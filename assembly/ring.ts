@@ -52,7 +52,8 @@
 //                          away from them (sharing line 0 halved cross-thread throughput)
 //
 //   SLOTS (per band, slotMask + 1 entries of 8 bytes): slotAt(i) describes message i of the
-//   band; consecutive messages use consecutive cache lines (see slotAt)
+//   band; consecutive messages use consecutive cache lines, interleaved within groups of 64
+//   lines (see slotAt)
 //      0  u32 seq          i + 1 once message i is fully written ("committed")
 //      4  u32 len          record length in bytes
 //
@@ -164,13 +165,19 @@ const SPIN_TRIES: i32 = 64;
 /**
  * The slot of message `index`. Consecutive messages go to consecutive cache lines (8 slots
  * a line), so the producer publishing message i + 1 does not write the line a consumer is
- * reading message i from; a slot array of fewer than two lines is used in order.
+ * reading message i from; a slot array of fewer than two lines is used in order. The
+ * interleaving is within groups of GROUP_LINES lines (4 KB of slots): a batch of n
+ * messages touches n / 8 lines, not n (64K slots spread over a 1M-slot array had cost a
+ * cache miss each, on every push and pop of a column batch).
  */
+const GROUP_LINES: u32 = 64;
 @inline function slotAt(slots: usize, index: u32, slotMask: u32): usize {
   let i = index & slotMask;
   if (slotMask >= 15) {
-    let lineMask = slotMask >> 3;
-    i = ((i & lineMask) << 3) | (i >> (32 - clz<u32>(lineMask)));
+    let lineMask = min(slotMask >> 3, GROUP_LINES - 1); // lines of a group - 1
+    let groupMask = (lineMask << 3) | 7; //                 slots of a group - 1
+    let within = i & groupMask;
+    i = (i & ~groupMask) | ((within & lineMask) << 3) | (within >> (32 - clz<u32>(lineMask)));
   }
   return slots + <usize>(i * SLOT_BYTES);
 }
@@ -410,13 +417,17 @@ function commit(q: usize, bh: usize, src: usize, n: u32, mode: u32, fixedLen: u3
   let index = hi(reservedAt);
   let pos = lo(reservedAt);
   if (mode == COLUMNS) {
-    // the records made in place, in one run (columns.ts), then published slot by slot
+    // the records made in place, in one run (columns.ts), then published: every slot but
+    // the first with plain stores, then the first with one atomic store. Consumers read
+    // slots in order, so none reads a later slot of the run before it has seen the first
+    // committed, and that atomic store makes everything written before it visible (one
+    // atomic store a record made each wait for its slot's cache line)
     columnsEncodeRun(columnLayout, <u32>src, n, arena, mask + 1, pos);
-    for (let i: u32 = 0; i < n; i++, index++) {
-      let slot = slotAt(slots, index, slotMask);
-      store<u32>(slot, fixedLen, 4);
-      atomic.store<u32>(slot, index + 1, 0);
-    }
+    let word = <u64>fixedLen << 32;
+    for (let i: u32 = 1; i < n; i++) store<u64>(slotAt(slots, index + i, slotMask), word | <u64>(index + i + 1));
+    let first = slotAt(slots, index, slotMask);
+    store<u32>(first, fixedLen, 4);
+    atomic.store<u32>(first, index + 1, 0);
     return;
   }
   let p = src;

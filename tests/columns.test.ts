@@ -9,8 +9,9 @@ import {
   BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError, MessageTypeError, sentAt,
 } from '../js/index.js';
 import { CSample, CSum, sampleColumns, sampleSum } from './helpers/column-kernels.js';
-import { compileCore } from '../js/core/core.js';
-import { Col } from '../js/message/columns.js';
+import { compileCore, createCore, Strategy } from '../js/core/core.js';
+import { Ring } from '../js/core/ring.js';
+import { Col, setPushFields, writeLayout } from '../js/message/columns.js';
 
 type SampleColumns = ReturnType<typeof sampleColumns>;
 
@@ -39,6 +40,29 @@ test('the column layout offsets the facade writes are the ones the core reads (i
   // and no COL_ global the facade does not name
   const exported = Object.keys(inst.exports).filter((k) => k.startsWith('COL_')).sort();
   assert.equal(exported, offsets.map(([n]) => `COL_${n}`).sort());
+});
+
+test('a pushed column run makes the records columnsEncode makes one by one (its ids mixed four at a time), at every start and length', async () => {
+  const core = await createCore();
+  const ring = Ring.create(core, { capacity: 1024, maxRecord: 256, strategy: Strategy.BLOCK });
+  const n = 23, recordLen = 56 + 8;
+  const layout = core.alloc(256), temp = core.alloc(256), column = core.alloc(8 * n), out = core.alloc(128 * n);
+  writeLayout(core, layout, { typeId: 77, recordLen, fields: [{ column, bytes: 8, offset: 0 }], temp, times: 0, ids: 0, priorities: 0 });
+  for (let i = 0; i < 2 * n; i++) core.dv.setUint32(column + 4 * i, 1000 + i, true);
+  setPushFields(core, layout, 1234.5, 0xfffffffd, 0x9e3779b9, 0x7f4a7c15, 0x12345678, 200, 0);
+  // runs of 1..4 records starting at each lane of the four-at-a-time mix, then the rest
+  let first = 0;
+  for (const k of [1, 2, 3, 4, 1, 5, 7]) { assert.is(core.x.queue_push_columns(ring.ptr, layout, first, k), k); first += k; }
+  assert.is(first, n);
+  const pushed = ring.popBatch(n);
+  core.x.columns_write_records(layout, 0, n, out);
+  for (let i = 0, p = out; i < n; i++) {
+    const len = core.dv.getUint32(p, true);
+    assert.is(len, recordLen);
+    assert.equal(Array.from(pushed[i]!), Array.from(core.mem.subarray(p + 4, p + 4 + len)), `record ${i}`);
+    p += 4 + ((len + 3) & ~3);
+  }
+  assert.is(new Set(pushed.map((r) => Array.from(r.subarray(16, 32)).join())).size, n); // n different ids
 });
 
 park('col_park', CNum, { queueSize: 16 });

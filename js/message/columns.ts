@@ -296,7 +296,12 @@ const DONE = 1;
  */
 function pushWith(hub: Hub, ring: Ring, p: Progress, step: Step, beforeWait: (p: Progress) => void, who: Who, targetId: string,
   timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
-  const r = step(p);
+  return afterStep(step(p), hub, ring, p, step, beforeWait, who, targetId, timeout, cancelled);
+}
+
+/** What pushWith does once a step of `p` ended with `r`. */
+function afterStep(r: number, hub: Hub, ring: Ring, p: Progress, step: Step, beforeWait: (p: Progress) => void, who: Who, targetId: string,
+  timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
   if (r === DONE) return RESOLVED;
   if (r === Status.FULL && ring.strategy === Strategy.BLOCK && timeout !== 0) {
     beforeWait(p);
@@ -359,9 +364,37 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
       { ...who, size: shape.recordLen, limit: ring.maxRecord }));
   }
   if (count === 0) return RESOLVED;
-  let arrays = shape.fields.map((f) => columns[f.name]!);
   const sentAt = epochNow(), fields = shape.fields, c = hub.core, x = c.x;
   const at = nextSeed(), s0 = seedPool[at]!, s1 = seedPool[at + 1]!, s2 = seedPool[at + 2]!, s3 = seedPool[at + 3]!;
+  // the common case first, with nothing made for the others: the batch fits one chunk of
+  // scratch and the ring has room (a batch of one cost 1.2 us here, against 0.9 for sendMany)
+  const first = chunkIn(c, shape);
+  if (count <= first.max) {
+    for (let f = 0; f < fields.length; f++) {
+      const fd = fields[f]!;
+      memoryView(c, fd.Ctor).set(columns[fd.name]!, first.columns[f]! / fd.Ctor.BYTES_PER_ELEMENT);
+    }
+    setPushFields(c, first.layout, sentAt, s0, s1, s2, s3, priority, 0);
+    const r = x.queue_push_columns(ring.ptr, first.layout, 0, count);
+    const accepted = r > 0 ? r : 0;
+    if (accepted > 0) hub.wake(ring);
+    if (accepted === count) return RESOLVED;
+    const p: Progress = { count, done: accepted, refused: count - accepted, base: 0 };
+    return pushColumnsRest(hub, ring, shape, columns, p, accepted > 0 ? Status.FULL : r, who, targetId, options, cancelled, priority, sentAt, at);
+  }
+  return pushColumnsRest(hub, ring, shape, columns, { count, done: 0, refused: 0, base: 0 }, 0, who, targetId, options, cancelled, priority, sentAt, at);
+}
+
+/**
+ * pushColumns from `p` on, chunk by chunk: `r` is how its first try ended (DONE, Status.FULL
+ * or a refusal) when pushColumns made one, else 0 (none yet). `seed`: the batch's id seed in
+ * seedPool.
+ */
+function pushColumnsRest(hub: Hub, ring: Ring, shape: ColumnShape, columns: Columns, p: Progress, r: number, who: Who, targetId: string,
+  options: SendColumnsOptions | undefined, cancelled: (() => Error | null) | undefined, priority: number, sentAt: number, seed: number): Promise<void> {
+  let arrays = shape.fields.map((f) => columns[f.name]!);
+  const fields = shape.fields, c = hub.core, x = c.x;
+  const s0 = seedPool[seed]!, s1 = seedPool[seed + 1]!, s2 = seedPool[seed + 2]!, s3 = seedPool[seed + 3]!;
   let step: Step = (p) => {
     while (p.done < p.count) {
       const ch = chunkIn(c, shape);
@@ -397,7 +430,9 @@ export function pushColumns(hub: Hub, ring: Ring, shape: ColumnShape, columns: C
     p.count -= p.done;
     p.done = 0;
   };
-  const pushed = pushWith(hub, ring, { count, done: 0, refused: 0, base: 0 }, (p) => step(p), copyRest, who, targetId, options?.timeout, cancelled);
+  const pushed = r === 0
+    ? pushWith(hub, ring, p, (q) => step(q), copyRest, who, targetId, options?.timeout, cancelled)
+    : afterStep(r, hub, ring, p, (q) => step(q), copyRest, who, targetId, options?.timeout, cancelled);
   if (parked === 0) return pushed;
   const region = parked;
   return pushed.finally(() => (c as OwnerCore).free(region));
