@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RingKernelRuntime, ringKernel, message, t, ShaderCompileError, gpuAdapterName, gpuDevice, GpuDeviceLostError, KernelFailedError, MessageTypeError, MessageDecodeError, sentAt } from '../js/index.js';
+import { epochHigh, epochLow } from './helpers/epoch.js';
 
 const adapter = await gpuAdapterName();
 const gpuTest = adapter ? test : test.skip;
@@ -157,7 +158,7 @@ gpuTest('answers are whole records written on the GPU: fresh v4 ids, the input i
   await using rt = new RingKernelRuntime();
   await rt.launch('g_normalize_mean');
   await rt.activate('g_normalize_mean');
-  const before = Date.now() - 1;
+  const before = epochLow();
   // several priorities, so the answers of one batch go back in several runs
   const inputs = Array.from({ length: 3000 }, (_, k) => new GVec16({ values: Array.from({ length: 16 }, (_, i) => k + i), priority: [128, 200, 7][k % 3]! }));
   await rt.sendMany('g_normalize_mean', inputs);
@@ -173,7 +174,7 @@ gpuTest('answers are whole records written on the GPU: fresh v4 ids, the input i
       assert.match(out.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.not.ok(ids.has(out.messageId), `message id ${out.messageId} given twice`);
       ids.add(out.messageId);
-      assert.ok(sentAt(out) >= before && sentAt(out) <= Date.now() + 1, `timestamp ${sentAt(out)}`);
+      assert.ok(sentAt(out) >= before && sentAt(out) <= epochHigh(), `timestamp ${sentAt(out)}`);
       assert.ok(Math.abs(out.mean - cpuNormalizeMean(input!.values)) < 1e-5);
     }
   }

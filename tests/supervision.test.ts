@@ -8,6 +8,7 @@ import {
   RingKernelRuntime, KernelFailedError, KernelNotFoundError, QueueTimeoutError, CheckpointError, MessageDecodeError,
   type DeadLetter, type KernelEvent, type KernelTelemetry,
 } from '../js/index.js';
+import { epochHigh, epochLow } from './helpers/epoch.js';
 import {
   SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh, doomed,
   holder, columnar,
@@ -70,7 +71,7 @@ for (const placement of placements) {
     const id = poison[placement];
     const events = recordEvents(rt);
     await start(rt, id);
-    const before = Date.now();
+    const before = epochLow();
     const sent = [1, 2, -1, 3, -2, -3, 4, 5].map((n) => new SNum({ n }));
     for (const m of sent) await rt.send(id, m);
     const answers: number[] = [];
@@ -85,7 +86,7 @@ for (const placement of placements) {
       assert.is((d.message as InstanceType<typeof SNum>).messageId, sent[[2, 4, 5][i]!]!.messageId);
       assert.is(d.error.name, 'RangeError');
       assert.is(d.error.message, `poison ${nOf(d)}`);
-      assert.ok(d.at >= before && d.at <= Date.now());
+      assert.ok(d.at >= before && d.at <= epochHigh());
     }
     const tel = rt.getTelemetry(id)!;
     assert.equal([tel.restarts, tel.deadLetters, tel.deadLettersDropped, tel.messagesProcessed, tel.errorCount, tel.state], [3, 3, 0, 5, 3, 'active']);
