@@ -45,7 +45,7 @@ export interface CompiledAccessors {
    * The class itself, its constructor compiled for it: its allocation, its header's store
    * and its fields' are then sites of one class each, which V8 inlines where `new C(...)`
    * is written (a constructor shared by every class allocated through the generic path:
-   * 52 ns to decode-construct a one-field message here, against ... with its own).
+   * 52 ns to decode-construct a one-field message here, against 16 ns with its own).
    */
   makeClass(base: new () => object, typeName: string, parts: ClassParts): new (init: unknown) => object;
   /** The class's record encoder and decoder (js/message/encode.ts recordEncoder, decode.ts recordDecoder), compiled for it. */

@@ -5,11 +5,12 @@ import { DEFAULT_PRIORITY } from './record.js';
 import { nextIdWords, uuid, words } from './uuid.js';
 
 /**
- * A message's header values. One object per message, under one symbol key: the base
- * constructor then makes one store on instances of many classes (a megamorphic site) instead of
- * eight, and the id is kept as four big-endian words, cheap to make (a counter), encode and
- * decode; its string is only made when someone reads messageId. The correlation id, which
- * most messages lack, is an object of its own: eight fields here instead of thirteen.
+ * A message's header values. One object per message, under one symbol key: each class's
+ * constructor makes one store instead of eight (where code cannot be compiled, that store is
+ * one site for instances of every class: a megamorphic one). The id is kept as four
+ * big-endian words, cheap to make (a counter), encode and decode; its string is only made
+ * when someone reads messageId. The correlation id, which most messages lack, is an object
+ * of its own: eight fields here instead of thirteen.
  */
 export class Header {
   constructor(
