@@ -9,9 +9,10 @@ import {
   BackpressureStrategy, MessageDecodeError, MessageTooLargeError, KernelStateError, MessageTypeError, sentAt,
 } from '../js/index.js';
 import { CSample, CSum, sampleColumns, sampleSum } from './helpers/column-kernels.js';
-import { compileCore, createCore, Strategy } from '../js/core/core.js';
+import { createCore, Strategy } from '../js/core/core.js';
 import { Ring } from '../js/core/ring.js';
 import { Col, setPushFields, writeLayout } from '../js/message/columns.js';
+import { coreGlobals } from './helpers/core-globals.js';
 
 type SampleColumns = ReturnType<typeof sampleColumns>;
 
@@ -25,10 +26,8 @@ const park = (kernelId: string, input: any, options: object = {}) =>
   ringKernel({ kernelId, input, output: input, ...options }, async (ctx) => { await new Promise<void>((r) => { const i = setInterval(() => { if (ctx.shouldTerminate) { clearInterval(i); r(); } }, 5); }); });
 
 test('the column layout offsets the facade writes are the ones the core reads (its COL_* globals)', async () => {
-  const module = await compileCore(true);
-  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536, shared: true });
-  const inst = new WebAssembly.Instance(module, { env: { memory, now: () => 0, abort() {} } });
-  const g = (name: string) => (inst.exports[name] as WebAssembly.Global).value;
+  const globals = await coreGlobals();
+  const g = (name: string) => globals[name];
   const offsets: Array<[string, Col]> = [
     ['TYPE', Col.TYPE], ['RECORD_LEN', Col.RECORD_LEN], ['TIMESTAMP', Col.TIMESTAMP], ['SEED', Col.SEED],
     ['PRIORITY', Col.PRIORITY], ['FIELD_COUNT', Col.FIELD_COUNT], ['TIMES', Col.TIMES], ['TEMP', Col.TEMP],
@@ -38,7 +37,7 @@ test('the column layout offsets the facade writes are the ones the core reads (i
   ];
   for (const [name, offset] of offsets) assert.is(g(`COL_${name}`), offset, `COL_${name}`);
   // and no COL_ global the facade does not name
-  const exported = Object.keys(inst.exports).filter((k) => k.startsWith('COL_')).sort();
+  const exported = Object.keys(globals).filter((k) => k.startsWith('COL_')).sort();
   assert.equal(exported, offsets.map(([n]) => `COL_${n}`).sort());
 });
 
@@ -327,17 +326,8 @@ test('a record of a class the kernel does not take, in the input it reads as col
 }));
 
 test('a kernel that declares its input class never gets a message of another one, even one this thread knows (a worker whose module declares another): a dead letter', () => withRuntime(async (rt) => {
-  const { Skew, SkewGo } = await import('./helpers/column-skew.js');
-  await rt.launch('col_skew_typed');
-  await rt.launch('col_skew_typed_sender');
-  await rt.activate('col_skew_typed_sender');
-  await rt.send('col_skew_typed', new Skew({ n: 1 }));
-  await rt.send('col_skew_typed_sender', new SkewGo({ n: 2 }));
-  for (let i = 0; i < 200 && rt.getTelemetry('col_skew_typed_sender')!.messagesProcessed === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  await rt.send('col_skew_typed', new Skew({ n: 3 }));
-  await rt.activate('col_skew_typed');
-  const ns = [(await rt.receive('col_skew_typed', { timeout: 5000 })).n, (await rt.receive('col_skew_typed', { timeout: 5000 })).n];
-  assert.equal(ns, [1, 3]);
+  const { answersToSkewedInput } = await import('./helpers/column-skew.js');
+  assert.equal(await answersToSkewedInput(rt, 'col_skew_typed', 'col_skew_typed_sender', 5000), [1, 3]);
   const letters = rt.deadLetters('col_skew_typed');
   assert.is(letters.length, 1);
   assert.instance(letters[0]!.error, MessageDecodeError);

@@ -1,15 +1,14 @@
 // The core as the facade sees it: loading, regions, and the ring API over it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCore, compileCore, Status, Strategy, QueueStat, KernelStat } from '../js/core/core.js';
+import { createCore, Status, Strategy, QueueStat, KernelStat } from '../js/core/core.js';
 import { StateCode, STATE_BY_CODE } from '../js/kernel/state.js';
 import { Ring } from '../js/core/ring.js';
+import { coreGlobals } from './helpers/core-globals.js';
 
 test('the JS status, strategy and stat codes match the ones the core exports', async () => {
-  const module = await compileCore(true);
-  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536, shared: true });
-  const inst = new WebAssembly.Instance(module, { env: { memory, now: () => 0, abort() {} } });
-  const g = (name: string) => (inst.exports[name] as WebAssembly.Global).value;
+  const globals = await coreGlobals();
+  const g = (name: string) => globals[name];
   assert.is(g('OK'), Status.OK);
   assert.is(g('EMPTY'), Status.EMPTY);
   assert.is(g('FULL'), Status.FULL);
@@ -27,10 +26,8 @@ test('the JS status, strategy and stat codes match the ones the core exports', a
 });
 
 test('the JS kernel state and kernel stat codes match the ones the core exports', async () => {
-  const module = await compileCore(true);
-  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536, shared: true });
-  const inst = new WebAssembly.Instance(module, { env: { memory, now: () => 0, abort() {} } });
-  const g = (name: string) => (inst.exports[name] as WebAssembly.Global).value;
+  const globals = await coreGlobals();
+  const g = (name: string) => globals[name];
   const states: Array<[string, StateCode]> = [
     ['CREATED', StateCode.CREATED], ['LAUNCHED', StateCode.LAUNCHED], ['ACTIVE', StateCode.ACTIVE],
     ['DEACTIVATED', StateCode.DEACTIVATED], ['TERMINATING', StateCode.TERMINATING],

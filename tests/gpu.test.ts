@@ -338,18 +338,9 @@ gpuTest('columns sent to a GPU kernel are messages: the answers correlate, keep 
 });
 
 gpuTest('a record of a class the GPU kernel does not take (from a worker whose module declares another): a dead letter, the rest answered in order', async () => {
-  const { Skew, SkewGo } = await import('./helpers/column-skew.js');
+  const { answersToSkewedInput } = await import('./helpers/column-skew.js');
   await using rt = new RingKernelRuntime({ workers: 1 });
-  await rt.launch('col_skew_gpu');
-  await rt.launch('col_skew_gpu_sender');
-  await rt.activate('col_skew_gpu_sender');
-  await rt.send('col_skew_gpu', new Skew({ n: 1 }));
-  await rt.send('col_skew_gpu_sender', new SkewGo({ n: 2 }));
-  for (let i = 0; i < 200 && rt.getTelemetry('col_skew_gpu_sender')!.messagesProcessed === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  await rt.send('col_skew_gpu', new Skew({ n: 3 }));
-  await rt.activate('col_skew_gpu');
-  const ns = [(await rt.receive('col_skew_gpu', { timeout: 10_000 })).n, (await rt.receive('col_skew_gpu', { timeout: 10_000 })).n];
-  assert.equal(ns, [1, 3]);
+  assert.equal(await answersToSkewedInput(rt, 'col_skew_gpu', 'col_skew_gpu_sender', 10_000), [1, 3]);
   assert.is(rt.getState('col_skew_gpu'), 'active');
   const letters = rt.deadLetters('col_skew_gpu');
   assert.is(letters.length, 1);

@@ -1,7 +1,7 @@
 // A message class whose schema differs between threads (a worker running a module of
 // another version, say): its records reach the owner as bytes of a type it does not know,
 // in the input of a kernel that declares its class. For tests/columns.test.ts.
-import { ringKernel, message, t, type KernelContext } from '../../js/index.js';
+import { ringKernel, message, t, type KernelContext, type RingKernelRuntime } from '../../js/index.js';
 
 const inWorker = typeof process !== 'undefined' && !(await import('node:worker_threads')).isMainThread;
 export const Skew = message('ColSkew', inWorker ? { n: t.i32, extra: t.f64 } : { n: t.i32 });
@@ -46,3 +46,22 @@ export const skewGpuSender = ringKernel({ kernelId: 'col_skew_gpu_sender', place
   async (ctx: KernelContext) => {
     for await (const m of ctx) await ctx.runtime.send('col_skew_gpu', new SkewGo({ n: (m as InstanceType<typeof SkewGo>).n }));
   });
+
+/**
+ * Queues in `target`'s input (launched here, activated only after): a Skew of n 1, a record of
+ * the other class (n 2) that `sender` (a worker kernel, launched and activated here) sends it,
+ * then a Skew of n 3. Returns the n of the first two answers `target` gives.
+ */
+export async function answersToSkewedInput(rt: RingKernelRuntime, target: string, sender: string, timeout: number): Promise<number[]> {
+  await rt.launch(target);
+  await rt.launch(sender);
+  await rt.activate(sender);
+  await rt.send(target, new Skew({ n: 1 }));
+  await rt.send(sender, new SkewGo({ n: 2 }));
+  for (let i = 0; i < 200 && rt.getTelemetry(sender)!.messagesProcessed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await rt.send(target, new Skew({ n: 3 }));
+  await rt.activate(target);
+  const answers = [];
+  for (let i = 0; i < 2; i++) answers.push((await rt.receive<InstanceType<typeof SkewGo>>(target, { timeout })).n);
+  return answers;
+}

@@ -45,6 +45,25 @@ function sink(id: string, queueSize: number, delayMs: number, backpressure?: Bac
   return got;
 }
 
+/**
+ * Runs `body` against an exposed kernel `id` (a sink of `queueSize`) in a runtime of its own,
+ * with a plain NATS connection beside it to publish to the kernel's mailbox by hand.
+ */
+async function byHand(id: string, queueSize: number, gapTimeoutMs: number,
+  body: (got: { s: number; n: number }[], rx: RingKernelRuntime, js: ReturnType<typeof jetstream>, names: ReturnType<typeof mailboxNames>) => Promise<void>): Promise<void> {
+  const ns = `order${++nsCount}`;
+  const got = sink(id, queueSize, 0);
+  const rx = new RingKernelRuntime({ remote: natsRemote({ servers: server.url, namespace: ns, gapTimeoutMs }) });
+  const nc = await connect({ servers: server.url });
+  try {
+    await rx.launch(id); await rx.activate(id); await rx.expose(id);
+    await body(got, rx, jetstream(nc), mailboxNames(ns, id));
+  } finally {
+    await nc.close();
+    await rx.shutdown({ timeout: 2000 });
+  }
+}
+
 test('several senders (10 connections here and a child process) racing into a full 16-place BLOCK mailbox: each in order, exactly once', async () => {
   const ns = `order${++nsCount}`, N = 800;
   const got = sink('order_sink', 16, 0);
@@ -180,14 +199,7 @@ test('a send retried with the same message ids (stored once) leaves no gap to wa
 });
 
 test('no deadlock: a 4-place BLOCK mailbox full of held-back records refuses their missing predecessor, which the late lane takes; all five handed over in order', async () => {
-  const ns = `order${++nsCount}`, id = 'order_full';
-  const got = sink(id, 4, 0);
-  const rx = new RingKernelRuntime({ remote: natsRemote({ servers: server.url, namespace: ns, gapTimeoutMs: 60_000 }) });
-  const nc = await connect({ servers: server.url });
-  try {
-    await rx.launch(id); await rx.activate(id); await rx.expose(id);
-    const js = jetstream(nc);
-    const names = mailboxNames(ns, id);
+  await byHand('order_full', 4, 60_000, async (got, rx, js, names) => {
     const env = (seq: number) => wrapRecord(encodeMessage(new OrderNum({ s: 0, n: seq })), 55, seq, 1);
     for (const seq of [2, 3, 4, 5]) await js.publish(names.subjects[2]!, env(seq), { msgID: `full-${seq}` });
     await new Promise((r) => setTimeout(r, 300));
@@ -198,21 +210,11 @@ test('no deadlock: a 4-place BLOCK mailbox full of held-back records refuses the
     await until(() => got.length >= 5, 5000, `the five (got ${got.length})`);
     assert.equal(got.map((g) => g.n), [1, 2, 3, 4, 5]);
     assert.is(rx.remoteStats().exposed[0]!.gapsSkipped, 0);
-  } finally {
-    await nc.close();
-    await rx.shutdown({ timeout: 2000 });
-  }
+  });
 });
 
 test('the wire, by hand: a gap that never fills is skipped after gapTimeoutMs (counted), its record coming after all is handed over late, a repeat by sequence is dropped, a skip notice frees the held-back at once', async () => {
-  const ns = `order${++nsCount}`, id = 'order_wire';
-  const got = sink(id, 64, 0);
-  const rx = new RingKernelRuntime({ remote: natsRemote({ servers: server.url, namespace: ns, gapTimeoutMs: 400 }) });
-  const nc = await connect({ servers: server.url });
-  try {
-    await rx.launch(id); await rx.activate(id); await rx.expose(id);
-    const js = jetstream(nc);
-    const names = mailboxNames(ns, id);
+  await byHand('order_wire', 64, 400, async (got, rx, js, names) => {
     const rec = (n: number) => encodeMessage(new OrderNum({ s: 0, n }));
     const put = (seq: number, floor: number, n = seq, sender = 77) => js.publish(names.subjects[2]!, wrapRecord(rec(n), sender, seq, floor), { msgID: `w-${sender}-${seq}-${n}-${floor}` });
     await put(1, 1); await put(3, 1); await put(4, 1);               // 2 never comes
@@ -246,10 +248,7 @@ test('the wire, by hand: a gap that never fills is skipped after gapTimeoutMs (c
     await put(1, 1, 500, 99);
     await until(() => got.length >= 7, 3000, 'the next');
     assert.is(got[6]!.n, 500);
-  } finally {
-    await nc.close();
-    await rx.shutdown({ timeout: 2000 });
-  }
+  });
 });
 
 test.after(async () => { await server.dispose(); });
