@@ -361,7 +361,7 @@ test('ids and correlation ids from three senders interleaved decode to their own
   await ready;
   const ids = ['11111111-2222-4333-8444-555500000001', '66666666-7777-4888-9999-aaaa00000002', 'bbbbbbbb-cccc-4ddd-aeee-ffff00000003'];
   const made = [0, 1, 2, 0, 2, 1, 1, 0, 2].map((k, i) => new Point({ x: i, y: 0, messageId: ids[k]!, correlationId: ids[(k + 1) % 3]! }));
-  const back = made.map((m) => decodeMessage(encodeMessage(m)));
+  const back = made.map((m) => Point.decode(encodeMessage(m)));
   assert.equal(back.map((m) => m.messageId), made.map((m) => m.messageId));
   assert.equal(back.map((m) => m.correlationId), made.map((m) => m.correlationId));
   assert.equal(back.map((m) => m.x), made.map((m) => m.x));

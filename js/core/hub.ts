@@ -373,23 +373,32 @@ export class Hub {
   }
 
   /**
-   * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
-   * send time onto `sentAt`. A record that does not decode is consumed and goes to the
-   * ring's bad-record handler (onBadRecord) when it has one; without one it is skipped and
-   * its error thrown when it was the only one.
+   * Pops and decodes up to `max` messages (none when the ring is empty), their send times
+   * into `sentAt` from index 0 (null: not wanted). A record that does not decode is consumed
+   * and goes to the ring's bad-record handler (onBadRecord) when it has one; without one it
+   * is skipped and its error thrown when it was the only one.
    */
-  popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
-    const got: unknown[] = [], times: number[] = [];
+  popMany(ring: Ring, max: number, sentAt: number[] | null): Message[] {
+    const got: unknown[] = [];
+    const times = sentAt ?? this.unwantedTimes;
     const n = this.popInto(ring, max, got, times);
+    let k = 0;
+    while (k < n && got[k] instanceof Message) k++;
+    if (k === n) return got as Message[];
+    // a record that did not decode is among them (rare): leave it and its time out
     const out: Message[] = [];
     let failure: unknown = null;
-    for (let k = 0; k < n; k++) {
+    for (k = 0; k < n; k++) {
       const v = got[k];
-      if (v instanceof Message) { out.push(v); sentAt.push(times[k]!); } else failure ??= v;
+      if (v instanceof Message) times[out.push(v) - 1] = times[k]!;
+      else failure ??= v;
     }
     if (out.length === 0 && failure !== null) throw failure;
+    if (sentAt !== null) sentAt.length = out.length;
     return out;
   }
+  /** Where popMany puts the send times nobody asked for (written by index, never truncated). */
+  private readonly unwantedTimes: number[] = [];
 
   /**
    * Pops up to `max` records in one call into the core and decodes each into `out` from
