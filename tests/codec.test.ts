@@ -357,6 +357,24 @@ test('ids read from decoded records: the right string whichever prefix came befo
   assert.is(expected[1]!.slice(0, 28), expected[4]!.slice(0, 28), 'one thread, one prefix');
 });
 
+test('ids and correlation ids from three senders interleaved decode to their own strings (the prefixes kept for reuse are two)', async () => {
+  await ready;
+  const ids = ['11111111-2222-4333-8444-555500000001', '66666666-7777-4888-9999-aaaa00000002', 'bbbbbbbb-cccc-4ddd-aeee-ffff00000003'];
+  const made = [0, 1, 2, 0, 2, 1, 1, 0, 2].map((k, i) => new Point({ x: i, y: 0, messageId: ids[k]!, correlationId: ids[(k + 1) % 3]! }));
+  const back = made.map((m) => Point.decode(encodeMessage(m)));
+  assert.equal(back.map((m) => m.messageId), made.map((m) => m.messageId));
+  assert.equal(back.map((m) => m.correlationId), made.map((m) => m.correlationId));
+  assert.equal(back.map((m) => m.x), made.map((m) => m.x));
+});
+
+test("a message's own keys are its fields: the header is in symbol-keyed slots, and JSON shows the header values first", () => {
+  const m = new Point({ x: 1, y: 2, priority: 7 });
+  assert.equal(Object.keys(m), ['x', 'y']);
+  assert.equal(Object.keys(decodeMessage(encodeMessage(m))), ['x', 'y']);
+  assert.equal(JSON.parse(JSON.stringify(m)), { messageId: m.messageId, priority: 7, correlationId: null, x: 1, y: 2 });
+  assert.equal({ ...structuredClone(m) }, { x: 1, y: 2 }, 'a structured clone keeps the fields only, as for any class instance');
+});
+
 test('importing ringkernel makes no core; the first decode compiles one synchronously, so decoding needs no `await ready`', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
     import { message, t, decodeMessage, encodeMessage, ready } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};

@@ -254,4 +254,25 @@ test('BLOCK with a timeout of 0 refuses at once when full, counted as rejected, 
   assert.is(tm.messagesRejected, 3);
 });
 
+test('sendMany that fills the queue partway through a run of one priority: enqueued counts from the batch start, the rest rejected, none twice', async () => {
+  ringKernel({ kernelId: 'batch_partway', input: BItem, output: BItem, queueSize: 64 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_partway');                  // launched, not active: nothing is taken
+  // runs of 10 of one priority each: the queue fills at the 65th message, inside the seventh run
+  const batch = Array.from({ length: 100 }, (_, n) => new BItem({ n, priority: Math.floor(n / 10) % 2 ? 200 : 100 }));
+  const e = await rt.sendMany('batch_partway', batch, { timeout: 0 }).catch((x) => x);
+  assert.instance(e, QueueFullError);
+  assert.is(e.enqueued, 64);
+  const tm = rt.getTelemetry('batch_partway')!;
+  assert.is(tm.queueDepth, 64);
+  assert.is(tm.messagesRejected, 36);
+  await rt.activate('batch_partway');
+  const got: number[] = [];
+  while (got.length < 64) for (const m of await rt.receiveMany<InstanceType<typeof BItem>>('batch_partway', { timeout: 2000 })) got.push(m.n);
+  assert.equal([...got].sort((x, y) => x - y), Array.from({ length: 64 }, (_, n) => n));
+  await rt.receive('batch_partway', { timeout: 30 }).then(() => assert.unreachable('more than 64 arrived'), (x) => assert.instance(x, QueueTimeoutError));
+});
+
 test.run();

@@ -248,18 +248,73 @@ export class Hub {
   }
 
   /**
-   * Pushes messages in order, in as few calls into the core as their priorities allow:
-   * encodes them all as records, then pushRecords. Resolves when all are in the ring. Under
-   * BLOCK a message that finds no room waits as push() does; under REJECT the first refusal
-   * ends the call with QueueFullError (its `enqueued` says how many went in; the rest count
-   * as rejected). A message over the queue's maxMessageSize rejects with
-   * MessageTooLargeError once those before it are in; none after it is sent.
+   * Pushes messages in order, in as few calls into the core as their priorities allow.
+   * Resolves when all are in the ring. Under BLOCK a message that finds no room waits as
+   * push() does; under REJECT the first refusal ends the call with QueueFullError (its
+   * `enqueued` says how many went in; the rest count as rejected). A message over the
+   * queue's maxMessageSize rejects with MessageTooLargeError once those before it are in;
+   * none after it is sent.
+   *
+   * Messages are encoded straight into this thread's scratch area, a run of one priority
+   * at a time, each run pushed with one core call. Where a run does not all go in (a full
+   * ring, a closed one), or a message does not fit an empty scratch area, or is refused,
+   * the rest take pushStaged's way from the first one not in. Under REJECT every message
+   * takes that way: the core counts a run's refusals, and a second try of the same run
+   * would count them again.
    */
   pushMany(ring: Ring, msgs: readonly Message[], who: Who, targetId: string, timeout: number | undefined,
     cancelled?: () => Error | null): Promise<void> {
     const sentAt = now(); // one clock read for the batch: its messages are sent together
+    if (ring.strategy === Strategy.REJECT) return this.pushStaged(ring, msgs, 0, sentAt, who, targetId, timeout, cancelled);
+    const c = this.core, x = c.x, mem = c.mem, dv = c.dv, base = c.scratch, end = base + c.scratchBytes;
     const room = FRAME_PREFIX + ring.maxRecord;
-    let p = 0, i = 0, refusal: Error | null = null;
+    // (the ring's reader is woken once, at the end: woken, it may pop into scratch, where the next run is)
+    let p = base, k = 0, priority = -1, first = 0, pushed = false; // the run in scratch: k records from msgs[first], of `priority`
+    /** pushStaged from msgs[from], once a run did not all go in (`r`: what the core said), or from a message that did not fit. */
+    const rest = (from: number, r = 0) => {
+      if (pushed || r > 0) this.wake(ring);
+      return this.pushStaged(ring, msgs, from + (r > 0 ? r : 0), sentAt, who, targetId, timeout, cancelled);
+    };
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i];
+      if (!(m instanceof Message)) break;
+      let n = encodeInto(m, mem, dv, p + FRAME_PREFIX, Math.min(end, p + room), sentAt);
+      if (k > 0 && (n < 0 || mem[p + FRAME_PREFIX + H_PRIORITY] !== priority)) {
+        // the run so far goes in first; then this message, alone in scratch, starts the next
+        const r = x.queue_push_batch(ring.ptr, base, k, priority);
+        if (r !== k) return rest(first, r);
+        pushed = true;
+        first = i;
+        k = 0;
+        if (n > 0) mem.copyWithin(base + FRAME_PREFIX, p + FRAME_PREFIX, p + FRAME_PREFIX + n);
+        else n = encodeInto(m, mem, dv, base + FRAME_PREFIX, Math.min(end, base + room), sentAt);
+        p = base;
+      }
+      if (n < 0) return rest(i);
+      dv.setUint32(p, n, true);
+      p += frameBytes(n);
+      priority = mem[base + FRAME_PREFIX + H_PRIORITY]!;
+      k++;
+    }
+    const done = first + k;
+    if (k > 0) {
+      const r = x.queue_push_batch(ring.ptr, base, k, priority);
+      if (r !== k) return rest(first, r);
+      pushed = true;
+    }
+    if (done < msgs.length) return rest(done);
+    if (pushed) this.wake(ring);
+    return RESOLVED;
+  }
+
+  /**
+   * pushMany of msgs[start..]: encodes them all into the staging buffer as records, then
+   * pushRecords. A refusal's `enqueued` counts from the batch's first message.
+   */
+  private pushStaged(ring: Ring, msgs: readonly Message[], start: number, sentAt: number, who: Who, targetId: string,
+    timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
+    const room = FRAME_PREFIX + ring.maxRecord;
+    let p = 0, i = start, refusal: Error | null = null;
     for (; i < msgs.length; i++) {
       const m = msgs[i]!;
       if (!(m instanceof Message)) {
@@ -278,7 +333,8 @@ export class Hub {
       this.stagingView.setUint32(p, n, true);
       p += frameBytes(n);
     }
-    const pushed = i > 0 ? this.pushRecords(ring, this.staging.subarray(0, p), i, who, targetId, timeout, cancelled, sentAt) : RESOLVED;
+    let pushed = i > start ? this.pushRecords(ring, this.staging.subarray(0, p), i - start, who, targetId, timeout, cancelled, sentAt) : RESOLVED;
+    if (start > 0 && pushed !== RESOLVED) pushed = pushed.catch((e) => { throw withEnqueued(e, start + ((e as { enqueued?: number }).enqueued ?? 0), true); });
     if (refusal === null) return pushed;
     const error = refusal;
     return pushed.then(() => { throw error; });
@@ -373,23 +429,32 @@ export class Hub {
   }
 
   /**
-   * Pops and decodes up to `max` messages (none when the ring is empty), pushing each one's
-   * send time onto `sentAt`. A record that does not decode is consumed and goes to the
-   * ring's bad-record handler (onBadRecord) when it has one; without one it is skipped and
-   * its error thrown when it was the only one.
+   * Pops and decodes up to `max` messages (none when the ring is empty), their send times
+   * into `sentAt` from index 0 (null: not wanted). A record that does not decode is consumed
+   * and goes to the ring's bad-record handler (onBadRecord) when it has one; without one it
+   * is skipped and its error thrown when it was the only one.
    */
-  popMany(ring: Ring, max: number, sentAt: number[]): Message[] {
-    const got: unknown[] = [], times: number[] = [];
+  popMany(ring: Ring, max: number, sentAt: number[] | null): Message[] {
+    const got: unknown[] = [];
+    const times = sentAt ?? this.unwantedTimes;
     const n = this.popInto(ring, max, got, times);
+    let k = 0;
+    while (k < n && got[k] instanceof Message) k++;
+    if (k === n) return got as Message[];
+    // a record that did not decode is among them (rare): leave it and its time out
     const out: Message[] = [];
     let failure: unknown = null;
-    for (let k = 0; k < n; k++) {
+    for (k = 0; k < n; k++) {
       const v = got[k];
-      if (v instanceof Message) { out.push(v); sentAt.push(times[k]!); } else failure ??= v;
+      if (v instanceof Message) times[out.push(v) - 1] = times[k]!;
+      else failure ??= v;
     }
     if (out.length === 0 && failure !== null) throw failure;
+    if (sentAt !== null) sentAt.length = out.length;
     return out;
   }
+  /** Where popMany puts the send times nobody asked for (written by index, never truncated). */
+  private readonly unwantedTimes: number[] = [];
 
   /**
    * Pops up to `max` records in one call into the core and decodes each into `out` from

@@ -735,7 +735,7 @@ export class KernelInstance {
       try { out.push(this.hostTaken.shift()); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
     if (out.length === max) return out;
-    const more = this.hub.popMany(this.output, max - out.length, []);
+    const more = this.hub.popMany(this.output, max - out.length, null);
     return out.length === 0 ? more : out.concat(more);
   }
 

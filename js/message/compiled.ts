@@ -18,6 +18,7 @@
 // loops instead: the same semantics, each suite runs them (workerd always; Node with the
 // variable set, tests/run.mjs), only slower.
 import type { FieldType, Writer, Reader, StructCodec } from './schema.js';
+import { CORRELATION, ID_COUNT, ID_PREFIX, ID_TEXT, PRIORITY, SENT_AT } from './header.js';
 
 function codegenAllowed(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -54,11 +55,10 @@ export interface CompiledAccessors {
 
 /** What a class's record encoder and decoder call (js/message/encode.ts, decode.ts, schema.ts). */
 export interface RecordParts {
-  HDR: symbol;
   RAW: symbol;
   typeId: number;
   headerBytes: number;
-  writeHeader(h: object, typeId: number, payloadBytes: number, timestamp: number, u8: Uint8Array, dv: DataView, offset: number): void;
+  writeHeader(prefix: object, count: number, priority: number, corr: object | null, typeId: number, payloadBytes: number, timestamp: number, u8: Uint8Array, dv: DataView, offset: number): void;
   readHeader(u8: Uint8Array, dv: DataView, offset: number, length: number): void;
   setPos(p: number): void;
   getPos(): number;
@@ -67,10 +67,11 @@ export interface RecordParts {
 
 /** What a message class's constructor calls (js/message/message.ts, js/message/header.ts). */
 export interface ClassParts {
-  HDR: symbol;
   RAW: symbol;
-  rawHeader(): object;
-  headerOf(init: object, typeName: string): object;
+  /** The header values the constructor stores (js/message/header.ts `raw`). */
+  raw: object;
+  /** Leaves the header of `new C(init)` in `raw`. */
+  headerOf(init: object, typeName: string): void;
   notFields(init: unknown): Error;
   /** Sets the fields from `src`, checked, or throws the error that names what is wrong. */
   checkFields(self: object, src: object): void;
@@ -108,15 +109,24 @@ ${keys.map((k, i) => `    self.${k} = c${i}(src.${k});`).join('\n')}
   const classSource = (className: string) => `return class ${className} extends $Base {
   constructor(init) {
     super();
-    if (init === $RAW) { this[$HDR] = $rawHeader(); return; }
-    if (init === null || typeof init !== 'object') throw $notFields(init);
-    this[$HDR] = $headerOf(init, $typeName);
-    if (!$assign(this, init)) $checkFields(this, init);
+    if (init !== $RAW) {
+      if (init === null || typeof init !== 'object') throw $notFields(init);
+      $headerOf(init, $typeName);
+    }
+    this[$ID_PREFIX] = $raw.prefix;
+    this[$ID_COUNT] = $raw.count;
+    this[$ID_TEXT] = $raw.text;
+    this[$PRIORITY] = $raw.priority;
+    this[$CORRELATION] = $raw.corr;
+    this[$SENT_AT] = $raw.timestamp;
+    if (init !== $RAW && !$assign(this, init)) $checkFields(this, init);
   }
 };`;
   const makeClass = (base: new () => object, typeName: string, p: ClassParts) => {
-    const params = ['$Base', '$HDR', '$RAW', '$rawHeader', '$headerOf', '$notFields', '$checkFields', '$assign', '$typeName'];
-    const args = [base, p.HDR, p.RAW, p.rawHeader, p.headerOf, p.notFields, p.checkFields, assign, typeName];
+    const params = ['$Base', '$RAW', '$raw', '$headerOf', '$notFields', '$checkFields', '$assign', '$typeName',
+      '$ID_PREFIX', '$ID_COUNT', '$ID_TEXT', '$PRIORITY', '$CORRELATION', '$SENT_AT'];
+    const args = [base, p.RAW, p.raw, p.headerOf, p.notFields, p.checkFields, assign, typeName,
+      ID_PREFIX, ID_COUNT, ID_TEXT, PRIORITY, CORRELATION, SENT_AT];
     try {
       return new Function(...params, classSource(typeName))(...args);
     } catch (e) {
@@ -127,13 +137,13 @@ ${keys.map((k, i) => `    self.${k} = c${i}(src.${k});`).join('\n')}
     }
   };
   // encode.ts's recordEncoder and decode.ts's recordDecoder, line for line
-  const recordCodec = (C: new (r: symbol) => object, codec: StructCodec, p: RecordParts) => new Function('C', 'write', 'read', 'size', 'HDR', 'RAW', 'typeId', 'HEADER_BYTES', 'writeHeader', 'readHeader', 'setPos', 'getPos', 'payloadEndFault',
+  const recordCodec = (C: new (r: symbol) => object, codec: StructCodec, p: RecordParts) => new Function('C', 'write', 'read', 'size', 'ID_PREFIX', 'ID_COUNT', 'PRIORITY', 'CORRELATION', 'RAW', 'typeId', 'HEADER_BYTES', 'writeHeader', 'readHeader', 'setPos', 'getPos', 'payloadEndFault',
     `return {
   encodeRecord(msg, u8, dv, offset, limit, timestamp) {
     const start = offset + HEADER_BYTES;
     const end = start <= limit ? write(msg, u8, dv, start, limit) : -1;
     if (end < 0) return -(HEADER_BYTES + size(msg));
-    writeHeader(msg[HDR], typeId, end - start, timestamp, u8, dv, offset);
+    writeHeader(msg[ID_PREFIX], msg[ID_COUNT], msg[PRIORITY], msg[CORRELATION], typeId, end - start, timestamp, u8, dv, offset);
     return end - offset;
   },
   decodeRecord(u8, dv, offset, length) {
@@ -144,6 +154,6 @@ ${keys.map((k, i) => `    self.${k} = c${i}(src.${k});`).join('\n')}
     if (getPos() !== offset + length) throw payloadEndFault(offset, length);
     return m;
   },
-};`)(C, write, read, codec.size, p.HDR, p.RAW, p.typeId, p.headerBytes, p.writeHeader, p.readHeader, p.setPos, p.getPos, p.payloadEndFault);
+};`)(C, write, read, codec.size, ID_PREFIX, ID_COUNT, PRIORITY, CORRELATION, p.RAW, p.typeId, p.headerBytes, p.writeHeader, p.readHeader, p.setPos, p.getPos, p.payloadEndFault);
   return { write, read, assign, makeClass, recordCodec };
 }

@@ -6,7 +6,7 @@
 import { MessageDecodeError } from '../errors.js';
 import { CODEC, DecodeFault, getPos, setPos, type StructCodec } from './schema.js';
 import { describeMessage, type Message, type MessageClass } from './message.js';
-import { RAW, raw } from './header.js';
+import { RAW, rawCorrelation, rawHeader } from './header.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE } from './record.js';
 import { messageClassById } from './message-registry.js';
 import { staged, validate } from '../core/codec-core.js';
@@ -59,20 +59,15 @@ export function recordDecoder(C: new (r: typeof RAW) => object, codec: StructCod
   };
 }
 
-/** A record's header values into `raw`, for the constructor of the message being decoded. */
+/** A record's header values into `raw` (js/message/header.ts), for the constructor of the message being decoded. */
 export function readHeader(u8: Uint8Array, dv: DataView, offset: number, length: number): void {
   if (HEADER_BYTES + dv.getUint32(offset + H_PAYLOAD, true) !== length) throw new DecodeFault('payload length disagrees with the record length');
-  raw.w0 = dv.getInt32(offset + H_ID, false);
-  raw.w1 = dv.getInt32(offset + H_ID + 4, false);
-  raw.w2 = dv.getInt32(offset + H_ID + 8, false);
-  raw.w3 = dv.getInt32(offset + H_ID + 12, false);
-  raw.priority = u8[offset + H_PRIORITY]!;
-  raw.hasCorr = (u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0;
-  raw.c0 = dv.getInt32(offset + H_CORR, false);
-  raw.c1 = dv.getInt32(offset + H_CORR + 4, false);
-  raw.c2 = dv.getInt32(offset + H_CORR + 8, false);
-  raw.c3 = dv.getInt32(offset + H_CORR + 12, false);
-  raw.timestamp = dv.getFloat64(offset + H_TIME, true);
+  rawHeader(dv.getInt32(offset + H_ID, false), dv.getInt32(offset + H_ID + 4, false), dv.getInt32(offset + H_ID + 8, false),
+    dv.getInt32(offset + H_ID + 12, false), u8[offset + H_PRIORITY]!, dv.getFloat64(offset + H_TIME, true));
+  if ((u8[offset + H_FLAGS]! & FLAG_CORRELATION) !== 0) {
+    rawCorrelation(dv.getInt32(offset + H_CORR, false), dv.getInt32(offset + H_CORR + 4, false),
+      dv.getInt32(offset + H_CORR + 8, false), dv.getInt32(offset + H_CORR + 12, false));
+  }
 }
 
 export function payloadEndFault(offset: number, length: number): DecodeFault {

@@ -2,7 +2,8 @@
 // codec writes (js/message/schema.ts), straight into the caller's buffer (a ring's staging area).
 import { CODEC, type StructCodec } from './schema.js';
 import { Message, describeMessage, type MessageClass } from './message.js';
-import { HDR, type Header } from './header.js';
+import { CORRELATION, ID_COUNT, ID_PREFIX, PRIORITY, type Correlation, type HeaderSlots } from './header.js';
+import type { IdPrefix } from './uuid.js';
 import { FLAG_CORRELATION, HEADER_BYTES, H_CORR, H_FLAGS, H_ID, H_PAYLOAD, H_PRIORITY, H_TIME, H_TYPE, H_VERSION, WIRE_VERSION } from './record.js';
 import { epochNow as now } from '../platform.js';
 
@@ -27,27 +28,39 @@ export function recordEncoder(codec: StructCodec, typeId: number): StructCodec['
     const start = offset + HEADER_BYTES;
     const end = start <= limit ? codec.write(msg, u8, dv, start, limit) : -1;
     if (end < 0) return -(HEADER_BYTES + codec.size(msg));
-    writeHeader((msg as Message)[HDR], typeId, end - start, timestamp, u8, dv, offset);
+    const h = msg as HeaderSlots;
+    writeHeader(h[ID_PREFIX], h[ID_COUNT], h[PRIORITY], h[CORRELATION], typeId, end - start, timestamp, u8, dv, offset);
     return end - offset;
   };
 }
 
-/** A record's header at `offset`, before a payload of `payloadBytes`. */
-export function writeHeader(h: Header, typeId: number, payloadBytes: number, timestamp: number, u8: Uint8Array, dv: DataView, offset: number): void {
+/**
+ * A record's header at `offset`, before a payload of `payloadBytes`: the message's header
+ * slots, read by its class's encoder (one shape there) and passed in.
+ */
+export function writeHeader(prefix: IdPrefix, count: number, priority: number, corr: Correlation | null,
+  typeId: number, payloadBytes: number, timestamp: number, u8: Uint8Array, dv: DataView, offset: number): void {
   dv.setUint32(offset + H_TYPE, typeId, true);
   dv.setUint32(offset + H_PAYLOAD, payloadBytes, true);
   dv.setFloat64(offset + H_TIME, timestamp, true);
-  dv.setInt32(offset + H_ID, h.w0, false);
-  dv.setInt32(offset + H_ID + 4, h.w1, false);
-  dv.setInt32(offset + H_ID + 8, h.w2, false);
-  dv.setInt32(offset + H_ID + 12, h.w3, false);
-  const corr = h.corr;
-  dv.setInt32(offset + H_CORR, corr !== null ? corr.c0 : 0, false);
-  dv.setInt32(offset + H_CORR + 4, corr !== null ? corr.c1 : 0, false);
-  dv.setInt32(offset + H_CORR + 8, corr !== null ? corr.c2 : 0, false);
-  dv.setInt32(offset + H_CORR + 12, corr !== null ? corr.c3 : 0, false);
+  dv.setInt32(offset + H_ID, prefix.w0, false);
+  dv.setInt32(offset + H_ID + 4, prefix.w1, false);
+  dv.setInt32(offset + H_ID + 8, prefix.w2, false);
+  dv.setInt32(offset + H_ID + 12, count, false);
+  if (corr !== null) {
+    const cp = corr.prefix;
+    dv.setInt32(offset + H_CORR, cp.w0, false);
+    dv.setInt32(offset + H_CORR + 4, cp.w1, false);
+    dv.setInt32(offset + H_CORR + 8, cp.w2, false);
+    dv.setInt32(offset + H_CORR + 12, corr.count, false);
+  } else {
+    dv.setInt32(offset + H_CORR, 0, false);
+    dv.setInt32(offset + H_CORR + 4, 0, false);
+    dv.setInt32(offset + H_CORR + 8, 0, false);
+    dv.setInt32(offset + H_CORR + 12, 0, false);
+  }
   // priority, flags, version, then five reserved zero bytes
-  u8[offset + H_PRIORITY] = h.priority;
+  u8[offset + H_PRIORITY] = priority;
   u8[offset + H_FLAGS] = corr !== null ? FLAG_CORRELATION : 0;
   u8[offset + H_VERSION] = WIRE_VERSION;
   u8[offset + 51] = 0;

@@ -1,36 +1,42 @@
-// header.ts — a message's header values in memory: one Header object per message (under
-// one symbol key), and the values the decode path hands to a constructor. Their place in a
-// record is js/message/record.ts.
+// header.ts — a message's header values in memory: six own properties of the message itself
+// under symbol keys (no field name can take them, Object.keys and JSON leave them out), and
+// the values the constructors store there. Their place in a record is js/message/record.ts.
+//
+// Why on the message and not in an object of their own: a header object was a second
+// allocation for every message made or decoded (88 bytes, and one more object for the
+// collector to trace and move); as six slots of the message it is 48 bytes. Each class's
+// constructor stores them (js/message/compiled.ts), so the stores are sites of one class.
 import { DEFAULT_PRIORITY } from './record.js';
-import { nextIdWords, uuid, words } from './uuid.js';
+import { idCount, idPrefix, nextId, prefixOf, uuid, type IdPrefix } from './uuid.js';
 
+/** The id's prefix (js/message/uuid.ts): shared by the ids of one thread, or of one sender. */
+export const ID_PREFIX: unique symbol = Symbol('ringkernel.idPrefix');
+/** The id's last 32 bits (int32). */
+export const ID_COUNT: unique symbol = Symbol('ringkernel.idCount');
+/** The id's string, once made or set; null before. */
+export const ID_TEXT: unique symbol = Symbol('ringkernel.idText');
+export const PRIORITY: unique symbol = Symbol('ringkernel.priority');
+/** The correlation id (a Correlation), or null: most messages have none. */
+export const CORRELATION: unique symbol = Symbol('ringkernel.correlation');
 /**
- * A message's header values. One object per message, under one symbol key: each class's
- * constructor makes one store instead of eight (where code cannot be compiled, that store is
- * one site for instances of every class: a megamorphic one). The id is kept as four
- * big-endian words, cheap to make (a counter), encode and decode; its string is only made
- * when someone reads messageId. The correlation id, which most messages lack, is an object
- * of its own: eight fields here instead of thirteen.
+ * The send time of a decoded message (sentAt); null for one made here (a number would be a
+ * boxed double in every message made).
  */
-export class Header {
-  constructor(
-    public w0: number, public w1: number, public w2: number, public w3: number,
-    public id: string | null, public priority: number,
-    public corr: Correlation | null,
-    /** The send time of a decoded message (sentAt); null for one made here (a number field would be a boxed double in every message). */
-    public timestamp: number | null,
-  ) {}
+export const SENT_AT: unique symbol = Symbol('ringkernel.sentAt');
+
+/** A message's header slots, as the code that reads them sees them. */
+export interface HeaderSlots {
+  [ID_PREFIX]: IdPrefix;
+  [ID_COUNT]: number;
+  [ID_TEXT]: string | null;
+  [PRIORITY]: number;
+  [CORRELATION]: Correlation | null;
+  [SENT_AT]: number | null;
 }
 
-/** A correlation id: its words and, once read, its string. */
+/** A correlation id: its prefix and count and, once read, its string. */
 export class Correlation {
-  constructor(public c0: number, public c1: number, public c2: number, public c3: number, public id: string | null) {}
-}
-export const HDR: unique symbol = Symbol('ringkernel.header');
-
-/** Sets h's correlation id to `s`, whose words uuid() just left in `words`. */
-export function setCorrelation(h: Header, s: string): void {
-  h.corr = new Correlation(words[0]!, words[1]!, words[2]!, words[3]!, s);
+  constructor(readonly prefix: IdPrefix, readonly count: number, public text: string | null) {}
 }
 
 export function checkPriority(p: unknown, typeName: string): number {
@@ -38,31 +44,63 @@ export function checkPriority(p: unknown, typeName: string): number {
   throw new RangeError(`${typeName}: priority must be an integer 0..255, got ${typeof p === 'string' ? JSON.stringify(p) : String(p)}`);
 }
 
-/** Header values for the constructor's decode path (decoding is never re-entered). */
+/** Passed to a constructor instead of fields: make the message from the header values in `raw`. */
 export const RAW: unique symbol = Symbol('ringkernel.raw');
-export const raw: { w0: number; w1: number; w2: number; w3: number; priority: number; hasCorr: boolean; c0: number; c1: number; c2: number; c3: number; timestamp: number | null } =
-  { w0: 0, w1: 0, w2: 0, w3: 0, priority: DEFAULT_PRIORITY, hasCorr: false, c0: 0, c1: 0, c2: 0, c3: 0, timestamp: null };
+/**
+ * The header values a constructor stores next: left by headerOf (a message made with `new C(init)`),
+ * by decode's readHeader, or by a fresh default. Neither is ever re-entered before the
+ * constructor has stored them.
+ */
+export const raw: { prefix: IdPrefix | null; count: number; text: string | null; priority: number; corr: Correlation | null; timestamp: number | null } =
+  { prefix: null, count: 0, text: null, priority: DEFAULT_PRIORITY, corr: null, timestamp: null };
 
 /** What a message's constructor takes besides its fields (MessageOptions, unchecked). */
 interface HeaderOptions { messageId?: unknown; priority?: unknown; correlationId?: unknown }
 
 /**
- * The header of a message made with `new C(init)`: a new id unless `init` names one, and
- * init's priority and correlation id, checked (TypeError / RangeError naming the class).
+ * The header of a message made with `new C(init)`, into `raw`: a new id unless `init` names
+ * one, and init's priority and correlation id, checked (TypeError / RangeError naming the class).
  */
-export function headerOf(init: HeaderOptions, typeName: string): Header {
-  let id: string | null = null;
-  if (init.messageId === undefined) nextIdWords();
-  else id = uuid(init.messageId, typeName, 'messageId');
-  const p = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
-  const h = new Header(words[0]!, words[1]!, words[2]!, words[3]!, id, p, null, null);
+export function headerOf(init: HeaderOptions, typeName: string): void {
+  let text: string | null = null;
+  if (init.messageId === undefined) nextId();
+  else text = uuid(init.messageId, typeName, 'messageId');
+  raw.prefix = idPrefix;
+  raw.count = idCount;
+  raw.text = text;
+  raw.priority = init.priority === undefined ? DEFAULT_PRIORITY : checkPriority(init.priority, typeName);
   const c = init.correlationId;
-  if (c !== undefined && c !== null) setCorrelation(h, uuid(c, typeName, 'correlationId'));
-  return h;
+  raw.corr = c === undefined || c === null ? null : correlationOf(uuid(c, typeName, 'correlationId'));
+  raw.timestamp = null;
 }
 
-/** The header of a message being decoded: the values decode left in `raw`. */
-export function rawHeader(): Header {
-  return new Header(raw.w0, raw.w1, raw.w2, raw.w3, null, raw.priority,
-    raw.hasCorr ? new Correlation(raw.c0, raw.c1, raw.c2, raw.c3, null) : null, raw.timestamp);
+/** The header of a message made fresh, with defaults and a new id (a field's default message), into `raw`. */
+export function freshHeader(): void {
+  nextId();
+  raw.prefix = idPrefix;
+  raw.count = idCount;
+  raw.text = null;
+  raw.priority = DEFAULT_PRIORITY;
+  raw.corr = null;
+  raw.timestamp = null;
+}
+
+/** A Correlation of the id uuid() just checked (its string `s`). */
+export function correlationOf(s: string): Correlation {
+  return new Correlation(idPrefix, idCount, s);
+}
+
+/** The header of a record being decoded, into `raw` (js/message/decode.ts readHeader reads the bytes). */
+export function rawHeader(w0: number, w1: number, w2: number, w3: number, priority: number, timestamp: number): void {
+  raw.prefix = prefixOf(w0, w1, w2);
+  raw.count = w3;
+  raw.text = null;
+  raw.priority = priority;
+  raw.corr = null;
+  raw.timestamp = timestamp;
+}
+
+/** The correlation id of a record being decoded, into `raw` (after rawHeader). */
+export function rawCorrelation(c0: number, c1: number, c2: number, c3: number): void {
+  raw.corr = new Correlation(prefixOf(c0, c1, c2), c3, null);
 }

@@ -6,8 +6,8 @@ import { compileStruct, FieldValueError, isFieldType, getPos, setPos, type Field
 import { staged, validate } from '../core/codec-core.js';
 import { fnv1a } from './hash.js';
 import { DEFAULT_PRIORITY, HEADER_BYTES } from './record.js';
-import { Header, HDR, RAW, raw, checkPriority, headerOf, rawHeader, setCorrelation } from './header.js';
-import { nextIdWords, rememberId, uuid, words, wordsToUuid } from './uuid.js';
+import { CORRELATION, ID_COUNT, ID_PREFIX, ID_TEXT, PRIORITY, RAW, SENT_AT, raw, checkPriority, correlationOf, freshHeader, headerOf, type Correlation } from './header.js';
+import { idCount, idPrefix, idText, rememberId, uuid, type IdPrefix } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode, recordEncoder, writeHeader } from './encode.js';
 import { asBytes, decodeFrom, payloadEndFault, readHeader, recordDecoder } from './decode.js';
@@ -32,46 +32,43 @@ export type Init<S extends Fields> =
 
 /** What every message has, whatever its fields (header values are accessors; fields are own properties). */
 export class Message {
-  // `declare`: assigned in each class's constructor only; a field definition would run in
-  // an initializer that turns slow once many message classes share this base.
-  declare [HDR]: Header;
+  // The header's slots (js/message/header.ts). `declare`: assigned in each class's
+  // constructor only; a field definition would run in an initializer that turns slow once
+  // many message classes share this base.
+  declare [ID_PREFIX]: IdPrefix;
+  declare [ID_COUNT]: number;
+  declare [ID_TEXT]: string | null;
+  declare [PRIORITY]: number;
+  declare [CORRELATION]: Correlation | null;
+  declare [SENT_AT]: number | null;
 
   // No constructor: each class's own sets the header (js/message/compiled.ts says why).
 
   /** UUID (lowercase). */
   get messageId(): string {
-    const h = this[HDR];
-    if (h.id === null) {
-      h.id = wordsToUuid(h.w0, h.w1, h.w2, h.w3);
-      rememberId(h); // `correlationId: m.messageId` then takes its words without parsing
-    }
-    return h.id;
+    const s = this[ID_TEXT] ?? (this[ID_TEXT] = idText(this[ID_PREFIX], this[ID_COUNT]));
+    rememberId(s, this[ID_PREFIX], this[ID_COUNT]); // `correlationId: m.messageId` then takes its parts without parsing
+    return s;
   }
 
   set messageId(v: string) {
     const s = uuid(v, this.constructor.name, 'messageId');
-    const h = this[HDR];
-    h.w0 = words[0]!;
-    h.w1 = words[1]!;
-    h.w2 = words[2]!;
-    h.w3 = words[3]!;
-    h.id = s;
+    this[ID_PREFIX] = idPrefix;
+    this[ID_COUNT] = idCount;
+    this[ID_TEXT] = s;
   }
 
   /** 0..255, higher first (checked when set). */
-  get priority(): number { return this[HDR].priority; }
-  set priority(p: number) { this[HDR].priority = checkPriority(p, this.constructor.name); }
+  get priority(): number { return this[PRIORITY]; }
+  set priority(p: number) { this[PRIORITY] = checkPriority(p, this.constructor.name); }
 
   /** UUID of the message this one answers, or null (checked when set). */
   get correlationId(): string | null {
-    const h = this[HDR];
-    const c = h.corr;
-    return c === null ? null : (c.id ??= wordsToUuid(c.c0, c.c1, c.c2, c.c3));
+    const c = this[CORRELATION];
+    return c === null ? null : (c.text ??= idText(c.prefix, c.count));
   }
   set correlationId(c: string | null) {
-    const h = this[HDR];
-    if (c === null || c === undefined) h.corr = null;
-    else setCorrelation(h, uuid(c, this.constructor.name, 'correlationId'));
+    this[CORRELATION] = c === null || c === undefined ? null : correlationOf(uuid(c, this.constructor.name, 'correlationId'));
   }
 
   /** Header values first, then the fields. */
@@ -148,14 +145,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const known = new Set(keys);
   const accessors = compileAccessors(keys, types, [...HEADER_KEYS]);
   const codec = compileStruct(fields, () => {
-    nextIdWords();
-    raw.w0 = words[0]!;
-    raw.w1 = words[1]!;
-    raw.w2 = words[2]!;
-    raw.w3 = words[3]!;
-    raw.priority = DEFAULT_PRIORITY;
-    raw.hasCorr = false;
-    raw.timestamp = null;
+    freshHeader();
     return new Cls(RAW);
   }, accessors);
 
@@ -179,14 +169,21 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const notFields = (init: unknown) => new TypeError(`${name}: expected an object of fields, got ${init === null ? 'null' : typeof init}`);
   // compiled for this class where code may be compiled (js/message/compiled.ts); else the
   // same constructor, shared by every class
-  const Cls = (accessors?.makeClass(Message, name, { HDR, RAW, rawHeader, headerOf, notFields, checkFields })
+  const Cls = (accessors?.makeClass(Message, name, { RAW, raw, headerOf, notFields, checkFields })
     ?? { [name]: class extends Message {
       constructor(init: Init<S> | typeof RAW) {
         super();
-        if (init === RAW) { this[HDR] = rawHeader(); return; }
-        if (init === null || typeof init !== 'object') throw notFields(init);
-        this[HDR] = headerOf(init, name);
-        checkFields(this as unknown as Record<string, unknown>, init as Record<string, unknown>);
+        if (init !== RAW) {
+          if (init === null || typeof init !== 'object') throw notFields(init);
+          headerOf(init, name);
+        }
+        this[ID_PREFIX] = raw.prefix!;
+        this[ID_COUNT] = raw.count;
+        this[ID_TEXT] = raw.text;
+        this[PRIORITY] = raw.priority;
+        this[CORRELATION] = raw.corr;
+        this[SENT_AT] = raw.timestamp;
+        if (init !== RAW) checkFields(this as unknown as Record<string, unknown>, init as Record<string, unknown>);
       }
     } }[name]!) as unknown as { new (init: Init<S> | typeof RAW): MessageInstance<S> } & Record<string | symbol, unknown>;
   Object.assign(Cls, {
@@ -211,7 +208,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   };
   for (const k of ['encode', 'decode'] as const) Object.defineProperty(Cls, k, { value: statics[k], writable: true, configurable: true });
   Object.assign(codec, accessors?.recordCodec(Cls as unknown as new (r: symbol) => object, codec,
-    { HDR, RAW, typeId, headerBytes: HEADER_BYTES, writeHeader, readHeader, setPos, getPos, payloadEndFault })
+    { RAW, typeId, headerBytes: HEADER_BYTES, writeHeader, readHeader, setPos, getPos, payloadEndFault })
     ?? { encodeRecord: recordEncoder(codec, typeId), decodeRecord: recordDecoder(Cls as unknown as new (r: typeof RAW) => object, codec) });
   const C = Cls as unknown as MessageClass<S>;
   registerMessageClass(C);
@@ -243,5 +240,5 @@ export function describeMessage(v: unknown): string {
  */
 export function sentAt(msg: Message): number {
   if (!(msg instanceof Message)) throw new TypeError(`sentAt: expected a message, got ${describeMessage(msg)}`);
-  return msg[HDR].timestamp ?? NaN;
+  return msg[SENT_AT] ?? NaN;
 }

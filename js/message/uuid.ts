@@ -1,24 +1,61 @@
 // uuid.ts — message ids: checked and parsed without allocation, made from a random prefix
-// per thread and a counter, turned into strings only when read. Ids travel as four words
-// (`words` is the out-parameter of every function here).
+// per thread and a counter, turned into strings only when read. An id is held as its
+// prefix (the first three of its four big-endian words: an IdPrefix, shared by every id that
+// has it) and its count (the fourth word); the functions here leave the id they made or
+// checked in `idPrefix` and `idCount`.
 
-/** An id as a message header holds it: four big-endian words (int32), and its string once made. */
-export interface IdWords { w0: number; w1: number; w2: number; w3: number; id: string | null }
+/**
+ * The first 96 bits of ids: one object for all the ids a thread makes, and one for a run of
+ * decoded ids from the same sender (prefixOf), so a message holds one reference, not three
+ * words, and the prefix's text is made once for all of them.
+ */
+export class IdPrefix {
+  /** The 24 hex digits and 3 dashes of the ids' first 28 characters, once one was read. */
+  text: string | null = null;
+  constructor(readonly w0: number, readonly w1: number, readonly w2: number) {}
+}
 
-/** The header whose id string was made last (see uuid). */
-let lastId: IdWords | null = null;
-/** `h`'s id string was just made: a `correlationId: m.messageId` right after takes its words without parsing. */
-export function rememberId(h: IdWords): void { lastId = h; }
+/** The prefix and count of the id the last call here made or checked. */
+export let idPrefix: IdPrefix;
+export let idCount = 0;
 
-/** Checks a UUID string, leaving its value in `words`; returns it in lowercase. */
+/**
+ * The last two prefixes prefixOf found that are not this thread's: two, because a decoded
+ * answer's id and its correlation id often come from two other threads.
+ */
+let seen: IdPrefix | null = null, seenBefore: IdPrefix | null = null;
+
+/** The prefix object of these words: this thread's, one seen lately, or a new one. */
+export function prefixOf(w0: number, w1: number, w2: number): IdPrefix {
+  const s = seen;
+  if (s !== null && s.w0 === w0 && s.w1 === w1 && s.w2 === w2) return s;
+  const own = ownPrefix;
+  if (own !== null && own.w0 === w0 && own.w1 === w1 && own.w2 === w2) return own;
+  const b = seenBefore;
+  seenBefore = s;
+  return (seen = b !== null && b.w0 === w0 && b.w1 === w1 && b.w2 === w2 ? b : new IdPrefix(w0, w1, w2));
+}
+
+/** The id string read last (m.messageId) and its parts. */
+let lastText: string | null = null, lastPrefix: IdPrefix | null = null, lastCount = 0;
+/** An id string was just read: a `correlationId: m.messageId` right after takes its parts without parsing. */
+export function rememberId(text: string, prefix: IdPrefix, count: number): void {
+  lastText = text; lastPrefix = prefix; lastCount = count;
+}
+
+/** Checks a UUID string, leaving its parts in idPrefix and idCount; returns it in lowercase. */
 export function uuid(v: unknown, typeName: string, what: string): string {
-  const last = lastId;
-  if (typeof v === 'string' && last !== null && v === last.id) {
-    // the id of a message just read (`correlationId: m.messageId`): known good, words known
-    words[0] = last.w0; words[1] = last.w1; words[2] = last.w2; words[3] = last.w3;
+  if (typeof v === 'string' && v === lastText) {
+    // the id of a message just read (`correlationId: m.messageId`): known good, parts known
+    idPrefix = lastPrefix!;
+    idCount = lastCount;
     return v;
   }
-  if (typeof v === 'string' && parseUuid(v)) return sawUpper ? v.toLowerCase() : v;
+  if (typeof v === 'string' && parseUuid(v)) {
+    idPrefix = prefixOf(parsed[0]!, parsed[1]!, parsed[2]!);
+    idCount = parsed[3]!;
+    return sawUpper ? v.toLowerCase() : v;
+  }
   throw new TypeError(`${typeName}: ${what} must be a UUID string${what === 'correlationId' ? ' or null' : ''}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
 }
 
@@ -30,7 +67,7 @@ function hexValue(c: number): number {
 }
 
 /**
- * Checks a UUID string (8-4-4-4-12 hex digits) and leaves its value in `words`, in one pass
+ * Checks a UUID string (8-4-4-4-12 hex digits) and leaves its value in `parsed`, in one pass
  * with no allocation: messages keep ids as words, parsing only the strings users set.
  */
 let sawUpper = false;
@@ -45,7 +82,7 @@ function parseUuid(s: string): boolean {
     const h = hexValue(c);
     if (h < 0) return false;
     w = (w << 4) | h;
-    if (++digits === 8) { words[word++] = w; w = 0; digits = 0; }
+    if (++digits === 8) { parsed[word++] = w; w = 0; digits = 0; }
   }
   return true;
 }
@@ -54,32 +91,35 @@ const HEX_CODES = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt
 /** The char code of the hex digit at bit `shift` of w. */
 const hx = (w: number, shift: number) => HEX_CODES[(w >>> shift) & 15]!;
 
-// The first 24 digits of an id are its thread's prefix (nextIdWords), shared by every id
-// that thread made: the string of the last prefix seen is kept, and an id with the same
-// prefix is that string joined to the 8 digits of its counter (a rope; nothing is copied):
-// 2.4x faster here than one String.fromCharCode of all 36 codes.
-// A getter like messageId is read once per message in a typical stage
-// (`correlationId: m.messageId`).
-let prefix0 = 0, prefix1 = 0, prefix2 = 0, prefixText: string | null = null;
-
-export function wordsToUuid(w0: number, w1: number, w2: number, w3: number): string {
-  if (prefixText === null || w0 !== prefix0 || w1 !== prefix1 || w2 !== prefix2) {
-    prefix0 = w0; prefix1 = w1; prefix2 = w2;
-    prefixText = String.fromCharCode(
+/**
+ * An id's string: its prefix's text (made once per prefix) joined to the 8 digits of its
+ * count (a rope; nothing is copied): 2.4x faster here than one String.fromCharCode of all
+ * 36 codes. A getter like messageId is read once per message in a typical stage
+ * (`correlationId: m.messageId`).
+ */
+export function idText(prefix: IdPrefix, count: number): string {
+  let head = prefix.text;
+  if (head === null) {
+    const { w0, w1, w2 } = prefix;
+    head = prefix.text = String.fromCharCode(
       hx(w0, 28), hx(w0, 24), hx(w0, 20), hx(w0, 16), hx(w0, 12), hx(w0, 8), hx(w0, 4), hx(w0, 0), 45,
       hx(w1, 28), hx(w1, 24), hx(w1, 20), hx(w1, 16), 45, hx(w1, 12), hx(w1, 8), hx(w1, 4), hx(w1, 0), 45,
       hx(w2, 28), hx(w2, 24), hx(w2, 20), hx(w2, 16), 45, hx(w2, 12), hx(w2, 8), hx(w2, 4), hx(w2, 0));
   }
-  return prefixText + String.fromCharCode(hx(w3, 28), hx(w3, 24), hx(w3, 20), hx(w3, 16), hx(w3, 12), hx(w3, 8), hx(w3, 4), hx(w3, 0));
+  return head + String.fromCharCode(hx(count, 28), hx(count, 24), hx(count, 20), hx(count, 16), hx(count, 12), hx(count, 8), hx(count, 4), hx(count, 0));
 }
 
+/** The string of an id given as four words (signed or not). */
+export function wordsToUuid(w0: number, w1: number, w2: number, w3: number): string {
+  return idText(prefixOf(w0 | 0, w1 | 0, w2 | 0), w3 | 0);
+}
 
 /**
- * Out-parameter of uuid, parseUuid and nextIdWords (no allocation per message). Signed:
- * words are kept as int32 everywhere (headers, decode), which V8 holds as small integers
- * in an object's fields; an unsigned word over 2^31 would be a boxed number, 16 bytes each.
+ * Out-parameter of parseUuid. Signed: words are kept as int32 everywhere (prefixes, counts,
+ * decode), which V8 holds as small integers in an object's fields; an unsigned word over
+ * 2^31 would be a boxed number, 16 bytes each.
  */
-export const words = new Int32Array(4);
+const parsed = new Int32Array(4);
 
 // New ids: a random prefix drawn once per thread (90 random bits: w0, w1 and w2 less the
 // version and variant bits), then a counter in w3. No randomness per message: an id costs
@@ -88,26 +128,25 @@ export const words = new Int32Array(4);
 const cryptoApi = (globalThis as { crypto?: Crypto }).crypto;
 // The prefix is drawn at the first id, not at import: workerd allows no random values in
 // a module's global scope.
-let p0 = 0, p1 = 0, p2 = 0, counter = 0, counterEnd = 0, drawn = false;
+let ownPrefix: IdPrefix | null = null, counter = 0, counterEnd = 0, drawn = false;
 
 function drawPrefix(): void {
   const r = new Int32Array(4);
   if (typeof cryptoApi?.getRandomValues === 'function') cryptoApi.getRandomValues(r);
   else for (let i = 0; i < 4; i++) r[i] = (Math.random() * 0x100000000) | 0;
-  p0 = r[0]!;
-  p1 = (r[1]! & 0xffff0fff) | 0x4000; // version 4
-  p2 = (r[2]! & 0x3fffffff) | 0x80000000; // RFC 4122 variant
+  ownPrefix = new IdPrefix(
+    r[0]!,
+    (r[1]! & 0xffff0fff) | 0x4000, // version 4
+    (r[2]! & 0x3fffffff) | 0x80000000); // RFC 4122 variant
   counter = counterEnd = r[3]!; // the counter starts anywhere: ids do not start at 0
   drawn = true;
 }
 
-/** A new v4 UUID into `words`: this thread's prefix and the next count. */
-export function nextIdWords(): void {
+/** A new v4 UUID into idPrefix and idCount: this thread's prefix and the next count. */
+export function nextId(): void {
   if (!drawn) drawPrefix();
-  words[0] = p0;
-  words[1] = p1;
-  words[2] = p2;
-  words[3] = counter;
+  idPrefix = ownPrefix!;
+  idCount = counter;
   counter = (counter + 1) | 0;
   if (counter === counterEnd) drawn = false; // 2^32 ids made: the next one draws a new prefix
 }
