@@ -187,17 +187,28 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
 // four at a time on a push (their ids are mixed together); the one that wraps is made at
 // `temp` and copied in two pieces (or copied there and read).
 
-/** Copies n bytes (a multiple of 4) from src to dst, 16 at a time (fields of a record: no memmove call). */
+/**
+ * Copies n bytes (a multiple of 4) from src to dst: up to 64 bytes in at most four 16-byte
+ * loads and stores, overlapping (the copy of a field is a few instructions, no loop, no
+ * memmove call), up to 256 in a loop, more with memory.copy.
+ */
 @inline function copyField(dst: usize, src: usize, n: usize): void {
-  if (n > 256) { memory.copy(dst, src, n); return; }
-  let end = dst + n;
-  while (dst + 32 <= end) {
-    v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
-    dst += 32; src += 32;
-  }
-  if (dst + 16 <= end) { v128.store(dst, v128.load(src)); dst += 16; src += 16; }
-  if (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
-  if (dst < end) store<u32>(dst, load<u32>(src));
+  if (n <= 16) {
+    if (n == 16) v128.store(dst, v128.load(src));
+    else if (n >= 8) { let a = load<u64>(src), b = load<u64>(src + n - 8); store<u64>(dst, a); store<u64>(dst + n - 8, b); }
+    else if (n != 0) store<u32>(dst, load<u32>(src)); // 4
+  } else if (n <= 32) {
+    let a = v128.load(src), b = v128.load(src + n - 16);
+    v128.store(dst, a); v128.store(dst + n - 16, b);
+  } else if (n <= 64) {
+    let a = v128.load(src), b = v128.load(src, 16), c = v128.load(src + n - 32), d = v128.load(src + n - 16);
+    v128.store(dst, a); v128.store(dst, b, 16); v128.store(dst + n - 32, c); v128.store(dst + n - 16, d);
+  } else if (n <= 256) {
+    let end = dst + n - 16, from = src + n - 16;
+    let last = v128.load(from);
+    while (dst < end) { v128.store(dst, v128.load(src)); dst += 16; src += 16; }
+    v128.store(end, last);
+  } else memory.copy(dst, src, n);
 }
 
 /** Copies every field of message m from its column into the record at `rec`. */
@@ -241,6 +252,32 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
   return i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(<i32>x), 1, <i32>y), 2, <i32>z), 3, <i32>w);
 }
 
+/** Writes the records of messages m..end-1, back to back from `rec`, `step` bytes apart. */
+@inline function encodeWhole(rec: usize, m: u32, end: u32, step: u32, s0: u32, s1: u32, s2: u32, s3: u32, hv: v128, word: u64, ids: usize, prios: usize,
+  layout: usize, fields: u32, col0: usize, bytes0: usize, dst0: usize): void {
+  // four at a time: their ids mixed in the four lanes (the same ids as idOf, one at a time)
+  while (m + 4 <= end) {
+    let a = i32x4.splat(1664525), c = i32x4.splat(1013904223);
+    let X = i32x4.add(i32x4.splat(<i32>(s0 + m)), i32x4(0, 1, 2, 3));
+    let Y = i32x4.splat(<i32>s1), Z = i32x4.splat(<i32>s2), W = i32x4.splat(<i32>s3);
+    X = i32x4.add(i32x4.mul(X, a), c); Y = i32x4.add(i32x4.mul(Y, a), c);
+    Z = i32x4.add(i32x4.mul(Z, a), c); W = i32x4.add(i32x4.mul(W, a), c);
+    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
+    X = v128.xor(X, i32x4.shr_u(X, 16)); Y = v128.xor(Y, i32x4.shr_u(Y, 16)); Z = v128.xor(Z, i32x4.shr_u(Z, 16)); W = v128.xor(W, i32x4.shr_u(W, 16));
+    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
+    Y = v128.or(v128.and(Y, i32x4.splat(<i32>0xff0fffff)), i32x4.splat(0x00400000));
+    Z = v128.or(v128.and(Z, i32x4.splat(<i32>0xffffff3f)), i32x4.splat(0x00000080));
+    let t0 = i32x4.shuffle(X, Y, 0, 4, 1, 5), t1 = i32x4.shuffle(X, Y, 2, 6, 3, 7);
+    let t2 = i32x4.shuffle(Z, W, 0, 4, 1, 5), t3 = i32x4.shuffle(Z, W, 2, 6, 3, 7);
+    putRecord(rec, <usize>m, i64x2.shuffle(t0, t2, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 1), i64x2.shuffle(t0, t2, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 2), i64x2.shuffle(t1, t3, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 3), i64x2.shuffle(t1, t3, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    m += 4;
+  }
+  while (m < end) { putRecord(rec, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step; m++; }
+}
+
 /**
  * Writes the records of messages first..first+n-1 of the columns into `arena` (`size`
  * bytes, a power of two) at byte positions pos, pos + align8(recordLen), ... (mod size);
@@ -277,29 +314,31 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
     let k = min(n - i, (size - o - len) / step + 1);
     let rec = arena + <usize>o;
     let end = m + k;
-    // four at a time: their ids mixed in the four lanes (the same ids as idOf, one at a time)
-    while (m + 4 <= end) {
-      let a = i32x4.splat(1664525), c = i32x4.splat(1013904223);
-      let X = i32x4.add(i32x4.splat(<i32>(s0 + m)), i32x4(0, 1, 2, 3));
-      let Y = i32x4.splat(<i32>s1), Z = i32x4.splat(<i32>s2), W = i32x4.splat(<i32>s3);
-      X = i32x4.add(i32x4.mul(X, a), c); Y = i32x4.add(i32x4.mul(Y, a), c);
-      Z = i32x4.add(i32x4.mul(Z, a), c); W = i32x4.add(i32x4.mul(W, a), c);
-      X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-      X = v128.xor(X, i32x4.shr_u(X, 16)); Y = v128.xor(Y, i32x4.shr_u(Y, 16)); Z = v128.xor(Z, i32x4.shr_u(Z, 16)); W = v128.xor(W, i32x4.shr_u(W, 16));
-      X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-      Y = v128.or(v128.and(Y, i32x4.splat(<i32>0xff0fffff)), i32x4.splat(0x00400000));
-      Z = v128.or(v128.and(Z, i32x4.splat(<i32>0xffffff3f)), i32x4.splat(0x00000080));
-      let t0 = i32x4.shuffle(X, Y, 0, 4, 1, 5), t1 = i32x4.shuffle(X, Y, 2, 6, 3, 7);
-      let t2 = i32x4.shuffle(Z, W, 0, 4, 1, 5), t3 = i32x4.shuffle(Z, W, 2, 6, 3, 7);
-      putRecord(rec, <usize>m, i64x2.shuffle(t0, t2, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-      putRecord(rec, <usize>(m + 1), i64x2.shuffle(t0, t2, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-      putRecord(rec, <usize>(m + 2), i64x2.shuffle(t1, t3, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-      putRecord(rec, <usize>(m + 3), i64x2.shuffle(t1, t3, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-      m += 4;
-    }
-    while (m < end) { putRecord(rec, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step; m++; }
+    // the common shapes get loops of their own, the tests on ids, priorities and fields
+    // folded away: a host's push (one field, no correlation ids, one priority) and a GPU
+    // kernel's answers (one field, correlation ids, priorities)
+    if (fields == 1 && ids == 0 && prios == 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, 0, 0, layout, 1, col0, bytes0, dst0);
+    else if (fields == 1 && ids != 0 && prios != 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, 1, col0, bytes0, dst0);
+    else encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
     i += k; pos += k * step;
   }
+}
+
+/**
+ * Reads the records of messages m..end-1 (back to back from `rec`, `step` bytes apart) into
+ * the columns, up to one not of the class (noted): returns the index it stopped at.
+ */
+@inline function decodeWhole(rec: usize, m: usize, end: usize, step: u32, head: u64, len: u32, layout: usize, times: usize, ids: usize, prios: usize,
+  fields: u32, col0: usize, bytes0: usize, src0: usize): usize {
+  for (; m < end; m++, rec += <usize>step) {
+    if (load<u64>(rec) != head) { noteBlocked(layout, <u32>load<u64>(rec), len); return m; }
+    if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
+    if (ids != 0) v128.store(ids + (m << 4), v128.load(rec, H_ID));
+    if (prios != 0) store<u8>(prios + m, load<u8>(rec, H_PRIORITY));
+    if (fields == 1) copyField(col0 + m * bytes0, rec + src0, bytes0);
+    else fieldCopyOut(layout, fields, rec, m);
+  }
+  return m;
 }
 
 /**
@@ -333,14 +372,14 @@ export function columnsDecodeRun(layout: usize, i: u32, n: u32, arena: usize, si
       rec = temp;
     } else k = min(n - j, (size - o - len) / step + 1); // the records that lie whole from here on
     let end = m + <usize>k;
-    for (; m < end; m++, rec += <usize>step) {
-      if (load<u64>(rec) != head) { noteBlocked(layout, <u32>load<u64>(rec), len); return <u32>(m - <usize>i); }
-      if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
-      if (ids != 0) v128.store(ids + (m << 4), v128.load(rec, H_ID));
-      if (prios != 0) store<u8>(prios + m, load<u8>(rec, H_PRIORITY));
-      if (fields == 1) copyField(col0 + m * bytes0, rec + src0, bytes0);
-      else fieldCopyOut(layout, fields, rec, m);
-    }
+    // the common shapes get loops of their own (see columnsEncodeRun): a GPU kernel's pop
+    // (one field, send times, ids, priorities) and a host's (one field, send times)
+    let got: usize;
+    if (fields == 1 && times != 0 && ids != 0 && prios != 0) got = decodeWhole(rec, m, end, step, head, len, layout, times, ids, prios, 1, col0, bytes0, src0);
+    else if (fields == 1 && times != 0 && ids == 0 && prios == 0) got = decodeWhole(rec, m, end, step, head, len, layout, times, 0, 0, 1, col0, bytes0, src0);
+    else got = decodeWhole(rec, m, end, step, head, len, layout, times, ids, prios, fields, col0, bytes0, src0);
+    if (got < end) return <u32>(got - <usize>i);
+    m = end;
     j += k; pos += k * step;
   }
   return <u32>(m - <usize>i);
