@@ -121,7 +121,8 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
   if (columns === null || typeof columns !== 'object')
     throw new ColumnError(`${where(who)}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
   const given = columns as Record<string, unknown>;
-  for (const k of Object.keys(given)) {
+  for (const k in given) { // (no array of the keys made: a batch of one is a few hundred ns in all)
+    if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
     if (!shape.names.has(k))
       throw new ColumnError(`${where(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
   }
@@ -492,7 +493,9 @@ function keepTimes(times: Times, core: Core, at: number, k: number): void {
     bigger.set(times.at.subarray(0, times.count));
     times.at = bigger;
   }
-  times.at.set((memoryView(core, Float64Array) as Float64Array).subarray(at / 8, at / 8 + k), times.count);
+  const view = memoryView(core, Float64Array) as Float64Array, from = at / 8;
+  if (k <= 16) for (let i = 0; i < k; i++) times.at[times.count + i] = view[from + i]!; // (a view made costs more)
+  else times.at.set(view.subarray(from, from + k), times.count);
   times.count += k;
 }
 
@@ -522,13 +525,17 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     if (r <= 0) break;
     hub.wakeSpace(ring);
     const k = r;
-    if (k > 0 && out === null && (r < want || k >= max)) {
-      // the whole batch in one chunk (the common case): each column copied out once
-      out = fields.map((f, i) => memoryView(c, f.Ctor).slice(ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT, ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT + k * f.elements));
-      capacity = k;
+    if (out === null && (r < want || k >= max)) {
+      // the whole batch in one chunk (the common case): each column copied out once, and
+      // returned as it is (no closures, no arrays of columns made on the way)
+      const result: Columns = {};
+      for (let f = 0; f < fields.length; f++) {
+        const fd = fields[f]!, at = ch.columns[f]! / fd.Ctor.BYTES_PER_ELEMENT;
+        result[fd.name] = memoryView(c, fd.Ctor).slice(at, at + k * fd.elements);
+      }
       if (times) keepTimes(times, c, ch.times, k);
-      count = k;
-    } else if (k > 0) {
+      return { count: k, fields: result };
+    } else {
       if (out === null || count + k > capacity) {
         // the first chunk sizes the arrays: what came, or all that is queued (up to max)
         const size = out === null ? (r === want && want < max ? Math.min(max, k + ring.depth) : k) : Math.min(max, 2 * capacity);
@@ -564,7 +571,9 @@ export function recordBatch(core: Core, kcb: number, times: Times, nowEpochMs: n
   const per = Math.floor(core.scratchBytes / 8);
   for (let i = 0; i < times.count; i += per) {
     const k = Math.min(per, times.count - i);
-    new Float64Array(core.mem.buffer, core.scratch, k).set(times.at.subarray(i, i + k));
+    const view = core.view(Float64Array), to = core.scratch / 8;
+    if (k <= 16) for (let j = 0; j < k; j++) view[to + j] = times.at[i + j]!; // (views made cost more than a few stores)
+    else view.set(times.at.subarray(i, i + k), to);
     core.x.kcb_record_batch(kcb, core.scratch, k, nowEpochMs, busyMs * (k / times.count), nowMs);
   }
 }
