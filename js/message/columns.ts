@@ -218,28 +218,51 @@ export function setPushFields(core: Core, at: number, sentAt: number, s0: number
 /** Where a chunk lies in a thread's scratch area: the layout, the columns, the send times. */
 interface Chunk { scratch: number; scratchBytes: number; layout: number; max: number; columns: number[]; times: number; words?: Uint32Array }
 const chunks = new WeakMap<ColumnShape, Chunk>();
+/** The owner's thread: each core's chunks, their layouts in regions of their own. */
+const ownChunks = new WeakMap<Core, Map<ColumnShape, Chunk>>();
+
+/**
+ * The places of a chunk of the shape: the layout at `layout` and room for one record at
+ * `temp` (one that wraps the arena is made there), the columns and send times from `base`
+ * to the end of scratch; the layout written.
+ */
+function placeChunk(core: Core, shape: ColumnShape, layout: number, temp: number, base: number): Chunk {
+  // every column rounds up to 8 bytes, so leave that much per field
+  const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
+  const max = Math.max(0, Math.floor(room / shape.stride));
+  const columns: number[] = [];
+  let p = base;
+  for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
+  writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
+    fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
+  return { scratch: core.scratch, scratchBytes: core.scratchBytes, layout, max, columns, times: p };
+}
 
 /**
  * A chunk of up to `max` messages of the shape, in this thread's scratch, with its layout
  * written (the push fields apart). The places are worked out once per shape and scratch
- * area: only the layout's words are written each time.
+ * area. On the owner's thread the layout lies in a region of its own, written once; on a
+ * worker's, at the start of scratch, where other users of scratch overwrite it, so its words
+ * are written again each time.
  */
 function chunkIn(core: Core, shape: ColumnShape): Chunk {
+  if (core instanceof OwnerCore) {
+    let mine = ownChunks.get(core);
+    if (mine === undefined) ownChunks.set(core, (mine = new Map()));
+    let ch = mine.get(shape);
+    if (ch === undefined || ch.scratch !== core.scratch || ch.scratchBytes !== core.scratchBytes) {
+      const layout = ch?.layout ?? core.alloc(align8(layoutBytes(shape.fields.length)) + align8(shape.recordLen));
+      ch = placeChunk(core, shape, layout, layout + align8(layoutBytes(shape.fields.length)), core.scratch);
+      mine.set(shape, ch);
+    }
+    return ch;
+  }
   let ch = chunks.get(shape);
   if (ch === undefined || ch.scratch !== core.scratch || ch.scratchBytes !== core.scratchBytes) {
     const layout = core.scratch;
     const temp = layout + align8(layoutBytes(shape.fields.length));
-    const base = temp + align8(shape.recordLen);
-    // every column rounds up to 8 bytes, so leave that much per field
-    const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
-    const max = Math.max(0, Math.floor(room / shape.stride));
-    const columns: number[] = [];
-    let p = base;
-    for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
-    ch = { scratch: core.scratch, scratchBytes: core.scratchBytes, layout, max, columns, times: p };
+    ch = placeChunk(core, shape, layout, temp, temp + align8(shape.recordLen));
     chunks.set(shape, ch);
-    writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
-      fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
     ch.words = new Uint32Array(new Uint8Array(core.mem.buffer, layout, layoutBytes(shape.fields.length)).slice().buffer);
   } else {
     // the layout as written the first time (other users of scratch overwrite it)
