@@ -147,7 +147,8 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
 // ---- chunks in scratch ----
 // A chunk's scratch: the column layout (assembly/columns.ts), then room for one record
 // (one that wraps the arena is made there), then each field's column and the timestamps,
-// each 8-aligned.
+// each 8-aligned; on the owner's thread the layout and that record's room lie in a region of
+// their own instead (chunkIn), and scratch holds the columns and timestamps only.
 
 const align8 = (n: number) => (n + 7) & ~7;
 
