@@ -66,14 +66,6 @@ import { HEADER, H_PAYLOAD, H_TIME, H_ID, H_CORR, H_PRIORITY } from "./record";
 const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags and reserved 0
 const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a correlation id
 
-// memory.copy leaves wasm for the engine's memmove: a word loop is faster for field-sized runs
-@inline function copySmall(dst: usize, src: usize, n: usize): void {
-  if (n > 256) { memory.copy(dst, src, n); return; }
-  let end = dst + n;
-  while (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
-  while (dst < end) { store<u32>(dst, load<u32>(src)); dst += 4; src += 4; } // fields are 4-byte multiples
-}
-
 /**
  * Writes message i's 16-byte id at `at`: the seed plus i through an invertible mix of four
  * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The mix is a
@@ -91,32 +83,6 @@ const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a
   z = (z & 0xffffff3f) | 0x00000080; // byte 8: the RFC 4122 variant
   store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
 }
-
-/**
- * The ids of four messages at once, the same as mixId makes one at a time (x0: the seed's
- * first word plus the first one's index; lane k: message k), each lane's words mixed as
- * mixId mixes one id's, then transposed: id0..id3 hold the four ids' 16 bytes, as mixId
- * stores them. (A push of 64K records spent a sixth of its time mixing ids one by one.)
- * The ids are left in globals, which are the calling thread's own (each thread has its own
- * instance of the module).
- */
-@inline function mixIds4(x0: u32, y: u32, z: u32, w: u32): void {
-  let a = i32x4.splat(1664525), c = i32x4.splat(1013904223);
-  let X = i32x4.add(i32x4.splat(<i32>x0), i32x4(0, 1, 2, 3));
-  let Y = i32x4.splat(<i32>y), Z = i32x4.splat(<i32>z), W = i32x4.splat(<i32>w);
-  X = i32x4.add(i32x4.mul(X, a), c); Y = i32x4.add(i32x4.mul(Y, a), c);
-  Z = i32x4.add(i32x4.mul(Z, a), c); W = i32x4.add(i32x4.mul(W, a), c);
-  X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-  X = v128.xor(X, i32x4.shr_u(X, 16)); Y = v128.xor(Y, i32x4.shr_u(Y, 16)); Z = v128.xor(Z, i32x4.shr_u(Z, 16)); W = v128.xor(W, i32x4.shr_u(W, 16));
-  X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-  Y = v128.or(v128.and(Y, i32x4.splat(<i32>0xff0fffff)), i32x4.splat(0x00400000));
-  Z = v128.or(v128.and(Z, i32x4.splat(<i32>0xffffff3f)), i32x4.splat(0x00000080));
-  let t0 = i32x4.shuffle(X, Y, 0, 4, 1, 5), t1 = i32x4.shuffle(X, Y, 2, 6, 3, 7);
-  let t2 = i32x4.shuffle(Z, W, 0, 4, 1, 5), t3 = i32x4.shuffle(Z, W, 2, 6, 3, 7);
-  id0 = i64x2.shuffle(t0, t2, 0, 2); id1 = i64x2.shuffle(t0, t2, 1, 3);
-  id2 = i64x2.shuffle(t1, t3, 0, 2); id3 = i64x2.shuffle(t1, t3, 1, 3);
-}
-let id0: v128 = i32x4.splat(0), id1: v128 = i32x4.splat(0), id2: v128 = i32x4.splat(0), id3: v128 = i32x4.splat(0); // mixIds4's
 
 @inline function messageId(layout: usize, i: u32, at: usize): void {
   mixId(load<u32>(layout, COL_SEED) + i, load<u32>(layout, COL_SEED + 4), load<u32>(layout, COL_SEED + 8), load<u32>(layout, COL_SEED + 12), at);
@@ -151,7 +117,7 @@ export function columnsEncode(layout: usize, i: u32, dst: usize): void {
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
     let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
-    copySmall(dst + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, bytes);
+    copyField(dst + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, bytes);
   }
 }
 
@@ -191,7 +157,7 @@ export function columnsDecode(layout: usize, i: u32, src: usize, len: u32): bool
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < n; k++, f += COL_FIELD_BYTES) {
     let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
-    copySmall(<usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), bytes);
+    copyField(<usize>load<u32>(f, COL_FIELD_COLUMN) + <usize>i * bytes, src + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), bytes);
   }
   return true;
 }
@@ -215,15 +181,101 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
 // The same records as columnsEncode / columnsDecode make and read, one loop for a run of
 // records of the class's length lying `align8(recordLen)` bytes apart in a ring's arena, with
 // the batch's constants (header words, seed, field places) read from the layout once instead
-// of once a record: the per-record work is the copies and the id.
+// of once a record. A run is cut where a record wraps the arena's end: the records before
+// it lie back to back, and are made (or read) by a loop with no wrap test, 16 bytes a store
+// (the header is a template of two 16-byte words, the id, the correlation id and one word),
+// four at a time on a push (their ids are mixed together); the one that wraps is made at
+// `temp` and copied in two pieces (or copied there and read).
+
+/**
+ * Copies n bytes (a multiple of 4) from src to dst: up to 64 bytes in at most four 16-byte
+ * loads and stores, overlapping (the copy of a field is a few instructions, no loop, no
+ * memmove call), up to 256 in a loop, more with memory.copy.
+ */
+@inline function copyField(dst: usize, src: usize, n: usize): void {
+  if (n <= 16) {
+    if (n == 16) v128.store(dst, v128.load(src));
+    else if (n >= 8) { let a = load<u64>(src), b = load<u64>(src + n - 8); store<u64>(dst, a); store<u64>(dst + n - 8, b); }
+    else if (n != 0) store<u32>(dst, load<u32>(src)); // 4
+  } else if (n <= 32) {
+    let a = v128.load(src), b = v128.load(src + n - 16);
+    v128.store(dst, a); v128.store(dst + n - 16, b);
+  } else if (n <= 64) {
+    let a = v128.load(src), b = v128.load(src, 16), c = v128.load(src + n - 32), d = v128.load(src + n - 16);
+    v128.store(dst, a); v128.store(dst, b, 16); v128.store(dst + n - 32, c); v128.store(dst + n - 16, d);
+  } else if (n <= 256) {
+    let end = dst + n - 16, from = src + n - 16;
+    let last = v128.load(from);
+    while (dst < end) { v128.store(dst, v128.load(src)); dst += 16; src += 16; }
+    v128.store(end, last);
+  } else memory.copy(dst, src, n);
+}
 
 /** Copies every field of message m from its column into the record at `rec`. */
 @inline function fieldCopyIn(layout: usize, fields: u32, rec: usize, m: usize): void {
   let f = layout + COL_FIELDS;
   for (let k: u32 = 0; k < fields; k++, f += COL_FIELD_BYTES) {
     let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
-    copySmall(rec + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + m * bytes, bytes);
+    copyField(rec + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), <usize>load<u32>(f, COL_FIELD_COLUMN) + m * bytes, bytes);
   }
+}
+
+/** Copies every field of the record at `rec` into message m's place in its column. */
+@inline function fieldCopyOut(layout: usize, fields: u32, rec: usize, m: usize): void {
+  let f = layout + COL_FIELDS;
+  for (let k: u32 = 0; k < fields; k++, f += COL_FIELD_BYTES) {
+    let bytes = <usize>load<u32>(f, COL_FIELD_SIZE);
+    copyField(<usize>load<u32>(f, COL_FIELD_COLUMN) + m * bytes, rec + HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET), bytes);
+  }
+}
+
+/** Writes message m's record at `rec` around its id (bytes 16..31). */
+@inline function putRecord(rec: usize, m: usize, id: v128, head: v128, word: u64, ids: usize, prios: usize,
+  layout: usize, fields: u32, col0: usize, bytes0: usize, dst0: usize): void {
+  v128.store(rec, head);
+  v128.store(rec, id, H_ID);
+  v128.store(rec, ids != 0 ? v128.load(ids + (m << 4)) : i64x2.splat(0), H_CORR);
+  store<u64>(rec, prios != 0 ? (word & ~(<u64>0xff)) | <u64>load<u8>(prios + m) : word, H_PRIORITY);
+  if (fields == 1) copyField(rec + dst0, col0 + m * bytes0, bytes0);
+  else fieldCopyIn(layout, fields, rec, m);
+}
+
+/** Message x's id (x: the seed's first word plus its index), as mixId stores it. */
+@inline function idOf(x: u32, y: u32, z: u32, w: u32): v128 {
+  x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
+  z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  x ^= x >> 16; y ^= y >> 16; z ^= z >> 16; w ^= w >> 16;
+  x += y * w; y += z * x; z += x * y; w += y * z;
+  y = (y & 0xff0fffff) | 0x00400000;
+  z = (z & 0xffffff3f) | 0x00000080;
+  return i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(<i32>x), 1, <i32>y), 2, <i32>z), 3, <i32>w);
+}
+
+/** Writes the records of messages m..end-1, back to back from `rec`, `step` bytes apart. */
+@inline function encodeWhole(rec: usize, m: u32, end: u32, step: u32, s0: u32, s1: u32, s2: u32, s3: u32, hv: v128, word: u64, ids: usize, prios: usize,
+  layout: usize, fields: u32, col0: usize, bytes0: usize, dst0: usize): void {
+  // four at a time: their ids mixed in the four lanes (the same ids as idOf, one at a time)
+  while (m + 4 <= end) {
+    let a = i32x4.splat(1664525), c = i32x4.splat(1013904223);
+    let X = i32x4.add(i32x4.splat(<i32>(s0 + m)), i32x4(0, 1, 2, 3));
+    let Y = i32x4.splat(<i32>s1), Z = i32x4.splat(<i32>s2), W = i32x4.splat(<i32>s3);
+    X = i32x4.add(i32x4.mul(X, a), c); Y = i32x4.add(i32x4.mul(Y, a), c);
+    Z = i32x4.add(i32x4.mul(Z, a), c); W = i32x4.add(i32x4.mul(W, a), c);
+    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
+    X = v128.xor(X, i32x4.shr_u(X, 16)); Y = v128.xor(Y, i32x4.shr_u(Y, 16)); Z = v128.xor(Z, i32x4.shr_u(Z, 16)); W = v128.xor(W, i32x4.shr_u(W, 16));
+    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
+    Y = v128.or(v128.and(Y, i32x4.splat(<i32>0xff0fffff)), i32x4.splat(0x00400000));
+    Z = v128.or(v128.and(Z, i32x4.splat(<i32>0xffffff3f)), i32x4.splat(0x00000080));
+    let t0 = i32x4.shuffle(X, Y, 0, 4, 1, 5), t1 = i32x4.shuffle(X, Y, 2, 6, 3, 7);
+    let t2 = i32x4.shuffle(Z, W, 0, 4, 1, 5), t3 = i32x4.shuffle(Z, W, 2, 6, 3, 7);
+    putRecord(rec, <usize>m, i64x2.shuffle(t0, t2, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 1), i64x2.shuffle(t0, t2, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 2), i64x2.shuffle(t1, t3, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    putRecord(rec, <usize>(m + 3), i64x2.shuffle(t1, t3, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
+    m += 4;
+  }
+  while (m < end) { putRecord(rec, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step; m++; }
 }
 
 /**
@@ -236,7 +288,7 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
   let step = (len + 7) & ~7;
   let mask = size - 1;
   let head: u64 = <u64>load<u32>(layout, COL_TYPE) | (<u64>(len - <u32>HEADER) << 32);
-  let time = load<u64>(layout, COL_TIMESTAMP);
+  let hv = i64x2.replace_lane(i64x2.splat(head), 1, load<u64>(layout, COL_TIMESTAMP));
   let s0 = load<u32>(layout, COL_SEED) + load<u32>(layout, COL_INDEX0);
   let s1 = load<u32>(layout, COL_SEED + 4), s2 = load<u32>(layout, COL_SEED + 8), s3 = load<u32>(layout, COL_SEED + 12);
   let ids = <usize>load<u32>(layout, COL_IDS);
@@ -246,33 +298,47 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
   let f = layout + COL_FIELDS;
   let col0 = <usize>load<u32>(f, COL_FIELD_COLUMN), bytes0 = <usize>load<u32>(f, COL_FIELD_SIZE), dst0 = <usize>HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET);
   let temp = <usize>load<u32>(layout, COL_TEMP);
-  for (let i: u32 = 0; i < n; i++, pos += step) {
-    let m = first + i;
+  let i: u32 = 0;
+  while (i < n) {
     let o = pos & mask;
-    let whole = o + len <= size;
-    let rec = whole ? arena + <usize>o : temp;
-    store<u64>(rec, head);
-    store<u64>(rec, time, H_TIME);
-    let lane = i & 3; // ids are made four at a time
-    if (lane == 0) mixIds4(s0 + m, s1, s2, s3);
-    v128.store(rec + H_ID, lane == 0 ? id0 : lane == 1 ? id1 : lane == 2 ? id2 : id3);
-    if (ids != 0) {
-      let id = ids + (<usize>m << 4);
-      store<u64>(rec, load<u64>(id), H_CORR);
-      store<u64>(rec, load<u64>(id, 8), H_CORR + 8);
-    } else {
-      store<u64>(rec, 0, H_CORR);
-      store<u64>(rec, 0, H_CORR + 8);
-    }
-    store<u64>(rec, prios != 0 ? (word & ~(<u64>0xff)) | <u64>load<u8>(prios + <usize>m) : word, H_PRIORITY);
-    if (fields == 1) copySmall(rec + dst0, col0 + <usize>m * bytes0, bytes0);
-    else fieldCopyIn(layout, fields, rec, <usize>m);
-    if (!whole) {
+    let m = first + i;
+    if (o + len > size) { // wraps: made aside, copied in two pieces
+      putRecord(temp, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
       let firstPart = size - o;
       memory.copy(arena + <usize>o, temp, firstPart);
       memory.copy(arena, temp + <usize>firstPart, len - firstPart);
+      i++; pos += step;
+      continue;
     }
+    // the records that lie whole from here on, back to back
+    let k = min(n - i, (size - o - len) / step + 1);
+    let rec = arena + <usize>o;
+    let end = m + k;
+    // the common shapes get loops of their own, the tests on ids, priorities and fields
+    // folded away: a host's push (one field, no correlation ids, one priority) and a GPU
+    // kernel's answers (one field, correlation ids, priorities)
+    if (fields == 1 && ids == 0 && prios == 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, 0, 0, layout, 1, col0, bytes0, dst0);
+    else if (fields == 1 && ids != 0 && prios != 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, 1, col0, bytes0, dst0);
+    else encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
+    i += k; pos += k * step;
   }
+}
+
+/**
+ * Reads the records of messages m..end-1 (back to back from `rec`, `step` bytes apart) into
+ * the columns, up to one not of the class (noted): returns the index it stopped at.
+ */
+@inline function decodeWhole(rec: usize, m: usize, end: usize, step: u32, head: u64, len: u32, layout: usize, times: usize, ids: usize, prios: usize,
+  fields: u32, col0: usize, bytes0: usize, src0: usize): usize {
+  for (; m < end; m++, rec += <usize>step) {
+    if (load<u64>(rec) != head) { noteBlocked(layout, <u32>load<u64>(rec), len); return m; }
+    if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
+    if (ids != 0) v128.store(ids + (m << 4), v128.load(rec, H_ID));
+    if (prios != 0) store<u8>(prios + m, load<u8>(rec, H_PRIORITY));
+    if (fields == 1) copyField(col0 + m * bytes0, rec + src0, bytes0);
+    else fieldCopyOut(layout, fields, rec, m);
+  }
+  return m;
 }
 
 /**
@@ -294,33 +360,27 @@ export function columnsDecodeRun(layout: usize, i: u32, n: u32, arena: usize, si
   let col0 = <usize>load<u32>(f, COL_FIELD_COLUMN), bytes0 = <usize>load<u32>(f, COL_FIELD_SIZE), src0 = <usize>HEADER + <usize>load<u32>(f, COL_FIELD_OFFSET);
   let temp = <usize>load<u32>(layout, COL_TEMP);
   let m = <usize>i;
-  for (let j: u32 = 0; j < n; j++, pos += step) {
+  let j: u32 = 0;
+  while (j < n) {
     let o = pos & mask;
     let rec = arena + <usize>o;
+    let k: u32 = 1;
     if (o + len > size) { // wraps: copied aside first (a record's first 8 bytes never wrap)
       let firstPart = size - o;
       memory.copy(temp, rec, firstPart);
       memory.copy(temp + <usize>firstPart, arena, len - firstPart);
       rec = temp;
-    }
-    let h = load<u64>(rec);
-    if (h != head) { noteBlocked(layout, <u32>h, len); break; }
-    if (times != 0) store<f64>(times + (m << 3), load<f64>(rec, H_TIME));
-    if (ids != 0) {
-      let id = ids + (m << 4);
-      store<u64>(id, load<u64>(rec, H_ID));
-      store<u64>(id, load<u64>(rec, H_ID + 8), 8);
-    }
-    if (prios != 0) store<u8>(prios + m, load<u8>(rec, H_PRIORITY));
-    if (fields == 1) copySmall(col0 + m * bytes0, rec + src0, bytes0);
-    else {
-      let g = f;
-      for (let k: u32 = 0; k < fields; k++, g += COL_FIELD_BYTES) {
-        let bytes = <usize>load<u32>(g, COL_FIELD_SIZE);
-        copySmall(<usize>load<u32>(g, COL_FIELD_COLUMN) + m * bytes, rec + HEADER + <usize>load<u32>(g, COL_FIELD_OFFSET), bytes);
-      }
-    }
-    m++;
+    } else k = min(n - j, (size - o - len) / step + 1); // the records that lie whole from here on
+    let end = m + <usize>k;
+    // the common shapes get loops of their own (see columnsEncodeRun): a GPU kernel's pop
+    // (one field, send times, ids, priorities) and a host's (one field, send times)
+    let got: usize;
+    if (fields == 1 && times != 0 && ids != 0 && prios != 0) got = decodeWhole(rec, m, end, step, head, len, layout, times, ids, prios, 1, col0, bytes0, src0);
+    else if (fields == 1 && times != 0 && ids == 0 && prios == 0) got = decodeWhole(rec, m, end, step, head, len, layout, times, 0, 0, 1, col0, bytes0, src0);
+    else got = decodeWhole(rec, m, end, step, head, len, layout, times, ids, prios, fields, col0, bytes0, src0);
+    if (got < end) return <u32>(got - <usize>i);
+    m = end;
+    j += k; pos += k * step;
   }
   return <u32>(m - <usize>i);
 }

@@ -182,6 +182,74 @@ const GROUP_LINES: u32 = 64;
   return slots + <usize>(i * SLOT_BYTES);
 }
 
+/**
+ * How many of the messages index, index + 1, ... (at most max) are committed with a record
+ * of `len` bytes, in order: their slots' seq and len, read as slotAt lays them out, the
+ * address of each next slot worked out from the last (the next line, or the next slot of
+ * the group's first line) instead of from scratch.
+ */
+function committedRun(slots: usize, index: u32, max: u32, slotMask: u32, len: u32): u32 {
+  let run: u32 = 0;
+  if (slotMask < 15) {
+    while (run < max) {
+      let slot = slots + <usize>(((index + run) & slotMask) * SLOT_BYTES);
+      if (atomic.load<u32>(slot) != index + run + 1 || atomic.load<u32>(slot, 4) != len) break;
+      run++;
+    }
+    return run;
+  }
+  let lineMask = min(slotMask >> 3, GROUP_LINES - 1);
+  let groupMask = (lineMask << 3) | 7;
+  let shift = 32 - clz<u32>(lineMask);
+  while (run < max) {
+    let i = (index + run) & slotMask;
+    let within = i & groupMask;
+    let group = slots + <usize>((i & ~groupMask) * SLOT_BYTES);
+    let line = within & lineMask;
+    let col = within >> shift;
+    let slot = group + <usize>(((line << 3) | col) * SLOT_BYTES);
+    let stop = run + min(max - run, groupMask + 1 - within); // the rest of this group
+    while (run < stop) {
+      if (atomic.load<u32>(slot) != index + run + 1 || atomic.load<u32>(slot, 4) != len) return run;
+      run++;
+      if (line < lineMask) { line++; slot += 8 * SLOT_BYTES; }
+      else { line = 0; col++; slot = group + <usize>(col * SLOT_BYTES); }
+    }
+  }
+  return run;
+}
+
+/**
+ * Publishes the n slots of messages index, index + 1, ... with plain stores of (seq, len),
+ * walking the slots as committedRun does (commit stores the first of a run atomically).
+ */
+function publishRun(slots: usize, index: u32, n: u32, slotMask: u32, len: u32): void {
+  let word = <u64>len << 32;
+  if (slotMask < 15) {
+    for (let k: u32 = 0; k < n; k++) store<u64>(slots + <usize>(((index + k) & slotMask) * SLOT_BYTES), word | <u64>(index + k + 1));
+    return;
+  }
+  let lineMask = min(slotMask >> 3, GROUP_LINES - 1);
+  let groupMask = (lineMask << 3) | 7;
+  let shift = 32 - clz<u32>(lineMask);
+  let k: u32 = 0;
+  while (k < n) {
+    let i = (index + k) & slotMask;
+    let within = i & groupMask;
+    let group = slots + <usize>((i & ~groupMask) * SLOT_BYTES);
+    let line = within & lineMask;
+    let col = within >> shift;
+    let slot = group + <usize>(((line << 3) | col) * SLOT_BYTES);
+    let stop = k + min(n - k, groupMask + 1 - within);
+    while (k < stop) {
+      store<u64>(slot, word | <u64>(index + k + 1));
+      k++;
+      if (line < lineMask) { line++; slot += 8 * SLOT_BYTES; }
+      else { line = 0; col++; slot = group + <usize>(col * SLOT_BYTES); }
+    }
+  }
+}
+
 @inline function band(q: usize, b: u32): usize { return q + BANDS + b * BAND_HEADER; }
 
 /** Bytes a queue of this shape occupies (header, slots, arenas). */
@@ -423,8 +491,7 @@ function commit(q: usize, bh: usize, src: usize, n: u32, mode: u32, fixedLen: u3
     // committed, and that atomic store makes everything written before it visible (one
     // atomic store a record made each wait for its slot's cache line)
     columnsEncodeRun(columnLayout, <u32>src, n, arena, mask + 1, pos);
-    let word = <u64>fixedLen << 32;
-    for (let i: u32 = 1; i < n; i++) store<u64>(slotAt(slots, index + i, slotMask), word | <u64>(index + i + 1));
+    publishRun(slots, index + 1, n - 1, slotMask, fixedLen);
     let first = slotAt(slots, index, slotMask);
     store<u32>(first, fixedLen, 4);
     atomic.store<u32>(first, index + 1, 0);
@@ -643,12 +710,7 @@ function popRecords(q: usize, dst: usize, cap: u32, maxCount: u32, mode: u32): i
           // a run of committed records of the class's length, read in place in one loop
           // (columns.ts), up to one of another type; then, if the run ended at one of
           // another length, that one: either way the pop stops before it and leaves it queued
-          let run: u32 = 0;
-          while (n + taken + run < maxCount) {
-            let slot = slotAt(slots, index + run, slotMask);
-            if (atomic.load<u32>(slot) != index + run + 1 || atomic.load<u32>(slot, 4) != fixedLen) break;
-            run++;
-          }
+          let run = committedRun(slots, index, maxCount - n - taken, slotMask, fixedLen);
           if (run > 0) {
             let got = columnsDecodeRun(columnLayout, <u32>p, run, arena, mask + 1, pos);
             p += <usize>got;

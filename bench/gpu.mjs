@@ -7,7 +7,8 @@
 // GPU figures are the CPU's. The ways of doing one batch take turns, so that a burst of load
 // on the machine hits them alike; each figure is the best of ten turns, each after a
 // collection (three for objects at a million; a hundred, with no collection before each, for
-// batches up to 1,000). Then a million in one batch against the same million in batches of 65,536, taking
+// batches up to 1,000; the CPU kernel's one-message paths warmed first by 2,000 round trips
+// each way). Then a million in one batch against the same million in batches of 65,536, taking
 // turns (the target: not slower a message), for columns and for raw WebGPU.
 //   node --expose-gc bench/gpu.mjs     BENCH_GPU_SIZES=1,1000 for fewer sizes, BENCH_GPU_TRACE=1 for every turn
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -201,6 +202,11 @@ results.rawWebGpuLatencyUs = pct(rawLat);
 // the CPU kernel: columns against objects, same sizes
 await columnsRoundTrip('bg_sum_columns', floats(4096), 'sum', 120);
 await objectsRoundTrip('bg_sum_objects', batchOf(4096));
+// and one message at a time, 2,000 round trips each way: a hundred turns of one message are
+// too few for V8 to optimize either path before they are timed (unwarmed, the best of a
+// hundred timed the interpreter and baseline tiers: 10.8-11.4 us as objects, 11.2-11.4 as
+// columns, whose path runs more JS per call; warmed, 3-5 us)
+for (let i = 0; i < 2000; i++) { await columnsRoundTrip('bg_sum_columns', floats(1), 'sum', 120); await objectsRoundTrip('bg_sum_objects', batchOf(1)); }
 for (const n of sizes) {
   const input = floats(n), msgs = batchOf(n);
   const r = await bestOf({

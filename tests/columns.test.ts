@@ -64,6 +64,43 @@ test('a pushed column run makes the records columnsEncode makes one by one (its 
   assert.is(new Set(pushed.map((r) => Array.from(r.subarray(16, 32)).join())).size, n); // n different ids
 });
 
+test('column runs across the arena\'s end and the slots\' groups: the records pushed are those columnsEncode makes, and a column pop reads them back in order', async () => {
+  const core = await createCore();
+  // 1,024 slots a band (two groups of 512) and an arena of 8 KB (113 records of 72 bytes):
+  // runs wrap the arena, cross groups and wrap the slot array many times
+  const ring = Ring.create(core, { capacity: 700, maxRecord: 256, bandBytes: 8192, strategy: Strategy.BLOCK });
+  const recordLen = 56 + 12, most = 100;
+  const layout = core.alloc(256), temp = core.alloc(256), column = core.alloc(12 * most), out = core.alloc(80 * most);
+  const popLayout = core.alloc(256), popColumn = core.alloc(12 * most), times = core.alloc(8 * most), ids = core.alloc(16 * most), prios = core.alloc(most);
+  writeLayout(core, layout, { typeId: 78, recordLen, fields: [{ column, bytes: 12, offset: 0 }], temp, times: 0, ids: 0, priorities: 0 });
+  writeLayout(core, popLayout, { typeId: 78, recordLen, fields: [{ column: popColumn, bytes: 12, offset: 0 }], temp, times, ids, priorities: prios });
+  let seed = 12345;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  let sent = 0;
+  for (let round = 0; round < 300; round++) {
+    const k = 1 + rand(most);
+    for (let i = 0; i < 3 * k; i++) core.dv.setUint32(column + 4 * i, sent * 3 + i, true);
+    setPushFields(core, layout, 1000 + round, rand(0x100000000), rand(0x100000000), rand(0x100000000), rand(0x100000000), 128, 0);
+    assert.is(core.x.queue_push_columns(ring.ptr, layout, 0, k), k, `round ${round}`);
+    if (round % 2 === 0) {
+      const pushed = ring.popBatch(k);
+      assert.is(pushed.length, k);
+      core.x.columns_write_records(layout, 0, k, out);
+      for (let i = 0, p = out; i < k; i++, p += 4 + ((recordLen + 3) & ~3))
+        assert.equal(Array.from(pushed[i]!), Array.from(core.mem.subarray(p + 4, p + 4 + recordLen)), `round ${round}, record ${i}`);
+    } else {
+      assert.is(core.x.queue_pop_columns(ring.ptr, popLayout, most), k, `round ${round}`);
+      assert.is(core.dv.getUint32(popLayout + Col.BLOCKED, true), 0);
+      for (let i = 0; i < 3 * k; i++) assert.is(core.dv.getUint32(popColumn + 4 * i, true), sent * 3 + i);
+      for (let i = 0; i < k; i++) {
+        assert.is(core.dv.getFloat64(times + 8 * i, true), 1000 + round);
+        assert.is(core.mem[prios + i], 128);
+      }
+    }
+    sent += k;
+  }
+});
+
 park('col_park', CNum, { queueSize: 16 });
 park('col_park_reject', CNum, { queueSize: 16, backpressure: BackpressureStrategy.REJECT });
 park('col_park_drop', CNum, { queueSize: 16, backpressure: BackpressureStrategy.DROP_OLDEST });

@@ -121,7 +121,8 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
   if (columns === null || typeof columns !== 'object')
     throw new ColumnError(`${where(who)}: expected an object of typed arrays, one per field of ${shape.cls.typeName}`, { ...who, field: undefined });
   const given = columns as Record<string, unknown>;
-  for (const k of Object.keys(given)) {
+  for (const k in given) { // (no array of the keys made: a batch of one is a few hundred ns in all)
+    if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
     if (!shape.names.has(k))
       throw new ColumnError(`${where(who)}: ${shape.cls.typeName} has no field '${k}' (fields: ${shape.fields.map((f) => f.name).join(', ')})`, { ...who, field: k });
   }
@@ -146,7 +147,8 @@ export function columnCount(shape: ColumnShape, columns: unknown, who: Who): num
 // ---- chunks in scratch ----
 // A chunk's scratch: the column layout (assembly/columns.ts), then room for one record
 // (one that wraps the arena is made there), then each field's column and the timestamps,
-// each 8-aligned.
+// each 8-aligned; on the owner's thread the layout and that record's room lie in a region of
+// their own instead (chunkIn), and scratch holds the columns and timestamps only.
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -217,28 +219,51 @@ export function setPushFields(core: Core, at: number, sentAt: number, s0: number
 /** Where a chunk lies in a thread's scratch area: the layout, the columns, the send times. */
 interface Chunk { scratch: number; scratchBytes: number; layout: number; max: number; columns: number[]; times: number; words?: Uint32Array }
 const chunks = new WeakMap<ColumnShape, Chunk>();
+/** The owner's thread: each core's chunks, their layouts in regions of their own. */
+const ownChunks = new WeakMap<Core, Map<ColumnShape, Chunk>>();
+
+/**
+ * The places of a chunk of the shape: the layout at `layout` and room for one record at
+ * `temp` (one that wraps the arena is made there), the columns and send times from `base`
+ * to the end of scratch; the layout written.
+ */
+function placeChunk(core: Core, shape: ColumnShape, layout: number, temp: number, base: number): Chunk {
+  // every column rounds up to 8 bytes, so leave that much per field
+  const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
+  const max = Math.max(0, Math.floor(room / shape.stride));
+  const columns: number[] = [];
+  let p = base;
+  for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
+  writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
+    fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
+  return { scratch: core.scratch, scratchBytes: core.scratchBytes, layout, max, columns, times: p };
+}
 
 /**
  * A chunk of up to `max` messages of the shape, in this thread's scratch, with its layout
  * written (the push fields apart). The places are worked out once per shape and scratch
- * area: only the layout's words are written each time.
+ * area. On the owner's thread the layout lies in a region of its own, written once; on a
+ * worker's, at the start of scratch, where other users of scratch overwrite it, so its words
+ * are written again each time.
  */
 function chunkIn(core: Core, shape: ColumnShape): Chunk {
+  if (core instanceof OwnerCore) {
+    let mine = ownChunks.get(core);
+    if (mine === undefined) ownChunks.set(core, (mine = new Map()));
+    let ch = mine.get(shape);
+    if (ch === undefined || ch.scratch !== core.scratch || ch.scratchBytes !== core.scratchBytes) {
+      const layout = ch?.layout ?? core.alloc(align8(layoutBytes(shape.fields.length)) + align8(shape.recordLen));
+      ch = placeChunk(core, shape, layout, layout + align8(layoutBytes(shape.fields.length)), core.scratch);
+      mine.set(shape, ch);
+    }
+    return ch;
+  }
   let ch = chunks.get(shape);
   if (ch === undefined || ch.scratch !== core.scratch || ch.scratchBytes !== core.scratchBytes) {
     const layout = core.scratch;
     const temp = layout + align8(layoutBytes(shape.fields.length));
-    const base = temp + align8(shape.recordLen);
-    // every column rounds up to 8 bytes, so leave that much per field
-    const room = core.scratch + core.scratchBytes - base - 8 * (shape.fields.length + 1);
-    const max = Math.max(0, Math.floor(room / shape.stride));
-    const columns: number[] = [];
-    let p = base;
-    for (const f of shape.fields) { columns.push(p); p += align8(max * f.bytes); }
-    ch = { scratch: core.scratch, scratchBytes: core.scratchBytes, layout, max, columns, times: p };
+    ch = placeChunk(core, shape, layout, temp, temp + align8(shape.recordLen));
     chunks.set(shape, ch);
-    writeLayout(core, layout, { typeId: shape.cls.typeId, recordLen: shape.recordLen, temp, times: p, ids: 0, priorities: 0,
-      fields: shape.fields.map((f, i) => ({ column: columns[i]!, bytes: f.bytes, offset: f.offset })) });
     ch.words = new Uint32Array(new Uint8Array(core.mem.buffer, layout, layoutBytes(shape.fields.length)).slice().buffer);
   } else {
     // the layout as written the first time (other users of scratch overwrite it)
@@ -492,7 +517,9 @@ function keepTimes(times: Times, core: Core, at: number, k: number): void {
     bigger.set(times.at.subarray(0, times.count));
     times.at = bigger;
   }
-  times.at.set((memoryView(core, Float64Array) as Float64Array).subarray(at / 8, at / 8 + k), times.count);
+  const view = memoryView(core, Float64Array) as Float64Array, from = at / 8;
+  if (k <= 16) for (let i = 0; i < k; i++) times.at[times.count + i] = view[from + i]!; // (a view made costs more)
+  else times.at.set(view.subarray(from, from + k), times.count);
   times.count += k;
 }
 
@@ -522,13 +549,17 @@ export function popColumns(hub: Hub, ring: Ring, shape: ColumnShape, max: number
     if (r <= 0) break;
     hub.wakeSpace(ring);
     const k = r;
-    if (k > 0 && out === null && (r < want || k >= max)) {
-      // the whole batch in one chunk (the common case): each column copied out once
-      out = fields.map((f, i) => memoryView(c, f.Ctor).slice(ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT, ch.columns[i]! / f.Ctor.BYTES_PER_ELEMENT + k * f.elements));
-      capacity = k;
+    if (out === null && (r < want || k >= max)) {
+      // the whole batch in one chunk (the common case): each column copied out once, and
+      // returned as it is (no closures, no arrays of columns made on the way)
+      const result: Columns = {};
+      for (let f = 0; f < fields.length; f++) {
+        const fd = fields[f]!, at = ch.columns[f]! / fd.Ctor.BYTES_PER_ELEMENT;
+        result[fd.name] = memoryView(c, fd.Ctor).slice(at, at + k * fd.elements);
+      }
       if (times) keepTimes(times, c, ch.times, k);
-      count = k;
-    } else if (k > 0) {
+      return { count: k, fields: result };
+    } else {
       if (out === null || count + k > capacity) {
         // the first chunk sizes the arrays: what came, or all that is queued (up to max)
         const size = out === null ? (r === want && want < max ? Math.min(max, k + ring.depth) : k) : Math.min(max, 2 * capacity);
@@ -564,7 +595,9 @@ export function recordBatch(core: Core, kcb: number, times: Times, nowEpochMs: n
   const per = Math.floor(core.scratchBytes / 8);
   for (let i = 0; i < times.count; i += per) {
     const k = Math.min(per, times.count - i);
-    new Float64Array(core.mem.buffer, core.scratch, k).set(times.at.subarray(i, i + k));
+    const view = core.view(Float64Array), to = core.scratch / 8;
+    if (k <= 16) for (let j = 0; j < k; j++) view[to + j] = times.at[i + j]!; // (views made cost more than a few stores)
+    else view.set(times.at.subarray(i, i + k), to);
     core.x.kcb_record_batch(kcb, core.scratch, k, nowEpochMs, busyMs * (k / times.count), nowMs);
   }
 }
