@@ -167,6 +167,39 @@ async function awaitFloor() {
   return (await allocatedDuring(loop)) / n;
 }
 
+/**
+ * The method with no library at all: the same loop (send all n, then receive all n, four
+ * awaits a message), the stage as plain code between two arrays, each side given a copy of
+ * its own (a fresh values array for the stage, a fresh answer object for the host), as
+ * ringkernel's receivers own theirs. What V8 allocates for that is the floor under any
+ * library's figure for this method.
+ */
+async function methodFloor() {
+  const settled = Promise.resolve();
+  const inbox = [], outbox = [];
+  let kept = null;
+  const round = async (n) => {
+    for (let i = 0; i < n; i++) {
+      inbox.push({ values });
+      await settled; // the host's send
+      const m = inbox.pop();
+      const copy = { values: m.values.slice() };
+      let s = 0;
+      for (const v of copy.values) s += v;
+      outbox.push({ sum: s });
+      await settled; // the stage's send
+    }
+    for (let i = 0; i < n; i++) {
+      await settled; // the stage's next message
+      kept = { sum: outbox.pop().sum };
+      await settled; // the host's receive
+    }
+  };
+  for (let i = 0; i < 20; i++) await round(1000);
+  const out = (await allocatedDuring(() => round(5000))) / 5000;
+  return kept === null ? NaN : out;
+}
+
 async function concurrent(runtime) {
   const out = {};
   for (const k of [1, 2, 4, 8]) {
@@ -191,6 +224,7 @@ results.streamingBatched = await streamingBatched(runtime);
 results.effect = await effectStreaming();
 results.concurrent = await concurrent(runtime);
 results.awaitBytes = await awaitFloor();
+results.methodFloorBytes = await methodFloor();
 await runtime.shutdown();
 await quiet.shutdown();
 
@@ -215,6 +249,7 @@ for (const n of SIZES) {
 }
 console.log(`      allocated, n = 5000   ${bytes(results.streaming)}         ${bytes(results.streamingTelemetryOff)}                      ${bytes(results.effect)}   (JS heap, a message sent and its answer received)`);
 console.log(`      of which the loop's own 4 awaits   ${Math.round(4 * results.awaitBytes).toLocaleString('en-US').padStart(5)} B/msg   (V8 allocates ${Math.round(results.awaitBytes)} B for one await of a settled promise, measured here)`);
+console.log(`      the method in plain JS, no library ${Math.round(results.methodFloorBytes).toLocaleString('en-US').padStart(5)} B/msg   (the same loop and awaits, each side a copy of its own: the floor under any library's figure)`);
 console.log('      the same with the batch API (sendMany / receiveMany, kernel receiveMany / sendMany)');
 for (const n of SIZES) console.log(`      n = ${String(n).padStart(5)}   ${rate(results.streamingBatched[n])}`);
 console.log(`      allocated, n = 5000   ${bytes(results.streamingBatched)}`);
