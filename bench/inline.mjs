@@ -6,8 +6,10 @@
 // (b) streaming: 10-float payloads; send all n, then receive all n replies (the sum of the
 //     floats) from one kernel; throughput = n / total time. Queues hold 65,536 so that
 //     "send all first" never waits on a full queue, as in the Python original. Telemetry on
-//     (the default) and off side by side: 7 rounds each, alternated, the best of each, and
-//     the median of the 7 pairs' ratios; bytes allocated a message (n = 5000) beside them. Anchor in the same run: Effect 4 (npm `effect`), a fiber taking from a
+//     (the default) and off side by side: 21 rounds each, alternated, the best of each, and
+//     the median of the 21 pairs' ratios (with 7, the median moved by +-4% from run to run,
+//     about the cost being measured); bytes allocated a message (n = 5000) beside them.
+//     Anchor in the same run: Effect 4 (npm `effect`), a fiber taking from a
 //     Queue.bounded and offering to the next, the host in Effect.gen, the same method.
 // (c) k = 1, 2, 4, 8 kernels side by side, each doing 1,000 round trips: total msg/s.
 import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';
@@ -113,7 +115,7 @@ const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 
 /**
- * (b) with telemetry on (`runtime`) and off (`quiet`), their rounds alternated (5 pairs for
+ * (b) with telemetry on (`runtime`) and off (`quiet`), their rounds alternated (21 pairs for
  * each n, the best of each side), so that a busy moment of the machine hits both.
  */
 async function streamingOnOff() {
@@ -127,7 +129,7 @@ async function streamingOnOff() {
   for (const n of SIZES) {
     on[n] = off[n] = 0;
     const pairs = [];
-    for (let rep = 0; rep < 7; rep++) {
+    for (let rep = 0; rep < 21; rep++) {
       const rates = [];
       for (const [rt, out] of rep % 2 ? [[runtime, on], [quiet, off]] : [[quiet, off], [runtime, on]]) {
         const t0 = performance.now();
