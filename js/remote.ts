@@ -13,6 +13,7 @@ import { Message, sentAt } from './message/message.js';
 import { encodeMessage } from './message/encode.js';
 import { validate } from './core/codec-core.js';
 import { wordsToUuid } from './message/uuid.js';
+import { epochNow } from './platform.js';
 import { H_ID, H_PRIORITY } from './message/record.js';
 import { Status } from './core/core.js';
 import type { KernelInstance } from './kernel/instance.js';
@@ -188,7 +189,7 @@ class Inbox implements RemoteInbox {
       this.stats.lastBadRecord = e instanceof Error ? e.message : String(e);
       // kept as its bytes with the decode error, as records that fail on their way in from a worker are
       const error = e instanceof Error ? e : new MessageDecodeError(String(e), { kernelId: inst.id, operation: 'receive' });
-      inst.record?.deadLetter({ kernelId: inst.id, message: bytes.slice(), error, at: Date.now() });
+      inst.record?.deadLetter({ kernelId: inst.id, message: bytes.slice(), error, at: epochNow() });
       rec.reject(this.stats.lastBadRecord);
       return;
     }

@@ -7,6 +7,7 @@
 // kernels keep exactly the same kinds of values: plain data, arrays, typed arrays, Map, Set,
 // Date, ... — not functions, and class instances come back as plain objects.
 import { CheckpointError } from '../errors.js';
+import { epochNow } from '../platform.js';
 
 /** A structured clone of `value`, or CheckpointError naming the kernel and the operation. */
 export function snapshot(value: unknown, kernelId: string, operation: string): unknown {
@@ -24,7 +25,7 @@ export class CheckpointSlot {
   at = 0;
 
   /** Keeps a value that is already a snapshot (made here or cloned by postMessage). */
-  keepSnapshot(value: unknown, at: number = Date.now()): void {
+  keepSnapshot(value: unknown, at: number = epochNow()): void {
     this.#value = value;
     this.at = at;
   }
