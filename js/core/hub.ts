@@ -354,8 +354,8 @@ export class Hub {
 
   /**
    * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
-   * 4]..., in order, stamping each with the send time (pushMany's second half, and the GPU
-   * pump's output). Runs of equal priority (header byte 48) go in one call into the core.
+   * 4]..., in order, stamping each with the send time (pushStaged's second half). Runs of
+   * equal priority (header byte 48) go in one call into the core.
    * Only reads `records` until it returns: a wait for room works on a copy.
    */
   pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
