@@ -83,6 +83,24 @@ export function nextTask(fn: () => void): void {
   taskChannel.port.postMessage(0);
 }
 
+// ---- timers ----
+
+const denoTimers = (globalThis as { Deno?: { refTimer?(id: number): void; unrefTimer?(id: number): void } }).Deno;
+/**
+ * Lets a pending timer keep this process alive (`on`) or not, where the runtime has that
+ * notion: Node and Bun (a timer's ref / unref), Deno (Deno.refTimer / unrefTimer). False
+ * elsewhere, where a caller that must not keep a process waiting clears the timer instead.
+ */
+export function keepAlive(timer: ReturnType<typeof setTimeout>, on: boolean): boolean {
+  const t = timer as unknown as { ref?(): unknown; unref?(): unknown };
+  if (typeof t.ref === 'function' && typeof t.unref === 'function') { if (on) t.ref(); else t.unref(); return true; }
+  if (typeof timer === 'number' && typeof denoTimers?.refTimer === 'function' && typeof denoTimers.unrefTimer === 'function') {
+    if (on) denoTimers.refTimer(timer); else denoTimers.unrefTimer(timer);
+    return true;
+  }
+  return false;
+}
+
 // ---- cores ----
 
 /** Cores available to this process, for the default pool size. */

@@ -1,0 +1,53 @@
+// Waiters (js/kernel/waiters.ts): receives that wait, each with its own timeout, all ended by
+// one timer of the thread's; a waiter answered in time is never timed out, and a timer no
+// waiter needs keeps no process alive.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitIn, settle, type Waiter } from '../js/kernel/waiters.js';
+import { QueueTimeoutError } from '../js/errors.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+test('waiters waiting at once time out each at its own timeout, shortest first, whatever order they came in', async () => {
+  const queue: Waiter<number>[] = [];
+  const t0 = performance.now();
+  const ended: Array<{ timeout: number; after: number }> = [];
+  const waits = [80, 20, 50, 20].map((timeout) => waitIn(queue, { timeout }, 'receive', 'w_k').then(
+    () => assert.unreachable('nothing settles them'),
+    (e) => { assert.instance(e, QueueTimeoutError); assert.match(e.message, new RegExp(`within ${timeout} ms`)); ended.push({ timeout, after: performance.now() - t0 }); }));
+  await Promise.all(waits);
+  assert.equal(ended.map((e) => e.timeout), [20, 20, 50, 80]);
+  for (const e of ended) assert.ok(e.after >= e.timeout - 1, `a ${e.timeout} ms timeout ended after ${e.after.toFixed(1)} ms`);
+  assert.is(queue.length, 0, 'each left its queue');
+});
+
+test('a waiter settled before its timeout is not timed out later, and one that came after it still is', async () => {
+  const queue: Waiter<number>[] = [];
+  const answered = waitIn(queue, { timeout: 30 }, 'receive', 'w_k');
+  settle(queue.shift()!, 7);
+  assert.is(await answered, 7);
+  const later = waitIn(queue, { timeout: 40 }, 'receive', 'w_k').then(() => 'settled', (e) => e);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.instance(await later, QueueTimeoutError);
+});
+
+test('a process whose receives waited with a 60 s timeout and were answered exits at once (the timer keeps nothing alive)', () => {
+  const script = `
+    import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';
+    const P = message('ExitPing', { n: t.u32 });
+    ringKernel({ kernelId: 'exit_echo', input: P, output: P }, async (ctx) => { for await (const m of ctx) await ctx.send(new P({ n: m.n })); });
+    const rt = new RingKernelRuntime();
+    await rt.launch('exit_echo'); await rt.activate('exit_echo');
+    for (let i = 0; i < 3; i++) { const answer = rt.receive('exit_echo', { timeout: 60000 }); await rt.send('exit_echo', new P({ n: i })); await answer; }
+    console.log('answered');`;
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const took = performance.now() - t0;
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'answered');
+  assert.ok(took < 10_000, `the process took ${Math.round(took)} ms to exit`);
+});
+
+test.run();
