@@ -33,6 +33,17 @@ test('a waiter settled before its timeout is not timed out later, and one that c
   assert.instance(await later, QueueTimeoutError);
 });
 
+test('a timeout of Infinity never ends, and one over setTimeout\'s limit (2^31 - 1 ms) does not end at once', async () => {
+  const queue: Waiter<number>[] = [];
+  const forever = waitIn(queue, { timeout: Infinity }, 'receive', 'w_k').then(() => 'settled', (e) => e);
+  const long = waitIn(queue, { timeout: 2 ** 33 }, 'receive', 'w_k').then(() => 'settled', (e) => e);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.is(queue.length, 2, 'both still wait');
+  for (const w of queue.splice(0)) settle(w, 1);
+  assert.is(await forever, 'settled');
+  assert.is(await long, 'settled');
+});
+
 test('a process whose receives waited with a 60 s timeout and were answered exits at once (the timer keeps nothing alive)', () => {
   const script = `
     import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';

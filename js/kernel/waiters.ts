@@ -40,7 +40,7 @@ export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefine
         if (i >= 0) queue.splice(i, 1);
         settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${kernelId}': nothing arrived within ${timeout} ms`, { kernelId, operation }));
       };
-      watchDeadline(w as Waiter<unknown>, monotonicNow() + timeout);
+      if (timeout !== Infinity) watchDeadline(w as Waiter<unknown>, monotonicNow() + timeout); // (Infinity: no limit)
     }
     const signal = options?.signal;
     if (signal) {
@@ -60,18 +60,20 @@ export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefine
 const timed = new Set<Waiter<unknown>>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 let timerAt = Infinity;
+const MAX_DELAY = 2 ** 31 - 1;
 
 function watchDeadline(w: Waiter<unknown>, deadline: number): void {
   w.deadline = deadline;
   timed.add(w);
   if (deadline < timerAt) setTimer(deadline);
-  else if (timed.size === 1) keepAlive(timer!, true);
+  else if (timed.size === 1 && timer !== undefined) keepAlive(timer, true);
 }
 
 function setTimer(at: number): void {
   if (timer !== undefined) clearTimeout(timer);
   timerAt = at;
-  timer = setTimeout(expireDue, Math.max(0, at - monotonicNow()));
+  // (a delay over setTimeout's 2^31 - 1 ms would fire at once: it fires then, and sets itself again)
+  timer = setTimeout(expireDue, Math.min(MAX_DELAY, Math.max(0, at - monotonicNow())));
 }
 
 /** The timer fired: every waiter whose deadline has come times out; the timer is set again for the next. */
