@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitIn, settle, type Waiter } from '../js/kernel/waiters.js';
 import { QueueTimeoutError } from '../js/errors.js';
+import { RingKernelRuntime, ringKernel, message, t } from '../js/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -42,6 +43,21 @@ test('a timeout of Infinity never ends, and one over setTimeout\'s limit (2^31 -
   for (const w of queue.splice(0)) settle(w, 1);
   assert.is(await forever, 'settled');
   assert.is(await long, 'settled');
+});
+
+test('a receive that has to wait with a negative or NaN timeout rejects with RangeError naming the kernel; nothing is taken', async () => {
+  const WItem = message('WaitItem', { n: t.u32 });
+  ringKernel({ kernelId: 'w_idle', input: WItem, output: WItem }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('w_idle');
+  await rt.activate('w_idle');
+  for (const timeout of [-5, NaN]) {
+    const e = await rt.receive('w_idle', { timeout }).catch((x) => x);
+    assert.instance(e, RangeError);
+    assert.match(e.message, /receive on kernel 'w_idle': timeout must be a number of milliseconds >= 0, got (-5|NaN)/);
+  }
+  await rt.send('w_idle', new WItem({ n: 3 }));
+  assert.is((await rt.receive<InstanceType<typeof WItem>>('w_idle', { timeout: 1000 })).n, 3, 'the refused receives took nothing');
 });
 
 test('a process whose receives waited with a 60 s timeout and were answered exits at once (the timer keeps nothing alive)', () => {
