@@ -12,8 +12,10 @@ import { RawData } from '../runtimes/seed-kernels.mjs';   // and its worker kern
 const Num = message('BdNum', { n: t.f64 });
 const stage = ringKernel({ kernelId: 'bd_stage', input: Num, output: Num }, async (ctx) => { for await (const m of ctx) await ctx.send(new Num({ n: m.n + 1 })); });
 // consumes slowly and sends nothing: its input (a small DROP_OLDEST queue) fills and drops
+// (25 ms a message: at 3 ms its queue drained below the 80% the page marks as high whenever
+// the feeding loop below paused, and the check of it failed now and then)
 const slowSink = ringKernel({ kernelId: 'bd_slow_sink', input: Num, output: Num, queueSize: 256, backpressure: BackpressureStrategy.DROP_OLDEST },
-  async (ctx) => { for await (const _ of ctx) await sleep(3); });
+  async (ctx) => { for await (const _ of ctx) await sleep(25); });
 const fragile = ringKernel({ kernelId: 'bd_fragile', input: Num, output: Num }, async (ctx) => {
   for await (const m of ctx) { if (m.n < 0) throw new RangeError('negative reading'); await ctx.send(m); }
 });
