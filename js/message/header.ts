@@ -55,7 +55,7 @@ export const raw: { prefix: IdPrefix | null; count: number; text: string | null;
   { prefix: null, count: 0, text: null, priority: DEFAULT_PRIORITY, corr: null, timestamp: null };
 
 /** What a message's constructor takes besides its fields (MessageOptions, unchecked). */
-interface HeaderOptions { messageId?: unknown; priority?: unknown; correlationId?: unknown }
+export interface HeaderOptions { messageId?: unknown; priority?: unknown; correlationId?: unknown }
 
 /**
  * The header of a message made with `new C(init)`, into `raw`: a new id unless `init` names
@@ -74,16 +74,8 @@ export function headerOf(init: HeaderOptions, typeName: string): void {
   raw.timestamp = null;
 }
 
-/** The header of a message made fresh, with defaults and a new id (a field's default message), into `raw`. */
-export function freshHeader(): void {
-  nextId();
-  raw.prefix = idPrefix;
-  raw.count = idCount;
-  raw.text = null;
-  raw.priority = DEFAULT_PRIORITY;
-  raw.corr = null;
-  raw.timestamp = null;
-}
+/** What headerOf takes for a message made fresh, with defaults and a new id (a field's default message). */
+export const NO_OPTIONS: HeaderOptions = Object.freeze({});
 
 /** A Correlation of the id uuid() just checked (its string `s`). */
 export function correlationOf(s: string): Correlation {

@@ -6,7 +6,7 @@ import { compileStruct, FieldValueError, isFieldType, getPos, setPos, type Field
 import { staged, validate } from '../core/codec-core.js';
 import { fnv1a } from './hash.js';
 import { DEFAULT_PRIORITY, HEADER_BYTES } from './record.js';
-import { CORRELATION, ID_COUNT, ID_PREFIX, ID_TEXT, PRIORITY, RAW, SENT_AT, raw, checkPriority, correlationOf, freshHeader, headerOf, type Correlation } from './header.js';
+import { CORRELATION, ID_COUNT, ID_PREFIX, ID_TEXT, PRIORITY, RAW, SENT_AT, raw, checkPriority, correlationOf, headerOf, NO_OPTIONS, type Correlation } from './header.js';
 import { idCount, idPrefix, idText, rememberId, uuid, type IdPrefix } from './uuid.js';
 import { messageClassById, messageClassByName, registerMessageClass } from './message-registry.js';
 import { encode, recordEncoder, writeHeader } from './encode.js';
@@ -145,7 +145,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const known = new Set(keys);
   const accessors = compileAccessors(keys, types, [...HEADER_KEYS]);
   const codec = compileStruct(fields, () => {
-    freshHeader();
+    headerOf(NO_OPTIONS, name);
     return new Cls(RAW);
   }, accessors);
 
