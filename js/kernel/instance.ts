@@ -441,8 +441,7 @@ export class KernelInstance {
         }
         return this.waitInput(remaining(options, deadline)).then(attempt);
       };
-      const got = attempt();
-      return got instanceof Promise ? got : Promise.resolve(got);
+      return Promise.resolve(attempt()); // (a promise as it is, a batch settled)
     } catch (e) { return Promise.reject(e); }
   }
 
@@ -530,8 +529,7 @@ export class KernelInstance {
         this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
         return p.then(attempt);
       };
-      const got = attempt();
-      return got instanceof Promise ? got : Promise.resolve(got);
+      return Promise.resolve(attempt()); // (a promise as it is, a batch settled)
     } catch (e) { return Promise.reject(e); }
   }
 

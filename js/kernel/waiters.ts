@@ -35,12 +35,14 @@ export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefine
     const timeout = options?.timeout;
     if (timeout !== undefined) {
       if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${kernelId}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
-      w.expire = () => {
-        const i = queue.indexOf(w);
-        if (i >= 0) queue.splice(i, 1);
-        settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${kernelId}': nothing arrived within ${timeout} ms`, { kernelId, operation }));
-      };
-      if (timeout !== Infinity) watchDeadline(w as Waiter<unknown>, monotonicNow() + timeout); // (Infinity: no limit)
+      if (timeout !== Infinity) { // (Infinity: no limit)
+        w.expire = () => {
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
+          settle(w, undefined, new QueueTimeoutError(`${operation} on kernel '${kernelId}': nothing arrived within ${timeout} ms`, { kernelId, operation }));
+        };
+        watchDeadline(w as Waiter<unknown>, monotonicNow() + timeout);
+      }
     }
     const signal = options?.signal;
     if (signal) {
