@@ -510,6 +510,12 @@ function pushError(r: number, ring: Ring, who: Who, targetId: string, timeout: n
 /** A view of the whole memory as `Ctor`s (the core keeps it until the memory grows). */
 const memoryView = (core: Core, Ctor: ColumnCtor): ColumnArray => core.view(Ctor);
 
+/** Copies src[from..from + k) to dst[to..]: a few one by one (a view made for them costs more), more with one set. */
+function copyNumbers(dst: Float64Array, to: number, src: Float64Array, from: number, k: number): void {
+  if (k <= 16) for (let i = 0; i < k; i++) dst[to + i] = src[from + i]!;
+  else dst.set(src.subarray(from, from + k), to);
+}
+
 /** Appends `k` send times at `at` in the core's memory to `times`. */
 function keepTimes(times: Times, core: Core, at: number, k: number): void {
   if (times.at.length < times.count + k) {
@@ -517,9 +523,7 @@ function keepTimes(times: Times, core: Core, at: number, k: number): void {
     bigger.set(times.at.subarray(0, times.count));
     times.at = bigger;
   }
-  const view = memoryView(core, Float64Array) as Float64Array, from = at / 8;
-  if (k <= 16) for (let i = 0; i < k; i++) times.at[times.count + i] = view[from + i]!; // (a view made costs more)
-  else times.at.set(view.subarray(from, from + k), times.count);
+  copyNumbers(times.at, times.count, memoryView(core, Float64Array) as Float64Array, at / 8, k);
   times.count += k;
 }
 
@@ -595,9 +599,7 @@ export function recordBatch(core: Core, kcb: number, times: Times, nowEpochMs: n
   const per = Math.floor(core.scratchBytes / 8);
   for (let i = 0; i < times.count; i += per) {
     const k = Math.min(per, times.count - i);
-    const view = core.view(Float64Array), to = core.scratch / 8;
-    if (k <= 16) for (let j = 0; j < k; j++) view[to + j] = times.at[i + j]!; // (views made cost more than a few stores)
-    else view.set(times.at.subarray(i, i + k), to);
+    copyNumbers(core.view(Float64Array) as Float64Array, core.scratch / 8, times.at, i, k);
     core.x.kcb_record_batch(kcb, core.scratch, k, nowEpochMs, busyMs * (k / times.count), nowMs);
   }
 }
