@@ -436,8 +436,7 @@ export class Hub {
    */
   popMany(ring: Ring, max: number, sentAt: number[] | null): Message[] {
     const got: unknown[] = [];
-    const times = sentAt ?? this.unwantedTimes;
-    const n = this.popInto(ring, max, got, times);
+    const n = this.popInto(ring, max, got, sentAt);
     let k = 0;
     while (k < n && got[k] instanceof Message) k++;
     if (k === n) return got as Message[];
@@ -446,25 +445,24 @@ export class Hub {
     let failure: unknown = null;
     for (k = 0; k < n; k++) {
       const v = got[k];
-      if (v instanceof Message) times[out.push(v) - 1] = times[k]!;
-      else failure ??= v;
+      if (!(v instanceof Message)) failure ??= v;
+      else if (sentAt !== null) sentAt[out.push(v) - 1] = sentAt[k]!;
+      else out.push(v);
     }
     if (out.length === 0 && failure !== null) throw failure;
     if (sentAt !== null) sentAt.length = out.length;
     return out;
   }
-  /** Where popMany puts the send times nobody asked for (written by index, never truncated). */
-  private readonly unwantedTimes: number[] = [];
 
   /**
    * Pops up to `max` records in one call into the core and decodes each into `out` from
    * index 0 (or, for a record that does not decode, its MessageDecodeError), its send time
-   * into `sentAt`. Returns how many it put there (0 when the ring is empty). Where the ring
+   * into `sentAt` (null: not wanted). Returns how many it put there (0 when the ring is empty). Where the ring
    * has a bad-record handler (a kernel's input: its dead letters), a record that does not
    * decode goes there as its bytes and is left out; a pop that found only such records
    * pops again.
    */
-  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[]): number {
+  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[] | null): number {
     const c = this.core;
     const bad = this.badRecords.get(ring.ptr), expected = this.expected.get(ring.ptr);
     for (;;) {
@@ -475,7 +473,7 @@ export class Hub {
       let j = 0;
       for (let k = 0, p = c.scratch; k < n; k++) {
         const len = c.dv.getUint32(p, true);
-        sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
+        if (sentAt !== null) sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
         try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len, expected); j++; } catch (e) {
           if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
           else out[j++] = e;
