@@ -67,25 +67,15 @@ const VERSION_WORD: u64 = 0x0000_0000_0001_0000; // byte 50 (version) = 1; flags
 const CORRELATION_FLAG: u64 = 0x0100; //            byte 49 (flags) bit 0: has a correlation id
 
 /**
- * Writes message i's 16-byte id at `at`: the seed plus i through an invertible mix of four
- * 32-bit words (the pcg4d shape), then the UUID version-4 and variant bits. The mix is a
- * bijection, so two messages of a batch could share an id only through the 6 bits the
- * version and variant overwrite; ids of different batches come from fresh random seeds.
- * `x` is the seed's first word plus i.
+ * Writes message i's 16-byte id at `at`: the seed's last three words (with the UUID
+ * version-4 and variant bits) as the id's first 12 bytes, the seed's first word plus i
+ * (big-endian) as its last 4. The same shape as the ids a thread makes
+ * (js/message/uuid.ts): a batch's ids differ in their counts, so none repeats before 2^32
+ * messages; ids of different batches differ in their 90 random prefix bits (fresh seeds).
+ * Sharing a prefix, a batch's ids decode to one IdPrefix object, not one each.
  */
-@inline function mixId(x: u32, y: u32, z: u32, w: u32, at: usize): void {
-  x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
-  z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
-  x += y * w; y += z * x; z += x * y; w += y * z;
-  x ^= x >> 16; y ^= y >> 16; z ^= z >> 16; w ^= w >> 16;
-  x += y * w; y += z * x; z += x * y; w += y * z;
-  y = (y & 0xff0fffff) | 0x00400000; // byte 6: version 4
-  z = (z & 0xffffff3f) | 0x00000080; // byte 8: the RFC 4122 variant
-  store<u32>(at, x); store<u32>(at, y, 4); store<u32>(at, z, 8); store<u32>(at, w, 12);
-}
-
 @inline function messageId(layout: usize, i: u32, at: usize): void {
-  mixId(load<u32>(layout, COL_SEED) + i, load<u32>(layout, COL_SEED + 4), load<u32>(layout, COL_SEED + 8), load<u32>(layout, COL_SEED + 12), at);
+  v128.store(at, idOf(load<u32>(layout, COL_SEED) + i, prefixOf(layout)));
 }
 
 /** The priority of message `i`: its own (`priorities`) or the batch's. */
@@ -183,9 +173,8 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
 // the batch's constants (header words, seed, field places) read from the layout once instead
 // of once a record. A run is cut where a record wraps the arena's end: the records before
 // it lie back to back, and are made (or read) by a loop with no wrap test, 16 bytes a store
-// (the header is a template of two 16-byte words, the id, the correlation id and one word),
-// four at a time on a push (their ids are mixed together); the one that wraps is made at
-// `temp` and copied in two pieces (or copied there and read).
+// (the header is a template of two 16-byte words, the id, the correlation id and one word);
+// the one that wraps is made at `temp` and copied in two pieces (or copied there and read).
 
 /**
  * Copies n bytes (a multiple of 4) from src to dst: up to 64 bytes in at most four 16-byte
@@ -240,42 +229,21 @@ export function columns_write_records(layout: usize, first: u32, count: u32, dst
   else fieldCopyIn(layout, fields, rec, m);
 }
 
-/** Message x's id (x: the seed's first word plus its index), as mixId stores it. */
-@inline function idOf(x: u32, y: u32, z: u32, w: u32): v128 {
-  x = x * 1664525 + 1013904223; y = y * 1664525 + 1013904223;
-  z = z * 1664525 + 1013904223; w = w * 1664525 + 1013904223;
-  x += y * w; y += z * x; z += x * y; w += y * z;
-  x ^= x >> 16; y ^= y >> 16; z ^= z >> 16; w ^= w >> 16;
-  x += y * w; y += z * x; z += x * y; w += y * z;
-  y = (y & 0xff0fffff) | 0x00400000;
-  z = (z & 0xffffff3f) | 0x00000080;
-  return i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(<i32>x), 1, <i32>y), 2, <i32>z), 3, <i32>w);
+/** The id prefix of a batch (messageId's first 12 bytes) in lanes 0-2 of a v128. */
+@inline function prefixOf(layout: usize): v128 {
+  return i32x4(<i32>load<u32>(layout, COL_SEED + 4), <i32>((load<u32>(layout, COL_SEED + 8) & 0xff0fffff) | 0x00400000),
+    <i32>((load<u32>(layout, COL_SEED + 12) & 0xffffff3f) | 0x00000080), 0);
+}
+
+/** Message x's id (x: the seed's first word plus its index), as messageId stores it. */
+@inline function idOf(x: u32, prefix: v128): v128 {
+  return i32x4.replace_lane(prefix, 3, <i32>bswap<u32>(x));
 }
 
 /** Writes the records of messages m..end-1, back to back from `rec`, `step` bytes apart. */
-@inline function encodeWhole(rec: usize, m: u32, end: u32, step: u32, s0: u32, s1: u32, s2: u32, s3: u32, hv: v128, word: u64, ids: usize, prios: usize,
+@inline function encodeWhole(rec: usize, m: u32, end: u32, step: u32, s0: u32, prefix: v128, hv: v128, word: u64, ids: usize, prios: usize,
   layout: usize, fields: u32, col0: usize, bytes0: usize, dst0: usize): void {
-  // four at a time: their ids mixed in the four lanes (the same ids as idOf, one at a time)
-  while (m + 4 <= end) {
-    let a = i32x4.splat(1664525), c = i32x4.splat(1013904223);
-    let X = i32x4.add(i32x4.splat(<i32>(s0 + m)), i32x4(0, 1, 2, 3));
-    let Y = i32x4.splat(<i32>s1), Z = i32x4.splat(<i32>s2), W = i32x4.splat(<i32>s3);
-    X = i32x4.add(i32x4.mul(X, a), c); Y = i32x4.add(i32x4.mul(Y, a), c);
-    Z = i32x4.add(i32x4.mul(Z, a), c); W = i32x4.add(i32x4.mul(W, a), c);
-    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-    X = v128.xor(X, i32x4.shr_u(X, 16)); Y = v128.xor(Y, i32x4.shr_u(Y, 16)); Z = v128.xor(Z, i32x4.shr_u(Z, 16)); W = v128.xor(W, i32x4.shr_u(W, 16));
-    X = i32x4.add(X, i32x4.mul(Y, W)); Y = i32x4.add(Y, i32x4.mul(Z, X)); Z = i32x4.add(Z, i32x4.mul(X, Y)); W = i32x4.add(W, i32x4.mul(Y, Z));
-    Y = v128.or(v128.and(Y, i32x4.splat(<i32>0xff0fffff)), i32x4.splat(0x00400000));
-    Z = v128.or(v128.and(Z, i32x4.splat(<i32>0xffffff3f)), i32x4.splat(0x00000080));
-    let t0 = i32x4.shuffle(X, Y, 0, 4, 1, 5), t1 = i32x4.shuffle(X, Y, 2, 6, 3, 7);
-    let t2 = i32x4.shuffle(Z, W, 0, 4, 1, 5), t3 = i32x4.shuffle(Z, W, 2, 6, 3, 7);
-    putRecord(rec, <usize>m, i64x2.shuffle(t0, t2, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-    putRecord(rec, <usize>(m + 1), i64x2.shuffle(t0, t2, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-    putRecord(rec, <usize>(m + 2), i64x2.shuffle(t1, t3, 0, 2), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-    putRecord(rec, <usize>(m + 3), i64x2.shuffle(t1, t3, 1, 3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step;
-    m += 4;
-  }
-  while (m < end) { putRecord(rec, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0); rec += <usize>step; m++; }
+  for (; m < end; m++, rec += <usize>step) putRecord(rec, <usize>m, idOf(s0 + m, prefix), hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
 }
 
 /**
@@ -290,7 +258,7 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
   let head: u64 = <u64>load<u32>(layout, COL_TYPE) | (<u64>(len - <u32>HEADER) << 32);
   let hv = i64x2.replace_lane(i64x2.splat(head), 1, load<u64>(layout, COL_TIMESTAMP));
   let s0 = load<u32>(layout, COL_SEED) + load<u32>(layout, COL_INDEX0);
-  let s1 = load<u32>(layout, COL_SEED + 4), s2 = load<u32>(layout, COL_SEED + 8), s3 = load<u32>(layout, COL_SEED + 12);
+  let prefix = prefixOf(layout);
   let ids = <usize>load<u32>(layout, COL_IDS);
   let prios = <usize>load<u32>(layout, COL_PRIORITIES);
   let word = VERSION_WORD | (ids != 0 ? CORRELATION_FLAG : 0) | <u64>(load<u32>(layout, COL_PRIORITY) & 0xff);
@@ -303,7 +271,7 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
     let o = pos & mask;
     let m = first + i;
     if (o + len > size) { // wraps: made aside, copied in two pieces
-      putRecord(temp, <usize>m, idOf(s0 + m, s1, s2, s3), hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
+      putRecord(temp, <usize>m, idOf(s0 + m, prefix), hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
       let firstPart = size - o;
       memory.copy(arena + <usize>o, temp, firstPart);
       memory.copy(arena, temp + <usize>firstPart, len - firstPart);
@@ -317,9 +285,9 @@ export function columnsEncodeRun(layout: usize, first: u32, n: u32, arena: usize
     // the common shapes get loops of their own, the tests on ids, priorities and fields
     // folded away: a host's push (one field, no correlation ids, one priority) and a GPU
     // kernel's answers (one field, correlation ids, priorities)
-    if (fields == 1 && ids == 0 && prios == 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, 0, 0, layout, 1, col0, bytes0, dst0);
-    else if (fields == 1 && ids != 0 && prios != 0) encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, 1, col0, bytes0, dst0);
-    else encodeWhole(rec, m, end, step, s0, s1, s2, s3, hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
+    if (fields == 1 && ids == 0 && prios == 0) encodeWhole(rec, m, end, step, s0, prefix, hv, word, 0, 0, layout, 1, col0, bytes0, dst0);
+    else if (fields == 1 && ids != 0 && prios != 0) encodeWhole(rec, m, end, step, s0, prefix, hv, word, ids, prios, layout, 1, col0, bytes0, dst0);
+    else encodeWhole(rec, m, end, step, s0, prefix, hv, word, ids, prios, layout, fields, col0, bytes0, dst0);
     i += k; pos += k * step;
   }
 }

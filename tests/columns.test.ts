@@ -174,6 +174,29 @@ test('ctx.runtime in a worker sends columns to another kernel', () => withRuntim
   assert.equal(out.id, Array.from({ length: n }, (_, i) => i));
 }, { workers: 1 }));
 
+test('ids of column batches: v4 UUIDs, distinct within a batch (one run wraps the arena) and across batches', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.activate('col_echo');
+  const ids = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const n of [3000, 3000, 1]) {
+    const sending = rt.sendColumns('col_echo', { n: new Int32Array(n) });
+    const ms: InstanceType<typeof CNum>[] = [];
+    while (ms.length < n) ms.push(...await rt.receiveMany('col_echo', { max: n - ms.length, timeout: 3000 }));
+    await sending;
+    const batch = new Set<string>();
+    for (const m of ms) {
+      assert.match(m.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.not.ok(ids.has(m.messageId), `id ${m.messageId} made twice`);
+      ids.add(m.messageId);
+      batch.add(m.messageId.slice(0, 28));
+    }
+    assert.is(batch.size, 1, 'a batch\'s ids share their first 96 bits, as a thread\'s ids do');
+    prefixes.add([...batch][0]!);
+  }
+  assert.is(prefixes.size, 3, 'each batch draws a fresh prefix');
+}));
+
 test('columns are the records messages are: sent as columns, received as objects, and back', () => withRuntime(async (rt) => {
   await rt.launch('col_echo');
   await rt.activate('col_echo');
