@@ -429,40 +429,43 @@ export class Hub {
   }
 
   /**
-   * Pops and decodes up to `max` messages (none when the ring is empty), their send times
-   * into `sentAt` from index 0 (null: not wanted). A record that does not decode is consumed
-   * and goes to the ring's bad-record handler (onBadRecord) when it has one; without one it
-   * is skipped and its error thrown when it was the only one.
+   * Pops and decodes up to `max` messages (none when the ring is empty), appended to `into`
+   * (a fresh array unless given), their send times into `sentAt` from index 0 (null: not
+   * wanted). A record that does not decode is consumed and goes to the ring's bad-record
+   * handler (onBadRecord) when it has one; without one it is skipped and its error thrown
+   * when it was the only one.
    */
-  popMany(ring: Ring, max: number, sentAt: number[] | null): Message[] {
-    const got: unknown[] = [];
-    const n = this.popInto(ring, max, got, sentAt);
-    let k = 0;
-    while (k < n && got[k] instanceof Message) k++;
-    if (k === n) return got as Message[];
+  popMany(ring: Ring, max: number, sentAt: number[] | null, into: Message[] = []): Message[] {
+    const got = into as unknown[], at = got.length;
+    const n = this.popInto(ring, max, got, sentAt, at);
+    let k = at;
+    while (k < at + n && got[k] instanceof Message) k++;
+    if (k === at + n) return into;
     // a record that did not decode is among them (rare): leave it and its time out
-    const out: Message[] = [];
-    let failure: unknown = null;
-    for (k = 0; k < n; k++) {
+    let failure: unknown = null, kept = at;
+    for (; k < at + n; k++) {
       const v = got[k];
       if (!(v instanceof Message)) failure ??= v;
-      else if (sentAt !== null) sentAt[out.push(v) - 1] = sentAt[k]!;
-      else out.push(v);
+      else {
+        if (sentAt !== null) sentAt[kept - at] = sentAt[k - at]!;
+        got[kept++] = v;
+      }
     }
-    if (out.length === 0 && failure !== null) throw failure;
-    if (sentAt !== null) sentAt.length = out.length;
-    return out;
+    if (kept === 0 && failure !== null) throw failure;
+    got.length = kept;
+    if (sentAt !== null) sentAt.length = kept - at;
+    return into;
   }
 
   /**
    * Pops up to `max` records in one call into the core and decodes each into `out` from
-   * index 0 (or, for a record that does not decode, its MessageDecodeError), its send time
+   * index `at` (or, for a record that does not decode, its MessageDecodeError), its send time
    * into `sentAt` (null: not wanted). Returns how many it put there (0 when the ring is empty). Where the ring
    * has a bad-record handler (a kernel's input: its dead letters), a record that does not
    * decode goes there as its bytes and is left out; a pop that found only such records
    * pops again.
    */
-  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[] | null): number {
+  popInto(ring: Ring, max: number, out: unknown[], sentAt: number[] | null, at = 0): number {
     const c = this.core;
     const bad = this.badRecords.get(ring.ptr), expected = this.expected.get(ring.ptr);
     for (;;) {
@@ -470,16 +473,20 @@ export class Hub {
       if (n <= 0) return 0;
       if (this.remote) this.took();
       this.wakeSpace(ring);
+      // an array being appended to is sized once, not grown record by record (copies)
+      const sized = out.length === at;
+      if (sized) out.length = at + n;
       let j = 0;
       for (let k = 0, p = c.scratch; k < n; k++) {
         const len = c.dv.getUint32(p, true);
         if (sentAt !== null) sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
-        try { out[j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len, expected); j++; } catch (e) {
+        try { out[at + j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len, expected); j++; } catch (e) {
           if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
-          else out[j++] = e;
+          else out[at + j++] = e;
         }
         p += frameBytes(len);
       }
+      if (sized && j < n) out.length = at + j;
       if (j > 0) return j;
     }
   }

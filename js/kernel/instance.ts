@@ -333,13 +333,14 @@ export class KernelInstance {
     const held = this.holding;
     const t = monotonicNow();
     const times: number[] = [];
-    const more = this.hub.popMany(this.input, max - out.length, times);
+    const first = out.length;
+    this.hub.popMany(this.input, max - first, times, out);
     for (const s of times) this.inHand[this.inHandCount++] = s;
     if (times.length > 0) this.#noteInHand();
-    for (const m of more) this.#hold(m);
-    if (this.onHandled !== null) for (const m of more) this.handledIds.push(m.messageId);
-    if (more.length > 0 && !held) this.handledSince = t;
-    return out.length === 0 ? more : out.concat(more);
+    for (let k = first; k < out.length; k++) this.#hold(out[k]!);
+    if (this.onHandled !== null) for (let k = first; k < out.length; k++) this.handledIds.push(out[k]!.messageId);
+    if (out.length > first && !held) this.handledSince = t;
+    return out;
   }
 
   /**
@@ -721,7 +722,7 @@ export class KernelInstance {
     }
     return this.#hostReceive(options).then((first) => {
       if (max <= 1 || this.released) return [first];
-      return [first, ...this.hostTakeMany(max - 1)];
+      return this.hostTakeMany(max, [first]);
     });
   }
 
@@ -731,15 +732,12 @@ export class KernelInstance {
     return this.hostTaken.shift();
   }
 
-  /** Host side: up to `max` output messages, those taken already first. */
-  private hostTakeMany(max: number): Message[] {
-    const out: Message[] = [];
+  /** Host side: output messages appended to `out` (up to `max` in it), those taken already first. */
+  private hostTakeMany(max: number, out: Message[] = []): Message[] {
     while (out.length < max && this.hostTaken.size > 0) {
       try { out.push(this.hostTaken.shift()); } catch (e) { if (out.length === 0) throw e; } // as popMany: skipped unless alone
     }
-    if (out.length === max) return out;
-    const more = this.hub.popMany(this.output, max - out.length, null);
-    return out.length === 0 ? more : out.concat(more);
+    return out.length === max ? out : this.hub.popMany(this.output, max - out.length, null, out);
   }
 
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */

@@ -82,6 +82,13 @@ export function correlationOf(s: string): Correlation {
   return new Correlation(idPrefix, idCount, s);
 }
 
+/**
+ * The send time decoded last, as the one boxed number every message decoded with it shares:
+ * the records of one send (a batch, a column batch, a GPU kernel's answers) carry one time,
+ * and a number stored in a message is otherwise a box of its own (16 bytes each).
+ */
+let lastSentAt = NaN;
+
 /** The header of a record being decoded, into `raw` (js/message/decode.ts readHeader reads the bytes). */
 export function rawHeader(w0: number, w1: number, w2: number, w3: number, priority: number, timestamp: number): void {
   raw.prefix = prefixOf(w0, w1, w2);
@@ -89,7 +96,8 @@ export function rawHeader(w0: number, w1: number, w2: number, w3: number, priori
   raw.text = null;
   raw.priority = priority;
   raw.corr = null;
-  raw.timestamp = timestamp;
+  if (timestamp !== lastSentAt) lastSentAt = timestamp;
+  raw.timestamp = lastSentAt;
 }
 
 /** The correlation id of a record being decoded, into `raw` (after rawHeader). */
