@@ -10,7 +10,7 @@ import {
 } from '../js/index.js';
 import { epochHigh, epochLow } from './helpers/epoch.js';
 import {
-  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, sink, batched, fresh, doomed,
+  SNum, poison, limited, windowed, backoff, slow, crashLoop, crashNow, counter, fragile, stranger, strangerAfter, sink, batched, fresh, doomed,
   holder, columnar,
 } from './helpers/supervised-kernels.js';
 
@@ -386,6 +386,17 @@ test('records that do not decode on their way into a kernel land in its dead let
     assert.is(letters[0]!.kernelId, to);
     assert.is(rt.getTelemetry(to)!.deadLetters, 1);
     assert.is(rt.getState(to), 'active');
+  }
+}));
+
+test('a host receiveMany that waited keeps the message it woke for when the record after it does not decode (it is skipped)', () => withRuntime(async (rt) => {
+  const id = strangerAfter.worker;
+  await rt.launch(id);
+  await rt.activate(id);
+  for (const n of [7, 8]) {
+    const receiving = rt.receiveMany(id, { max: 10, timeout: 5000 }); // waits: nothing is there yet
+    await rt.send(id, new SNum({ n }));
+    assert.equal((await receiving).map((m) => (m as InstanceType<typeof SNum>).n), [n]);
   }
 }));
 

@@ -113,6 +113,11 @@ export const stranger = both('sup_stranger', { output: undefined }, async (ctx) 
   }
 });
 
+/** Answers each number with one sendMany of a SNum and a Stranger (which the host cannot decode); declares no output class. */
+export const strangerAfter = both('sup_stranger_after', { output: undefined }, async (ctx) => {
+  for await (const m of ctx) await (ctx as unknown as KernelContext).sendMany([new SNum({ n: m.n }), new Stranger({ n: m.n })]);
+});
+
 /** Takes any message (so a send to it is not checked), answers every one that decodes. */
 export const sink = both('sup_sink', { input: undefined }, async (ctx) => {
   for await (const m of ctx) await ctx.send(report('got', m.n));
