@@ -65,7 +65,12 @@
 // - A producer reserves a message index and its bytes in one 64-bit compare-and-swap on
 //   `head`, so records sit in the arena in the order they were reserved and are released
 //   in that order; several producers write their records at once and commit out of order,
-//   and the per-slot sequence number tells the consumer which ones are complete.
+//   and the per-slot sequence number tells the consumer which ones are complete. A push of
+//   several records (a batch, a column run) writes every record and the seq words of all
+//   but its first slot with plain stores, then the first slot's seq with one atomic store:
+//   consumers read slots in order, so none looks at a later slot of the run before it has
+//   seen the first committed, and that store makes everything written before it visible
+//   (an atomic store a slot cost each one a wait for its line).
 // - `admitted - released` bounds the whole queue, so a capacity of N means N messages
 //   across all bands; each band has N slots, so a band never runs out of slots first.
 //   Producers compare against a cached `releasedSeen` and read the consumer's tails only
@@ -497,17 +502,20 @@ function commit(q: usize, bh: usize, src: usize, n: u32, mode: u32, fixedLen: u3
     atomic.store<u32>(first, index + 1, 0);
     return;
   }
+  // published as a column run is (see "Why this shape")
+  let first = slotAt(slots, index, slotMask);
+  let firstLen = recordLen(src, mode, fixedLen);
   let p = src;
   for (let i: u32 = 0; i < n; i++) {
     let len = recordLen(p, mode, fixedLen);
     copyIn(arena, mask, pos, mode == BATCH ? p + 4 : p, len);
-    let slot = slotAt(slots, index, slotMask);
-    store<u32>(slot, len, 4);
-    atomic.store<u32>(slot, index + 1, 0);
+    if (i != 0) store<u64>(slotAt(slots, index, slotMask), (<u64>len << 32) | <u64>(index + 1));
     index++;
     pos += align8(len);
     p = nextRecord(p, len);
   }
+  store<u32>(first, firstLen, 4);
+  atomic.store<u32>(first, hi(reservedAt) + 1, 0);
 }
 
 /**
