@@ -428,6 +428,9 @@ export class Hub {
     return n;
   }
 
+  /** Whether the last popInto put an error (a record that did not decode) among what it returned. */
+  private popFailed = false;
+
   /**
    * Pops and decodes up to `max` messages (none when the ring is empty), appended to `into`
    * (a fresh array unless given), their send times into `sentAt` from index 0 (null: not
@@ -438,12 +441,10 @@ export class Hub {
   popMany(ring: Ring, max: number, sentAt: number[] | null, into: Message[] = []): Message[] {
     const got = into as unknown[], at = got.length;
     const n = this.popInto(ring, max, got, sentAt, at);
-    let k = at;
-    while (k < at + n && got[k] instanceof Message) k++;
-    if (k === at + n) return into;
+    if (!this.popFailed) return into;
     // a record that did not decode is among them (rare): leave it and its time out
     let failure: unknown = null, kept = at;
-    for (; k < at + n; k++) {
+    for (let k = at; k < at + n; k++) {
       const v = got[k];
       if (!(v instanceof Message)) failure ??= v;
       else {
@@ -467,6 +468,7 @@ export class Hub {
    */
   popInto(ring: Ring, max: number, out: unknown[], sentAt: number[] | null, at = 0): number {
     const c = this.core;
+    this.popFailed = false;
     const bad = this.badRecords.get(ring.ptr), expected = this.expected.get(ring.ptr);
     for (;;) {
       const n = c.x.queue_pop_batch(ring.ptr, c.scratch, c.scratchBytes, max);
@@ -482,7 +484,7 @@ export class Hub {
         if (sentAt !== null) sentAt[j] = recordTimestamp(c.dv, p + FRAME_PREFIX);
         try { out[at + j] = decodeFrom(c.mem, c.dv, p + FRAME_PREFIX, len, expected); j++; } catch (e) {
           if (bad !== undefined) bad(c.mem.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), e);
-          else out[at + j++] = e;
+          else { out[at + j++] = e; this.popFailed = true; }
         }
         p += frameBytes(len);
       }

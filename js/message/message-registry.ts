@@ -13,10 +13,19 @@ export function registerMessageClass(C: MessageClass<any>): void {
   byName.set(C.typeName, C);
   byId.set(C.typeId, C);
   version++;
+  lastId = -1;
 }
 
+/** The class looked up last: a ring's records mostly hold one class, run after run. */
+let lastId = -1, lastClass: MessageClass | undefined;
+
 /** The class defined for a type id in this thread, if any. */
-export function messageClassById(typeId: number): MessageClass | undefined { return byId.get(typeId); }
+export function messageClassById(typeId: number): MessageClass | undefined {
+  if (typeId === lastId) return lastClass;
+  const C = byId.get(typeId);
+  if (C !== undefined) { lastId = typeId; lastClass = C; }
+  return C;
+}
 /** The class defined under a name in this thread, if any. */
 export function messageClassByName(name: string): MessageClass | undefined { return byName.get(name); }
 
