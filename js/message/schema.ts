@@ -245,23 +245,97 @@ function pushU32(out: number[], n: number): void {
   out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
 }
 
+// Typed-array views of the buffer a DataView is over, for the numeric loops: an indexed
+// store or load of a Float32Array is about twice as fast as DataView's setFloat32 /
+// getFloat32 in V8 (16 floats: 18 against 34 ns). Kept for the last two DataViews seen: the
+// encoders and decoders of a thread write and read its core's memory through one, and a
+// batch that waits for room is staged through another. Used where the machine is
+// little-endian, as the wire is, the elements are aligned to their size in the buffer and
+// lie within the DataView (a typed array ignores a store out of its bounds, where DataView
+// throws); else the DataView loop.
+class Views {
+  readonly at: number;
+  readonly f64: Float64Array<ArrayBufferLike>;
+  readonly f32: Float32Array<ArrayBufferLike>;
+  readonly i32: Int32Array<ArrayBufferLike>;
+  readonly u32: Uint32Array<ArrayBufferLike>;
+  constructor(readonly dv: DataView | null) {
+    const b = dv?.buffer ?? new ArrayBuffer(0);
+    this.at = dv?.byteOffset ?? 0;
+    this.f64 = new Float64Array(b, 0, b.byteLength >> 3);
+    this.f32 = new Float32Array(b, 0, b.byteLength >> 2);
+    this.i32 = new Int32Array(b, 0, b.byteLength >> 2);
+    this.u32 = new Uint32Array(b, 0, b.byteLength >> 2);
+  }
+}
+let lastViews = new Views(null), viewsBefore = lastViews;
+
+/** The views of dv's buffer: one of the last two made, or new ones. */
+function viewsOf(dv: DataView): Views {
+  const v = lastViews;
+  if (v.dv === dv) return v;
+  const w = viewsBefore.dv === dv ? viewsBefore : new Views(dv);
+  viewsBefore = v;
+  return (lastViews = w);
+}
+
 /** The loop that writes n numeric elements; one per kind so each stays monomorphic. */
 function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p: number, n: number) => void) | null {
   switch (kind) {
-    case 'f64': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, a[i]!, true); };
-    case 'f32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, a[i]!, true); };
-    case 'i32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, a[i]!, true); };
-    case 'u32': return (a, dv, p, n) => { for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, a[i]!, true); };
+    case 'f64': return (a, dv, p, n) => {
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 7) === 0 && p + n * 8 <= dv.byteLength) { const v = vs.f64, q = at >> 3; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      else for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, a[i]!, true);
+    };
+    case 'f32': return (a, dv, p, n) => {
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.f32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      else for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, a[i]!, true);
+    };
+    case 'i32': return (a, dv, p, n) => {
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.i32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, a[i]!, true);
+    };
+    case 'u32': return (a, dv, p, n) => {
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.u32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, a[i]!, true);
+    };
     default: return null;
   }
 }
 
 function numericReader(kind: FieldKind): ((dv: DataView, p: number, n: number) => number[]) | null {
   switch (kind) {
-    case 'f64': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat64(p + i * 8, true); return a; };
-    case 'f32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat32(p + i * 4, true); return a; };
-    case 'i32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getInt32(p + i * 4, true); return a; };
-    case 'u32': return (dv, p, n) => { const a = new Array<number>(n); for (let i = 0; i < n; i++) a[i] = dv.getUint32(p + i * 4, true); return a; };
+    case 'f64': return (dv, p, n) => {
+      const a = new Array<number>(n);
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 7) === 0 && p + n * 8 <= dv.byteLength) { const v = vs.f64, q = at >> 3; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      else for (let i = 0; i < n; i++) a[i] = dv.getFloat64(p + i * 8, true);
+      return a;
+    };
+    case 'f32': return (dv, p, n) => {
+      const a = new Array<number>(n);
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.f32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      else for (let i = 0; i < n; i++) a[i] = dv.getFloat32(p + i * 4, true);
+      return a;
+    };
+    case 'i32': return (dv, p, n) => {
+      const a = new Array<number>(n);
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.i32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      else for (let i = 0; i < n; i++) a[i] = dv.getInt32(p + i * 4, true);
+      return a;
+    };
+    case 'u32': return (dv, p, n) => {
+      const a = new Array<number>(n);
+      const vs = viewsOf(dv), at = vs.at + p;
+      if (LITTLE_ENDIAN && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.u32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      else for (let i = 0; i < n; i++) a[i] = dv.getUint32(p + i * 4, true);
+      return a;
+    };
     default: return null;
   }
 }
