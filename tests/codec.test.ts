@@ -425,27 +425,31 @@ test('a message class is named after its type, whatever the name (a reserved wor
 
 
 test('numeric arrays encode and decode the same at every alignment, through views at an offset too (typed-array loops where aligned, DataView loops where not)', () => {
-  const Nums = message('CodecAlignedNums', { tag: t.bool, xs: t.array(t.f64), ys: t.array(t.f32, 3), zs: t.array(t.i32), us: t.array(t.u32) });
-  const m = new Nums({ tag: true, xs: [1.5, -2.25, 1e300, Number.MIN_VALUE], ys: [0.5, -3, 1e30], zs: [-1, 2 ** 31 - 1, -(2 ** 31)], us: [0, 1, 2 ** 32 - 1] });
-  const want = { tag: true, xs: [1.5, -2.25, 1e300, Number.MIN_VALUE], ys: [0.5, -3, Math.fround(1e30)], zs: [-1, 2 ** 31 - 1, -(2 ** 31)], us: [0, 1, 2 ** 32 - 1] };
+  const Nums = message('CodecAlignedNums', { tag: t.bool, xs: t.array(t.f64), ys: t.array(t.f32, 16), zs: t.array(t.i32), us: t.array(t.u32), short: t.array(t.f64) });
+  const xs = [1.5, -2.25, 1e300, Number.MIN_VALUE, ...Array.from({ length: 13 }, (_, i) => i / 3)];
+  const ys = Array.from({ length: 16 }, (_, i) => i * 1.1 - 3);
+  const zs = [-1, 2 ** 31 - 1, -(2 ** 31), ...Array.from({ length: 14 }, (_, i) => i * 1000 - 7000)];
+  const us = [0, 1, 2 ** 32 - 1, ...Array.from({ length: 13 }, (_, i) => i * 123457)];
+  const m = new Nums({ tag: true, xs, ys, zs, us, short: [0.5, -1] });
+  const want = { tag: true, xs, ys: ys.map(Math.fround), zs, us, short: [0.5, -1] };
   const bytes = encodeMessage(m);
   const buffer = new ArrayBuffer(4096);
   for (let viewAt = 0; viewAt < 8; viewAt++) {
-    const u8 = new Uint8Array(buffer, viewAt, 2048), dv = new DataView(buffer, viewAt, 2048);
+    const u8 = new Uint8Array(buffer, viewAt, 3072), dv = new DataView(buffer, viewAt, 3072);
     for (let offset = 0; offset < 16; offset++) {
       u8.fill(0xee);
-      const n = encodeInto(m, u8, dv, offset, 2048, sentAt(Nums.decode(bytes)));
+      const n = encodeInto(m, u8, dv, offset, 3072, sentAt(Nums.decode(bytes)));
       assert.is(n, bytes.length, `view at ${viewAt}, record at ${offset}`);
       assert.equal([...u8.subarray(offset, offset + n)], [...bytes], `same bytes: view at ${viewAt}, record at ${offset}`);
       const back = decodeFrom(u8, dv, offset, n) as InstanceType<typeof Nums>;
-      assert.equal({ tag: back.tag, xs: back.xs, ys: back.ys, zs: back.zs, us: back.us }, want, `view at ${viewAt}, record at ${offset}`);
+      assert.equal({ tag: back.tag, xs: back.xs, ys: back.ys, zs: back.zs, us: back.us, short: back.short }, want, `view at ${viewAt}, record at ${offset}`);
     }
   }
   // a record that would end past the DataView's end does not fit (nothing written past it)
-  const u8 = new Uint8Array(buffer, 0, 256), dv = new DataView(buffer, 0, bytes.length - 1);
+  const u8 = new Uint8Array(buffer, 0, 1024), dv = new DataView(buffer, 0, bytes.length - 1);
   new Uint8Array(buffer).fill(0);
   assert.ok(encodeInto(m, u8, dv, 0, bytes.length - 1) < 0);
-  assert.is(new Uint8Array(buffer, bytes.length - 1, 64).some((b) => b !== 0), false);
+  assert.is(new Uint8Array(buffer, bytes.length - 1, 256).some((b) => b !== 0), false);
 });
 
 test.run();
