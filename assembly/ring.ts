@@ -355,6 +355,14 @@ export function doorbell_wait(db: usize, seq: i32, timeoutMs: f64): void {
 @inline function copyBytes(dst: usize, src: usize, len: u32): void {
   if (len > 256) { memory.copy(dst, src, len); return; }
   let end = dst + len;
+  if (len >= 16) {
+    // 16 bytes a load and store, the last 16 overlapping the ones before (source and
+    // destination never overlap: a record moves between scratch and an arena)
+    let last = v128.load(src + len - 16);
+    while (dst + 16 <= end) { v128.store(dst, v128.load(src)); dst += 16; src += 16; }
+    v128.store(end - 16, last);
+    return;
+  }
   while (dst + 8 <= end) { store<u64>(dst, load<u64>(src)); dst += 8; src += 8; }
   while (dst < end) { store<u8>(dst, load<u8>(src)); dst++; src++; }
 }
