@@ -13,6 +13,7 @@ import { encode, recordEncoder, writeHeader } from './encode.js';
 import { asBytes, decodeFrom, payloadEndFault, readHeader, recordDecoder } from './decode.js';
 import { MessageNestingError } from '../errors.js';
 import { compileAccessors } from './compiled.js';
+import { keepShape } from './shape.js';
 
 export interface MessageOptions {
   /** 0..255, higher is received first; default 128. */
@@ -212,6 +213,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
     ?? { encodeRecord: recordEncoder(codec, typeId), decodeRecord: recordDecoder(Cls as unknown as new (r: typeof RAW) => object, codec) });
   const C = Cls as unknown as MessageClass<S>;
   registerMessageClass(C);
+  keepShape(Cls as unknown as new (r: typeof RAW) => object, keys, types);
   return C;
 }
 
