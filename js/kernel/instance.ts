@@ -17,7 +17,7 @@ import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingErro
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, notOfClassError, popColumns, pushColumns, recordBatch,
-  type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
+  type ColumnBatch, type ColumnReceiveOptions, type Columns, type ColumnShape, type SendColumnsOptions, type Times,
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
@@ -402,6 +402,20 @@ export class KernelInstance {
     return cls;
   }
 
+  /** The column shapes of the kernel's own input and output classes, once a column call with no `as` asked. */
+  #inShape: ColumnShape | undefined;
+  #outShape: ColumnShape | undefined;
+
+  /** The shape a column operation works in: of `as`, or of the kernel's own class (kept after the first call). */
+  private columnShapeOf(which: 'input' | 'output', who: Who, as: MessageClass<any> | undefined): ColumnShape {
+    if (as !== undefined) return columnShape(this.columnClass(which, who.operation, as), who);
+    const known = which === 'input' ? this.#inShape : this.#outShape;
+    if (known !== undefined) return known;
+    const shape = columnShape(this.columnClass(which, who.operation), who);
+    if (which === 'input') this.#inShape = shape; else this.#outShape = shape;
+    return shape;
+  }
+
   /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
   receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
@@ -416,17 +430,20 @@ export class KernelInstance {
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('input', who, options?.as);
       // a batch now, or null: then it waits with this as its take (wakeTakers), which deliver
       // calls as input comes, so that the wait resolves with the batch itself
       const take = (): ColumnBatch | null => {
         if (this.stopping) throw this.stoppedError('receive');
         if (this.code !== StateCode.ACTIVE || this.receivers.length !== 0) return null;
-        const now = monotonicNow();
-        if (this.holding) this.finishCurrent(now); // what it holds was handled by now
+        // (the clock is read once there is something to count: a take that finds nothing,
+        // the first of every wait, reads none)
+        let now = -1;
+        if (this.holding) this.finishCurrent(now = monotonicNow()); // what it holds was handled by now
         // messages a for-await / receive took in its last pop come before the ring's: those
         // of the class at the front (one of another class stays for receive)
         if (this.taken.size > 0) {
+          if (now < 0) now = monotonicNow();
           // (a kernel that declares its input class takes no other: see popInto's `expected`)
           const run = this.taken.leadingRun(shape.cls, max);
           if (run === 0) throw notOfClassError(this.taken.peek() as Message, shape, who);
@@ -441,7 +458,7 @@ export class KernelInstance {
             this.dropNotOfClass(b.layout);
             continue;
           }
-          this.handledSince = now;
+          this.handledSince = now < 0 ? monotonicNow() : now;
           this.#noteInHand();
           return b;
         }
@@ -482,7 +499,7 @@ export class KernelInstance {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const who = this.sendColumnsWho;
-      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('output', who, options?.as);
       const count = columnCount(shape, columns, who);
       const route = this.route;
       if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
@@ -505,7 +522,7 @@ export class KernelInstance {
     try {
       const who = this.sendColumnsWho;
       if (this.stopping) throw this.stoppedError('send');
-      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('input', who, options?.as);
       const count = columnCount(shape, columns, who);
       return pushColumns(this.hub, this.input, shape, columns, count, who, this.id, options, this.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
@@ -520,7 +537,7 @@ export class KernelInstance {
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('output', who, options?.as);
       // a batch now, or null: then it waits with this as its take (wakeTakers), which
       // deliverToHost calls as output comes, so that the wait resolves with the batch itself
       const take = (): ColumnBatch | null => {
