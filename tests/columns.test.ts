@@ -318,6 +318,31 @@ test('receiveColumns waits like receive: timeout, and at least one message', () 
   try { await rt.receiveColumns('col_echo', { max: 0 }); assert.unreachable(); } catch (e) { assert.instance(e, RangeError); }
 }));
 
+test('column receives waiting at once are answered in order, each keeping its place and its timeout while nothing is there for it', () => withRuntime(async (rt) => {
+  await rt.launch('col_echo');
+  await rt.activate('col_echo');
+  // (the echo sends its messages one at a time: each push hands the first waiting receive its batch)
+  const waits = [3000, 3000, 3000, 50].map((timeout) => rt.receiveColumns('col_echo', { timeout }).then((b) => [...b.fields.n!], (e) => e));
+  await rt.sendColumns('col_echo', { n: new Int32Array([1, 2, 3]) });
+  const got = await Promise.all(waits);
+  assert.equal(got.slice(0, 3), [[1], [2], [3]]);
+  assert.instance(got[3], QueueTimeoutError, 'the last, with nothing for it, timed out');
+}));
+
+test('a column receive waiting in a kernel, and one waiting on the host, end with the kernel', () => withRuntime(async (rt) => {
+  let ended: unknown = null;
+  ringKernel({ kernelId: 'col_waits', input: CNum, output: CNum }, async (ctx) => {
+    try { await ctx.receiveColumns(); } catch (e) { ended = e; }
+  });
+  await rt.launch('col_waits');
+  await rt.activate('col_waits');
+  const host = rt.receiveColumns('col_waits').then((b) => b, (e) => e);
+  await new Promise((r) => setTimeout(r, 10));
+  await rt.terminate('col_waits');
+  assert.instance(ended, Error, 'the kernel\'s receive rejected (it did not resolve with nothing)');
+  assert.instance(await host, Error, 'so did the host\'s');
+}));
+
 test('receiveColumns stops before a message of another class, which stays queued for receive; one at the head: MessageTypeError', () => withRuntime(async (rt) => {
   // a kernel that declares no output class may send what it likes; { as } names the class to read
   ringKernel({ kernelId: 'col_liar', input: CNum }, async (ctx) => {

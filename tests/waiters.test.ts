@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitIn, settle, type Waiter } from '../js/kernel/waiters.js';
+import { waitIn, settle, wakeTakers, type Waiter } from '../js/kernel/waiters.js';
 import { QueueTimeoutError } from '../js/errors.js';
 import { RingKernelRuntime, ringKernel, message, t } from '../js/index.js';
 
@@ -32,6 +32,30 @@ test('a waiter settled before its timeout is not timed out later, and one that c
   const later = waitIn(queue, { timeout: 40 }, 'receive', 'w_k').then(() => 'settled', (e) => e);
   await new Promise((r) => setTimeout(r, 60));
   assert.instance(await later, QueueTimeoutError);
+});
+
+test('wakeTakers settles each waiter in order with what its take takes; one that takes nothing keeps its place and its timeout, one whose take throws rejects, one without a take gets undefined', async () => {
+  const queue: Waiter<string | undefined>[] = [];
+  let stock = ['a'];
+  const taker = (name: string) => (): string | null => (stock.length > 0 ? `${name}:${stock.shift()}` : null);
+  const first = waitIn(queue, { timeout: 1000 }, 'receive', 'w_k', false, taker('first'));
+  const second = waitIn(queue, { timeout: 40 }, 'receive', 'w_k', false, taker('second')).then((v) => v, (e) => e);
+  const plain = waitIn(queue, undefined, 'receive', 'w_k');
+  const failing = waitIn(queue, undefined, 'receive', 'w_k', false, () => { throw new RangeError('no'); }).then((v) => v, (e) => e);
+  wakeTakers(queue);
+  assert.is(await first, 'first:a', 'the first takes what there is');
+  assert.is(await plain, undefined);
+  assert.instance(await failing, RangeError);
+  assert.is(queue.length, 1, 'the second took nothing and waits on, alone');
+  stock = ['b', 'c'];
+  const third = waitIn(queue, undefined, 'receive', 'w_k', false, taker('third'));
+  wakeTakers(queue);
+  assert.is(await second, 'second:b', 'in its place, before the one that came after it');
+  assert.is(await third, 'third:c');
+  const late = waitIn(queue, { timeout: 30 }, 'receive', 'w_k', false, () => null).then((v) => v, (e) => e);
+  wakeTakers(queue);
+  assert.instance(await late, QueueTimeoutError, 'woken with nothing for it, it still times out');
+  assert.is(queue.length, 0);
 });
 
 test('a timeout of Infinity never ends, and one over setTimeout\'s limit (2^31 - 1 ms) does not end at once', async () => {

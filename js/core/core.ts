@@ -174,8 +174,12 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
 /** A typed array constructor, for Core.view. */
 export type TypedViewCtor<T extends ArrayBufferView = ArrayBufferView> = { new (b: ArrayBufferLike, at: number, n: number): T; readonly BYTES_PER_ELEMENT: number };
 
+let serials = 0;
+
 /** One thread's handle on the core: its own instance over the shared memory. */
 export class Core {
+  /** Tells this handle from every other of this thread (a cache can name it by this, without holding it). */
+  readonly serial = ++serials;
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;

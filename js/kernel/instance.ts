@@ -17,11 +17,11 @@ import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingErro
 import type { ReceiveOptions, SendOptions } from './context.js';
 import {
   columnCount, columnShape, columnsToMessages, messagesToColumns, notOfClassError, popColumns, pushColumns, recordBatch,
-  type ColumnBatch, type ColumnReceiveOptions, type Columns, type SendColumnsOptions, type Times,
+  type ColumnBatch, type ColumnReceiveOptions, type Columns, type ColumnShape, type SendColumnsOptions, type Times,
 } from '../message/columns.js';
 import { epochNow, monotonicNow, nextTask, timeOrigin } from '../platform.js';
 import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/telemetry.js';
-import { settle, settleStopping, unhook, waitIn, DONE, type Waiter } from './waiters.js';
+import { settle, settleStopping, unhook, waitIn, wakeTakers, DONE, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
 import { afterTurn, mustYield, paced } from './pace.js';
@@ -66,7 +66,10 @@ export class KernelInstance {
   private readonly receivers: Waiter<Message>[] = [];
   private readonly hostReceivers: Waiter<Message>[] = [];
   private activeWaiters: Array<() => void> = [];
-  /** A GPU pump waiting for input to take as records (waitInput). */
+  /**
+   * A GPU pump waiting for input to take as records (waitInput), and column receives
+   * waiting for input (each with its take, resolved with its batch: wakeTakers).
+   */
   private readonly inputWaiters: Waiter<void>[] = [];
   /** Send times of the messages handed to the kernel and not yet handled (telemetry). */
   private readonly inHand: number[] = [];
@@ -94,7 +97,7 @@ export class KernelInstance {
   /** The same, for messages it received as columns. */
   private readonly columnsInHand: Times = { at: new Float64Array(0), count: 0 };
   /** Host receives waiting for output to take as columns. */
-  private readonly outputWaiters: Waiter<void>[] = [];
+  private readonly outputWaiters: Waiter<ColumnBatch>[] = [];
   /**
    * The messages in hand themselves: they become dead letters if the function throws now. The
    * usual one in a field of its own: truncating an array for every message costs a call.
@@ -400,6 +403,20 @@ export class KernelInstance {
     return cls;
   }
 
+  /** The column shapes of the kernel's own input and output classes, once a column call with no `as` asked. */
+  #inShape: ColumnShape | undefined;
+  #outShape: ColumnShape | undefined;
+
+  /** The shape a column operation works in: of `as`, or of the kernel's own class (kept after the first call). */
+  private columnShapeOf(which: 'input' | 'output', who: Who, as: MessageClass<any> | undefined): ColumnShape {
+    if (as !== undefined) return columnShape(this.columnClass(which, who.operation, as), who);
+    const known = which === 'input' ? this.#inShape : this.#outShape;
+    if (known !== undefined) return known;
+    const shape = columnShape(this.columnClass(which, who.operation), who);
+    if (which === 'input') this.#inShape = shape; else this.#outShape = shape;
+    return shape;
+  }
+
   /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
   receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
     return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
@@ -409,40 +426,49 @@ export class KernelInstance {
     // columns carry no message ids, and an exposed kernel's records are acknowledged to
     // their remote mailbox by id once handled (js/remote.ts)
     if (this.onHandled !== null) return Promise.reject(new KernelStateError(`receiveColumns: kernel '${this.id}' is exposed to other runtimes, whose messages are acknowledged by id once handled; receive them as messages (receive, receiveMany, for await)`, { kernelId: this.id, operation: 'receiveColumns', state: this.state }));
-    const t = monotonicNow();
     const refused = this.startReceive(options);
     if (refused) return refused;
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
-      const deadline = options?.timeout === undefined ? undefined : t + options.timeout;
-      // (a batch, or the promise of one: as in hostReceiveColumns)
-      const attempt = (): ColumnBatch | Promise<ColumnBatch> => {
+      const shape = this.columnShapeOf('input', who, options?.as);
+      // a batch now, or null: then it waits with this as its take (wakeTakers), which deliver
+      // calls as input comes, so that the wait resolves with the batch itself
+      const take = (): ColumnBatch | null => {
         if (this.stopping) throw this.stoppedError('receive');
-        if (this.code === StateCode.ACTIVE && this.receivers.length === 0) {
-          const now = monotonicNow();
-          if (this.holding) this.finishCurrent(now); // what it holds was handled by now
-          // messages a for-await / receive took in its last pop come before the ring's: those
-          // of the class at the front (one of another class stays for receive)
-          if (this.taken.size > 0) {
-            // (a kernel that declares its input class takes no other: see popInto's `expected`)
-            const run = this.taken.leadingRun(shape.cls, max);
-            if (run === 0) throw notOfClassError(this.taken.peek() as Message, shape, who);
-            this.handledSince = now;
-            return messagesToColumns(shape, this.takeMany(run));
-          }
+        if (this.code !== StateCode.ACTIVE || this.receivers.length !== 0) return null;
+        // (the clock is read once there is something to count: a take that finds nothing,
+        // the first of every wait, reads none)
+        let now = -1;
+        if (this.holding) this.finishCurrent(now = monotonicNow()); // what it holds was handled by now
+        // messages a for-await / receive took in its last pop come before the ring's: those
+        // of the class at the front (one of another class stays for receive)
+        if (this.taken.size > 0) {
+          if (now < 0) now = monotonicNow();
+          // (a kernel that declares its input class takes no other: see popInto's `expected`)
+          const run = this.taken.leadingRun(shape.cls, max);
+          if (run === 0) throw notOfClassError(this.taken.peek() as Message, shape, who);
+          this.handledSince = now;
+          return messagesToColumns(shape, this.takeMany(run));
+        }
+        for (;;) {
           const b = popColumns(this.hub, this.input, shape, max, who, this.columnsInHand);
-          if (b !== null && 'notOfClass' in b) {
+          if (b === null) return null;
+          if ('notOfClass' in b) {
             if (this.def.input === undefined) throw notOfClassError(b, shape, who);
             this.dropNotOfClass(b.layout);
-            return attempt();
+            continue;
           }
-          if (b !== null) { this.handledSince = now; this.#noteInHand(); return b; }
+          this.handledSince = now < 0 ? monotonicNow() : now;
+          this.#noteInHand();
+          return b;
         }
-        return this.waitInput(remaining(options, deadline)).then(attempt);
       };
-      return Promise.resolve(attempt()); // (a promise as it is, a batch settled)
+      const b = take();
+      if (b !== null) return Promise.resolve(b);
+      const p = waitIn(this.inputWaiters as unknown as Waiter<ColumnBatch>[], options, 'receive', this.id, false, take);
+      this.armInput();
+      return p;
     } catch (e) { return Promise.reject(e); }
   }
 
@@ -474,7 +500,7 @@ export class KernelInstance {
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
     try {
       const who = this.sendColumnsWho;
-      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('output', who, options?.as);
       const count = columnCount(shape, columns, who);
       const route = this.route;
       if (route === null) return pushColumns(this.hub, this.output, shape, columns, count, who, this.id, options, this.sendCancelled);
@@ -497,7 +523,7 @@ export class KernelInstance {
     try {
       const who = this.sendColumnsWho;
       if (this.stopping) throw this.stoppedError('send');
-      const shape = columnShape(this.columnClass('input', who.operation, options?.as), who);
+      const shape = this.columnShapeOf('input', who, options?.as);
       const count = columnCount(shape, columns, who);
       return pushColumns(this.hub, this.input, shape, columns, count, who, this.id, options, this.receiveCancelled);
     } catch (e) { return Promise.reject(e); }
@@ -512,11 +538,10 @@ export class KernelInstance {
     try {
       const who = this.receiveColumnsWho;
       checkMax(max, who);
-      const shape = columnShape(this.columnClass('output', who.operation, options?.as), who);
-      const deadline = options?.timeout === undefined ? undefined : monotonicNow() + options.timeout;
-      // (a batch, or the promise of one once it must wait: a woken wait's `then` resolves
-      // with the batch itself, two microtask hops fewer than with a promise of it)
-      const attempt = (): ColumnBatch | Promise<ColumnBatch> => {
+      const shape = this.columnShapeOf('output', who, options?.as);
+      // a batch now, or null: then it waits with this as its take (wakeTakers), which
+      // deliverToHost calls as output comes, so that the wait resolves with the batch itself
+      const take = (): ColumnBatch | null => {
         if (this.released) throw this.stoppedError('receive');
         if (options?.signal?.aborted) throw options.signal.reason;
         if (this.hostReceivers.length === 0) {
@@ -526,11 +551,13 @@ export class KernelInstance {
         }
         const ended = this.endedError();
         if (ended) throw ended;
-        const p = waitIn(this.outputWaiters, remaining(options, deadline), 'receive', this.id);
-        this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
-        return p.then(attempt);
+        return null;
       };
-      return Promise.resolve(attempt()); // (a promise as it is, a batch settled)
+      const b = take();
+      if (b !== null) return Promise.resolve(b);
+      const p = waitIn(this.outputWaiters, options, 'receive', this.id, false, take);
+      this.hub.armRemote(this.output, this.outputReady, this.role === 'remote');
+      return p;
     } catch (e) { return Promise.reject(e); }
   }
 
@@ -614,8 +641,8 @@ export class KernelInstance {
       if (m === null) break;
       settle(this.receivers.shift()!, m);
     }
-    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && this.hasInput)
-      for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
+    // (column receives take their batch in wakeTakers; a GPU pump's wait looks for itself)
+    if (this.inputWaiters.length > 0 && this.code === StateCode.ACTIVE && this.hasInput) wakeTakers(this.inputWaiters);
     this.armInput();
   }
 
@@ -851,8 +878,8 @@ export class KernelInstance {
       if (m === null) break;
       settle(this.hostReceivers.shift()!, m);
     }
-    // receives of columns take what is left themselves, once woken
-    if (this.outputWaiters.length > 0 && !this.output.empty) for (const w of this.outputWaiters.splice(0)) settle(w, undefined);
+    // receives of columns take what is left, in wakeTakers
+    if (this.outputWaiters.length > 0 && !this.output.empty) wakeTakers(this.outputWaiters);
     const waiting = this.hostReceivers.length > 0 || this.outputWaiters.length > 0;
     const ended = waiting ? this.endedError() : null;
     if (ended) {
@@ -1033,7 +1060,7 @@ export class KernelInstance {
             { kernelId: this.id, operation: 'receive' });
         for (const w of this.receivers.splice(0)) settleStopping(w, e);
       }
-      for (const w of this.inputWaiters.splice(0)) settle(w, undefined);
+      wakeTakers(this.inputWaiters); // (a column receive's take rejects it now)
       for (const f of this.pauseWaiters.splice(0)) f();
     } else this.deliver();
     this.deliverToHost();
@@ -1098,11 +1125,5 @@ export function threadDeathError(kernelId: string, reason: string): WorkerThread
 function checkMax(max: unknown, who: Who): void {
   if (!(typeof max === 'number' && Number.isInteger(max) && max >= 1))
     throw new RangeError(`${who.operation} on kernel '${who.kernelId}': max must be an integer >= 1, got ${String(max)}`);
-}
-
-/** The options of a receive that waits again, with what is left of its timeout. */
-function remaining(options: ReceiveOptions | undefined, deadline: number | undefined): ReceiveOptions | undefined {
-  if (deadline === undefined) return options;
-  return { ...options, timeout: Math.max(0, deadline - monotonicNow()) };
 }
 

@@ -20,6 +20,12 @@ export interface Waiter<T> {
   onAbort: (() => void) | undefined;
   /** A for-await's next(): resolves with `{ done: false, value }`, and ends (`{ done: true }`) instead of rejecting while the kernel stops. */
   iterates: boolean;
+  /**
+   * For wakeTakers: what it resolves with, taken when it is woken (null: nothing for it
+   * yet, it waits on; a throw rejects it). Undefined: it resolves with undefined and looks
+   * for itself.
+   */
+  take: (() => T | null) | undefined;
 }
 
 /** What a for-await's next() resolves with once the kernel is stopping. */
@@ -29,9 +35,10 @@ export const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true,
  * A promise that waits in `queue` until settled, or rejects with QueueTimeoutError after
  * `options.timeout` ms, or with the signal's reason once it is aborted.
  */
-export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string, kernelId: string, iterates = false): Promise<T> {
+export function waitIn<T>(queue: Waiter<T>[], options: ReceiveOptions | undefined, operation: string, kernelId: string, iterates = false,
+  take?: () => T | null): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const w: Waiter<T> = { resolve, reject, deadline: Infinity, expire: undefined, signal: options?.signal, onAbort: undefined, iterates };
+    const w: Waiter<T> = { resolve, reject, deadline: Infinity, expire: undefined, signal: options?.signal, onAbort: undefined, iterates, take };
     const timeout = options?.timeout;
     if (timeout !== undefined) {
       if (!(timeout >= 0)) { reject(new RangeError(`${operation} on kernel '${kernelId}': timeout must be a number of milliseconds >= 0, got ${String(timeout)}`)); return; }
@@ -110,6 +117,33 @@ export function settle<T>(w: Waiter<T>, value: T | undefined, error?: unknown): 
   unhook(w);
   if (error !== undefined) w.reject(error);
   else w.resolve((w.iterates ? { done: false, value } : value) as T);
+}
+
+/**
+ * Wakes the waiters of `queue`, in order: one with a `take` settles with what it takes now
+ * (a throw rejects it; null: nothing for it yet, and it keeps its place, timeout and
+ * signal), one without settles with undefined. A column receive woken this way resolves
+ * with its batch itself: no second promise, and no callback that looks again a microtask
+ * later.
+ */
+export function wakeTakers<T>(queue: Waiter<T>[]): void {
+  for (let i = 0; i < queue.length;) {
+    const w = queue[i]!;
+    let v: T | null | undefined;
+    if (w.take !== undefined) {
+      try { v = w.take(); } catch (e) { drop(queue, w, i); settle(w, undefined, e); continue; }
+      if (v === null) { i++; continue; }
+    }
+    drop(queue, w, i);
+    settle(w, v);
+  }
+}
+
+/** Takes `w` out of `queue`, where it was at `i` (a take may have changed the queue). */
+function drop<T>(queue: Waiter<T>[], w: Waiter<T>, i: number): void {
+  if (queue[i] !== w) i = queue.indexOf(w);
+  if (i === 0) queue.shift();
+  else if (i > 0) queue.splice(i, 1);
 }
 
 /** Settles a waiter of a kernel that is stopping: a for-await's next() ends, any other rejects with `error`. */

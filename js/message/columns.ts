@@ -69,6 +69,13 @@ export interface ColumnShape {
   readonly names: ReadonlySet<string>;
   /** Bytes of scratch one message takes in a chunk (its fields, and its timestamp). */
   readonly stride: number;
+  /**
+   * The owner's chunk chunkIn placed last, and its core's serial: found again without a
+   * lookup while the same core asks (the serial, not the core: a shape lives as long as its
+   * class, and must not keep a runtime's memory).
+   */
+  ownSerial: number;
+  ownChunk: Chunk | null;
 }
 
 const shapes = new WeakMap<MessageClass<any>, ColumnShape | { field: string; why: string }>();
@@ -106,7 +113,8 @@ function shapeOf(cls: MessageClass<any>): ColumnShape | { field: string; why: st
   }
   if (fields.length === 0) return { field: '(none)', why: 'missing: the class has no fields, so a column batch cannot say how many messages it holds' };
   // each field's column starts 8-aligned in scratch; a message's timestamp takes 8 bytes
-  return { cls, recordLen: HEADER_BYTES + offset, fields, names: new Set(fields.map((f) => f.name)), stride: fields.reduce((n, f) => n + f.bytes, 8) };
+  return { cls, recordLen: HEADER_BYTES + offset, fields, names: new Set(fields.map((f) => f.name)), stride: fields.reduce((n, f) => n + f.bytes, 8),
+    ownSerial: 0, ownChunk: null };
 }
 
 /** The start of a ColumnError's message: made only for an error (a batch of one costs a few µs). */
@@ -247,6 +255,8 @@ function placeChunk(core: Core, shape: ColumnShape, layout: number, temp: number
  * are written again each time.
  */
 function chunkIn(core: Core, shape: ColumnShape): Chunk {
+  const last = shape.ownChunk;
+  if (shape.ownSerial === core.serial && last!.scratch === core.scratch && last!.scratchBytes === core.scratchBytes) return last!;
   if (core instanceof OwnerCore) {
     let mine = ownChunks.get(core);
     if (mine === undefined) ownChunks.set(core, (mine = new Map()));
@@ -256,6 +266,8 @@ function chunkIn(core: Core, shape: ColumnShape): Chunk {
       ch = placeChunk(core, shape, layout, layout + align8(layoutBytes(shape.fields.length)), core.scratch);
       mine.set(shape, ch);
     }
+    shape.ownSerial = core.serial;
+    shape.ownChunk = ch;
     return ch;
   }
   let ch = chunks.get(shape);
