@@ -601,7 +601,7 @@ export class RingKernelRuntime implements KernelRuntime {
   #sendMany(id: string, messages: readonly Message[], options?: number | SendOptions): Promise<void> {
     try {
       const inst = this.#sendTarget(id);
-      for (const m of messages) inst.checkMessage(m);
+      inst.checkMessages(messages);
       const timeout = typeof options === 'number' ? options : options?.timeout;
       noteTimeout(timeout, 'runtime.sendMany to kernel', id);
       const routing = this.#routesPending.get(inst);

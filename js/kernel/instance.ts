@@ -721,9 +721,11 @@ export class KernelInstance {
   #sendOutMany(msgs: readonly Message[], options: SendOptions | undefined): Promise<void> {
     if (this.holding) this.finishCurrent(monotonicNow());
     if (this.stopping && this.code !== StateCode.TERMINATING) return Promise.reject(this.stoppedError('send'));
-    try {
-      for (const m of msgs) this.checkOutput(m);
-    } catch (e) { return Promise.reject(e); }
+    const cls = this.def.output ?? Message;
+    for (let i = 0; i < msgs.length; i++) {
+      if (msgs[i] instanceof cls) continue;
+      try { this.checkOutput(msgs[i]); } catch (e) { return Promise.reject(e); }
+    }
     const route = this.route;
     if (route === null) return this.hub.pushMany(this.output, msgs, this.sendWho, this.id, options?.timeout, this.sendCancelled);
     try {
@@ -770,7 +772,17 @@ export class KernelInstance {
   /** Throws unless this kernel can take `messages` now: not stopping, each a message of its input class. */
   checkSendable(messages: readonly unknown[]): void {
     if (this.stopping) throw this.stoppedError('send');
-    for (const m of messages) this.checkMessage(m);
+    this.checkMessages(messages);
+  }
+
+  /**
+   * Throws unless each of `messages` is a message of this kernel's input class: one
+   * instanceof a message in a loop of its own (a batch's check), checkMessage for the
+   * error.
+   */
+  checkMessages(messages: readonly unknown[]): void {
+    const cls = this.def.input ?? Message;
+    for (let i = 0; i < messages.length; i++) if (!(messages[i] instanceof cls)) this.checkMessage(messages[i]);
   }
 
   /** Throws unless `m` is a message of this kernel's input class. */
