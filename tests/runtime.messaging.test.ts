@@ -362,6 +362,37 @@ test('a routed send over the target\'s maxMessageSize rejects in the sending ker
   });
 });
 
+test('a kernel sending a message that is not of its output class (send, or one item of a sendMany) gets MessageTypeError naming it and both classes; nothing of that call is sent', async () => {
+  const errors: unknown[] = [];
+  await withKernels([
+    [{ kernelId: 'msg_out_typed', input: MsgNum, output: MsgNum }, async (ctx) => {
+      for await (const m of ctx) {
+        for (const attempt of [
+          () => ctx.send(new MsgOther({ n: m.n }) as never),
+          () => ctx.sendMany([new MsgNum({ n: m.n }), new MsgOther({ n: m.n }) as never]),
+          () => ctx.sendMany([new MsgNum({ n: m.n }), { n: m.n } as never]),
+        ]) errors.push(await Promise.resolve().then(attempt).then(() => null, (e) => e));
+        await ctx.send(new MsgNum({ n: m.n + 1 }));
+      }
+    }],
+  ], async () => {
+    await withRuntime(async (rt) => {
+      await rt.launch('msg_out_typed');
+      await rt.activate('msg_out_typed');
+      await rt.send('msg_out_typed', new MsgNum({ n: 1 }));
+      assert.is((await rt.receive('msg_out_typed', { timeout: 2000 })).n, 2, 'the first thing out is the good send after the refused ones: no MsgNum of a refused sendMany went out');
+      assert.is(errors.length, 3);
+      for (const e of errors) {
+        assert.instance(e, MessageTypeError);
+        assert.match((e as Error).message, /kernel 'msg_out_typed' sent a .*, but its output is MsgNum; nothing was sent/);
+        assert.is((e as MessageTypeError).expected, 'MsgNum');
+      }
+      assert.is((errors[0] as MessageTypeError).actual, 'MsgOther');
+      assert.is((errors[2] as MessageTypeError).actual, 'Object');
+    });
+  });
+});
+
 test('sending a non-message or a message of the wrong class rejects with MessageTypeError naming the kernel', async () => {
   const seen: unknown[] = [];
   await withKernels([
