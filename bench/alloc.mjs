@@ -13,3 +13,13 @@ export async function allocatedDuring(fn) {
   for (const s of statistics) freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
   return h1 - h0 + freed;
 }
+
+/**
+ * The median of `times` runs of allocatedDuring(fn): one run's figure moves with where the
+ * collector's cycles fall (a major collection inside it counts what older code left too).
+ */
+export async function medianAllocatedDuring(fn, times = 5) {
+  const runs = [];
+  for (let i = 0; i < times; i++) runs.push(await allocatedDuring(fn));
+  return runs.sort((a, b) => a - b)[times >> 1];
+}

@@ -15,7 +15,7 @@
 import { RingKernelRuntime, ringKernel, message, t } from 'ringkernel';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Effect, Queue, Fiber } from 'effect';
-import { allocatedDuring } from './alloc.mjs';
+import { allocatedDuring, medianAllocatedDuring } from './alloc.mjs';
 
 const Ping = message('BenchPing', { seq: t.u32 });
 const Floats = message('BenchFloats', { values: t.array(t.f64) });
@@ -80,7 +80,7 @@ async function bestRounds(round) {
     }
     out[n] = best;
   }
-  out.bytesPerMessage = (await allocatedDuring(() => round(5000))) / 5000;
+  out.bytesPerMessage = (await medianAllocatedDuring(() => round(5000))) / 5000;
   return out;
 }
 
@@ -142,8 +142,8 @@ async function streamingOnOff() {
     }
     ratio[n] = pairs.sort((a, b) => a - b)[pairs.length >> 1]; // the median pair: robust to a busy moment
   }
-  on.bytesPerMessage = (await allocatedDuring(() => round(runtime)(5000))) / 5000;
-  off.bytesPerMessage = (await allocatedDuring(() => round(quiet)(5000))) / 5000;
+  on.bytesPerMessage = (await medianAllocatedDuring(() => round(runtime)(5000))) / 5000;
+  off.bytesPerMessage = (await medianAllocatedDuring(() => round(quiet)(5000))) / 5000;
   for (const rt of [runtime, quiet]) await rt.terminate('bench_sum');
   return { streaming: on, streamingTelemetryOff: off, telemetryOnOverOff: ratio };
 }
@@ -198,7 +198,7 @@ async function methodFloor() {
     }
   };
   for (let i = 0; i < 20; i++) await round(1000);
-  const out = (await allocatedDuring(() => round(5000))) / 5000;
+  const out = (await medianAllocatedDuring(() => round(5000))) / 5000;
   return kept === null ? NaN : out;
 }
 
