@@ -22,5 +22,12 @@ if (isMainThread) {
   await runtime.activate('crash_sink');
   await runtime.expose('crash_sink');
   console.log('ready');
+  // how the inbox kept the senders' order, printed when it changes (crash.nats.ts shows it when a check fails)
+  let last = '';
+  setInterval(() => {
+    const e = runtime.remoteStats().exposed[0];
+    const line = e ? `order: heldBack ${e.heldBack} gapsSkipped ${e.gapsSkipped} late ${e.late} repeatsSkipped ${e.repeatsSkipped}` : '';
+    if (line !== last) console.log((last = line));
+  }, 200).unref();
   process.on('SIGTERM', async () => { await runtime.shutdown({ timeout: 2000 }); process.exit(0); });
 }

@@ -70,7 +70,7 @@ for (const placement of ['inline', 'worker']) {
     await kill(r, 'SIGTERM');
     console.log(`  [${placement}] killed after ${before.handled} handled; then ${after.handled} lines for ${N} messages: ${after.repeated} repeated (bound ${MAX_IN_FLIGHT})`);
     assert.equal(after.missing, [], 'nothing accepted is lost');
-    assert.is(after.outOfOrder, -1, 'first deliveries in the sender\'s order');
+    assert.is(after.outOfOrder, -1, `first deliveries in the sender's order (receiver: ${r.out.slice(-400)})`);
     assert.ok(after.repeated <= MAX_IN_FLIGHT, `${after.repeated} repeated, more than the ${MAX_IN_FLIGHT} in flight`);
   });
 }
@@ -108,9 +108,9 @@ test('nats-server killed (SIGKILL) and restarted under running processes: nothin
     await until(() => tally(out, N).missing.length === 0, 60_000, `all messages (receiver: ${r.out.slice(-300)}; sender: ${s.out.slice(-300)})`);
     await until(() => /done/.test(s.out), 30_000, 'the sender');
     const t = tally(out, N);
-    console.log(`  [server killed] ${t.handled} lines for ${N} messages: ${t.repeated} repeated (bound ${MAX_IN_FLIGHT})`);
+    console.log(`  [server killed] ${t.handled} lines for ${N} messages: ${t.repeated} repeated (bound ${MAX_IN_FLIGHT}); ${[...r.out.matchAll(/order: [^\n]*/g)].pop()?.[0] ?? ''}`);
     assert.equal(t.missing, []);
-    assert.is(t.outOfOrder, -1, 'in the sender\'s order');
+    assert.is(t.outOfOrder, -1, `in the sender's order (receiver: ${r.out.slice(-400)})`);
     assert.ok(t.repeated <= MAX_IN_FLIGHT, `${t.repeated} repeated`);
   } finally {
     await kill(r, 'SIGTERM').catch(() => {});
