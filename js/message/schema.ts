@@ -268,8 +268,7 @@ class Views {
     this.u32 = new Uint32Array(b, 0, b.byteLength >> 2);
   }
 }
-const NO_VIEWS = new Views(null);
-let lastViews = NO_VIEWS, viewsBefore = NO_VIEWS;
+let lastViews = new Views(null), viewsBefore = lastViews;
 /**
  * The fewest elements the typed-array loops are used for: below it the DataView loop costs
  * no more (inline streaming's 10 doubles took 1.04x the time the typed way; 16 floats 0.77x
@@ -280,33 +279,44 @@ const TYPED_LOOP_MIN = LITTLE_ENDIAN ? 16 : Infinity;
 /** The views of dv's buffer: one of the last two made, or new ones. */
 function viewsOf(dv: DataView): Views {
   const v = lastViews;
-  if (v.dv === dv && v !== NO_VIEWS) return v;
+  if (v.dv === dv) return v;
   const w = viewsBefore.dv === dv ? viewsBefore : new Views(dv);
   viewsBefore = v;
   return (lastViews = w);
+}
+
+/**
+ * Where n elements of 2^shift bytes at dv's byte p lie in the views of dv's buffer (then
+ * `lastViews` holds them): their index, or -1 where DataView's loop is to be used (too few,
+ * not aligned, past dv's end, a big-endian machine).
+ */
+function typedIndex(dv: DataView, p: number, n: number, shift: 2 | 3): number {
+  if (n < TYPED_LOOP_MIN || p + (n << shift) > dv.byteLength) return -1;
+  const at = viewsOf(dv).at + p;
+  return (at & ((1 << shift) - 1)) === 0 ? at >> shift : -1;
 }
 
 /** The loop that writes n numeric elements; one per kind so each stays monomorphic. */
 function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p: number, n: number) => void) | null {
   switch (kind) {
     case 'f64': return (a, dv, p, n) => {
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 7) === 0 && p + n * 8 <= dv.byteLength) { const v = vs.f64, q = at >> 3; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      const q = typedIndex(dv, p, n, 3);
+      if (q >= 0) { const v = lastViews.f64; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
       else for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, a[i]!, true);
     };
     case 'f32': return (a, dv, p, n) => {
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.f32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.f32; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
       else for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, a[i]!, true);
     };
     case 'i32': return (a, dv, p, n) => {
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.i32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
       else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, a[i]!, true);
     };
     case 'u32': return (a, dv, p, n) => {
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.u32, q = at >> 2; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = a[i]!; }
       else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, a[i]!, true);
     };
     default: return null;
@@ -317,29 +327,29 @@ function numericReader(kind: FieldKind): ((dv: DataView, p: number, n: number) =
   switch (kind) {
     case 'f64': return (dv, p, n) => {
       const a = new Array<number>(n);
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 7) === 0 && p + n * 8 <= dv.byteLength) { const v = vs.f64, q = at >> 3; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      const q = typedIndex(dv, p, n, 3);
+      if (q >= 0) { const v = lastViews.f64; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
       else for (let i = 0; i < n; i++) a[i] = dv.getFloat64(p + i * 8, true);
       return a;
     };
     case 'f32': return (dv, p, n) => {
       const a = new Array<number>(n);
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.f32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.f32; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
       else for (let i = 0; i < n; i++) a[i] = dv.getFloat32(p + i * 4, true);
       return a;
     };
     case 'i32': return (dv, p, n) => {
       const a = new Array<number>(n);
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.i32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
       else for (let i = 0; i < n; i++) a[i] = dv.getInt32(p + i * 4, true);
       return a;
     };
     case 'u32': return (dv, p, n) => {
       const a = new Array<number>(n);
-      const vs = n >= TYPED_LOOP_MIN ? viewsOf(dv) : NO_VIEWS, at = vs.at + p;
-      if (vs !== NO_VIEWS && (at & 3) === 0 && p + n * 4 <= dv.byteLength) { const v = vs.u32, q = at >> 2; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
+      const q = typedIndex(dv, p, n, 2);
+      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) a[i] = v[q + i]!; }
       else for (let i = 0; i < n; i++) a[i] = dv.getUint32(p + i * 4, true);
       return a;
     };
