@@ -275,4 +275,21 @@ test('sendMany that fills the queue partway through a run of one priority: enque
   await rt.receive('batch_partway', { timeout: 30 }).then(() => assert.unreachable('more than 64 arrived'), (x) => assert.instance(x, QueueTimeoutError));
 });
 
+test('a sendMany waiting for room sends its messages as they were when it was called, whatever is sent meanwhile', async () => {
+  ringKernel({ kernelId: 'batch_hold', input: BItem, output: BItem, queueSize: 4 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_hold');                     // launched, not active: 4 go in, the rest waits
+  await rt.launch('batch_idle');
+  const batch = Array.from({ length: 500 }, (_, n) => new BItem({ n }));
+  const sending = rt.sendMany('batch_hold', batch);
+  for (const m of batch) m.n = -1;                   // the caller reuses its messages at once
+  // a sendMany to a REJECT queue encodes into the runtime's reused staging buffer meanwhile
+  await rt.sendMany('batch_idle', Array.from({ length: 8 }, (_, n) => new BItem({ n: 9000 + n })));
+  await rt.activate('batch_hold');
+  assert.equal(await drain(rt, 'batch_hold', 500), Array.from({ length: 500 }, (_, n) => n)); // every one, in order, as sent
+  await sending;
+});
+
 test.run();

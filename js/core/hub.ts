@@ -308,12 +308,16 @@ export class Hub {
   }
 
   /**
-   * pushMany of msgs[start..]: encodes them all into the staging buffer as records, then
-   * pushRecords. A refusal's `enqueued` counts from the batch's first message.
+   * pushMany of msgs[start..]: encodes them all as records, then pushRecords. Where the push
+   * may wait for room (BLOCK), into a buffer of its own, which the waits read as it is; else
+   * (it never waits) into the reused staging buffer. A refusal's `enqueued` counts from the
+   * batch's first message.
    */
   private pushStaged(ring: Ring, msgs: readonly Message[], start: number, sentAt: number, who: Who, targetId: string,
     timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
     const room = FRAME_PREFIX + ring.maxRecord;
+    const own = ring.strategy !== Strategy.REJECT && timeout !== 0;
+    let buf = own ? new Uint8Array(64 * 1024) : this.staging, view = own ? new DataView(buf.buffer) : this.stagingView;
     let p = 0, i = start, refusal: Error | null = null;
     for (; i < msgs.length; i++) {
       const m = msgs[i]!;
@@ -322,44 +326,43 @@ export class Hub {
           { kernelId: targetId, operation: who.operation, expected: null, actual: m === null ? 'null' : typeof m === 'object' ? (m as object).constructor?.name ?? 'an object' : typeof m });
         break;
       }
-      if (p + room > this.staging.length) this.growStaging(p + room);
-      const n = encodeInto(m, this.staging, this.stagingView, p + FRAME_PREFIX, p + room, sentAt);
+      if (p + room > buf.length) {
+        // room for the messages left at the bytes a message took so far: one growth, as a rule
+        buf = grown(buf, p + room + (i > start ? Math.ceil(p / (i - start)) * (msgs.length - i) : 0));
+        view = new DataView(buf.buffer);
+        if (!own) { this.staging = buf; this.stagingView = view; }
+      }
+      const n = encodeInto(m, buf, view, p + FRAME_PREFIX, p + room, sentAt);
       if (n < 0) {
         refusal = new MessageTooLargeError(
           `${who.operation} to kernel '${targetId}': ${m.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; it and the messages after it were not enqueued`,
           { ...who, size: -n, limit: ring.maxRecord });
         break;
       }
-      this.stagingView.setUint32(p, n, true);
+      view.setUint32(p, n, true);
       p += frameBytes(n);
     }
-    let pushed = i > start ? this.pushRecords(ring, this.staging.subarray(0, p), i - start, who, targetId, timeout, cancelled, sentAt) : RESOLVED;
+    let pushed = i > start ? this.pushRecords(ring, buf.subarray(0, p), i - start, who, targetId, timeout, cancelled, sentAt, own) : RESOLVED;
     if (start > 0 && pushed !== RESOLVED) pushed = pushed.catch((e) => { throw withEnqueued(e, start + ((e as { enqueued?: number }).enqueued ?? 0), true); });
     if (refusal === null) return pushed;
     const error = refusal;
     return pushed.then(() => { throw error; });
   }
 
-  /** Where pushMany encodes a batch: reused, so only a wait for room copies what is left. */
+  /** Where pushMany encodes a batch for a ring that never waits (REJECT, or a timeout of 0): reused. */
   private staging = new Uint8Array(64 * 1024);
   private stagingView = new DataView(this.staging.buffer);
-  private growStaging(bytes: number): void {
-    let size = this.staging.length;
-    while (size < bytes) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.staging);
-    this.staging = bigger;
-    this.stagingView = new DataView(bigger.buffer);
-  }
 
   /**
    * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
    * 4]..., in order, stamping each with the send time (pushStaged's second half). Runs of
    * equal priority (header byte 48) go in one call into the core.
-   * Only reads `records` until it returns: a wait for room works on a copy.
+   * Only reads `records` until it returns: a wait for room works on a copy, made once
+   * (`owned`: `records` is that copy already, and the waits that follow read it as it is;
+   * a copy of the rest at every wait had made a million-message batch quadratic).
    */
   pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
-    cancelled?: () => Error | null, sentAt: number = now()): Promise<void> {
+    cancelled?: () => Error | null, sentAt: number = now(), owned = false): Promise<void> {
     const c = this.core, x = c.x;
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
     const size = (p: number) => frameBytes(dv.getUint32(p, true));
@@ -396,14 +399,15 @@ export class Hub {
         return Promise.reject(e);
       }
       // BLOCK: wait for room for the next one, then go on in batches (with a copy of the
-      // rest: the caller may reuse `records` once this returns)
+      // rest, unless it is one already: the caller may reuse `records` once this returns)
       const len = dv.getUint32(p, true), next = p + size(p);
-      const rest = records.slice(next);
+      const rest = owned ? records.subarray(next) : records.slice(next);
+      const head = owned ? records.subarray(p + FRAME_PREFIX, p + FRAME_PREFIX + len) : records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len);
       // (a refusal says how many of these records went in: `enqueued`, counted from here)
       const before = i;
-      return this.pushWhenRoom(ring, records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len), priority, who, targetId, timeout, cancelled)
+      return this.pushWhenRoom(ring, head, priority, who, targetId, timeout, cancelled)
         .then(
-          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, sentAt)
+          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, sentAt, true)
             .catch((e) => { throw withEnqueued(e, before + 1 + ((e as { enqueued?: number }).enqueued ?? 0), true); }),
           (e) => { throw withEnqueued(e, before); });
     }
@@ -502,4 +506,13 @@ export class Hub {
 function withEnqueued<E>(e: E, enqueued: number, replace = false): E {
   if (e !== null && typeof e === 'object' && (replace || (e as { enqueued?: number }).enqueued === undefined)) (e as { enqueued?: number }).enqueued = enqueued;
   return e;
+}
+
+/** A copy of `buf` in a buffer of at least `bytes` (doubling). */
+function grown(buf: Uint8Array<ArrayBuffer>, bytes: number): Uint8Array<ArrayBuffer> {
+  let size = buf.length;
+  while (size < bytes) size *= 2;
+  const bigger = new Uint8Array(size);
+  bigger.set(buf);
+  return bigger;
 }
