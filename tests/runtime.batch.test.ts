@@ -282,14 +282,24 @@ test('a sendMany waiting for room sends its messages as they were when it was ca
   await using rt = new RingKernelRuntime();
   await rt.launch('batch_hold');                     // launched, not active: 4 go in, the rest waits
   await rt.launch('batch_idle');
-  const batch = Array.from({ length: 500 }, (_, n) => new BItem({ n }));
-  const sending = rt.sendMany('batch_hold', batch);
-  for (const m of batch) m.n = -1;                   // the caller reuses its messages at once
-  // a sendMany to a REJECT queue encodes into the runtime's reused staging buffer meanwhile
-  await rt.sendMany('batch_idle', Array.from({ length: 8 }, (_, n) => new BItem({ n: 9000 + n })));
-  await rt.activate('batch_hold');
-  assert.equal(await drain(rt, 'batch_hold', 500), Array.from({ length: 500 }, (_, n) => n)); // every one, in order, as sent
-  await sending;
+  // twice: the second batch's records are encoded into the buffer the first one's waits used
+  for (const [from, count] of [[0, 500], [1000, 300]] as const) {
+    const batch = Array.from({ length: count }, (_, n) => new BItem({ n: from + n }));
+    const sending = rt.sendMany('batch_hold', batch);
+    for (const m of batch) m.n = -1;                 // the caller reuses its messages at once
+    // a sendMany to a REJECT queue encodes into the runtime's reused staging buffer meanwhile
+    await rt.sendMany('batch_idle', Array.from({ length: 8 }, (_, n) => new BItem({ n: 9000 + n })), { timeout: 0 }).catch(() => {});
+    if (from === 0) await rt.activate('batch_hold');
+    assert.equal(await drain(rt, 'batch_hold', count), Array.from({ length: count }, (_, n) => from + n)); // every one, in order, as sent
+    await sending;
+  }
+  // two at once, after those: one takes the kept buffer, the other a fresh one, neither the other's
+  const a = Array.from({ length: 200 }, (_, n) => new BItem({ n: 2000 + n })), b = Array.from({ length: 200 }, (_, n) => new BItem({ n: 3000 + n }));
+  const both = Promise.all([rt.sendMany('batch_hold', a), rt.sendMany('batch_hold', b)]);
+  const got = await drain(rt, 'batch_hold', 400);
+  await both;
+  assert.equal(got.filter((n) => n < 3000), a.map((m) => m.n));
+  assert.equal(got.filter((n) => n >= 3000), b.map((m) => m.n));
 });
 
 test.run();
