@@ -347,7 +347,7 @@ export class Hub {
       view.setUint32(p, n, true);
       p += frameBytes(n);
     }
-    let pushed = i > start ? this.pushRecords(ring, buf.subarray(0, p), i - start, who, targetId, timeout, cancelled, sentAt, own) : RESOLVED;
+    let pushed = i > start ? this.pushRecords(ring, buf.subarray(0, p), i - start, who, targetId, timeout, cancelled, own) : RESOLVED;
     if (own) {
       const kept = buf;
       if (pushed === RESOLVED) this.keepSpare(kept);
@@ -374,40 +374,39 @@ export class Hub {
 
   /**
    * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
-   * 4]..., in order, stamping each with the send time (pushStaged's second half). Runs of
-   * equal priority (header byte 48) go in one call into the core.
+   * 4]..., their send times stamped (pushStaged's second half). Runs of equal priority
+   * (header byte 48) go in one call into the core, each walked once.
    * Only reads `records` until it returns: a wait for room works on a copy, made once
    * (`owned`: `records` is that copy already, and the waits that follow read it as it is;
    * a copy of the rest at every wait had made a million-message batch quadratic).
    */
-  pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
-    cancelled?: () => Error | null, sentAt: number = now(), owned = false): Promise<void> {
-    const c = this.core, x = c.x;
+  private pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
+    cancelled: (() => Error | null) | undefined, owned: boolean): Promise<void> {
+    const c = this.core, x = c.x, room = c.scratchBytes;
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const size = (p: number) => frameBytes(dv.getUint32(p, true));
     let i = 0, p = 0;
     while (i < count) {
       const priority = records[p + FRAME_PREFIX + H_PRIORITY]!;
       let q = p, k = 0;
-      while (i + k < count && records[q + FRAME_PREFIX + H_PRIORITY] === priority && q + size(q) - p <= c.scratchBytes) {
-        const len = dv.getUint32(q, true);
+      while (i + k < count && records[q + FRAME_PREFIX + H_PRIORITY] === priority) {
+        const len = dv.getUint32(q, true), next = q + frameBytes(len);
+        if (next - p > room) break;
         if (len > ring.maxRecord) {
           if (k > 0) break;
           return Promise.reject(withEnqueued(new MessageTooLargeError(
             `${who.operation} to kernel '${targetId}': a record of ${len} bytes is over the queue's maxMessageSize of ${ring.maxRecord}; nothing more was enqueued`,
             { ...who, size: len, limit: ring.maxRecord }), i));
         }
-        dv.setFloat64(q + FRAME_PREFIX + H_TIME, sentAt, true);
-        q += size(q);
+        q = next;
         k++;
       }
       c.mem.set(records.subarray(p, q), c.scratch);
       const r = x.queue_push_batch(ring.ptr, c.scratch, k, priority);
       const accepted = r > 0 ? r : 0;
       if (accepted > 0) this.wake(ring);
-      for (let a = 0; a < accepted; a++) p += size(p);
       i += accepted;
-      if (accepted === k) continue;
+      if (accepted === k) { p = q; continue; }
+      for (let a = 0; a < accepted; a++) p += frameBytes(dv.getUint32(p, true));
       if (r === Status.CLOSED || (r < 0 && r !== Status.FULL)) return Promise.reject(withEnqueued(this.pushError(r as Status, ring, who, targetId, timeout), i));
       if (ring.strategy === Strategy.REJECT || timeout === 0) {
         // under REJECT the core counted the refusals of this call; the rest count here
@@ -419,14 +418,14 @@ export class Hub {
       }
       // BLOCK: wait for room for the next one, then go on in batches (with a copy of the
       // rest, unless it is one already: the caller may reuse `records` once this returns)
-      const len = dv.getUint32(p, true), next = p + size(p);
+      const len = dv.getUint32(p, true), next = p + frameBytes(len);
       const rest = owned ? records.subarray(next) : records.slice(next);
       const head = owned ? records.subarray(p + FRAME_PREFIX, p + FRAME_PREFIX + len) : records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len);
       // (a refusal says how many of these records went in: `enqueued`, counted from here)
       const before = i;
       return this.pushWhenRoom(ring, head, priority, who, targetId, timeout, cancelled)
         .then(
-          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, sentAt, true)
+          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, true)
             .catch((e) => { throw withEnqueued(e, before + 1 + ((e as { enqueued?: number }).enqueued ?? 0), true); }),
           (e) => { throw withEnqueued(e, before); });
     }
