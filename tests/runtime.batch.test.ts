@@ -282,7 +282,8 @@ test('a sendMany waiting for room sends its messages as they were when it was ca
   await using rt = new RingKernelRuntime();
   await rt.launch('batch_hold');                     // launched, not active: 4 go in, the rest waits
   await rt.launch('batch_idle');
-  // twice: the second batch's records are encoded into the buffer the first one's waits used
+  // twice: the second batch's records are encoded into the room the first one's waits used
+  // (a region of the core's memory, freed once its push settled, handed out again)
   for (const [from, count] of [[0, 500], [1000, 300]] as const) {
     const batch = Array.from({ length: count }, (_, n) => new BItem({ n: from + n }));
     const sending = rt.sendMany('batch_hold', batch);
@@ -293,7 +294,7 @@ test('a sendMany waiting for room sends its messages as they were when it was ca
     assert.equal(await drain(rt, 'batch_hold', count), Array.from({ length: count }, (_, n) => from + n)); // every one, in order, as sent
     await sending;
   }
-  // two at once, after those: one takes the kept buffer, the other a fresh one, neither the other's
+  // two at once, after those: each in a region of its own, neither freed before its push settles
   const a = Array.from({ length: 200 }, (_, n) => new BItem({ n: 2000 + n })), b = Array.from({ length: 200 }, (_, n) => new BItem({ n: 3000 + n }));
   const both = Promise.all([rt.sendMany('batch_hold', a), rt.sendMany('batch_hold', b)]);
   const got = await drain(rt, 'batch_hold', 400);

@@ -447,6 +447,23 @@ test('shutdown ends every worker thread', async () => {
   assert.ok(performance.now() - t0 < 20000);
 });
 
+test('a worker kernel\'s sendMany far bigger than its output queue: every message, in order, as it was at the call (twice, the second reusing the first one\'s buffer, then two at once)', () => withRuntime(1, async (rt) => {
+  await rt.launch('w_burst');
+  await rt.activate('w_burst');
+  for (const count of [3000, 2000]) {
+    await rt.send('w_burst', new WNum({ n: count, from: 'test' }));
+    const got: number[] = [];
+    while (got.length < count) for (const m of await rt.receiveMany<InstanceType<typeof WNum>>('w_burst', { timeout: 5000 })) got.push(m.n);
+    assert.equal(got, Array.from({ length: count }, (_, i) => i));
+  }
+  // two at once: one takes the kept buffer, the other a fresh one, neither the other's
+  await rt.send('w_burst', new WNum({ n: -1500, from: 'test' }));
+  const got: number[] = [];
+  while (got.length < 3000) for (const m of await rt.receiveMany<InstanceType<typeof WNum>>('w_burst', { timeout: 5000 })) got.push(m.n);
+  assert.equal(got.filter((n) => n < 100_000), Array.from({ length: 1500 }, (_, i) => i));
+  assert.equal(got.filter((n) => n >= 100_000), Array.from({ length: 1500 }, (_, i) => 100_000 + i));
+}));
+
 test.run();
 
 test('message ids made on the host and on two workers are well-formed v4 UUIDs, all different; each thread has its own prefix', () => withRuntime(2, async (rt) => {

@@ -19,7 +19,7 @@
 // it, and a thread whose polls once missed a few times would sleep for good (that made
 // the default round trip 2-3x postMessage's). On a machine whose cores are all busy, a
 // poll only takes time from the thread it waits for: polls miss, and adaptive stops.
-import { type Core, Status, Strategy } from './core.js';
+import { type Core, OwnerCore, Status, Strategy } from './core.js';
 import type { Ring } from './ring.js';
 import { Message, type MessageClass } from '../message/message.js';
 import { encodeInto } from '../message/encode.js';
@@ -309,18 +309,27 @@ export class Hub {
 
   /**
    * pushMany of msgs[start..]: encodes them all as records, then pushRecords. Where the push
-   * may wait for room (BLOCK), into a buffer of its own, which the waits read as it is; else
-   * (it never waits) into the reused staging buffer. A refusal's `enqueued` counts from the
-   * batch's first message.
+   * may wait for room (BLOCK), into room of its own, which the waits read as it is: on the
+   * owner's thread a region of the core's memory, pushed from where it lies; on a worker's a
+   * buffer (the one the last such push used). Else (it never waits) into the reused staging
+   * buffer. A refusal's `enqueued` counts from the batch's first message.
    */
   private pushStaged(ring: Ring, msgs: readonly Message[], start: number, sentAt: number, who: Who, targetId: string,
     timeout: number | undefined, cancelled: (() => Error | null) | undefined): Promise<void> {
     const room = FRAME_PREFIX + ring.maxRecord;
     const own = ring.strategy !== Strategy.REJECT && timeout !== 0;
-    let buf = this.staging, view = this.stagingView;
-    if (own) {
+    const owner = own && this.core instanceof OwnerCore ? this.core : null;
+    // the records go at [at, at + cap) of buf: the core's memory from a region's start, or a buffer from 0
+    let buf: Uint8Array = this.staging, view: DataView = this.stagingView, at = 0, cap = buf.length;
+    if (owner) {
+      cap = 64 * 1024;
+      at = owner.alloc(cap, false);
+      buf = owner.mem;
+      view = owner.dv;
+    } else if (own) {
       buf = this.spare ?? new Uint8Array(64 * 1024);
       view = new DataView(buf.buffer);
+      cap = buf.length;
       this.spare = null;
     }
     let p = 0, i = start, refusal: Error | null = null;
@@ -331,25 +340,45 @@ export class Hub {
           { kernelId: targetId, operation: who.operation, expected: null, actual: m === null ? 'null' : typeof m === 'object' ? (m as object).constructor?.name ?? 'an object' : typeof m });
         break;
       }
-      if (p + room > buf.length) {
+      if (p + room > cap) {
         // room for the messages left at the bytes a message took so far: one growth, as a rule
-        buf = grown(buf, p + room + (i > start ? Math.ceil(p / (i - start)) * (msgs.length - i) : 0));
-        view = new DataView(buf.buffer);
-        if (!own) { this.staging = buf; this.stagingView = view; }
+        const want = p + room + (i > start ? Math.ceil(p / (i - start)) * (msgs.length - i) : 0);
+        if (owner) {
+          let size = cap;
+          while (size < want) size *= 2;
+          const bigger = owner.alloc(size, false); // (may grow the memory: its views are new)
+          owner.mem.copyWithin(bigger, at, at + p);
+          owner.free(at);
+          at = bigger;
+          cap = size;
+          buf = owner.mem;
+          view = owner.dv;
+        } else {
+          const bigger = grown(buf as Uint8Array<ArrayBuffer>, want);
+          buf = bigger;
+          const bigView = new DataView(bigger.buffer);
+          view = bigView;
+          cap = bigger.length;
+          if (!own) { this.staging = bigger; this.stagingView = bigView; }
+        }
       }
-      const n = encodeInto(m, buf, view, p + FRAME_PREFIX, p + room, sentAt);
+      const n = encodeInto(m, buf, view, at + p + FRAME_PREFIX, at + p + room, sentAt);
       if (n < 0) {
         refusal = new MessageTooLargeError(
           `${who.operation} to kernel '${targetId}': ${m.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; it and the messages after it were not enqueued`,
           { ...who, size: -n, limit: ring.maxRecord });
         break;
       }
-      view.setUint32(p, n, true);
+      view.setUint32(at + p, n, true);
       p += frameBytes(n);
     }
-    let pushed = i > start ? this.pushRecords(ring, buf.subarray(0, p), i - start, who, targetId, timeout, cancelled, own) : RESOLVED;
-    if (own) {
-      const kept = buf;
+    let pushed = i > start ? this.pushRecords(ring, owner ? null : buf.subarray(0, p), at, i - start, who, targetId, timeout, cancelled, own) : RESOLVED;
+    if (owner) {
+      const region = at;
+      if (pushed === RESOLVED) owner.free(region);
+      else pushed = pushed.finally(() => owner.free(region));
+    } else if (own) {
+      const kept = buf as Uint8Array<ArrayBuffer>;
       if (pushed === RESOLVED) this.keepSpare(kept);
       else pushed = pushed.finally(() => this.keepSpare(kept));
     }
@@ -373,23 +402,29 @@ export class Hub {
   }
 
   /**
-   * Pushes `count` records already encoded in `records` as [u32 length][record, padded to
-   * 4]..., their send times stamped (pushStaged's second half). Runs of equal priority
-   * (header byte 48) go in one call into the core, each walked once.
-   * Only reads `records` until it returns: a wait for room works on a copy, made once
-   * (`owned`: `records` is that copy already, and the waits that follow read it as it is;
-   * a copy of the rest at every wait had made a million-message batch quadratic).
+   * Pushes `count` records already encoded as [u32 length][record, padded to 4]..., their
+   * send times stamped (pushStaged's second half): in `records` from its start, or, where
+   * that is null, in the core's memory from byte `at` (a region of this push's own, pushed
+   * from where it lies). Runs of equal priority (header byte 48) go in one call into the
+   * core, each walked once. Only reads `records` until it returns: a wait for room works on
+   * a copy, made once (`owned`: `records` is that copy already, and the waits that follow
+   * read it as it is; a copy of the rest at every wait had made a million-message batch
+   * quadratic).
    */
-  private pushRecords(ring: Ring, records: Uint8Array, count: number, who: Who, targetId: string, timeout: number | undefined,
-    cancelled: (() => Error | null) | undefined, owned: boolean): Promise<void> {
+  private pushRecords(ring: Ring, records: Uint8Array | null, at: number, count: number, who: Who, targetId: string,
+    timeout: number | undefined, cancelled: (() => Error | null) | undefined, owned: boolean): Promise<void> {
     const c = this.core, x = c.x, room = c.scratchBytes;
-    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    let i = 0, p = 0;
+    const u8 = records ?? c.mem;
+    const dv = records === null ? c.dv : new DataView(records.buffer, records.byteOffset, records.byteLength);
+    let i = 0, p = records === null ? at : 0;
     while (i < count) {
-      const priority = records[p + FRAME_PREFIX + H_PRIORITY]!;
+      const priority = u8[p + FRAME_PREFIX + H_PRIORITY]!;
       let q = p, k = 0;
-      while (i + k < count && records[q + FRAME_PREFIX + H_PRIORITY] === priority) {
+      while (i + k < count && u8[q + FRAME_PREFIX + H_PRIORITY] === priority) {
         const len = dv.getUint32(q, true), next = q + frameBytes(len);
+        // a run is at most scratch's size: one from a buffer goes through scratch, and the
+        // core reads every length of a run before it pushes any (a whole rest at each wait
+        // was 1.7x the time of a million-object batch)
         if (next - p > room) break;
         if (len > ring.maxRecord) {
           if (k > 0) break;
@@ -400,8 +435,12 @@ export class Hub {
         q = next;
         k++;
       }
-      c.mem.set(records.subarray(p, q), c.scratch);
-      const r = x.queue_push_batch(ring.ptr, c.scratch, k, priority);
+      let r: number;
+      if (records === null) r = x.queue_push_batch(ring.ptr, p, k, priority);
+      else {
+        c.mem.set(records.subarray(p, q), c.scratch);
+        r = x.queue_push_batch(ring.ptr, c.scratch, k, priority);
+      }
       const accepted = r > 0 ? r : 0;
       if (accepted > 0) this.wake(ring);
       i += accepted;
@@ -417,15 +456,17 @@ export class Hub {
         return Promise.reject(e);
       }
       // BLOCK: wait for room for the next one, then go on in batches (with a copy of the
-      // rest, unless it is one already: the caller may reuse `records` once this returns)
+      // rest, unless it is one already: the caller may reuse `records` once this returns).
+      // The one that waits is a copy unless it lies in a buffer of this push's: the core's
+      // memory may grow meanwhile, and an ordinary one's old views then read nothing.
       const len = dv.getUint32(p, true), next = p + frameBytes(len);
-      const rest = owned ? records.subarray(next) : records.slice(next);
-      const head = owned ? records.subarray(p + FRAME_PREFIX, p + FRAME_PREFIX + len) : records.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len);
+      const head = records !== null && owned ? records.subarray(p + FRAME_PREFIX, p + FRAME_PREFIX + len) : u8.slice(p + FRAME_PREFIX, p + FRAME_PREFIX + len);
+      const rest = records === null ? null : owned ? records.subarray(next) : records.slice(next);
       // (a refusal says how many of these records went in: `enqueued`, counted from here)
       const before = i;
       return this.pushWhenRoom(ring, head, priority, who, targetId, timeout, cancelled)
         .then(
-          () => this.pushRecords(ring, rest, count - before - 1, who, targetId, timeout, cancelled, true)
+          () => this.pushRecords(ring, rest, next, count - before - 1, who, targetId, timeout, cancelled, true)
             .catch((e) => { throw withEnqueued(e, before + 1 + ((e as { enqueued?: number }).enqueued ?? 0), true); }),
           (e) => { throw withEnqueued(e, before); });
     }

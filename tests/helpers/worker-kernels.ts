@@ -95,3 +95,16 @@ export const wAsker = ringKernel({ kernelId: 'w_asker', placement: 'worker', mod
     }
   }
 });
+
+/**
+ * On a message n, sends n messages in one ctx.sendMany into its output queue of 8 (that
+ * sendMany waits for room, many times); on -n, two such batches at once (the second's from 100,000).
+ */
+export const wBurst = ringKernel({ kernelId: 'w_burst', placement: 'worker', module: import.meta.url, input: WNum, output: WNum, queueSize: 8 }, async (ctx) => {
+  for await (const m of ctx) {
+    const batches = (m.n > 0 ? [0] : [0, 100_000]).map((from) => Array.from({ length: Math.abs(m.n) }, (_, i) => new WNum({ n: from + i, from: 'burst' })));
+    const sending = batches.map((b) => ctx.sendMany(b));
+    for (const b of batches) for (const x of b) x.n = -1; // what was sent is what the messages were at the call
+    await Promise.all(sending);
+  }
+});

@@ -23,6 +23,9 @@ ringKernel({ kernelId: 'resilient', input: Num, output: Num, restart: { maxResta
     await ctx.send(new Num({ n: m.n * 10 }));
   }
 });
+const Item = message('WdItem', { n: t.i32 });
+ringKernel({ kernelId: 'narrow', input: Item, output: Item, queueSize: 4 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+ringKernel({ kernelId: 'wide', input: Item, output: Item, queueSize: 20_000 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
 // (workerd gives modules no import.meta.url; the module is never loaded: the launch is refused)
 ringKernel({ kernelId: 'on_worker', placement: 'worker', module: 'tests/workerd/worker.mjs', input: Vec }, async () => {});
 
@@ -60,6 +63,19 @@ export default {
       check('no shared memory here, and it says why', !canShareMemory() && /workerd/.test(whyNoSharedMemory() ?? ''), whyNoSharedMemory() ?? '');
       const e = await rt.launch('on_worker').then(() => null, (x) => x);
       check('a worker kernel is refused with BackendNotAvailableError', e instanceof BackendNotAvailableError, String(e?.message));
+      // a batch bigger than its queue waits in the core's memory; launching a kernel with large
+      // queues meanwhile grows that memory, and an ordinary memory's old views then read nothing
+      await rt.launch('narrow'); // not active: 4 go in, the rest waits
+      const batch = Array.from({ length: 3000 }, (_, n) => new Item({ n }));
+      const sending = rt.sendMany('narrow', batch);
+      for (const m of batch) m.n = -1;
+      await rt.launch('wide');
+      await rt.activate('narrow');
+      const got = [];
+      while (got.length < batch.length) for (const m of await rt.receiveMany('narrow', { timeout: 5000 })) got.push(m.n);
+      await sending;
+      check('a sendMany bigger than its queue, waiting while the memory grows, arrives whole, in order, as sent', got.length === 3000 && got.every((n, i) => n === i),
+        `${got.length} arrived; first wrong at ${got.findIndex((n, i) => n !== i)}`);
       await supervisionChecks(check, rt, 'resilient', Num);
       await rt.shutdown();
     } catch (e) {
