@@ -303,4 +303,28 @@ test('a sendMany waiting for room sends its messages as they were when it was ca
   assert.equal(got.filter((n) => n >= 3000), b.map((m) => m.n));
 });
 
+test('a sendMany whose message fails to encode while the batch waits for room rejects with that error; the queue goes on whole', async () => {
+  const BText = message('BText', { s: t.string });
+  ringKernel({ kernelId: 'batch_text', input: BText, output: BText, queueSize: 4 }, async (ctx) => {
+    for await (const m of ctx) await ctx.send(m);
+  });
+  await using rt = new RingKernelRuntime();
+  await rt.launch('batch_text');                     // not active: the rest of a batch waits
+  // 30,000 records of about 70 bytes, more than scratch holds: the bad one is encoded with the rest that waits
+  const batch = Array.from({ length: 30_000 }, (_, n) => new BText({ s: `m${n}` }));
+  (batch[29_000] as unknown as { s: unknown }).s = 5; // a field set to the wrong type after construction
+  const e = await rt.sendMany('batch_text', batch).catch((x) => x);
+  assert.instance(e, TypeError);
+  const depth = rt.getTelemetry('batch_text')!.queueDepth;
+  assert.ok(depth <= 4);
+  await rt.activate('batch_text');
+  const good = Array.from({ length: 100 }, (_, n) => new BText({ s: `g${n}` }));
+  const sending = rt.sendMany('batch_text', good);
+  const got: string[] = [];
+  while (got.length < depth + 100) for (const m of await rt.receiveMany<InstanceType<typeof BText>>('batch_text', { timeout: 3000 })) got.push(m.s);
+  await sending;
+  assert.equal(got.slice(depth), good.map((m) => m.s));   // what went in before the error, then the next batch whole, in order
+  assert.equal(got.slice(0, depth), batch.slice(0, depth).map((m) => m.s));
+});
+
 test.run();

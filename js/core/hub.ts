@@ -24,7 +24,7 @@ import type { Ring } from './ring.js';
 import { Message, type MessageClass } from '../message/message.js';
 import { encodeInto } from '../message/encode.js';
 import { decodeFrom } from '../message/decode.js';
-import { FRAME_PREFIX, H_PRIORITY, H_TIME, frameBytes, recordPriority, recordTimestamp } from '../message/record.js';
+import { FRAME_PREFIX, H_PRIORITY, frameBytes, recordPriority, recordTimestamp } from '../message/record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from '../platform.js';
 import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from '../errors.js';
 
@@ -362,7 +362,13 @@ export class Hub {
           if (!own) { this.staging = bigger; this.stagingView = bigView; }
         }
       }
-      const n = encodeInto(m, buf, view, at + p + FRAME_PREFIX, at + p + room, sentAt);
+      let n: number;
+      try {
+        n = encodeInto(m, buf, view, at + p + FRAME_PREFIX, at + p + room, sentAt);
+      } catch (e) {
+        if (owner) owner.free(at); // (the region is this push's alone)
+        throw e;
+      }
       if (n < 0) {
         refusal = new MessageTooLargeError(
           `${who.operation} to kernel '${targetId}': ${m.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; it and the messages after it were not enqueued`,
