@@ -119,6 +119,14 @@ export class MessageTypeError extends RingKernelError {
 }
 
 /**
+ * A message that does not encode: a field holds a value of another type than its class
+ * declares (set after the message was made: the constructor checks what it is given). The
+ * message says which field where the class's own checks find it. In a `sendMany`, the
+ * messages before it went in (`enqueued` counts them), it and those after it did not.
+ */
+export class MessageEncodeError extends RingKernelError {}
+
+/**
  * A message class nested deeper than MAX_NESTING (t.message inside t.message ...): refused
  * when it is defined, because encode and decode apply the same limit (the wasm validator
  * refuses deeper records, and encoding them recursed until the stack ran out).

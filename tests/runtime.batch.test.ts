@@ -2,7 +2,7 @@
 // of their one-message forms (order, priority, backpressure, telemetry).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy, MessageTooLargeError, MessageTypeError,
+import { RingKernelRuntime, ringKernel, message, t, QueueFullError, QueueTimeoutError, BackpressureStrategy, MessageTooLargeError, MessageTypeError, MessageEncodeError,
 } from '../js/index.js';
 
 const BItem = message('BItem', { n: t.i32 });
@@ -209,6 +209,7 @@ test('sendMany: a message over maxMessageSize rejects once those before it are i
   const e = await rt.sendMany('batch_small', [blob(1, 10), blob(2, 100), blob(3, 1000), blob(4, 10)]).catch((x) => x);
   assert.instance(e, MessageTooLargeError);
   assert.match(e.message, /send to kernel 'batch_small': BBlob encodes to \d+ bytes, over the queue's maxMessageSize of 256; it and the messages after it were not enqueued/);
+  assert.is(e.enqueued, 2);
   assert.is(rt.getTelemetry('batch_small')!.queueDepth, 2);
   await rt.activate('batch_small');
   const got = await rt.receiveMany<InstanceType<typeof BBlob>>('batch_small', { timeout: 2000 });
@@ -303,28 +304,39 @@ test('a sendMany waiting for room sends its messages as they were when it was ca
   assert.equal(got.filter((n) => n >= 3000), b.map((m) => m.n));
 });
 
-test('a sendMany whose message fails to encode while the batch waits for room rejects with that error; the queue goes on whole', async () => {
+test('a message that does not encode (a field set to another type after it was made): MessageEncodeError naming the kernel and the field, for send and for sendMany, whose messages before it go in, waiting for room, and none after it', async () => {
   const BText = message('BText', { s: t.string });
   ringKernel({ kernelId: 'batch_text', input: BText, output: BText, queueSize: 4 }, async (ctx) => {
     for await (const m of ctx) await ctx.send(m);
   });
   await using rt = new RingKernelRuntime();
-  await rt.launch('batch_text');                     // not active: the rest of a batch waits
+  await rt.launch('batch_text');
+  const bad = () => { const m = new BText({ s: 'x' }); (m as unknown as { s: unknown }).s = 5; return m; };
+  const one = await rt.send('batch_text', bad()).catch((x) => x);
+  assert.instance(one, MessageEncodeError);
+  assert.match(one.message, /^send to kernel 'batch_text': a BText does not encode: BText: field 's': expected a string, got number 5; nothing was enqueued$/);
+  assert.is(rt.getTelemetry('batch_text')!.queueDepth, 0);
+  await rt.activate('batch_text');
   // 30,000 records of about 70 bytes, more than scratch holds: the bad one is encoded with the rest that waits
   const batch = Array.from({ length: 30_000 }, (_, n) => new BText({ s: `m${n}` }));
-  (batch[29_000] as unknown as { s: unknown }).s = 5; // a field set to the wrong type after construction
-  const e = await rt.sendMany('batch_text', batch).catch((x) => x);
-  assert.instance(e, TypeError);
-  const depth = rt.getTelemetry('batch_text')!.queueDepth;
-  assert.ok(depth <= 4);
-  await rt.activate('batch_text');
-  const good = Array.from({ length: 100 }, (_, n) => new BText({ s: `g${n}` }));
-  const sending = rt.sendMany('batch_text', good);
+  batch[29_000] = bad();
+  const sending = rt.sendMany('batch_text', batch).then(() => null, (x) => x);
   const got: string[] = [];
-  while (got.length < depth + 100) for (const m of await rt.receiveMany<InstanceType<typeof BText>>('batch_text', { timeout: 3000 })) got.push(m.s);
-  await sending;
-  assert.equal(got.slice(depth), good.map((m) => m.s));   // what went in before the error, then the next batch whole, in order
-  assert.equal(got.slice(0, depth), batch.slice(0, depth).map((m) => m.s));
+  while (got.length < 29_000) for (const m of await rt.receiveMany<InstanceType<typeof BText>>('batch_text', { timeout: 3000 })) got.push(m.s);
+  const e = await sending;
+  assert.instance(e, MessageEncodeError);
+  assert.match(e.message, /field 's': expected a string, got number 5; it and the messages after it were not enqueued/);
+  assert.is(e.enqueued, 29_000);
+  assert.equal(got, batch.slice(0, 29_000).map((m) => m.s));
+  await rt.receive('batch_text', { timeout: 50 }).then(() => assert.unreachable('one after the bad one arrived'), (x) => assert.instance(x, QueueTimeoutError));
+  // and in the first run, before anything waits: those before it go in
+  const small = [new BText({ s: 'a' }), new BText({ s: 'b' }), bad(), new BText({ s: 'c' })];
+  const e2 = await rt.sendMany('batch_text', small).catch((x) => x);
+  assert.instance(e2, MessageEncodeError);
+  assert.is(e2.enqueued, 2);
+  const tail: string[] = [];
+  while (tail.length < 2) for (const m of await rt.receiveMany<InstanceType<typeof BText>>('batch_text', { timeout: 3000 })) tail.push(m.s);
+  assert.equal(tail, ['a', 'b']);
 });
 
 test.run();

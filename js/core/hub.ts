@@ -26,7 +26,7 @@ import { encodeInto } from '../message/encode.js';
 import { decodeFrom } from '../message/decode.js';
 import { FRAME_PREFIX, H_PRIORITY, frameBytes, recordPriority, recordTimestamp } from '../message/record.js';
 import { epochNow as now, hasWaitAsync, monotonicNow, nextTask, waitAsync } from '../platform.js';
-import { KernelStateError, MessageTooLargeError, QueueFullError, MessageTypeError } from '../errors.js';
+import { KernelStateError, MessageEncodeError, MessageTooLargeError, QueueFullError, MessageTypeError, RingKernelError } from '../errors.js';
 
 export interface Who { kernelId: string; operation: string }
 
@@ -193,7 +193,12 @@ export class Hub {
     sentAt: number = now()): Promise<void> {
     const c = this.core;
     const limit = Math.min(ring.maxRecord, c.scratchBytes);
-    const n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit, sentAt);
+    let n: number;
+    try {
+      n = encodeInto(msg, c.mem, c.dv, c.scratch, c.scratch + limit, sentAt);
+    } catch (e) {
+      return Promise.reject(encodeFailure(e, msg, who, targetId, 'nothing was enqueued'));
+    }
     if (n < 0) {
       return Promise.reject(new MessageTooLargeError(
         `${who.operation} to kernel '${targetId}': ${msg.constructor.name} encodes to ${-n} bytes, over the queue's maxMessageSize of ${ring.maxRecord}; nothing was enqueued`,
@@ -278,7 +283,12 @@ export class Hub {
     for (let i = 0; i < msgs.length; i++) {
       const m = msgs[i];
       if (!(m instanceof Message)) break;
-      let n = encodeInto(m, mem, dv, p + FRAME_PREFIX, Math.min(end, p + room), sentAt);
+      let n: number;
+      try {
+        n = encodeInto(m, mem, dv, p + FRAME_PREFIX, Math.min(end, p + room), sentAt);
+      } catch {
+        n = ENCODE_FAILED; // as one that does not fit: the run before it goes in, pushStaged refuses it
+      }
       if (k > 0 && (n < 0 || mem[p + FRAME_PREFIX + H_PRIORITY] !== priority)) {
         // the run so far goes in first; then this message, alone in scratch, starts the next
         const r = x.queue_push_batch(ring.ptr, base, k, priority);
@@ -287,7 +297,7 @@ export class Hub {
         first = i;
         k = 0;
         if (n > 0) mem.copyWithin(base + FRAME_PREFIX, p + FRAME_PREFIX, p + FRAME_PREFIX + n);
-        else n = encodeInto(m, mem, dv, base + FRAME_PREFIX, Math.min(end, base + room), sentAt);
+        else if (n !== ENCODE_FAILED) n = encodeInto(m, mem, dv, base + FRAME_PREFIX, Math.min(end, base + room), sentAt);
         p = base;
       }
       if (n < 0) return rest(i);
@@ -366,8 +376,8 @@ export class Hub {
       try {
         n = encodeInto(m, buf, view, at + p + FRAME_PREFIX, at + p + room, sentAt);
       } catch (e) {
-        if (owner) owner.free(at); // (the region is this push's alone)
-        throw e;
+        refusal = encodeFailure(e, m, who, targetId, 'it and the messages after it were not enqueued');
+        break;
       }
       if (n < 0) {
         refusal = new MessageTooLargeError(
@@ -390,7 +400,7 @@ export class Hub {
     }
     if (start > 0 && pushed !== RESOLVED) pushed = pushed.catch((e) => { throw withEnqueued(e, start + ((e as { enqueued?: number }).enqueued ?? 0), true); });
     if (refusal === null) return pushed;
-    const error = refusal;
+    const error = withEnqueued(refusal, i); // (those before it, from the batch's first message, are in)
     return pushed.then(() => { throw error; });
   }
 
@@ -580,4 +590,19 @@ function grown(buf: Uint8Array<ArrayBuffer>, bytes: number): Uint8Array<ArrayBuf
   const bigger = new Uint8Array(size);
   bigger.set(buf);
   return bigger;
+}
+
+/** What pushMany's encode gives for a message whose encode threw (below any size's negative). */
+const ENCODE_FAILED = -(2 ** 31);
+
+/**
+ * The error for a message whose encode threw (a field set, after the message was made, to a
+ * value of another type): names the kernel and the operation, and the field where the
+ * class's own checks, run on a copy of its fields, find it.
+ */
+function encodeFailure(e: unknown, m: Message, who: Who, targetId: string, rest: string): Error {
+  if (e instanceof RingKernelError) return e;
+  let why = e instanceof Error ? e.message : String(e);
+  try { new (m.constructor as new (init: object) => Message)({ ...m }); } catch (check) { if (check instanceof Error) why = check.message; }
+  return new MessageEncodeError(`${who.operation} to kernel '${targetId}': a ${m.constructor.name} does not encode: ${why}; ${rest}`, who);
 }
