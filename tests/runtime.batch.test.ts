@@ -309,13 +309,22 @@ test('a message that does not encode (a field set to another type after it was m
   ringKernel({ kernelId: 'batch_text', input: BText, output: BText, queueSize: 4 }, async (ctx) => {
     for await (const m of ctx) await ctx.send(m);
   });
+  const BNum = message('BNum', { n: t.i32 });
+  ringKernel({ kernelId: 'batch_hold_num', input: BNum, queueSize: 4 }, async (ctx) => { await ctx.waitActive(); });
   await using rt = new RingKernelRuntime();
   await rt.launch('batch_text');
+  await rt.launch('batch_hold_num');
   const bad = () => { const m = new BText({ s: 'x' }); (m as unknown as { s: unknown }).s = 5; return m; };
   const one = await rt.send('batch_text', bad()).catch((x) => x);
   assert.instance(one, MessageEncodeError);
   assert.match(one.message, /^send to kernel 'batch_text': a BText does not encode: BText: field 's': expected a string, got number 5; nothing was enqueued$/);
   assert.is(rt.getTelemetry('batch_text')!.queueDepth, 0);
+  // a number field too (DataView would have sent a string as NaN, or 0)
+  const num = new BNum({ n: 1 });
+  (num as unknown as { n: unknown }).n = 'zz';
+  const two = await rt.send('batch_hold_num', num).catch((x) => x);
+  assert.instance(two, MessageEncodeError);
+  assert.match(two.message, /^send to kernel 'batch_hold_num': a BNum does not encode: BNum: field 'n': expected an integer in -2147483648\.\.2147483647, got string "zz"; nothing was enqueued$/);
   await rt.activate('batch_text');
   // 30,000 records of about 70 bytes, more than scratch holds: the bad one is encoded with the rest that waits
   const batch = Array.from({ length: 30_000 }, (_, n) => new BText({ s: `m${n}` }));

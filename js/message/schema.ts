@@ -116,6 +116,8 @@ function scalar<V>(kind: FieldKind, op: number, size: number, check: (v: unknown
   };
 }
 
+// The writers check their value's type too: a field can be set, after its message was made,
+// to anything, and DataView would write a string as NaN, or 0, without a word.
 function isNumber(v: unknown): number {
   if (typeof v !== 'number') throw new FieldValueError(`expected a number, got ${describe(v)}`);
   return v;
@@ -128,19 +130,19 @@ function intIn(lo: number, hi: number, v: unknown): number {
 }
 
 const f64: FieldType<number> = scalar('f64', Op.F64, 8, isNumber,
-  (v, _u8, dv, p, lim) => { if (p + 8 > lim) return -1; dv.setFloat64(p, v, true); return p + 8; },
+  (v, _u8, dv, p, lim) => { if (p + 8 > lim) return -1; dv.setFloat64(p, isNumber(v), true); return p + 8; },
   (_u8, dv) => { const v = dv.getFloat64(pos, true); pos += 8; return v; });
 
 const f32: FieldType<number> = scalar('f32', Op.F32, 4, (v) => Math.fround(isNumber(v)),
-  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setFloat32(p, v, true); return p + 4; },
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setFloat32(p, isNumber(v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getFloat32(pos, true); pos += 4; return v; });
 
 const i32: FieldType<number> = scalar('i32', Op.I32, 4, (v) => intIn(-0x80000000, 0x7fffffff, v) | 0,
-  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setInt32(p, v, true); return p + 4; },
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setInt32(p, intIn(-0x80000000, 0x7fffffff, v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getInt32(pos, true); pos += 4; return v; });
 
 const u32: FieldType<number> = scalar('u32', Op.U32, 4, (v) => intIn(0, 0xffffffff, v) >>> 0,
-  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setUint32(p, v, true); return p + 4; },
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setUint32(p, intIn(0, 0xffffffff, v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getUint32(pos, true); pos += 4; return v; });
 
 const bool: FieldType<boolean> = scalar('bool', Op.BOOL, 1,
