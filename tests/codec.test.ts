@@ -452,7 +452,7 @@ test('numeric arrays encode and decode the same at every alignment, through view
   assert.is(new Uint8Array(buffer, bytes.length - 1, 256).some((b) => b !== 0), false);
 });
 
-test('a field set after construction to a value of another type does not encode: the TypeError names the class and the field (DataView would have written NaN or 0)', () => {
+test('a field (or an element of a number array) set after construction to a value of another type does not encode: the TypeError names the class and the field (DataView would have written NaN or 0)', () => {
   const M = message('CodecMutated', { s: t.string, n: t.i32, u: t.u32, f: t.f64, g: t.f32 });
   for (const [k, v, why] of [['n', 'zz', 'expected an integer in -2147483648..2147483647, got string "zz"'], ['n', 1.5, 'expected an integer'], ['u', -1, 'expected an integer in 0..4294967295'],
     ['f', 'q', 'expected a number, got string "q"'], ['g', undefined, 'missing'], ['s', 5, 'expected a string, got number 5']] as const) {
@@ -461,6 +461,14 @@ test('a field set after construction to a value of another type does not encode:
     assert.throws(() => M.encode(m), (e: Error) => e instanceof TypeError && e.message.startsWith(`CodecMutated: field '${k}': ${why}`), `${k} = ${String(v)}`);
   }
   assert.is(M.encode(new M({ s: 'a', n: 1, u: 2, f: 3, g: 4 })).length > 0, true);
+  // elements of number arrays too, on both of their write paths (DataView's loop under 16 elements, typed views from 16)
+  const A = message('CodecMutatedArrays', { short: t.array(t.f64), long: t.array(t.f32, 16), ints: t.array(t.i32) });
+  for (const [k, i, v, why] of [['short', 1, 'x', 'expected a number, got string "x"'], ['long', 15, null, 'expected a number, got null'],
+    ['ints', 0, undefined, 'expected an integer in -2147483648..2147483647, got undefined']] as const) {
+    const m = new A({ short: [1, 2, 3], long: new Array(16).fill(1), ints: [1, 2] });
+    (m as unknown as Record<string, unknown[]>)[k]![i] = v;
+    assert.throws(() => A.encode(m), (e: Error) => e instanceof TypeError && e.message === `CodecMutatedArrays: field '${k}[${i}]': ${why}`, `${k}[${i}]`);
+  }
 });
 
 test.run();
