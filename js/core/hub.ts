@@ -353,9 +353,9 @@ export class Hub {
       if (p + room > cap) {
         // room for the messages left at the bytes a message took so far: one growth, as a rule
         const want = p + room + (i > start ? Math.ceil(p / (i - start)) * (msgs.length - i) : 0);
+        let size = cap;
+        while (size < want) size *= 2;
         if (owner) {
-          let size = cap;
-          while (size < want) size *= 2;
           const bigger = owner.alloc(size, false); // (may grow the memory: its views are new)
           owner.mem.copyWithin(bigger, at, at + p);
           owner.free(at);
@@ -364,7 +364,8 @@ export class Hub {
           buf = owner.mem;
           view = owner.dv;
         } else {
-          const bigger = grown(buf as Uint8Array<ArrayBuffer>, want);
+          const bigger = new Uint8Array(size);
+          bigger.set(buf.subarray(0, p));
           buf = bigger;
           const bigView = new DataView(bigger.buffer);
           view = bigView;
@@ -583,26 +584,14 @@ function withEnqueued<E>(e: E, enqueued: number, replace = false): E {
   return e;
 }
 
-/** A copy of `buf` in a buffer of at least `bytes` (doubling). */
-function grown(buf: Uint8Array<ArrayBuffer>, bytes: number): Uint8Array<ArrayBuffer> {
-  let size = buf.length;
-  while (size < bytes) size *= 2;
-  const bigger = new Uint8Array(size);
-  bigger.set(buf);
-  return bigger;
-}
-
 /** What pushMany's encode gives for a message whose encode threw (below any size's negative). */
 const ENCODE_FAILED = -(2 ** 31);
 
 /**
  * The error for a message whose encode threw (a field set, after the message was made, to a
- * value of another type): names the kernel and the operation, and the field where the
- * class's own checks, run on a copy of its fields, find it.
+ * value of another type; encodeInto's error names the field): names the kernel and the operation.
  */
 function encodeFailure(e: unknown, m: Message, who: Who, targetId: string, rest: string): Error {
   if (e instanceof RingKernelError) return e;
-  let why = e instanceof Error ? e.message : String(e);
-  try { new (m.constructor as new (init: object) => Message)({ ...m }); } catch (check) { if (check instanceof Error) why = check.message; }
-  return new MessageEncodeError(`${who.operation} to kernel '${targetId}': a ${m.constructor.name} does not encode: ${why}; ${rest}`, who);
+  return new MessageEncodeError(`${who.operation} to kernel '${targetId}': a ${m.constructor.name} does not encode: ${e instanceof Error ? e.message : String(e)}; ${rest}`, who);
 }

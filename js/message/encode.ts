@@ -16,7 +16,14 @@ import { epochNow as now } from '../platform.js';
 export function encodeInto(msg: Message, u8: Uint8Array, dv: DataView, offset: number, limit: number, timestamp: number = now()): number {
   const codec = (msg.constructor as MessageClass)[CODEC];
   if (codec === undefined) throw new TypeError(`encodeInto: expected a message, got ${describeMessage(msg)}`);
-  return codec.encodeRecord(msg, u8, dv, offset, limit, timestamp);
+  try {
+    return codec.encodeRecord(msg, u8, dv, offset, limit, timestamp);
+  } catch (e) {
+    // a field set, after the message was made, to a value of another type: the class's own
+    // checks, run on a copy of its fields, throw the TypeError that names it
+    new (msg.constructor as new (init: object) => Message)({ ...msg });
+    throw e;
+  }
 }
 
 /**

@@ -199,13 +199,7 @@ export function message<S extends Fields>(name: string, fields: S): MessageClass
   const statics = {
     encode(msg: MessageInstance<S>, options?: { timestamp?: number }): Uint8Array {
       if (!(msg instanceof Cls)) throw new TypeError(`${name}.encode: expected a ${name}, got ${describeMessage(msg)}`);
-      try {
-        return encode(msg, options?.timestamp);
-      } catch (e) {
-        // a field set, after the message was made, to a value of another type: the error that names it
-        checkFields({}, { ...(msg as object) } as Record<string, unknown>);
-        throw e;
-      }
+      return encode(msg, options?.timestamp);
     },
     decode(bytes: Uint8Array | ArrayBuffer): MessageInstance<S> {
       const u8 = asBytes(bytes, name);

@@ -116,8 +116,9 @@ function scalar<V>(kind: FieldKind, op: number, size: number, check: (v: unknown
   };
 }
 
-// The writers check their value's type too: a field can be set, after its message was made,
-// to anything, and DataView would write a string as NaN, or 0, without a word.
+// The writers check their values too (scalars, and the elements of number arrays): a field can
+// be set, after its message was made, to anything, and DataView would write a string as NaN,
+// or 0, without a word.
 function isNumber(v: unknown): number {
   if (typeof v !== 'number') throw new FieldValueError(`expected a number, got ${describe(v)}`);
   return v;
@@ -298,37 +299,28 @@ function typedIndex(dv: DataView, p: number, n: number, shift: 2 | 3): number {
   return (at & ((1 << shift) - 1)) === 0 ? at >> shift : -1;
 }
 
-/**
- * An element to write, checked: an array's elements can be set, after its message was made,
- * to anything, and DataView would write a string as NaN, or 0, without a word.
- */
-function element(x: unknown): number {
-  if (typeof x !== 'number') throw new FieldValueError(`expected a number, got ${describe(x)}`);
-  return x;
-}
-
 /** The loop that writes n numeric elements; one per kind so each stays monomorphic. */
 function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p: number, n: number) => void) | null {
   switch (kind) {
     case 'f64': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 3);
-      if (q >= 0) { const v = lastViews.f64; for (let i = 0; i < n; i++) v[q + i] = element(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, element(a[i]), true);
+      if (q >= 0) { const v = lastViews.f64; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setFloat64(p + i * 8, isNumber(a[i]), true);
     };
     case 'f32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.f32; for (let i = 0; i < n; i++) v[q + i] = element(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, element(a[i]), true);
+      if (q >= 0) { const v = lastViews.f32; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setFloat32(p + i * 4, isNumber(a[i]), true);
     };
     case 'i32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = element(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, element(a[i]), true);
+      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, isNumber(a[i]), true);
     };
     case 'u32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = element(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, element(a[i]), true);
+      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, isNumber(a[i]), true);
     };
     default: return null;
   }
