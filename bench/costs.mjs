@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { allocatedDuring } from './alloc.mjs';
 
 const bytesOnly = process.argv.includes('--bytes');
-const distArg = process.argv.slice(2).find((a) => a !== '--bytes');
+const distArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const counts = { clock: 0, promises: 0, core: 0 };
 let counting = false;
 if (!bytesOnly) instrument();
@@ -45,17 +45,36 @@ ringKernel({ kernelId: 'cost_sum', input: Floats, output: Sum, queueSize: 65536 
     await ctx.send(new Sum({ sum: s }));
   }
 });
+// the seed's two stages, connected: each answer names what it answers (a routed send per stage)
+const Scaled = message('CostScaled', { values: t.array(t.f64) });
+ringKernel({ kernelId: 'cost_scale', input: Floats, output: Scaled, queueSize: 65536 }, async (ctx) => {
+  for await (const m of ctx) await ctx.send(new Scaled({ values: m.values.map((v) => v / 10), correlationId: m.messageId }));
+});
+ringKernel({ kernelId: 'cost_mean', input: Scaled, output: Sum, queueSize: 65536 }, async (ctx) => {
+  for await (const m of ctx) {
+    let s = 0;
+    for (const v of m.values) s += v;
+    await ctx.send(new Sum({ sum: s / m.values.length, correlationId: m.messageId }));
+  }
+});
 const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const N = 5000;
 const rt = new RingKernelRuntime();
-await rt.launch('cost_sum');
-await rt.activate('cost_sum');
-const round = async () => {
-  for (let i = 0; i < N; i++) await rt.send('cost_sum', new Floats({ values }));
-  for (let i = 0; i < N; i++) await rt.receive('cost_sum');
+for (const id of ['cost_sum', 'cost_scale', 'cost_mean']) await rt.launch(id);
+rt.connect('cost_scale', 'cost_mean');
+for (const id of ['cost_sum', 'cost_scale', 'cost_mean']) await rt.activate(id);
+const CASES = {
+  one: ['one streaming message (sent, handled by an inline kernel, its answer received)', 'cost_sum', 'cost_sum'],
+  two: ['the same through two connected inline kernels (the seed\'s two stages)', 'cost_scale', 'cost_mean'],
 };
-for (let i = 0; i < 20; i++) await round();
+const roundOf = ([, into, from]) => async () => {
+  for (let i = 0; i < N; i++) await rt.send(into, new Floats({ values }));
+  for (let i = 0; i < N; i++) await rt.receive(from);
+};
+const which = process.argv.find((a) => a.startsWith('--case='))?.slice(7);
 if (bytesOnly) {
+  const round = roundOf(CASES[which]);
+  for (let i = 0; i < 20; i++) await round();
   const bytes = [];
   for (let i = 0; i < 5; i++) bytes.push(await allocatedDuring(round) / N);
   bytes.sort((a, b) => a - b);
@@ -63,14 +82,19 @@ if (bytesOnly) {
   await rt.shutdown();
   process.exit(0);
 }
-counting = true;
-await round();
-counting = false;
-await rt.shutdown();
-const bytes = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--bytes', ...(distArg ? [distArg] : [])], { encoding: 'utf8' }).trim();
 const per = (k) => (counts[k] / N).toFixed(2);
-console.log(`one streaming message (sent, handled by an inline kernel, its answer received), n = ${N}, ${distArg ?? "'ringkernel'"}`);
-console.log(`  bytes allocated (JS heap, median of 5)  ${bytes}`);
-console.log(`  clock reads                             ${per('clock')}`);
-console.log(`  promises made (awaits included)          ${per('promises')}`);
-console.log(`  calls into the wasm core                ${per('core')}`);
+for (const [name, c] of Object.entries(CASES)) {
+  const round = roundOf(c);
+  for (let i = 0; i < 20; i++) await round();
+  counts.clock = counts.promises = counts.core = 0;
+  counting = true;
+  await round();
+  counting = false;
+  const bytes = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--bytes', `--case=${name}`, ...(distArg ? [distArg] : [])], { encoding: 'utf8' }).trim();
+  console.log(`${c[0]}, n = ${N}, ${distArg ?? "'ringkernel'"}`);
+  console.log(`  bytes allocated (JS heap, median of 5)  ${bytes}`);
+  console.log(`  clock reads                             ${per('clock')}`);
+  console.log(`  promises made (awaits included)          ${per('promises')}`);
+  console.log(`  calls into the wasm core                ${per('core')}`);
+}
+await rt.shutdown();

@@ -441,6 +441,27 @@ test('5 a routed sendMany waiting for room in a kernel that is terminated goes o
   } finally { await rt.shutdown({ timeout: 300 }); undefineKernel('rl_many_up'); undefineKernel('rl_many_down'); }
 });
 
+test('5 a routed send waiting for room in a kernel that is terminated goes on the new way: every message once', async () => {
+  ringKernel({ kernelId: 'rl_one_up', input: RlSeq, output: RlSeq }, async (ctx) => {
+    for await (const m of ctx) for (let i = 0; i < 20; i++) await ctx.send(seq(m.seq + i));
+  });
+  ringKernel({ kernelId: 'rl_one_down', input: RlSeq, output: RlSeq, queueSize: 8 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  const rt = new RingKernelRuntime();
+  try {
+    await rt.launch('rl_one_up'); await rt.launch('rl_one_down');   // down never activated: 8 fit
+    rt.connect('rl_one_up', 'rl_one_down');
+    await rt.activate('rl_one_up');
+    await rt.send('rl_one_up', seq(0));
+    await until(() => rt.getTelemetry('rl_one_down')!.queueDepth === 8, 2000, 'down full, up blocked');
+    await rt.terminate('rl_one_down');
+    const rest: number[] = [];
+    while (rest.length < 12) rest.push((await rt.receive('rl_one_up', { timeout: 2000 })).seq);
+    assert.equal(rest, Array.from({ length: 12 }, (_, i) => 8 + i), 'the 12 that did not fit, once each, in order');
+    assert.is(rt.getTelemetry('rl_one_down')!.messagesDiscarded, 8);
+    assert.is(await rt.receive('rl_one_up', { timeout: 50 }).then(() => 'more', () => 'none'), 'none');
+  } finally { await rt.shutdown({ timeout: 300 }); undefineKernel('rl_one_up'); undefineKernel('rl_one_down'); }
+});
+
 // ---------------------------------------------------------------------------------------
 // 6. deactivate is a barrier; reactivate under load resumes (no lost wake-up)
 

@@ -43,6 +43,14 @@ export const ADAPTIVE_PROBE_EVERY = 16;
  * as it holds. A wake-up through Atomics.waitAsync takes 10-20 us here, a poll well under
  * one: a short spin before sleeping turns a quick answer into a fast round trip.
  */
+/**
+ * The first of two cancellations (a sender's and its target's): made only for a send that
+ * waits, so that a send into room allocates no closure for it.
+ */
+export function either(a: (() => Error | null) | undefined, b: (() => Error | null) | undefined): (() => Error | null) | undefined {
+  return a === undefined || b === undefined ? a ?? b : () => a() ?? b();
+}
+
 export function spinUntil(ready: () => boolean, micros: number): boolean {
   if (micros <= 0) return false;
   const until = monotonicNow() + micros / 1000;
@@ -190,7 +198,7 @@ export class Hub {
    * `cancelled()` returns once it returns one. Errors name `who`.
    */
   push(ring: Ring, msg: Message, who: Who, targetId: string, timeout: number | undefined, cancelled?: () => Error | null,
-    sentAt: number = now()): Promise<void> {
+    sentAt: number = now(), cancelledToo?: () => Error | null): Promise<void> {
     const c = this.core;
     const limit = Math.min(ring.maxRecord, c.scratchBytes);
     let n: number;
@@ -208,7 +216,7 @@ export class Hub {
     const r = ring.pushStaged(n, priority);
     if (r === Status.OK) { this.wake(ring); return RESOLVED; }
     if (r === Status.FULL && ring.strategy === Strategy.BLOCK) {
-      if (timeout !== 0) return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout, cancelled);
+      if (timeout !== 0) return this.pushWhenRoom(ring, c.mem.slice(c.scratch, c.scratch + n), priority, who, targetId, timeout, either(cancelled, cancelledToo));
       c.x.queue_note_rejected(ring.ptr); // a BLOCK send whose timeout (of 0) ran out, as pushWhenRoom counts it
     }
     return Promise.reject(this.pushError(r, ring, who, targetId, timeout));

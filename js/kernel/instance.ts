@@ -11,7 +11,7 @@ import type { KernelDefinition } from './kernel.js';
 import type { Ring } from '../core/ring.js';
 import type { Core } from '../core/core.js';
 import { decodeFrom } from '../message/decode.js';
-import { RESOLVED, type Hub, type Who } from '../core/hub.js';
+import { RESOLVED, either, type Hub, type Who } from '../core/hub.js';
 import { StateCode, STATE_BY_CODE, type KernelState } from './state.js';
 import { ColumnError, KernelFailedError, KernelStateError, KernelTerminatingError, MessageDecodeError, MessageTypeError, WorkerThreadDiedError } from '../errors.js';
 import type { ReceiveOptions, SendOptions } from './context.js';
@@ -508,7 +508,7 @@ export class KernelInstance {
         return Promise.all(route.targets.map((t) => {
           const gone = t.goneAsTarget(this.id);
           if (gone) return Promise.reject(gone);
-          return pushColumns(t.hub, t.input, shape, columns, count, who, t.id, options, () => this.sendCancelled() ?? t.receiveCancelled());
+          return pushColumns(t.hub, t.input, shape, columns, count, who, t.id, options, either(this.sendCancelled, t.receiveCancelled)!);
         })).then(() => undefined);
       }
       // routes that choose per message (round-robin, by key) need the messages
@@ -699,7 +699,7 @@ export class KernelInstance {
       this.checkOutput(msg);
       const route = this.route;
       if (route === null) return this.hub.push(this.output, msg, who, this.id, options?.timeout, this.sendCancelled, timeOrigin + t);
-      const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled);
+      const p = sendRouted(route, msg, who, options?.timeout, this.sendCancelled, timeOrigin + t);
       return p === RESOLVED ? p : p.catch((e) => this.#routeChanged(e, route, () => this.#sendOut(msg, options)));
     } catch (e) {
       return Promise.reject(e);

@@ -1,7 +1,7 @@
 // routing.ts — where a connected kernel's sends go (runtime.connect): one target, or several
 // by round-robin, broadcast or key. Each send still goes into the target's input ring.
 import { Message } from '../message/message.js';
-import type { Who } from '../core/hub.js';
+import { either, type Who } from '../core/hub.js';
 import type { KernelInstance } from './instance.js';
 import { MessageTypeError, RingKernelError } from '../errors.js';
 import { fnv1a } from '../message/hash.js';
@@ -38,23 +38,27 @@ export function keyOfField(field: string): (m: Message) => unknown {
   return (m) => (m as unknown as Record<string, unknown>)[field];
 }
 
-export function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null): Promise<void> {
-  const to = (t: KernelInstance) => {
-    const gone = t.goneAsTarget(who.kernelId) ?? (route.checked ? null : wrongClass(t, msg, who.kernelId, who.operation));
-    if (gone) return Promise.reject(gone);
-    const sent = t.hub.push(t.input, msg, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
-    // into a worker kernel, from this thread (the owner's inline kernels): the pool's threads
-    // stay referenced until it is in and taken (js/worker/pool.ts)
-    return t.worker ? t.worker.hold(sent) : sent;
-  };
+export function sendRouted(route: Route, msg: Message, who: Who, timeout: number | undefined, cancelled: () => Error | null,
+  sentAt: number): Promise<void> {
   const ts = route.targets;
   switch (route.mode) {
-    case 'one': return to(ts[0]!);
-    case 'round-robin': return to(ts[nextInRotation(route)]!);
-    case 'broadcast': return Promise.all(ts.map(to)).then(() => undefined);
-    case 'key': return to(ts[hashKey(route.key!(msg)) % ts.length]!);
+    case 'one': return sendTo(ts[0]!, route, msg, who, timeout, cancelled, sentAt);
+    case 'round-robin': return sendTo(ts[nextInRotation(route)]!, route, msg, who, timeout, cancelled, sentAt);
+    case 'broadcast': return Promise.all(ts.map((t) => sendTo(t, route, msg, who, timeout, cancelled, sentAt))).then(() => undefined);
+    case 'key': return sendTo(ts[hashKey(route.key!(msg)) % ts.length]!, route, msg, who, timeout, cancelled, sentAt);
   }
   return Promise.reject(new RingKernelError(`unknown route mode for kernel '${who.kernelId}'`, who));
+}
+
+/** One routed send into target `t`'s input, stamped `sentAt` (the sender read the clock once for it). */
+function sendTo(t: KernelInstance, route: Route, msg: Message, who: Who, timeout: number | undefined,
+  cancelled: () => Error | null, sentAt: number): Promise<void> {
+  const gone = t.goneAsTarget(who.kernelId) ?? (route.checked ? null : wrongClass(t, msg, who.kernelId, who.operation));
+  if (gone) return Promise.reject(gone);
+  const sent = t.hub.push(t.input, msg, who, t.id, timeout, cancelled, sentAt, t.receiveCancelled);
+  // into a worker kernel, from this thread (the owner's inline kernels): the pool's threads
+  // stay referenced until it is in and taken (js/worker/pool.ts)
+  return t.worker ? t.worker.hold(sent) : sent;
 }
 
 /** What sharing out needs of a route: how many targets, the mode, the key, the rotation. */
@@ -93,7 +97,7 @@ export function sendRoutedMany(route: Route, msgs: readonly Message[], who: Who,
     let gone = t.goneAsTarget(who.kernelId);
     if (!gone && !route.checked) for (const m of share) if ((gone = wrongClass(t, m, who.kernelId, who.operation))) break;
     if (gone) return Promise.reject(gone);
-    const p = t.hub.pushMany(t.input, share, who, t.id, timeout, () => cancelled() ?? t.receiveCancelled());
+    const p = t.hub.pushMany(t.input, share, who, t.id, timeout, either(cancelled, t.receiveCancelled));
     const held = t.worker ? t.worker.hold(p) : p; // into a worker kernel: see sendRouted
     return refused ? held.catch((e) => refused(e, share)) : held;
   })).then(() => undefined);
