@@ -462,13 +462,21 @@ test('a field (or an element of a number array) set after construction to a valu
   }
   assert.is(M.encode(new M({ s: 'a', n: 1, u: 2, f: 3, g: 4 })).length > 0, true);
   // elements of number arrays too, on both of their write paths (DataView's loop under 16 elements, typed views from 16)
-  const A = message('CodecMutatedArrays', { short: t.array(t.f64), long: t.array(t.f32, 16), ints: t.array(t.i32) });
+  const A = message('CodecMutatedArrays', { short: t.array(t.f64), long: t.array(t.f32, 16), ints: t.array(t.i32), longInts: t.array(t.i32, 16),
+    uints: t.array(t.u32), longUints: t.array(t.u32, 16) });
   for (const [k, i, v, why] of [['short', 1, 'x', 'expected a number, got string "x"'], ['long', 15, null, 'expected a number, got null'],
-    ['ints', 0, undefined, 'expected an integer in -2147483648..2147483647, got undefined']] as const) {
-    const m = new A({ short: [1, 2, 3], long: new Array(16).fill(1), ints: [1, 2] });
+    ['ints', 0, undefined, 'expected an integer in -2147483648..2147483647, got undefined'], ['ints', 1, 1.5, 'expected an integer in -2147483648..2147483647, got number 1.5'],
+    ['longInts', 3, 2 ** 31, 'expected an integer in -2147483648..2147483647, got number 2147483648'], ['uints', 0, -1, 'expected an integer in 0..4294967295, got number -1'],
+    ['longUints', 15, 0.25, 'expected an integer in 0..4294967295, got number 0.25']] as const) {
+    const m = new A({ short: [1, 2, 3], long: new Array(16).fill(1), ints: [1, 2], longInts: new Array(16).fill(-7), uints: [3], longUints: new Array(16).fill(9) });
     (m as unknown as Record<string, unknown[]>)[k]![i] = v;
     assert.throws(() => A.encode(m), (e: Error) => e instanceof TypeError && e.message === `CodecMutatedArrays: field '${k}[${i}]': ${why}`, `${k}[${i}]`);
   }
+  // the extremes of each integer type still encode, and come back as they were
+  const ok = new A({ short: [1], long: new Array(16).fill(0.5), ints: [-(2 ** 31), 2 ** 31 - 1], longInts: new Array(16).fill(2 ** 31 - 1),
+    uints: [0, 2 ** 32 - 1], longUints: new Array(16).fill(2 ** 32 - 1) });
+  const back = A.decode(A.encode(ok));
+  assert.equal([back.ints, back.longInts[15], back.uints, back.longUints[0]], [[-(2 ** 31), 2 ** 31 - 1], 2 ** 31 - 1, [0, 2 ** 32 - 1], 2 ** 32 - 1]);
 });
 
 test.run();

@@ -118,7 +118,7 @@ function scalar<V>(kind: FieldKind, op: number, size: number, check: (v: unknown
 
 // The writers check their values too (scalars, and the elements of number arrays): a field can
 // be set, after its message was made, to anything, and DataView would write a string as NaN,
-// or 0, without a word.
+// or 0, and an integer field's 1.5 as 1, without a word.
 function isNumber(v: unknown): number {
   if (typeof v !== 'number') throw new FieldValueError(`expected a number, got ${describe(v)}`);
   return v;
@@ -314,13 +314,13 @@ function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p
     };
     case 'i32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, isNumber(a[i]), true);
+      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = intIn(-0x80000000, 0x7fffffff, a[i]); }
+      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, intIn(-0x80000000, 0x7fffffff, a[i]), true);
     };
     case 'u32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = isNumber(a[i]); }
-      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, isNumber(a[i]), true);
+      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = intIn(0, 0xffffffff, a[i]); }
+      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, intIn(0, 0xffffffff, a[i]), true);
     };
     default: return null;
   }
