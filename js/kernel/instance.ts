@@ -24,7 +24,7 @@ import { countHandled, readTelemetry, type KernelTelemetry } from '../telemetry/
 import { settle, settleStopping, unhook, waitIn, wakeTakers, DONE, type Waiter } from './waiters.js';
 import { sendRouted, sendRoutedMany, type Route } from './routing.js';
 import { TakenBatch } from './taken.js';
-import { afterTurn, mustYield, paced } from './pace.js';
+import { afterTurnCall, mustYield, paced } from './pace.js';
 import type { PoolWorker } from '../worker/pool.js';
 import { describeError, supervise, type RestartHistory, type SupervisionSink } from '../supervision/supervisor.js';
 import type { SupervisionRecord } from '../supervision/record.js';
@@ -354,7 +354,7 @@ export class KernelInstance {
     // (a receive that yields goes on after the turn without asking again, so that it gets
     // its turn however busy the thread stays; it takes its message after the turn, so
     // deactivate stays a barrier)
-    return mustYield() ? afterTurn().then(() => this.#receiveMany(max, options)) : this.#receiveMany(max, options);
+    return mustYield() ? afterTurnCall(this, this.#receiveMany, max, options) : this.#receiveMany(max, options);
   }
 
   #receiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
@@ -419,7 +419,7 @@ export class KernelInstance {
 
   /** Kernel side: up to `max` queued messages as columns (at least one: waits like receive). */
   receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
-    return mustYield() ? afterTurn().then(() => this.#receiveColumns(max, options)) : this.#receiveColumns(max, options);
+    return mustYield() ? afterTurnCall(this, this.#receiveColumns, max, options) : this.#receiveColumns(max, options);
   }
 
   #receiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
@@ -531,7 +531,7 @@ export class KernelInstance {
 
   /** Host side: up to `max` messages of the output as columns (at least one: waits like hostReceive). */
   hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
-    return mustYield() ? afterTurn().then(() => this.#hostReceiveColumns(max, options)) : this.#hostReceiveColumns(max, options);
+    return mustYield() ? afterTurnCall(this, this.#hostReceiveColumns, max, options) : this.#hostReceiveColumns(max, options);
   }
 
   #hostReceiveColumns(max: number, options: ColumnReceiveOptions | undefined): Promise<ColumnBatch> {
@@ -572,7 +572,7 @@ export class KernelInstance {
   }
 
   receive(options: ReceiveOptions | undefined): Promise<Message> {
-    return mustYield() ? afterTurn().then(() => this.#receive(options)) : this.#receive(options);
+    return mustYield() ? afterTurnCall(this, this.#receive, options) : this.#receive(options);
   }
 
   #receive(options: ReceiveOptions | undefined): Promise<Message> {
@@ -600,7 +600,7 @@ export class KernelInstance {
    * case of a busy kernel.
    */
   receiveOrEnd(): Promise<IteratorResult<Message>> {
-    return mustYield() ? afterTurn().then(() => this.#receiveOrEnd()) : this.#receiveOrEnd();
+    return mustYield() ? afterTurnCall(this, this.#receiveOrEnd) : this.#receiveOrEnd();
   }
 
   #receiveOrEnd(): Promise<IteratorResult<Message>> {
@@ -739,7 +739,7 @@ export class KernelInstance {
 
   /** Host side: up to `max` messages of the output (at least one: waits like hostReceive). */
   hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
-    return mustYield() ? afterTurn().then(() => this.#hostReceiveMany(max, options)) : this.#hostReceiveMany(max, options);
+    return mustYield() ? afterTurnCall(this, this.#hostReceiveMany, max, options) : this.#hostReceiveMany(max, options);
   }
 
   #hostReceiveMany(max: number, options: ReceiveOptions | undefined): Promise<Message[]> {
@@ -826,7 +826,7 @@ export class KernelInstance {
    * the kernel is stopping.
    */
   waitInput(options?: ReceiveOptions): Promise<void> {
-    return mustYield() ? afterTurn().then(() => this.#waitInput(options)) : this.#waitInput(options);
+    return mustYield() ? afterTurnCall(this, this.#waitInput, options) : this.#waitInput(options);
   }
 
   #waitInput(options?: ReceiveOptions): Promise<void> {
@@ -839,7 +839,7 @@ export class KernelInstance {
   // ---- the host's side (runtime.receive) ----
 
   hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
-    return mustYield() ? afterTurn().then(() => this.#hostReceive(options)) : this.#hostReceive(options);
+    return mustYield() ? afterTurnCall(this, this.#hostReceive, options) : this.#hostReceive(options);
   }
 
   #hostReceive(options: ReceiveOptions | undefined): Promise<Message> {
