@@ -419,47 +419,32 @@ test('5 terminating a downstream kernel disconnects it: the upstream goes on, it
   } finally { await rt.shutdown({ timeout: 1000 }); undefineKernel('rl_up'); undefineKernel('rl_down'); }
 });
 
-test('5 a routed sendMany waiting for room in a kernel that is terminated goes on the new way: every message once', async () => {
-  ringKernel({ kernelId: 'rl_many_up', input: RlSeq, output: RlSeq }, async (ctx) => {
-    for await (const m of ctx) await ctx.sendMany(Array.from({ length: 20 }, (_, i) => seq(m.seq + i)));
-  });
-  ringKernel({ kernelId: 'rl_many_down', input: RlSeq, output: RlSeq, queueSize: 8 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
-  const rt = new RingKernelRuntime();
-  try {
-    await rt.launch('rl_many_up'); await rt.launch('rl_many_down');   // down never activated: 8 fit
-    rt.connect('rl_many_up', 'rl_many_down');
-    await rt.activate('rl_many_up');
-    await rt.send('rl_many_up', seq(0));
-    await until(() => rt.getTelemetry('rl_many_down')!.queueDepth === 8, 2000, 'down full, up blocked');
-    await rt.terminate('rl_many_down');
-    const rest: number[] = [];
-    while (rest.length < 12) rest.push((await rt.receive('rl_many_up', { timeout: 2000 })).seq);
-    assert.equal(rest, Array.from({ length: 12 }, (_, i) => 8 + i), 'the 12 that did not fit, once each, in order');
-    assert.is(rt.getTelemetry('rl_many_down')!.messagesDiscarded, 8);
-    assert.is(await rt.receive('rl_many_up', { timeout: 50 }).then(() => 'more', () => 'none'), 'none');
-    assert.is(rt.getState('rl_many_up'), 'active');
-  } finally { await rt.shutdown({ timeout: 300 }); undefineKernel('rl_many_up'); undefineKernel('rl_many_down'); }
-});
-
-test('5 a routed send waiting for room in a kernel that is terminated goes on the new way: every message once', async () => {
+test('5 a routed send or sendMany waiting for room in a kernel that is terminated goes on the new way: every message once', async () => {
+  // up sends 20 for each message, one by one (rl_one_up) or as one batch (rl_many_up)
   ringKernel({ kernelId: 'rl_one_up', input: RlSeq, output: RlSeq }, async (ctx) => {
     for await (const m of ctx) for (let i = 0; i < 20; i++) await ctx.send(seq(m.seq + i));
   });
-  ringKernel({ kernelId: 'rl_one_down', input: RlSeq, output: RlSeq, queueSize: 8 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
-  const rt = new RingKernelRuntime();
-  try {
-    await rt.launch('rl_one_up'); await rt.launch('rl_one_down');   // down never activated: 8 fit
-    rt.connect('rl_one_up', 'rl_one_down');
-    await rt.activate('rl_one_up');
-    await rt.send('rl_one_up', seq(0));
-    await until(() => rt.getTelemetry('rl_one_down')!.queueDepth === 8, 2000, 'down full, up blocked');
-    await rt.terminate('rl_one_down');
-    const rest: number[] = [];
-    while (rest.length < 12) rest.push((await rt.receive('rl_one_up', { timeout: 2000 })).seq);
-    assert.equal(rest, Array.from({ length: 12 }, (_, i) => 8 + i), 'the 12 that did not fit, once each, in order');
-    assert.is(rt.getTelemetry('rl_one_down')!.messagesDiscarded, 8);
-    assert.is(await rt.receive('rl_one_up', { timeout: 50 }).then(() => 'more', () => 'none'), 'none');
-  } finally { await rt.shutdown({ timeout: 300 }); undefineKernel('rl_one_up'); undefineKernel('rl_one_down'); }
+  ringKernel({ kernelId: 'rl_many_up', input: RlSeq, output: RlSeq }, async (ctx) => {
+    for await (const m of ctx) await ctx.sendMany(Array.from({ length: 20 }, (_, i) => seq(m.seq + i)));
+  });
+  ringKernel({ kernelId: 'rl_full_down', input: RlSeq, output: RlSeq, queueSize: 8 }, async (ctx) => { for await (const m of ctx) await ctx.send(m); });
+  try { for (const up of ['rl_one_up', 'rl_many_up']) {
+    const rt = new RingKernelRuntime();
+    try {
+      await rt.launch(up); await rt.launch('rl_full_down');   // down never activated: 8 fit
+      rt.connect(up, 'rl_full_down');
+      await rt.activate(up);
+      await rt.send(up, seq(0));
+      await until(() => rt.getTelemetry('rl_full_down')!.queueDepth === 8, 2000, `${up}: down full, up blocked`);
+      await rt.terminate('rl_full_down');
+      const rest: number[] = [];
+      while (rest.length < 12) rest.push((await rt.receive(up, { timeout: 2000 })).seq);
+      assert.equal(rest, Array.from({ length: 12 }, (_, i) => 8 + i), `${up}: the 12 that did not fit, once each, in order`);
+      assert.is(rt.getTelemetry('rl_full_down')!.messagesDiscarded, 8);
+      assert.is(await rt.receive(up, { timeout: 50 }).then(() => 'more', () => 'none'), 'none');
+      assert.is(rt.getState(up), 'active');
+    } finally { await rt.shutdown({ timeout: 300 }); }
+  } } finally { for (const id of ['rl_one_up', 'rl_many_up', 'rl_full_down']) undefineKernel(id); }
 });
 
 // ---------------------------------------------------------------------------------------
