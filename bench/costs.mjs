@@ -1,10 +1,11 @@
 // bench/costs.mjs — what one streaming message costs, counted rather than timed: bytes
 // allocated, clock reads, promises made and calls into the wasm core, for one message
 // sent to an inline kernel and its answer received (bench/inline.mjs's streaming case,
-// n = 5000, after warm-up). docs/BENCHMARKS.md keeps the table, before and after.
+// n = 5000, after warm-up), and for one through two connected inline kernels (routed
+// sends). docs/BENCHMARKS.md keeps the tables, before and after.
 //   node bench/costs.mjs [path/to/dist]     (default: the package by name, 'ringkernel')
 // The counting wrappers allocate themselves, so bytes are measured in a second process
-// without them (the same script with --bytes).
+// without them (the same script with --bytes --case=one|two).
 import { createHook } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -64,10 +65,10 @@ for (const id of ['cost_sum', 'cost_scale', 'cost_mean']) await rt.launch(id);
 rt.connect('cost_scale', 'cost_mean');
 for (const id of ['cost_sum', 'cost_scale', 'cost_mean']) await rt.activate(id);
 const CASES = {
-  one: ['one streaming message (sent, handled by an inline kernel, its answer received)', 'cost_sum', 'cost_sum'],
-  two: ['the same through two connected inline kernels (the seed\'s two stages)', 'cost_scale', 'cost_mean'],
+  one: { title: 'one streaming message (sent, handled by an inline kernel, its answer received)', into: 'cost_sum', from: 'cost_sum' },
+  two: { title: 'the same through two connected inline kernels (the seed\'s two stages)', into: 'cost_scale', from: 'cost_mean' },
 };
-const roundOf = ([, into, from]) => async () => {
+const roundOf = ({ into, from }) => async () => {
   for (let i = 0; i < N; i++) await rt.send(into, new Floats({ values }));
   for (let i = 0; i < N; i++) await rt.receive(from);
 };
@@ -91,7 +92,7 @@ for (const [name, c] of Object.entries(CASES)) {
   await round();
   counting = false;
   const bytes = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--bytes', `--case=${name}`, ...(distArg ? [distArg] : [])], { encoding: 'utf8' }).trim();
-  console.log(`${c[0]}, n = ${N}, ${distArg ?? "'ringkernel'"}`);
+  console.log(`${c.title}, n = ${N}, ${distArg ?? "'ringkernel'"}`);
   console.log(`  bytes allocated (JS heap, median of 5)  ${bytes}`);
   console.log(`  clock reads                             ${per('clock')}`);
   console.log(`  promises made (awaits included)          ${per('promises')}`);

@@ -43,19 +43,19 @@ export const ADAPTIVE_PROBE_EVERY = 16;
  * as it holds. A wake-up through Atomics.waitAsync takes 10-20 us here, a poll well under
  * one: a short spin before sleeping turns a quick answer into a fast round trip.
  */
+export function spinUntil(ready: () => boolean, micros: number): boolean {
+  if (micros <= 0) return false;
+  const until = monotonicNow() + micros / 1000;
+  do { if (ready()) return true; } while (monotonicNow() < until);
+  return false;
+}
+
 /**
  * The first of two cancellations (a sender's and its target's): made only for a send that
  * waits, so that a send into room allocates no closure for it.
  */
 export function either(a: (() => Error | null) | undefined, b: (() => Error | null) | undefined): (() => Error | null) | undefined {
   return a === undefined || b === undefined ? a ?? b : () => a() ?? b();
-}
-
-export function spinUntil(ready: () => boolean, micros: number): boolean {
-  if (micros <= 0) return false;
-  const until = monotonicNow() + micros / 1000;
-  do { if (ready()) return true; } while (monotonicNow() < until);
-  return false;
 }
 
 interface Arm { readonly db: number; cancelled: boolean }

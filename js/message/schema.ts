@@ -130,6 +130,9 @@ function intIn(lo: number, hi: number, v: unknown): number {
   return v;
 }
 
+const asI32 = (v: unknown): number => intIn(-0x80000000, 0x7fffffff, v);
+const asU32 = (v: unknown): number => intIn(0, 0xffffffff, v);
+
 const f64: FieldType<number> = scalar('f64', Op.F64, 8, isNumber,
   (v, _u8, dv, p, lim) => { if (p + 8 > lim) return -1; dv.setFloat64(p, isNumber(v), true); return p + 8; },
   (_u8, dv) => { const v = dv.getFloat64(pos, true); pos += 8; return v; });
@@ -138,12 +141,12 @@ const f32: FieldType<number> = scalar('f32', Op.F32, 4, (v) => Math.fround(isNum
   (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setFloat32(p, isNumber(v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getFloat32(pos, true); pos += 4; return v; });
 
-const i32: FieldType<number> = scalar('i32', Op.I32, 4, (v) => intIn(-0x80000000, 0x7fffffff, v) | 0,
-  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setInt32(p, intIn(-0x80000000, 0x7fffffff, v), true); return p + 4; },
+const i32: FieldType<number> = scalar('i32', Op.I32, 4, (v) => asI32(v) | 0,
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setInt32(p, asI32(v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getInt32(pos, true); pos += 4; return v; });
 
-const u32: FieldType<number> = scalar('u32', Op.U32, 4, (v) => intIn(0, 0xffffffff, v) >>> 0,
-  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setUint32(p, intIn(0, 0xffffffff, v), true); return p + 4; },
+const u32: FieldType<number> = scalar('u32', Op.U32, 4, (v) => asU32(v) >>> 0,
+  (v, _u8, dv, p, lim) => { if (p + 4 > lim) return -1; dv.setUint32(p, asU32(v), true); return p + 4; },
   (_u8, dv) => { const v = dv.getUint32(pos, true); pos += 4; return v; });
 
 const bool: FieldType<boolean> = scalar('bool', Op.BOOL, 1,
@@ -314,13 +317,13 @@ function numericWriter(kind: FieldKind): ((a: ArrayLike<number>, dv: DataView, p
     };
     case 'i32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = intIn(-0x80000000, 0x7fffffff, a[i]); }
-      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, intIn(-0x80000000, 0x7fffffff, a[i]), true);
+      if (q >= 0) { const v = lastViews.i32; for (let i = 0; i < n; i++) v[q + i] = asI32(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setInt32(p + i * 4, asI32(a[i]), true);
     };
     case 'u32': return (a, dv, p, n) => {
       const q = typedIndex(dv, p, n, 2);
-      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = intIn(0, 0xffffffff, a[i]); }
-      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, intIn(0, 0xffffffff, a[i]), true);
+      if (q >= 0) { const v = lastViews.u32; for (let i = 0; i < n; i++) v[q + i] = asU32(a[i]); }
+      else for (let i = 0; i < n; i++) dv.setUint32(p + i * 4, asU32(a[i]), true);
     };
     default: return null;
   }
